@@ -1,0 +1,292 @@
+#include "bf_file.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "bf_util.h"
+
+/* 0 = unknown, 1 = openat2 works, -1 = kernel lacks it (fall back to the O_NOFOLLOW walk). */
+static int have_openat2;
+
+static const char *describe_errno(int e)
+{
+    switch (e) {
+    case ENOENT:
+        return "no such file or directory";
+    case ELOOP:
+        return "is a symbolic link or passes through one (links are never followed)";
+    case EXDEV:
+        return "path leaves the data-root";
+    case ENOTDIR:
+        return "a path component is not a directory";
+    case EACCES:
+    case EPERM:
+        return "permission denied";
+    default:
+        return strerror(e);
+    }
+}
+
+static bool rel_is_sane(const char *rel)
+{
+    const char *p = rel;
+
+    if (!rel || !*rel || *rel == '/')
+        return false;
+    /* Reject ".." components outright: no caller has a reason to climb. */
+    while (*p) {
+        const char *end = strchrnul(p, '/');
+        if (end - p == 2 && p[0] == '.' && p[1] == '.')
+            return false;
+        p = *end ? end + 1 : end;
+    }
+    return true;
+}
+
+static int open_walk(int dirfd, const char *rel, int flags)
+{
+    _cleanup_free_ char *copy = strdup(rel);
+    _cleanup_close_ int cur = -1;
+    char *save = NULL, *comp, *next;
+    int base = dirfd;
+
+    if (!copy)
+        return -ENOMEM;
+    comp = strtok_r(copy, "/", &save);
+    while (comp) {
+        next = strtok_r(NULL, "/", &save);
+        int f = next ? (O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_DIRECTORY)
+                     : (O_RDONLY | O_CLOEXEC | O_NOFOLLOW | flags);
+        int fd = openat(base, comp, f);
+        if (fd < 0)
+            return -errno;
+        bf_closep(&cur);
+        cur = fd;
+        base = cur;
+        comp = next;
+    }
+    return steal_fd(&cur);
+}
+
+static int open_raw(int dirfd, const char *rel, int flags)
+{
+    if (have_openat2 >= 0) {
+        struct open_how how = {
+            .flags = (uint64_t)(O_RDONLY | O_CLOEXEC | O_NOFOLLOW | flags),
+            .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+        };
+        long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+        if (fd >= 0) {
+            have_openat2 = 1;
+            return (int)fd;
+        }
+        if (errno != ENOSYS && errno != EPERM)
+            return -errno;
+        if (errno == EPERM && have_openat2 == 1)
+            return -EPERM;
+        /* ENOSYS, or a seccomp filter that refuses openat2 with EPERM: walk by hand. */
+        have_openat2 = -1;
+    }
+    return open_walk(dirfd, rel, flags);
+}
+
+int bf_open_beneath(int dirfd, const char *rel, int flags, struct bf_error *err)
+{
+    int fd;
+
+    if (!rel_is_sane(rel))
+        return bf_error_set(err, EINVAL, "%s: refusing a path that is absolute, empty or climbs with ..",
+                            rel ? rel : "(null)");
+    fd = open_raw(dirfd, rel, flags);
+    if (fd >= 0 && (flags & O_PATH)) {
+        /* O_PATH|O_NOFOLLOW hands back the link itself instead of failing; refuse it here. */
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {
+            close(fd);
+            fd = -ELOOP;
+        }
+    }
+    if (fd < 0)
+        return bf_error_set(err, -fd, "%s: %s", rel, describe_errno(-fd));
+    return fd;
+}
+
+static void stamp_from_stat(struct bf_stamp *stamp, const struct stat *st)
+{
+    stamp->dev = st->st_dev;
+    stamp->ino = st->st_ino;
+    stamp->size = st->st_size;
+    stamp->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+    stamp->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+    stamp->exists = true;
+}
+
+int bf_read_file(int dirfd, const char *rel, size_t cap, char **buf, size_t *len,
+                 struct bf_stamp *stamp, struct bf_error *err)
+{
+    _cleanup_close_ int fd = -1;
+    _cleanup_free_ char *data = NULL;
+    struct stat st;
+    size_t used = 0, alloc;
+
+    /* O_NONBLOCK: opening a FIFO for reading must not wait for a writer. */
+    fd = bf_open_beneath(dirfd, rel, O_NONBLOCK | O_NOCTTY, err);
+    if (fd < 0)
+        return fd;
+    if (fstat(fd, &st) < 0)
+        return bf_error_set(err, errno, "%s: cannot stat: %s", rel, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return bf_error_set(err, EINVAL, "%s: not a regular file", rel);
+    if ((uint64_t)st.st_size > cap)
+        return bf_error_set(err, EFBIG, "%s: file too large (%lld bytes, limit %zu)", rel,
+                            (long long)st.st_size, cap);
+    alloc = (size_t)st.st_size + 1;
+    data = malloc(alloc + 1);
+    if (!data)
+        return bf_error_set(err, ENOMEM, "%s: out of memory reading %zu bytes", rel, alloc);
+    /* Read until EOF; the file may grow while we read it, so the cap is enforced again. */
+    for (;;) {
+        if (used == alloc) {
+            if (alloc > cap)
+                return bf_error_set(err, EFBIG, "%s: file too large (grew past limit %zu)", rel,
+                                    cap);
+            size_t nalloc = alloc * 2 > cap + 1 ? cap + 1 : alloc * 2;
+            char *n = realloc(data, nalloc + 1);
+            if (!n)
+                return bf_error_set(err, ENOMEM, "%s: out of memory", rel);
+            data = n;
+            alloc = nalloc;
+        }
+        ssize_t r = read(fd, data + used, alloc - used);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return bf_error_set(err, errno, "%s: read error: %s", rel, strerror(errno));
+        }
+        if (r == 0)
+            break;
+        used += (size_t)r;
+    }
+    if (used > cap)
+        return bf_error_set(err, EFBIG, "%s: file too large (grew past limit %zu)", rel, cap);
+    data[used] = '\0';
+    if (stamp)
+        stamp_from_stat(stamp, &st);
+    *buf = steal_pointer(&data);
+    if (len)
+        *len = used;
+    return 0;
+}
+
+int bf_read_line(int dirfd, const char *rel, char **out, struct bf_stamp *stamp,
+                 struct bf_error *err)
+{
+    _cleanup_free_ char *buf = NULL;
+    size_t len = 0, start = 0;
+    int r;
+
+    r = bf_read_file(dirfd, rel, BF_CAP_SMALL, &buf, &len, stamp, err);
+    if (r < 0)
+        return r;
+    if (memchr(buf, '\0', len))
+        return bf_error_set(err, EINVAL, "%s: file contains a NUL byte", rel);
+    while (start < len && isspace((unsigned char)buf[start]))
+        start++;
+    while (len > start && isspace((unsigned char)buf[len - 1]))
+        len--;
+    if (len == start)
+        return bf_error_set(err, EINVAL, "%s: file is empty", rel);
+    buf[len] = '\0';
+    if (start)
+        memmove(buf, buf + start, len - start + 1);
+    *out = steal_pointer(&buf);
+    return 0;
+}
+
+int bf_stat_beneath(int dirfd, const char *rel, struct bf_stamp *stamp, mode_t *mode,
+                    struct bf_error *err)
+{
+    _cleanup_close_ int fd = -1;
+    struct bf_error local = BF_ERROR_INIT;
+    struct stat st;
+
+    fd = bf_open_beneath(dirfd, rel, O_PATH, &local);
+    if (fd < 0) {
+        if (local.code == ENOENT) {
+            bf_error_clear(&local);
+            if (stamp)
+                *stamp = (struct bf_stamp){.exists = false};
+            if (mode)
+                *mode = 0;
+            return 0;
+        }
+        bf_error_move(err, &local);
+        return fd;
+    }
+    if (fstat(fd, &st) < 0)
+        return bf_error_set(err, errno, "%s: cannot stat: %s", rel, strerror(errno));
+    if (stamp)
+        stamp_from_stat(stamp, &st);
+    if (mode)
+        *mode = st.st_mode;
+    return 0;
+}
+
+bool bf_stamp_changed(int dirfd, const char *rel, const struct bf_stamp *old)
+{
+    struct bf_error err = BF_ERROR_INIT;
+    struct bf_stamp now;
+
+    if (bf_stat_beneath(dirfd, rel, &now, NULL, &err) < 0) {
+        bf_error_clear(&err);
+        return true;
+    }
+    if (now.exists != old->exists)
+        return true;
+    if (!now.exists)
+        return false;
+    return now.dev != old->dev || now.ino != old->ino || now.size != old->size ||
+           now.mtime_ns != old->mtime_ns || now.ctime_ns != old->ctime_ns;
+}
+
+static bool is_lower_hex(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
+bool bf_is_hex64(const char *s)
+{
+    return s && strlen(s) == 64 && is_lower_hex(s, 64);
+}
+
+bool bf_is_digest(const char *s)
+{
+    return s && strncmp(s, "sha256:", 7) == 0 && bf_is_hex64(s + 7);
+}
+
+bool bf_is_cache_id(const char *s)
+{
+    if (!s)
+        return false;
+    size_t n = strlen(s);
+    if (n == 64)
+        return is_lower_hex(s, 64);
+    return n == 69 && is_lower_hex(s, 64) && strcmp(s + 64, "-init") == 0;
+}
+
+bool bf_is_safe_component(const char *s)
+{
+    if (!s || !*s || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+        return false;
+    return strpbrk(s, "/\\") == NULL;
+}

@@ -1,0 +1,43 @@
+/* bf_util.h - ownership helpers shared by every module (systemd/crun style cleanup attributes). */
+#ifndef BF_UTIL_H
+#define BF_UTIL_H
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static inline void bf_freep(void *p)
+{
+    free(*(void **)p);
+}
+
+static inline void bf_closep(int *fd)
+{
+    if (*fd >= 0) {
+        int saved = errno;
+        close(*fd);
+        errno = saved;
+    }
+}
+
+#define _cleanup_free_ __attribute__((cleanup(bf_freep)))
+#define _cleanup_close_ __attribute__((cleanup(bf_closep)))
+
+/* Hand ownership on: returns the pointer and leaves NULL behind so the cleanup is a no-op. */
+#define steal_pointer(pp)                                                                          \
+    ({                                                                                             \
+        __typeof__(*(pp)) _tmp = *(pp);                                                            \
+        *(pp) = NULL;                                                                              \
+        _tmp;                                                                                      \
+    })
+
+#define steal_fd(fdp)                                                                              \
+    ({                                                                                             \
+        int _tmp = *(fdp);                                                                         \
+        *(fdp) = -1;                                                                               \
+        _tmp;                                                                                      \
+    })
+
+#define BF_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

@@ -1,0 +1,2 @@
+/* chainid.c - in progress */
+#include "layerstore.h"

@@ -1,0 +1,2 @@
+/* container.c - in progress */
+#include "layerstore.h"

@@ -1,0 +1,2 @@
+/* daemonconfig.c - in progress */
+#include "layerstore.h"

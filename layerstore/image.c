@@ -1,0 +1,2 @@
+/* image.c - in progress */
+#include "layerstore.h"

@@ -1,0 +1,2 @@
+/* inputs.c - in progress */
+#include "layerstore.h"

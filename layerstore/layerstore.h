@@ -1,0 +1,295 @@
+/* layerstore.h - read a Docker data-root: images, layers, containers.
+ *
+ * layerstore knows the on-disk formats of a Docker data-root (../shared/docs/docker-data-root.md
+ * §1-§3, §7) and nothing about JSON output or FUSE. It opens the data-root once as a dirfd and
+ * opens everything else relative to it through bf_file.h (no symlink is ever followed).
+ *
+ * Every loader takes an optional `struct ls_inputs *` that collects the identity of each file
+ * it read or probed, so callers can tell the newest mtime and whether anything changed since.
+ * Every failure fills a struct bf_error whose message names the file and what is wrong.
+ */
+#ifndef LAYERSTORE_H
+#define LAYERSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bf_error.h"
+#include "bf_file.h"
+
+#define LS_MAX_LAYERS 125 /* Docker's maxLayerDepth */
+#define LS_DIGEST_LEN 71  /* strlen("sha256:") + 64 */
+#define LS_ID_LEN 64
+
+enum ls_driver {
+    LS_DRIVER_WINDOWSFILTER,
+    LS_DRIVER_OVERLAY2,
+    LS_DRIVER_VFS,
+};
+
+struct ls_options {
+    const char *driver;   /* NULL: detect from R/image/<driver>/; else one of the names */
+    const char *hostroot; /* NULL: local paths under R; else Windows paths under this root,
+                             e.g. "C:\\ProgramData\\docker" (backslash separators) */
+};
+
+struct layerstore;
+
+/* ---- inputs: what a generation read, for mtime and change detection ---- */
+
+struct ls_input {
+    char *rel; /* path relative to R */
+    struct bf_stamp stamp;
+};
+
+struct ls_inputs {
+    struct ls_input *v;
+    size_t n, cap;
+};
+
+int ls_inputs_add(struct ls_inputs *in, const char *rel, const struct bf_stamp *stamp);
+void ls_inputs_free(struct ls_inputs *in);
+int64_t ls_inputs_newest_mtime_ns(const struct ls_inputs *in); /* 0 when empty */
+/* true when any recorded input changed, vanished or (if recorded absent) appeared */
+bool ls_inputs_changed(const struct layerstore *ls, const struct ls_inputs *in);
+
+/* ---- the store ---- */
+
+int layerstore_open(const char *dataroot, const struct ls_options *opts, struct layerstore **out,
+                    struct bf_error *err);
+void layerstore_close(struct layerstore *ls);
+
+int layerstore_dirfd(const struct layerstore *ls);
+enum ls_driver layerstore_driver(const struct layerstore *ls);
+const char *ls_driver_name(enum ls_driver d);
+/* The data-root as given to layerstore_open, made absolute (no trailing '/'). */
+const char *layerstore_root(const struct layerstore *ls);
+bool layerstore_windows_paths(const struct layerstore *ls); /* hostroot was given */
+
+/* Render `rel` ('/'-separated, relative to R) as an output path: "<R>/<rel>" locally, or
+ * "<hostroot>\<rel with '\'>" for Windows rendering. Returns a malloc'd string or NULL (ENOMEM). */
+char *layerstore_path(const struct layerstore *ls, const char *rel);
+
+/* Read any file under R with bf_read_file's guarantees, recording it in `in`. */
+int layerstore_read_file(const struct layerstore *ls, const char *rel, size_t cap, char **buf,
+                         size_t *len, struct ls_inputs *in, struct bf_error *err);
+
+/* Find the entry of directory `dir_rel` whose name equals `name` case-insensitively (NTFS
+ * semantics: "CredentialSpecs" finds "credentialspecs"). *found is a malloc'd actual name, or
+ * NULL when there is none (not an error). An exact match wins over other case variants. */
+int layerstore_lookup_ci(const struct layerstore *ls, const char *dir_rel, const char *name,
+                         char **found, struct ls_inputs *in, struct bf_error *err);
+
+/* ---- ChainID (doc §2) ---- */
+
+/* ChainID of diff_ids[0..n): "" for n == 0, diff_ids[0] for n == 1, then
+ * "sha256:" + hex(sha256(prev + " " + next)). out must hold LS_DIGEST_LEN + 1 bytes. */
+void ls_chainid(const char *const *diff_ids, size_t n, char *out);
+/* One step of the above: out = ChainID of (parent ... , next). */
+void ls_chainid_step(const char *parent, const char *next, char *out);
+/* layers+base (v1.12): BaseLayerID = hex of the first 32 bytes of SHA-384(base_layer) (64 hex),
+ * baseDiffID = "sha256:" + hex(sha256(BaseLayerID)). */
+void ls_base_layer_id(const char *base_layer, char out[LS_ID_LEN + 1]);
+void ls_base_diff_id(const char *base_layer, char out[LS_DIGEST_LEN + 1]);
+
+/* ---- images (imagedb) ---- */
+
+struct ls_image {
+    char id[LS_DIGEST_LEN + 1]; /* "sha256:<hex>" */
+    char *os;                   /* NULL when absent */
+    char *architecture;         /* NULL when absent */
+    char *os_version;           /* "os.version", NULL when absent */
+    char *rootfs_type;          /* "layers" or "layers+base" */
+    char *base_layer;           /* "base_layer" (layers+base only), else NULL */
+    char **diff_ids;            /* base first, each "sha256:<hex>" */
+    size_t n_diff_ids;          /* <= LS_MAX_LAYERS */
+};
+
+/* image_id: "sha256:<hex>" or bare 64 hex. Verifies SHA-256(bytes) == name. */
+int layerstore_image_load(struct layerstore *ls, const char *image_id, struct ls_image **out,
+                          struct ls_inputs *in, struct bf_error *err);
+void ls_image_free(struct ls_image *img);
+
+/* All image IDs in imagedb/content/sha256 ("sha256:<hex>"), sorted. Entries whose name is not
+ * 64 hex are skipped. */
+int layerstore_image_ids(struct layerstore *ls, char ***ids, size_t *n, struct bf_error *err);
+
+/* Tags and digests for an image from repositories.json, sorted ("name:tag", "name@sha256:..").
+ * A missing repositories.json gives no tags, not an error. */
+int layerstore_image_tags(struct layerstore *ls, const char *image_id, char ***tags, size_t *n,
+                          struct ls_inputs *in, struct bf_error *err);
+
+/* ---- layers (layerdb) and the walk (doc §2-§3) ---- */
+
+struct ls_layer {
+    char chain_id[LS_DIGEST_LEN + 1];
+    char diff_id[LS_DIGEST_LEN + 1];
+    char cache_id[LS_ID_LEN + 6]; /* validated ^[a-f0-9]{64}(-init)?$ */
+    char *rel;                    /* layer folder relative to R, e.g. "windowsfilter/<cache-id>" */
+    char *path;                   /* rendered with layerstore_path() */
+};
+
+struct ls_walk {
+    struct ls_layer *layers; /* top-most first, base last */
+    size_t n;
+    char top_chain_id[LS_DIGEST_LEN + 1]; /* "" for an image without layers */
+};
+
+/* The seed's loop: for i = 1..n (i = 0..n for layers+base) take diff_ids[:i], compute its
+ * ChainID, read layerdb/sha256/<chain>/cache-id (and check `diff`), resolve the driver folder,
+ * prepend. */
+int layerstore_walk(struct layerstore *ls, const struct ls_image *img, struct ls_walk *out,
+                    struct ls_inputs *in, struct bf_error *err);
+void ls_walk_free(struct ls_walk *w);
+
+/* Does the layer folder contain a `UtilityVM` directory? (symlinks are an error, not followed) */
+int layerstore_layer_has_uvm(struct layerstore *ls, const struct ls_layer *layer, bool *has,
+                             struct ls_inputs *in, struct bf_error *err);
+
+/* ---- daemon configuration (R/config/daemon.json) ---- */
+
+struct ls_daemon_config {
+    bool present;    /* the file exists */
+    char *isolation; /* from exec-opts "isolation=<v>", NULL when not set */
+    char **dns_search;
+    size_t n_dns_search;
+};
+
+int layerstore_daemon_config_load(struct layerstore *ls, struct ls_daemon_config *out,
+                                  struct ls_inputs *in, struct bf_error *err);
+void ls_daemon_config_free(struct ls_daemon_config *dc);
+
+/* Does R/network/files/local-kv.db exist (libnetwork store present)? */
+int layerstore_has_network_store(struct layerstore *ls, bool *has, struct ls_inputs *in,
+                                 struct bf_error *err);
+
+/* ---- containers ---- */
+
+struct ls_kv {
+    char *key;
+    char *value;
+};
+
+struct ls_network { /* NetworkSettings.Networks[name] */
+    char *name;
+    char *network_id;  /* "NetworkID" */
+    char *endpoint_id; /* "EndpointID": libnetwork endpoint ID, not the HNS ID */
+    char *mac_address; /* "MacAddress" */
+};
+
+struct ls_mount { /* MountPoints[destination] */
+    char *destination;
+    char *source;
+    bool rw;
+    char *name;   /* volume name, "" for binds */
+    char *driver; /* volume driver, "" for binds */
+    char *type;   /* "bind", "volume", ... or "" */
+};
+
+struct ls_port_binding {
+    char *host_ip;   /* "HostIp" */
+    char *host_port; /* "HostPort" */
+};
+
+struct ls_port { /* HostConfig.PortBindings["80/tcp"] */
+    char *port;
+    bool is_null; /* the JSON value was null (Go marshals it back as null) */
+    struct ls_port_binding *bindings;
+    size_t n_bindings;
+};
+
+struct ls_device { /* HostConfig.Devices[] */
+    char *path_on_host;
+    char *path_in_container;
+    char *cgroup_permissions;
+};
+
+struct ls_container {
+    char id[LS_ID_LEN + 1];
+    char *name;                       /* "Name" without its leading '/' */
+    char image_id[LS_DIGEST_LEN + 1]; /* "Image": "sha256:<hex>" */
+    char *path;                       /* "Path" */
+    char **args;                      /* "Args" */
+    size_t n_args;
+    char *driver; /* "Driver" */
+    char *os;     /* "OS" (HEAD) or NULL */
+    bool has_been_started_before;
+    bool running; /* State.Running */
+
+    struct {
+        char *hostname;   /* "" when absent */
+        char *domainname; /* "" when absent */
+        char *user;       /* "" when absent */
+        bool tty;
+        char **env; /* as stored (entries without '=' are kept here; spec drops them) */
+        size_t n_env;
+        char *working_dir; /* "" when absent */
+        char *image;       /* the name as typed */
+        bool args_escaped;
+        bool network_disabled;
+        char *mac_address; /* "" when absent */
+    } config;
+
+    struct ls_network *networks; /* sorted by name */
+    size_t n_networks;
+    struct ls_mount *mounts; /* in MountPoints key order as read; spec sorts */
+    size_t n_mounts;
+
+    struct {
+        char *isolation; /* as stored ("" when absent) */
+        int64_t cpu_shares, memory, nano_cpus, cpu_count, cpu_percent, memory_reservation;
+        uint64_t io_maximum_iops, io_maximum_bandwidth;
+        struct ls_kv *storage_opt; /* sorted by key */
+        size_t n_storage_opt;
+        char **security_opt;
+        size_t n_security_opt;
+        bool readonly_rootfs;
+        uint64_t console_size[2]; /* [height, width]; zeros when absent */
+        char *network_mode;       /* "" when absent */
+        char **dns_search;
+        size_t n_dns_search;
+        struct ls_device *devices;
+        size_t n_devices;
+        struct ls_kv *annotations; /* sorted by key */
+        size_t n_annotations;
+        struct ls_port *port_bindings; /* sorted by port */
+        size_t n_port_bindings;
+    } host;
+
+    /* layerdb/mounts/<id>/ */
+    char *mount_id;     /* validated like a cache-id */
+    char *init_id;      /* NULL when absent */
+    char *mount_parent; /* ChainID of the image's top layer, NULL when absent */
+
+    char *layer_rel;  /* the container's own layer folder, relative to R */
+    char *layer_path; /* rendered */
+};
+
+/* Load containers/<id>/config.v2.json, hostconfig.json and layerdb/mounts/<id>/. `id` must be a
+ * full 64-hex ID (use layerstore_container_resolve for prefixes and names). */
+int layerstore_container_load(struct layerstore *ls, const char *id, struct ls_container **out,
+                              struct ls_inputs *in, struct bf_error *err);
+void ls_container_free(struct ls_container *c);
+
+/* Check mounts/<id>/parent against the walk's top ChainID. Error text names both. */
+int layerstore_container_check_parent(const struct ls_container *c, const struct ls_walk *w,
+                                      struct bf_error *err);
+
+/* IDs of the directories under R/containers that are 64 lowercase hex, sorted. Other names
+ * are skipped (they can never be containers: Docker would not load them either). */
+int layerstore_container_ids(struct layerstore *ls, char ***ids, size_t *n,
+                             struct bf_error *err);
+
+/* Resolve a reference the way `docker` does: a full ID, else an exact name (with or without
+ * the leading '/'), else a unique ID prefix. Ambiguous prefix and no match are errors. */
+int layerstore_container_resolve(struct layerstore *ls, const char *ref, char out[LS_ID_LEN + 1],
+                                 struct bf_error *err);
+
+/* Read just the "Name" of a container (cheap index building). *name is malloc'd, no '/'. */
+int layerstore_container_name(struct layerstore *ls, const char *id, char **name,
+                              struct ls_inputs *in, struct bf_error *err);
+
+void ls_strv_free(char **v, size_t n);
+
+#endif

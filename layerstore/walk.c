@@ -1,0 +1,2 @@
+/* walk.c - in progress */
+#include "layerstore.h"

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Install everything bundlefs needs to build, test and benchmark on Debian 12, as root.
+# Usage: tools/install-deps.sh [--test]
+#   (no flag)  build + run dependencies
+#   --test     also what the test suite needs (criterion, a private Docker engine,
+#              busybox for a tiny rootfs, jq, python3-jsonschema for the OCI validator, valgrind)
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+pkgs="meson ninja-build pkg-config gcc libfuse3-dev fuse3 libjansson-dev libbsd-dev libmd-dev jq"
+if [ "${1:-}" = "--test" ]; then
+    pkgs="$pkgs libcriterion-dev docker.io busybox-static python3 python3-jsonschema valgrind clang hyperfine"
+fi
+need=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
+done
+if [ -n "$need" ]; then
+    apt-get update
+    # shellcheck disable=SC2086
+    apt-get install -y --no-install-recommends $need
+fi
