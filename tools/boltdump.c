@@ -1,0 +1,5 @@
+/* in progress */
+int main(void)
+{
+    return 1;
+}
