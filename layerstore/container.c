@@ -1,2 +1,699 @@
-/* container.c - in progress */
-#include "layerstore.h"
+/* container.c - containers/<id>/{config.v2.json,hostconfig.json} and layerdb/mounts/<id>/
+ * (doc §1.2-§1.4, §7), and container lookup.
+ *
+ * Decisions:
+ * - The JSON trees are parsed into plain structs and freed at once; nothing keeps a tree.
+ * - A missing hostconfig.json is an error. (Docker itself would start the container with an
+ *   empty HostConfig; but Docker always writes the file, so its absence means a partial copy,
+ *   and generating a spec with default isolation and resources would be a silent guess.)
+ * - "Name" must be empty or satisfy Docker's name rule; names become directory names and
+ *   lookup keys, so a name with '/' or control characters is refused with Docker's text.
+ * - "Driver" must be the store's driver: Docker skips such containers, we report them.
+ * - The container's layer folder comes from mount-id, also for windowsfilter where Docker sets
+ *   mount-id = container ID: if they ever differ, mount-id is what the driver used.
+ * - Lookup follows the docker CLI/daemon order: full ID, then exact name, then unique prefix.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bf_util.h"
+#include "ls_internal.h"
+
+static bool valid_name(const char *n)
+{
+    /* ^[a-zA-Z0-9][a-zA-Z0-9_.-]+$ */
+    if (!isalnum((unsigned char)n[0]) || !n[1])
+        return false;
+    for (const char *p = n + 1; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-')
+            return false;
+    return true;
+}
+
+static void networks_free(struct ls_network *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i].name);
+        free(v[i].network_id);
+        free(v[i].endpoint_id);
+        free(v[i].mac_address);
+    }
+    free(v);
+}
+
+static void mounts_free(struct ls_mount *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i].destination);
+        free(v[i].source);
+        free(v[i].name);
+        free(v[i].driver);
+        free(v[i].type);
+    }
+    free(v);
+}
+
+static void devices_free(struct ls_device *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i].path_on_host);
+        free(v[i].path_in_container);
+        free(v[i].cgroup_permissions);
+    }
+    free(v);
+}
+
+static void ports_free(struct ls_port *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i].port);
+        for (size_t j = 0; j < v[i].n_bindings; j++) {
+            free(v[i].bindings[j].host_ip);
+            free(v[i].bindings[j].host_port);
+        }
+        free(v[i].bindings);
+    }
+    free(v);
+}
+
+void ls_container_free(struct ls_container *c)
+{
+    if (!c)
+        return;
+    free(c->name);
+    free(c->path);
+    ls_strv_free(c->args, c->n_args);
+    free(c->driver);
+    free(c->os);
+    free(c->config.hostname);
+    free(c->config.domainname);
+    free(c->config.user);
+    ls_strv_free(c->config.env, c->config.n_env);
+    free(c->config.working_dir);
+    free(c->config.image);
+    free(c->config.mac_address);
+    networks_free(c->networks, c->n_networks);
+    mounts_free(c->mounts, c->n_mounts);
+    free(c->host.isolation);
+    ls_kv_free(c->host.storage_opt, c->host.n_storage_opt);
+    ls_strv_free(c->host.security_opt, c->host.n_security_opt);
+    free(c->host.network_mode);
+    ls_strv_free(c->host.dns_search, c->host.n_dns_search);
+    devices_free(c->host.devices, c->host.n_devices);
+    ls_kv_free(c->host.annotations, c->host.n_annotations);
+    ports_free(c->host.port_bindings, c->host.n_port_bindings);
+    free(c->mount_id);
+    free(c->init_id);
+    free(c->mount_parent);
+    free(c->layer_rel);
+    free(c->layer_path);
+    free(c);
+}
+
+/* "<a>.<b>" for messages; NULL on ENOMEM (callers report it). */
+static char *keypath(const char *a, const char *b)
+{
+    return ls_strjoin(a, ".", b);
+}
+
+static int oom(const struct ls_jctx *c)
+{
+    return bf_error_set(c->err, ENOMEM, "%s: out of memory", c->file);
+}
+
+/* "ID" and "Name": shared by the full load and the cheap name read. */
+static int parse_id_name(const struct ls_jctx *c, json_t *root, const char *dir_id, char **name)
+{
+    _cleanup_free_ char *id = NULL, *raw = NULL;
+    int r;
+
+    r = ls_j_string(c, ls_j_get(root, "ID"), "ID", "", &id);
+    if (r < 0)
+        return r;
+    if (!*id)
+        return bf_error_set(c->err, EINVAL, "%s: \"ID\" is missing (the container is stored at %s)",
+                            c->file, dir_id);
+    if (strcmp(id, dir_id) != 0)
+        return bf_error_set(c->err, EINVAL, "%s: Container %.80s is stored at %s", c->file, id,
+                            dir_id);
+    r = ls_j_string(c, ls_j_get(root, "Name"), "Name", "", &raw);
+    if (r < 0)
+        return r;
+    const char *n = raw[0] == '/' ? raw + 1 : raw;
+    if (*n && !valid_name(n))
+        return bf_error_set(c->err, EINVAL,
+                            "%s: Invalid container name (%.80s), only [a-zA-Z0-9][a-zA-Z0-9_.-] "
+                            "are allowed",
+                            c->file, n);
+    *name = strdup(n);
+    if (!*name)
+        return oom(c);
+    return 0;
+}
+
+static int network_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct ls_network *)a)->name, ((const struct ls_network *)b)->name);
+}
+
+static int parse_networks(struct ls_container *ct, const struct ls_jctx *c, json_t *ns)
+{
+    json_t *nets, *val;
+    const char *key;
+    size_t len, i = 0;
+    int r;
+
+    r = ls_j_object(c, ls_j_get(ns, "Networks"), "NetworkSettings.Networks", &nets);
+    if (r < 0 || !nets)
+        return r;
+    len = json_object_size(nets);
+    if (!len)
+        return 0;
+    ct->networks = calloc(len, sizeof(*ct->networks));
+    if (!ct->networks)
+        return oom(c);
+    json_object_foreach(nets, key, val)
+    {
+        struct ls_network *nw = &ct->networks[i];
+        _cleanup_free_ char *p = keypath("NetworkSettings.Networks", key);
+        _cleanup_free_ char *p1 = NULL, *p2 = NULL, *p3 = NULL;
+        json_t *obj;
+
+        ct->n_networks = ++i;
+        nw->name = strdup(key);
+        if (!p || !nw->name)
+            return oom(c);
+        r = ls_j_object(c, val, p, &obj);
+        if (r < 0)
+            return r;
+        p1 = keypath(p, "NetworkID");
+        p2 = keypath(p, "EndpointID");
+        p3 = keypath(p, "MacAddress");
+        if (!p1 || !p2 || !p3)
+            return oom(c);
+        if ((r = ls_j_string(c, ls_j_get(obj, "NetworkID"), p1, "", &nw->network_id)) < 0 ||
+            (r = ls_j_string(c, ls_j_get(obj, "EndpointID"), p2, "", &nw->endpoint_id)) < 0 ||
+            (r = ls_j_string(c, ls_j_get(obj, "MacAddress"), p3, "", &nw->mac_address)) < 0)
+            return r;
+    }
+    qsort(ct->networks, ct->n_networks, sizeof(*ct->networks), network_cmp);
+    return 0;
+}
+
+static int parse_mounts(struct ls_container *ct, const struct ls_jctx *c, json_t *root)
+{
+    json_t *mps, *val;
+    const char *key;
+    size_t len, i = 0;
+    int r;
+
+    r = ls_j_object(c, ls_j_get(root, "MountPoints"), "MountPoints", &mps);
+    if (r < 0 || !mps)
+        return r;
+    len = json_object_size(mps);
+    if (!len)
+        return 0;
+    ct->mounts = calloc(len, sizeof(*ct->mounts));
+    if (!ct->mounts)
+        return oom(c);
+    json_object_foreach(mps, key, val)
+    {
+        struct ls_mount *m = &ct->mounts[i];
+        _cleanup_free_ char *p = keypath("MountPoints", key);
+        char *fp[6] = {0};
+        static const char *const names[] = {"Source", "Destination", "RW",
+                                            "Name",   "Driver",      "Type"};
+        bool ok = true;
+
+        ct->n_mounts = ++i;
+        if (!p)
+            return oom(c);
+        /* A null entry would be a nil *MountPoint that Docker dereferences: refuse it. */
+        if (!json_is_object(val))
+            return bf_error_set(c->err, EINVAL, "%s: \"%s\" must be an object", c->file, p);
+        for (size_t k = 0; k < BF_ARRAY_SIZE(names); k++)
+            if (!(fp[k] = keypath(p, names[k])))
+                ok = false;
+        if (ok &&
+            ((r = ls_j_string(c, ls_j_get(val, "Source"), fp[0], "", &m->source)) < 0 ||
+             (r = ls_j_string(c, ls_j_get(val, "Destination"), fp[1], "", &m->destination)) < 0 ||
+             (r = ls_j_bool(c, ls_j_get(val, "RW"), fp[2], &m->rw)) < 0 ||
+             (r = ls_j_string(c, ls_j_get(val, "Name"), fp[3], "", &m->name)) < 0 ||
+             (r = ls_j_string(c, ls_j_get(val, "Driver"), fp[4], "", &m->driver)) < 0 ||
+             (r = ls_j_string(c, ls_j_get(val, "Type"), fp[5], "", &m->type)) < 0))
+            ok = false;
+        for (size_t k = 0; k < BF_ARRAY_SIZE(names); k++)
+            free(fp[k]);
+        if (!ok)
+            return c->err->code ? -c->err->code : oom(c);
+        /* Docker builds the spec from the Destination field; the map key is the same value in
+         * every file Docker writes, so it is the fallback when the field is missing. */
+        if (!*m->destination) {
+            free(m->destination);
+            if (!(m->destination = strdup(key)))
+                return oom(c);
+        }
+    }
+    return 0;
+}
+
+static int parse_config_v2(struct ls_container *ct, const struct ls_jctx *c, json_t *root)
+{
+    _cleanup_free_ char *image = NULL;
+    json_t *cfg, *state, *ns;
+    int r;
+
+    r = parse_id_name(c, root, ct->id, &ct->name);
+    if (r < 0)
+        return r;
+    r = ls_j_string(c, ls_j_get(root, "Image"), "Image", "", &image);
+    if (r < 0)
+        return r;
+    if (!bf_is_digest(image))
+        return bf_error_set(c->err, EINVAL, "%s: \"Image\" is not a valid image ID: \"%.80s\"",
+                            c->file, image);
+    memcpy(ct->image_id, image, LS_DIGEST_LEN + 1);
+    if ((r = ls_j_string(c, ls_j_get(root, "Path"), "Path", "", &ct->path)) < 0 ||
+        (r = ls_j_strv(c, ls_j_get(root, "Args"), "Args", &ct->args, &ct->n_args)) < 0 ||
+        (r = ls_j_string(c, ls_j_get(root, "Driver"), "Driver", "", &ct->driver)) < 0 ||
+        (r = ls_j_string(c, ls_j_get(root, "OS"), "OS", NULL, &ct->os)) < 0 ||
+        (r = ls_j_bool(c, ls_j_get(root, "HasBeenStartedBefore"), "HasBeenStartedBefore",
+                       &ct->has_been_started_before)) < 0)
+        return r;
+    if ((r = ls_j_object(c, ls_j_get(root, "State"), "State", &state)) < 0 ||
+        (r = ls_j_bool(c, ls_j_get(state, "Running"), "State.Running", &ct->running)) < 0)
+        return r;
+
+    r = ls_j_object(c, ls_j_get(root, "Config"), "Config", &cfg);
+    if (r < 0)
+        return r;
+    if ((r = ls_j_string(c, ls_j_get(cfg, "Hostname"), "Config.Hostname", "",
+                         &ct->config.hostname)) < 0 ||
+        (r = ls_j_string(c, ls_j_get(cfg, "Domainname"), "Config.Domainname", "",
+                         &ct->config.domainname)) < 0 ||
+        (r = ls_j_string(c, ls_j_get(cfg, "User"), "Config.User", "", &ct->config.user)) < 0 ||
+        (r = ls_j_bool(c, ls_j_get(cfg, "Tty"), "Config.Tty", &ct->config.tty)) < 0 ||
+        (r = ls_j_strv(c, ls_j_get(cfg, "Env"), "Config.Env", &ct->config.env, &ct->config.n_env)) <
+            0 ||
+        (r = ls_j_string(c, ls_j_get(cfg, "WorkingDir"), "Config.WorkingDir", "",
+                         &ct->config.working_dir)) < 0 ||
+        (r = ls_j_string(c, ls_j_get(cfg, "Image"), "Config.Image", "", &ct->config.image)) < 0 ||
+        (r = ls_j_bool(c, ls_j_get(cfg, "ArgsEscaped"), "Config.ArgsEscaped",
+                       &ct->config.args_escaped)) < 0 ||
+        (r = ls_j_bool(c, ls_j_get(cfg, "NetworkDisabled"), "Config.NetworkDisabled",
+                       &ct->config.network_disabled)) < 0 ||
+        (r = ls_j_string(c, ls_j_get(cfg, "MacAddress"), "Config.MacAddress", "",
+                         &ct->config.mac_address)) < 0)
+        return r;
+
+    r = ls_j_object(c, ls_j_get(root, "NetworkSettings"), "NetworkSettings", &ns);
+    if (r < 0)
+        return r;
+    r = parse_networks(ct, c, ns);
+    if (r < 0)
+        return r;
+    return parse_mounts(ct, c, root);
+}
+
+static int parse_console_size(struct ls_container *ct, const struct ls_jctx *c, json_t *v)
+{
+    if (!v)
+        return 0;
+    if (!json_is_array(v))
+        goto bad;
+    /* Go decodes into [2]uint: missing elements stay 0, extra elements are dropped. */
+    for (size_t i = 0; i < json_array_size(v) && i < 2; i++) {
+        json_t *e = json_array_get(v, i);
+        if (json_is_null(e))
+            continue;
+        if (!json_is_integer(e) || json_integer_value(e) < 0)
+            goto bad;
+        ct->host.console_size[i] = (uint64_t)json_integer_value(e);
+    }
+    return 0;
+bad:
+    return bf_error_set(c->err, EINVAL,
+                        "%s: \"ConsoleSize\" must be an array of 2 non-negative integers", c->file);
+}
+
+static int parse_devices(struct ls_container *ct, const struct ls_jctx *c, json_t *v)
+{
+    size_t len;
+    int r;
+
+    if (!v)
+        return 0;
+    if (!json_is_array(v))
+        return bf_error_set(c->err, EINVAL, "%s: \"Devices\" must be an array of objects", c->file);
+    len = json_array_size(v);
+    if (!len)
+        return 0;
+    ct->host.devices = calloc(len, sizeof(*ct->host.devices));
+    if (!ct->host.devices)
+        return oom(c);
+    for (size_t i = 0; i < len; i++) {
+        json_t *e = json_array_get(v, i);
+        struct ls_device *d = &ct->host.devices[i];
+        char p1[64], p2[64], p3[64];
+
+        ct->host.n_devices = i + 1;
+        if (!json_is_object(e) && !json_is_null(e))
+            return bf_error_set(c->err, EINVAL, "%s: \"Devices\" must be an array of objects",
+                                c->file);
+        snprintf(p1, sizeof(p1), "Devices[%zu].PathOnHost", i);
+        snprintf(p2, sizeof(p2), "Devices[%zu].PathInContainer", i);
+        snprintf(p3, sizeof(p3), "Devices[%zu].CgroupPermissions", i);
+        if ((r = ls_j_string(c, ls_j_get(e, "PathOnHost"), p1, "", &d->path_on_host)) < 0 ||
+            (r = ls_j_string(c, ls_j_get(e, "PathInContainer"), p2, "", &d->path_in_container)) <
+                0 ||
+            (r = ls_j_string(c, ls_j_get(e, "CgroupPermissions"), p3, "", &d->cgroup_permissions)) <
+                0)
+            return r;
+    }
+    return 0;
+}
+
+static int port_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct ls_port *)a)->port, ((const struct ls_port *)b)->port);
+}
+
+static int parse_ports(struct ls_container *ct, const struct ls_jctx *c, json_t *v)
+{
+    json_t *val;
+    const char *key;
+    size_t len, i = 0;
+    int r;
+
+    r = ls_j_object(c, v, "PortBindings", &v);
+    if (r < 0 || !v)
+        return r;
+    len = json_object_size(v);
+    if (!len)
+        return 0;
+    ct->host.port_bindings = calloc(len, sizeof(*ct->host.port_bindings));
+    if (!ct->host.port_bindings)
+        return oom(c);
+    json_object_foreach(v, key, val)
+    {
+        struct ls_port *p = &ct->host.port_bindings[i];
+        _cleanup_free_ char *kp = keypath("PortBindings", key);
+
+        ct->host.n_port_bindings = ++i;
+        p->port = strdup(key);
+        if (!p->port || !kp)
+            return oom(c);
+        if (json_is_null(val)) {
+            p->is_null = true;
+            continue;
+        }
+        if (!json_is_array(val))
+            return bf_error_set(c->err, EINVAL, "%s: \"%s\" must be an array of objects", c->file,
+                                kp);
+        size_t nb = json_array_size(val);
+        if (!nb)
+            continue;
+        p->bindings = calloc(nb, sizeof(*p->bindings));
+        if (!p->bindings)
+            return oom(c);
+        for (size_t j = 0; j < nb; j++) {
+            json_t *e = json_array_get(val, j);
+            _cleanup_free_ char *p1 = NULL, *p2 = NULL;
+
+            p->n_bindings = j + 1;
+            if (!json_is_object(e) && !json_is_null(e))
+                return bf_error_set(c->err, EINVAL, "%s: \"%s\" must be an array of objects",
+                                    c->file, kp);
+            if (asprintf(&p1, "%s[%zu].HostIp", kp, j) < 0 ||
+                asprintf(&p2, "%s[%zu].HostPort", kp, j) < 0)
+                return oom(c);
+            if ((r = ls_j_string(c, ls_j_get(e, "HostIp"), p1, "", &p->bindings[j].host_ip)) < 0 ||
+                (r = ls_j_string(c, ls_j_get(e, "HostPort"), p2, "", &p->bindings[j].host_port)) <
+                    0)
+                return r;
+        }
+    }
+    qsort(ct->host.port_bindings, ct->host.n_port_bindings, sizeof(*ct->host.port_bindings),
+          port_cmp);
+    return 0;
+}
+
+static int parse_hostconfig(struct ls_container *ct, const struct ls_jctx *c, json_t *root)
+{
+    struct {
+        const char *key;
+        int64_t *out;
+    } ints[] = {
+        {"CpuShares", &ct->host.cpu_shares},   {"Memory", &ct->host.memory},
+        {"NanoCpus", &ct->host.nano_cpus},     {"CpuCount", &ct->host.cpu_count},
+        {"CpuPercent", &ct->host.cpu_percent}, {"MemoryReservation", &ct->host.memory_reservation},
+    };
+    int r;
+
+    r = ls_j_string(c, ls_j_get(root, "Isolation"), "Isolation", "", &ct->host.isolation);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < BF_ARRAY_SIZE(ints); i++)
+        if ((r = ls_j_int64(c, ls_j_get(root, ints[i].key), ints[i].key, ints[i].out)) < 0)
+            return r;
+    if ((r = ls_j_uint64(c, ls_j_get(root, "IOMaximumIOps"), "IOMaximumIOps",
+                         &ct->host.io_maximum_iops)) < 0 ||
+        (r = ls_j_uint64(c, ls_j_get(root, "IOMaximumBandwidth"), "IOMaximumBandwidth",
+                         &ct->host.io_maximum_bandwidth)) < 0 ||
+        (r = ls_j_kv(c, ls_j_get(root, "StorageOpt"), "StorageOpt", &ct->host.storage_opt,
+                     &ct->host.n_storage_opt)) < 0 ||
+        (r = ls_j_strv(c, ls_j_get(root, "SecurityOpt"), "SecurityOpt", &ct->host.security_opt,
+                       &ct->host.n_security_opt)) < 0 ||
+        (r = ls_j_bool(c, ls_j_get(root, "ReadonlyRootfs"), "ReadonlyRootfs",
+                       &ct->host.readonly_rootfs)) < 0 ||
+        (r = parse_console_size(ct, c, ls_j_get(root, "ConsoleSize"))) < 0 ||
+        (r = ls_j_string(c, ls_j_get(root, "NetworkMode"), "NetworkMode", "",
+                         &ct->host.network_mode)) < 0 ||
+        (r = ls_j_strv(c, ls_j_get(root, "DnsSearch"), "DnsSearch", &ct->host.dns_search,
+                       &ct->host.n_dns_search)) < 0 ||
+        (r = parse_devices(ct, c, ls_j_get(root, "Devices"))) < 0 ||
+        (r = ls_j_kv(c, ls_j_get(root, "Annotations"), "Annotations", &ct->host.annotations,
+                     &ct->host.n_annotations)) < 0 ||
+        (r = parse_ports(ct, c, ls_j_get(root, "PortBindings"))) < 0)
+        return r;
+    return 0;
+}
+
+static int load_mounts_dir(struct layerstore *ls, struct ls_container *ct, struct ls_inputs *in,
+                           struct bf_error *err)
+{
+    char dir[160], rel[192];
+    int r;
+
+    snprintf(dir, sizeof(dir), "%s/layerdb/mounts/%s", ls->image_rel, ct->id);
+    snprintf(rel, sizeof(rel), "%s/mount-id", dir);
+    r = ls_read_line(ls, rel, false, &ct->mount_id, in, err);
+    if (r < 0) {
+        if (err->code == ENOENT) {
+            struct bf_stamp st;
+            struct bf_error local = BF_ERROR_INIT;
+            if (bf_stat_beneath(ls->dirfd, dir, &st, NULL, &local) == 0 && !st.exists) {
+                ls_record(ls, in, dir, &st, &local);
+                bf_error_clear(&local);
+                return bf_error_set(err, ENOENT,
+                                    "%s: no such directory (the container has no read-write "
+                                    "layer)",
+                                    dir);
+            }
+            bf_error_clear(&local);
+        }
+        return r;
+    }
+    if (!bf_is_cache_id(ct->mount_id))
+        return bf_error_set(err, EINVAL, "%s: invalid mount id value", rel);
+
+    snprintf(rel, sizeof(rel), "%s/init-id", dir);
+    r = ls_read_line(ls, rel, true, &ct->init_id, in, err);
+    if (r < 0)
+        return r;
+    if (ct->init_id && !bf_is_cache_id(ct->init_id))
+        return bf_error_set(err, EINVAL, "%s: invalid init id value", rel);
+
+    snprintf(rel, sizeof(rel), "%s/parent", dir);
+    r = ls_read_line(ls, rel, true, &ct->mount_parent, in, err);
+    if (r < 0)
+        return r;
+    if (ct->mount_parent && !bf_is_digest(ct->mount_parent))
+        return bf_error_set(err, EINVAL, "%s: invalid checksum digest format", rel);
+
+    ct->layer_rel = ls_driver_layer_rel(ls, ct->mount_id);
+    if (!ct->layer_rel || !(ct->layer_path = layerstore_path(ls, ct->layer_rel)))
+        return bf_error_set(err, ENOMEM, "%s: out of memory", dir);
+    return 0;
+}
+
+static int invalid_id(const char *id, struct bf_error *err)
+{
+    return bf_error_set(err, EINVAL,
+                        "invalid container ID \"%.80s\": must be 64 lowercase hex characters",
+                        id ? id : "");
+}
+
+int layerstore_container_load(struct layerstore *ls, const char *id, struct ls_container **out,
+                              struct ls_inputs *in, struct bf_error *err)
+{
+    char rel[128];
+    struct ls_container *ct;
+    json_t *root = NULL;
+    int r;
+
+    *out = NULL;
+    if (!bf_is_hex64(id))
+        return invalid_id(id, err);
+    ct = calloc(1, sizeof(*ct));
+    if (!ct)
+        return bf_error_set(err, ENOMEM, "container %s: out of memory", id);
+    memcpy(ct->id, id, LS_ID_LEN + 1);
+
+    snprintf(rel, sizeof(rel), "containers/%s/config.v2.json", id);
+    r = ls_read_json(ls, rel, false, &root, in, err);
+    if (r < 0)
+        goto fail;
+    r = parse_config_v2(ct, &(struct ls_jctx){.file = rel, .err = err}, root);
+    json_decref(root);
+    root = NULL;
+    if (r < 0)
+        goto fail;
+    if (strcmp(ct->driver, ls_driver_name(ls->driver)) != 0) {
+        r = bf_error_set(err, EINVAL,
+                         "%s: container was created with storage driver \"%.40s\", but the "
+                         "data-root is read with \"%s\" (Docker skips such containers)",
+                         rel, ct->driver, ls_driver_name(ls->driver));
+        goto fail;
+    }
+
+    snprintf(rel, sizeof(rel), "containers/%s/hostconfig.json", id);
+    r = ls_read_json(ls, rel, false, &root, in, err);
+    if (r < 0)
+        goto fail;
+    r = parse_hostconfig(ct, &(struct ls_jctx){.file = rel, .err = err}, root);
+    json_decref(root);
+    if (r < 0)
+        goto fail;
+
+    r = load_mounts_dir(ls, ct, in, err);
+    if (r < 0)
+        goto fail;
+    *out = ct;
+    return 0;
+fail:
+    ls_container_free(ct);
+    return r;
+}
+
+int layerstore_container_check_parent(const struct ls_container *c, const struct ls_walk *w,
+                                      struct bf_error *err)
+{
+    const char *have = c->mount_parent ? c->mount_parent : "";
+
+    if (strcmp(have, w->top_chain_id) == 0)
+        return 0;
+    return bf_error_set(err, EINVAL,
+                        "image/%s/layerdb/mounts/%s/parent: container %s is on layer %s, but "
+                        "its image %s has top layer %s",
+                        c->driver, c->id, c->id, *have ? have : "(none)", c->image_id,
+                        *w->top_chain_id ? w->top_chain_id : "(none)");
+}
+
+int layerstore_container_ids(struct layerstore *ls, char ***ids, size_t *n, struct bf_error *err)
+{
+    /* Every hex-named entry is listed, whatever its type: a symlink or a file there is a
+     * broken container that loading reports, as Docker's restore would log it. */
+    return ls_list_dir(ls, "containers", true, bf_is_hex64, ids, n, err);
+}
+
+int layerstore_container_name(struct layerstore *ls, const char *id, char **name,
+                              struct ls_inputs *in, struct bf_error *err)
+{
+    char rel[128];
+    json_t *root = NULL;
+    int r;
+
+    *name = NULL;
+    if (!bf_is_hex64(id))
+        return invalid_id(id, err);
+    snprintf(rel, sizeof(rel), "containers/%s/config.v2.json", id);
+    r = ls_read_json(ls, rel, false, &root, in, err);
+    if (r < 0)
+        return r;
+    r = parse_id_name(&(struct ls_jctx){.file = rel, .err = err}, root, id, name);
+    json_decref(root);
+    return r;
+}
+
+static bool is_hex_prefix(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+            return false;
+    return true;
+}
+
+int layerstore_container_resolve(struct layerstore *ls, const char *ref, char out[LS_ID_LEN + 1],
+                                 struct bf_error *err)
+{
+    char **ids = NULL;
+    size_t n = 0, hits = 0;
+    const char *name, *hit = NULL;
+    int r;
+
+    if (!ref || !*ref)
+        return bf_error_set(err, EINVAL, "Prefix can't be empty");
+    r = layerstore_container_ids(ls, &ids, &n, err);
+    if (r < 0)
+        return r;
+    /* 1. full ID */
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(ids[i], ref) == 0) {
+            memcpy(out, ids[i], LS_ID_LEN + 1);
+            goto done;
+        }
+    }
+    /* 2. exact name, with or without the leading '/'; unreadable containers have no name */
+    name = ref[0] == '/' ? ref + 1 : ref;
+    if (*name) {
+        for (size_t i = 0; i < n; i++) {
+            _cleanup_free_ char *cn = NULL;
+            struct bf_error local = BF_ERROR_INIT;
+            if (layerstore_container_name(ls, ids[i], &cn, NULL, &local) < 0) {
+                bf_error_clear(&local);
+                continue;
+            }
+            if (strcmp(cn, name) == 0) {
+                memcpy(out, ids[i], LS_ID_LEN + 1);
+                goto done;
+            }
+        }
+    }
+    /* 3. unique ID prefix */
+    if (is_hex_prefix(ref)) {
+        for (size_t i = 0; i < n; i++) {
+            if (strncmp(ids[i], ref, strlen(ref)) == 0) {
+                hits++;
+                hit = ids[i];
+            }
+        }
+    }
+    if (hits > 1) {
+        r = bf_error_set(err, EINVAL, "Multiple IDs found with provided prefix: %s", ref);
+        goto out;
+    }
+    if (hits == 0) {
+        r = bf_error_set(err, ENOENT, "No such container: %.80s", ref);
+        goto out;
+    }
+    memcpy(out, hit, LS_ID_LEN + 1);
+done:
+    r = 0;
+out:
+    ls_strv_free(ids, n);
+    return r;
+}

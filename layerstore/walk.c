@@ -1,2 +1,185 @@
-/* walk.c - in progress */
-#include "layerstore.h"
+/* walk.c - the seed's layer walk (doc §2-§3): diff_ids -> ChainIDs -> cache-ids -> folders.
+ *
+ * for i = 1..n: chain = ChainID(diff_ids[:i]); cache = layerdb/sha256/<chain>/cache-id;
+ * prepend the driver's folder for cache. The result is top-most layer first, base layer last.
+ * For the 2016 "layers+base" type the walk starts at i = 0, whose ChainID is the synthesised
+ * baseDiffID, so the base layer's folder comes last.
+ *
+ * Besides the cache-id, each layer's `diff` must equal the diff_id it was reached by and its
+ * `parent` (absent on the first layer) must equal the previous ChainID: a layerdb that
+ * disagrees with the image is reported, never papered over. Layer folders themselves are not
+ * required to exist (a data-root copied from Windows may lack the content); the paths are
+ * computed from the cache-ids, as Docker's GetLayerPath does for windowsfilter.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bf_util.h"
+#include "ls_internal.h"
+
+char *ls_driver_layer_rel(const struct layerstore *ls, const char *id)
+{
+    switch (ls->driver) {
+    case LS_DRIVER_WINDOWSFILTER:
+        return ls_strjoin("windowsfilter/", id, NULL);
+    case LS_DRIVER_OVERLAY2:
+        return ls_strjoin("overlay2/", id, "/diff");
+    case LS_DRIVER_VFS:
+        return ls_strjoin("vfs/dir/", id, NULL);
+    }
+    return NULL;
+}
+
+void ls_walk_free(struct ls_walk *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->n; i++) {
+        free(w->layers[i].rel);
+        free(w->layers[i].path);
+    }
+    free(w->layers);
+    w->layers = NULL;
+    w->n = 0;
+    w->top_chain_id[0] = '\0';
+}
+
+/* Read one layerdb entry and fill `l` (chain_id and diff_id already set). */
+static int read_layer(struct layerstore *ls, struct ls_layer *l, const char *parent,
+                      struct ls_inputs *in, struct bf_error *err)
+{
+    char dir[128], rel[160];
+    _cleanup_free_ char *cache = NULL, *diff = NULL, *par = NULL;
+    int r;
+
+    snprintf(dir, sizeof(dir), "%s/layerdb/sha256/%s", ls->image_rel, l->chain_id + 7);
+
+    snprintf(rel, sizeof(rel), "%s/cache-id", dir);
+    r = ls_read_line(ls, rel, false, &cache, in, err);
+    if (r < 0) {
+        if (err->code == ENOENT) {
+            struct bf_stamp st;
+            struct bf_error local = BF_ERROR_INIT;
+            if (bf_stat_beneath(ls->dirfd, dir, &st, NULL, &local) == 0 && !st.exists) {
+                ls_record(ls, in, dir, &st, &local);
+                bf_error_clear(&local);
+                return bf_error_set(err, ENOENT, "%s: layer does not exist", dir);
+            }
+            bf_error_clear(&local);
+        }
+        return r;
+    }
+    if (!bf_is_cache_id(cache))
+        return bf_error_set(err, EINVAL, "%s: invalid cache id value", rel);
+    memcpy(l->cache_id, cache, strlen(cache) + 1);
+
+    snprintf(rel, sizeof(rel), "%s/diff", dir);
+    r = ls_read_line(ls, rel, false, &diff, in, err);
+    if (r < 0)
+        return r;
+    if (!bf_is_digest(diff))
+        return bf_error_set(err, EINVAL, "%s: invalid checksum digest format", rel);
+    if (strcmp(diff, l->diff_id) != 0)
+        return bf_error_set(err, EINVAL, "%s: layer diff is %s, but the image's diff_id is %s", rel,
+                            diff, l->diff_id);
+
+    snprintf(rel, sizeof(rel), "%s/parent", dir);
+    r = ls_read_line(ls, rel, true, &par, in, err);
+    if (r < 0)
+        return r;
+    if (par && !bf_is_digest(par))
+        return bf_error_set(err, EINVAL, "%s: invalid checksum digest format", rel);
+    if (!*parent && par)
+        return bf_error_set(err, EINVAL, "%s: the image's base layer has parent %s", rel, par);
+    if (*parent && !par)
+        return bf_error_set(err, EINVAL, "%s: missing, but the layer's parent should be %s", rel,
+                            parent);
+    if (par && strcmp(par, parent) != 0)
+        return bf_error_set(err, EINVAL, "%s: parent is %s, but the image's layer below is %s", rel,
+                            par, parent);
+
+    l->rel = ls_driver_layer_rel(ls, l->cache_id);
+    if (!l->rel)
+        return bf_error_set(err, ENOMEM, "%s: out of memory", dir);
+    l->path = layerstore_path(ls, l->rel);
+    if (!l->path)
+        return bf_error_set(err, ENOMEM, "%s: out of memory", dir);
+    return 0;
+}
+
+int layerstore_walk(struct layerstore *ls, const struct ls_image *img, struct ls_walk *out,
+                    struct ls_inputs *in, struct bf_error *err)
+{
+    char base_diff[LS_DIGEST_LEN + 1], chain[LS_DIGEST_LEN + 1] = "";
+    const char *prev_chain;
+    struct ls_walk w = {0};
+    bool with_base = img->rootfs_type && strcmp(img->rootfs_type, "layers+base") == 0;
+    size_t total = img->n_diff_ids + (with_base ? 1 : 0);
+    int r;
+
+    memset(out, 0, sizeof(*out));
+    if (with_base && !img->base_layer)
+        return bf_error_set(err, EINVAL, "image %s: rootfs type layers+base without base_layer",
+                            img->id);
+    if (total > LS_MAX_LAYERS)
+        return bf_error_set(err, EINVAL, "image %s: %zu layers: max depth exceeded", img->id,
+                            total);
+    if (total == 0)
+        return 0;
+    if (with_base)
+        ls_base_diff_id(img->base_layer, base_diff);
+    w.layers = calloc(total, sizeof(*w.layers));
+    if (!w.layers)
+        return bf_error_set(err, ENOMEM, "image %s: out of memory", img->id);
+    w.n = total;
+    for (size_t i = 0; i < total; i++) {
+        /* Prepend: layer i (counted from the base) lands at index total-1-i. */
+        struct ls_layer *l = &w.layers[total - 1 - i];
+        const char *diff =
+            with_base ? (i == 0 ? base_diff : img->diff_ids[i - 1]) : img->diff_ids[i];
+        char parent[LS_DIGEST_LEN + 1];
+
+        memcpy(parent, chain, sizeof(parent));
+        prev_chain = parent;
+        ls_chainid_step(prev_chain, diff, chain);
+        memcpy(l->chain_id, chain, sizeof(l->chain_id));
+        memcpy(l->diff_id, diff, strlen(diff) + 1);
+        r = read_layer(ls, l, prev_chain, in, err);
+        if (r < 0) {
+            ls_walk_free(&w);
+            return bf_error_wrap(err, "image %s, layer %zu of %zu", img->id, i + 1, total);
+        }
+    }
+    memcpy(w.top_chain_id, chain, sizeof(w.top_chain_id));
+    *out = w;
+    return 0;
+}
+
+int layerstore_layer_has_uvm(struct layerstore *ls, const struct ls_layer *layer, bool *has,
+                             struct ls_inputs *in, struct bf_error *err)
+{
+    _cleanup_free_ char *rel = ls_strjoin(layer->rel, "/UtilityVM", NULL);
+    struct bf_stamp st;
+    mode_t mode = 0;
+    int r;
+
+    *has = false;
+    if (!rel)
+        return bf_error_set(err, ENOMEM, "%s: out of memory", layer->rel);
+    /* Docker's own casing ("UtilityVM") is what a copied NTFS tree keeps; exact match only. */
+    r = bf_stat_beneath(ls->dirfd, rel, &st, &mode, err);
+    if (r < 0) {
+        struct bf_error ignored = BF_ERROR_INIT;
+        ls_record(ls, in, rel, NULL, &ignored);
+        bf_error_clear(&ignored);
+        return r;
+    }
+    r = ls_record(ls, in, rel, &st, err);
+    if (r < 0)
+        return r;
+    *has = st.exists && S_ISDIR(mode);
+    return 0;
+}

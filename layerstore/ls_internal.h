@@ -1,0 +1,76 @@
+/* ls_internal.h - what the layerstore .c files share and nobody else sees. */
+#ifndef LS_INTERNAL_H
+#define LS_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "layerstore.h"
+
+struct layerstore {
+    int dirfd;             /* the data-root, opened once */
+    enum ls_driver driver; /* detected or named */
+    char *root;            /* absolute, no trailing '/' */
+    char *hostroot;        /* Windows root without trailing '\', or NULL */
+    char *image_rel;       /* "image/<driver>" */
+};
+
+/* Record `rel` in `in` (nullable) with the stamp of what was read, or probe it now when
+ * `stamp` is NULL (absent files are recorded as absent: their appearance is a change). */
+int ls_record(const struct layerstore *ls, struct ls_inputs *in, const char *rel,
+              const struct bf_stamp *stamp, struct bf_error *err);
+
+/* bf_read_line relative to R, recording the input. When `optional` and the file is absent,
+ * *out = NULL and 0 is returned. */
+int ls_read_line(const struct layerstore *ls, const char *rel, bool optional, char **out,
+                 struct ls_inputs *in, struct bf_error *err);
+
+/* Read and parse a JSON file under R (cap BF_CAP_JSON; empty or non-object is an error). When
+ * `optional` and the file is absent, *out = NULL and 0 is returned. */
+int ls_read_json(const struct layerstore *ls, const char *rel, bool optional, json_t **out,
+                 struct ls_inputs *in, struct bf_error *err);
+
+/* Parse `len` bytes of `buf` as a JSON object; errors name `rel`. */
+int ls_parse_json(const char *rel, const char *buf, size_t len, json_t **out, struct bf_error *err);
+
+/* List the names of directory `rel` under R that satisfy `keep` (nullable), sorted. An absent
+ * directory gives an empty list when `optional`. */
+int ls_list_dir(const struct layerstore *ls, const char *rel, bool optional,
+                bool (*keep)(const char *name), char ***names, size_t *n, struct bf_error *err);
+
+/* ---- typed JSON field access with Go encoding/json semantics ----
+ * `path` is the key path used in messages ("Config.Env"); `file` is the file's rel path.
+ * A missing key or JSON null gives the zero value ("" / false / 0 / empty list) unless stated.
+ * A value of the wrong type is an error: `<file>: "<path>" must be <type>`. */
+struct ls_jctx {
+    const char *file;
+    struct bf_error *err;
+};
+
+/* Child `key` of object `obj` (NULL when obj is NULL, the key is missing, or the value null). */
+json_t *ls_j_get(json_t *obj, const char *key);
+
+/* *out = malloc'd string; absent/null: strdup(dflt), or NULL when dflt is NULL. */
+int ls_j_string(const struct ls_jctx *c, json_t *v, const char *path, const char *dflt, char **out);
+int ls_j_bool(const struct ls_jctx *c, json_t *v, const char *path, bool *out);
+int ls_j_int64(const struct ls_jctx *c, json_t *v, const char *path, int64_t *out);
+int ls_j_uint64(const struct ls_jctx *c, json_t *v, const char *path, uint64_t *out);
+/* Array of strings (null/absent: empty, *out NULL). */
+int ls_j_strv(const struct ls_jctx *c, json_t *v, const char *path, char ***out, size_t *n);
+/* Object or null/absent (then *out = NULL). */
+int ls_j_object(const struct ls_jctx *c, json_t *v, const char *path, json_t **out);
+/* Object of strings, sorted by key (null/absent: empty). */
+int ls_j_kv(const struct ls_jctx *c, json_t *v, const char *path, struct ls_kv **out, size_t *n);
+void ls_kv_free(struct ls_kv *kv, size_t n);
+
+/* "sha256:" + hex(SHA-256(data)) */
+void ls_sha256_digest(const void *data, size_t len, char out[LS_DIGEST_LEN + 1]);
+
+/* The layer folder of graph-driver id `id` for the store's driver, relative to R. */
+char *ls_driver_layer_rel(const struct layerstore *ls, const char *id);
+
+char *ls_strjoin(const char *a, const char *b, const char *c); /* a+b+c, NULL on ENOMEM */
+int ls_strv_cmp(const void *a, const void *b);                 /* qsort over char * */
+
+#endif
