@@ -102,9 +102,20 @@ int bf_open_beneath(int dirfd, const char *rel, int flags, struct bf_error *err)
     int fd;
 
     if (!rel_is_sane(rel))
-        return bf_error_set(err, EINVAL, "%s: refusing a path that is absolute, empty or climbs with ..",
+        return bf_error_set(err, EINVAL,
+                            "%s: refusing a path that is absolute, empty or climbs with ..",
                             rel ? rel : "(null)");
     fd = open_raw(dirfd, rel, flags);
+    if (fd == -ENOTDIR && !(flags & O_PATH)) {
+        /* O_DIRECTORY|O_NOFOLLOW on a symlink fails with ENOTDIR; say what it really is. */
+        int probe = open_raw(dirfd, rel, O_PATH);
+        if (probe >= 0) {
+            struct stat st;
+            if (fstat(probe, &st) == 0 && S_ISLNK(st.st_mode))
+                fd = -ELOOP;
+            close(probe);
+        }
+    }
     if (fd >= 0 && (flags & O_PATH)) {
         /* O_PATH|O_NOFOLLOW hands back the link itself instead of failing; refuse it here. */
         struct stat st;
