@@ -647,6 +647,21 @@ int layerstore_container_resolve(struct layerstore *ls, const char *ref, char ou
 
     if (!ref || !*ref)
         return bf_error_set(err, EINVAL, "Prefix can't be empty");
+    /* 1. full ID: probe the one directory entry instead of listing them all. An entry that
+     * exists but cannot be stat'ed safely (a symlink) still matches: loading reports it. */
+    if (bf_is_hex64(ref)) {
+        char rel[LS_ID_LEN + 16];
+        struct bf_stamp st = {0};
+        struct bf_error local = BF_ERROR_INIT;
+        snprintf(rel, sizeof(rel), "containers/%s", ref);
+        r = bf_stat_beneath(ls->dirfd, rel, &st, NULL, &local);
+        bool match = r == 0 ? st.exists : local.code == ELOOP;
+        bf_error_clear(&local);
+        if (match) {
+            memcpy(out, ref, LS_ID_LEN + 1);
+            return 0;
+        }
+    }
     r = layerstore_container_ids(ls, &ids, &n, err);
     if (r < 0)
         return r;
