@@ -8,17 +8,28 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bf_util.h"
 #include "ls_internal.h"
 
 json_t *ls_j_get(json_t *obj, const char *key)
 {
-    json_t *v;
+    json_t *v, *val;
+    const char *k;
 
     if (!obj || !json_is_object(obj))
         return NULL;
     v = json_object_get(obj, key);
+    if (!v) {
+        /* Go matches struct field names case-insensitively when there is no exact match
+         * ("cpushares" sets CpuShares); of several such keys the last one wins. */
+        json_object_foreach(obj, k, val)
+        {
+            if (strcasecmp(k, key) == 0)
+                v = val;
+        }
+    }
     if (!v || json_is_null(v))
         return NULL;
     return v;

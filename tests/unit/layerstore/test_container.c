@@ -48,6 +48,8 @@ static char *load_err(const char *id)
     return m;
 }
 
+static void expect_cfg_error(const char *file, const char *json, const char *tail);
+
 #define CFG1 "containers/" CID1 "/config.v2.json"
 #define HC1 "containers/" CID1 "/hostconfig.json"
 #define MNT1(d) "image/" d "/layerdb/mounts/" CID1
@@ -264,6 +266,39 @@ Test(container, duplicate_keys_last_wins)
     struct ls_container *c = load_ok(CID1);
     cr_assert_str_eq(c->host.isolation, "hyperv");
     ls_container_free(c);
+}
+
+Test(container, field_names_match_case_insensitively_like_go)
+{
+    std_open("windowsfilter", NULL);
+    /* exact match preferred; otherwise the last case-insensitive match */
+    fx_write(&f, HC1,
+             "{\"cpushares\":7,\"CPUSHARES\":8,\"isolation\":\"hyperv\",\"Memory\":1,"
+             "\"memory\":2}");
+    struct ls_container *c = load_ok(CID1);
+    cr_assert_eq(c->host.cpu_shares, 8);
+    cr_assert_str_eq(c->host.isolation, "hyperv");
+    cr_assert_eq(c->host.memory, 1);
+    ls_container_free(c);
+    /* but map keys (network names) are data, kept as written */
+    fx_writef(&f, CFG1,
+              "{\"id\":\"" CID1 "\",\"Image\":\"sha256:%s\",\"driver\":\"windowsfilter\","
+              "\"networksettings\":{\"networks\":{\"NAT\":{\"endpointid\":\"e\"}}}}",
+              f.image_hex);
+    c = load_ok(CID1);
+    cr_assert_eq(c->n_networks, 1);
+    cr_assert_str_eq(c->networks[0].name, "NAT");
+    cr_assert_str_eq(c->networks[0].endpoint_id, "e");
+    ls_container_free(c);
+}
+
+Test(container, out_of_range_integer)
+{
+    std_open("windowsfilter", NULL);
+    /* jansson refuses integers beyond int64 while parsing; the message names file and place */
+    expect_cfg_error(
+        HC1, "{\"CpuShares\":99999999999999999999}",
+        "invalid JSON: too big integer near '99999999999999999999' (line 1, column 33)");
 }
 
 /* Replace `key`'s value in the std config.v2.json (or hostconfig.json) and expect `tail`. */
@@ -615,6 +650,15 @@ Test(container, lookup)
     cr_assert_str_eq(resolve("ABC", &rc), "No such container: ABC");
     cr_assert_str_eq(resolve("", &rc), "Prefix can't be empty");
     cr_assert_str_eq(resolve(CID1 "0", &rc), "No such container: " CID1 "0");
+    /* a symlinked container directory is found by its full ID; loading then refuses it */
+    fx_mv(&f, "containers/" CID2, "moved");
+    fx_symlink(&f, "../moved", "containers/" CID2);
+    cr_assert_str_eq(resolve(CID2, &rc), CID2);
+    cr_assert_eq(rc, 0);
+    char *m = load_err(CID2);
+    cr_assert_str_eq(m, "containers/" CID2 "/config.v2.json: is a symbolic link or passes through "
+                        "one (links are never followed)");
+    free(m);
 }
 
 Test(container, name_only)
