@@ -226,7 +226,6 @@ static int parse_mounts(struct ls_container *ct, const struct ls_jctx *c, json_t
         char *fp[6] = {0};
         static const char *const names[] = {"Source", "Destination", "RW",
                                             "Name",   "Driver",      "Type"};
-        bool ok = true;
 
         ct->n_mounts = ++i;
         if (!p)
@@ -234,21 +233,22 @@ static int parse_mounts(struct ls_container *ct, const struct ls_jctx *c, json_t
         /* A null entry would be a nil *MountPoint that Docker dereferences: refuse it. */
         if (!json_is_object(val))
             return bf_error_set(c->err, EINVAL, "%s: \"%s\" must be an object", c->file, p);
-        for (size_t k = 0; k < BF_ARRAY_SIZE(names); k++)
+        r = 0;
+        for (size_t k = 0; k < BF_ARRAY_SIZE(names) && r == 0; k++)
             if (!(fp[k] = keypath(p, names[k])))
-                ok = false;
-        if (ok &&
-            ((r = ls_j_string(c, ls_j_get(val, "Source"), fp[0], "", &m->source)) < 0 ||
-             (r = ls_j_string(c, ls_j_get(val, "Destination"), fp[1], "", &m->destination)) < 0 ||
-             (r = ls_j_bool(c, ls_j_get(val, "RW"), fp[2], &m->rw)) < 0 ||
-             (r = ls_j_string(c, ls_j_get(val, "Name"), fp[3], "", &m->name)) < 0 ||
-             (r = ls_j_string(c, ls_j_get(val, "Driver"), fp[4], "", &m->driver)) < 0 ||
-             (r = ls_j_string(c, ls_j_get(val, "Type"), fp[5], "", &m->type)) < 0))
-            ok = false;
+                r = oom(c);
+        if (r == 0)
+            (void)((r = ls_j_string(c, ls_j_get(val, "Source"), fp[0], "", &m->source)) < 0 ||
+                   (r = ls_j_string(c, ls_j_get(val, "Destination"), fp[1], "", &m->destination)) <
+                       0 ||
+                   (r = ls_j_bool(c, ls_j_get(val, "RW"), fp[2], &m->rw)) < 0 ||
+                   (r = ls_j_string(c, ls_j_get(val, "Name"), fp[3], "", &m->name)) < 0 ||
+                   (r = ls_j_string(c, ls_j_get(val, "Driver"), fp[4], "", &m->driver)) < 0 ||
+                   (r = ls_j_string(c, ls_j_get(val, "Type"), fp[5], "", &m->type)) < 0);
         for (size_t k = 0; k < BF_ARRAY_SIZE(names); k++)
             free(fp[k]);
-        if (!ok)
-            return c->err->code ? -c->err->code : oom(c);
+        if (r < 0)
+            return r;
         /* Docker builds the spec from the Destination field; the map key is the same value in
          * every file Docker writes, so it is the fallback when the field is missing. */
         if (!*m->destination) {
