@@ -1,2 +1,0 @@
-/* in progress */
-#include "spec.h"
