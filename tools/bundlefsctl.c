@@ -291,6 +291,8 @@ static void usage(FILE *out)
             "                           (default: detected from DATAROOT/image/)\n"
             "  --hostroot=WINPATH       render paths as Windows paths under WINPATH,\n"
             "                           e.g. C:\\ProgramData\\docker (default: local paths)\n"
+            "The next five options shape config.json and createoptions.json; they are\n"
+            "checked now and take effect with the spec commands (spec module, in progress):\n"
             "  --spec=oci|windowsoci    spec format (default: oci)\n"
             "  --isolation=process|hyperv  isolation when neither the container nor\n"
             "                           config/daemon.json says (default: process)\n"
