@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bf_error.h"
 #include "layerstore.h"
@@ -50,5 +51,54 @@ int spec_credspec_read(struct layerstore *ls, const char *container_id,
                        struct ls_inputs *in, struct bf_error *err);
 
 #define SPEC_CREDSPEC_CAP (1u << 20)
+
+/* ---- mounts (mounts.c) ---- */
+
+struct spec_mount {
+    char *destination;
+    char *source;  /* a named local volume: R/volumes/<name>/_data, rendered; else Source */
+    bool readonly; /* !RW */
+};
+
+/* MountPoints in Docker's order made deterministic: fewer path separators in the cleaned
+ * destination first ('/' and '\\' both count), ties by destination bytes. */
+int spec_mounts_build(const struct layerstore *ls, const struct ls_container *c,
+                      struct spec_mount **out, size_t *n, struct bf_error *err);
+void spec_mounts_free(struct spec_mount *v, size_t n);
+
+/* ---- resources (resources.c) ---- */
+
+/* windowsoci (0.3.0) resources: the seed always set cpu.shares; the fields it left as TODO are
+ * filled from HostConfig and written only when non-zero. */
+struct spec_resources_woci {
+    uint64_t cpu_shares; /* always written */
+    bool has_cpu_count, has_cpu_percent, has_mem_limit, has_mem_reservation;
+    bool has_iops, has_bps, has_sandbox_size;
+    uint64_t cpu_count;
+    int64_t cpu_percent;
+    int64_t mem_limit;
+    uint64_t mem_reservation, iops, bps, sandbox_size;
+};
+
+/* OCI 1.3 windows.resources as today's Docker builds it (doc §6.6). */
+struct spec_resources_oci {
+    bool has_cpu; /* count, shares, maximum: all three or none */
+    uint64_t cpu_count;
+    uint16_t cpu_shares, cpu_maximum;
+    bool has_memory;
+    uint64_t mem_limit;
+    bool has_storage; /* iops and bps: both or none */
+    uint64_t iops, bps;
+};
+
+int spec_resources_woci(const struct ls_container *c, struct spec_resources_woci *out,
+                        struct bf_error *err);
+/* host_cpus: the CPU count used for NanoCpus under process isolation (must be > 0). */
+void spec_resources_oci(const struct ls_container *c, bool hyperv, unsigned host_cpus,
+                        struct spec_resources_oci *out);
+
+/* go-units RAMInBytes (1024-based): "20G", "512 mb", "1.5GiB"; Docker parses StorageOpt size
+ * with it. */
+int spec_parse_ram_bytes(const char *s, uint64_t *out);
 
 #endif
