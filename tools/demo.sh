@@ -19,7 +19,7 @@ ninja -C build >/dev/null
 root=$demo/data-root
 rm -rf "$root"
 mkdir -p "$demo"
-build/tools/gen-dataroot --containers 12 --images 4 --layers 3-8 --seed 2016 --quiet "$root"
+tools/gen-dataroot --containers 12 --images 4 --layers 3-8 --seed 2016 --quiet "$root"
 ctl=build/tools/bundlefsctl
 
 echo "== demo data-root: $root"

@@ -6,7 +6,7 @@
 #              busybox for a tiny rootfs, jq, python3-jsonschema for the OCI validator, valgrind)
 set -eu
 export DEBIAN_FRONTEND=noninteractive
-pkgs="meson ninja-build pkg-config gcc libfuse3-dev fuse3 libjansson-dev libbsd-dev libmd-dev jq"
+pkgs="meson ninja-build pkg-config gcc libfuse3-dev fuse3 libjansson-dev libbsd-dev libmd-dev jq python3"
 if [ "${1:-}" = "--test" ]; then
     pkgs="$pkgs libcriterion-dev docker.io busybox-static python3 python3-jsonschema valgrind clang hyperfine"
 fi

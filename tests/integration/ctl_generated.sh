@@ -1,0 +1,84 @@
+#!/bin/bash
+# bundlefsctl over generated data-roots (all three drivers), checked against independent
+# computations in shell: image IDs are the sha256 of their bytes, ChainIDs recomputed with
+# sha256sum, layer paths from the windowsfilter layerchain.json files (written the way a
+# Windows host writes them) and from walking the layerdb `parent` files.
+# Env (from meson): BUNDLEFSCTL, GEN_DATAROOT.
+set -euo pipefail
+ctl=${BUNDLEFSCTL:?} gen=${GEN_DATAROOT:?}
+work=$(mktemp -d /tmp/bf-ctlgen-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok: $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+chain_ids() { # diff_ids base first on stdin -> ChainIDs base first
+    local prev="" d
+    while read -r d; do
+        if [ -z "$prev" ]; then prev=$d; else
+            prev="sha256:$(printf '%s %s' "$prev" "$d" | sha256sum | cut -c1-64)"
+        fi
+        echo "$prev"
+    done
+}
+
+# Determinism.
+"$gen" --quiet --seed 7 --containers 6 "$work/a"
+"$gen" --quiet --seed 7 --containers 6 "$work/b"
+"$gen" --quiet --seed 8 --containers 6 "$work/c"
+if diff -r "$work/a" "$work/b" >/dev/null; then ok "same seed, same tree"; else bad "same seed differs"; fi
+if ! diff -r "$work/a" "$work/c" >/dev/null; then ok "other seed, other tree"; else bad "seeds 7 and 8 equal"; fi
+
+for drv in windowsfilter overlay2 vfs; do
+    R=$work/$drv
+    "$gen" --quiet --driver "$drv" --seed 3 --containers 15 --images 5 --layers 1-14 "$R"
+    ldb=$R/image/$drv/layerdb
+
+    # Image IDs and ChainIDs.
+    for f in "$R/image/$drv/imagedb/content/sha256/"*; do
+        name=$(basename "$f")
+        [ "$(sha256sum <"$f" | cut -c1-64)" = "$name" ] || { bad "$drv: image $name: hash"; continue; }
+        expect=$(jq -r '.rootfs.diff_ids[]' "$f" | chain_ids | tac)
+        got=$("$ctl" "$R" layers "$name" | cut -f1)
+        if [ "$expect" = "$got" ]; then ok "$drv: image ${name:0:12}: chain ids"; else bad "$drv: image $name: chain ids"; fi
+        for c in $expect; do
+            [ -d "$ldb/sha256/${c#sha256:}" ] || bad "$drv: layerdb has no $c"
+        done
+    done
+
+    # Containers: count, layer paths two independent ways.
+    n=$("$ctl" "$R" containers | wc -l)
+    if [ "$n" -eq 15 ]; then ok "$drv: 15 containers listed"; else bad "$drv: $n containers listed"; fi
+    for d in "$R/containers/"*/; do
+        id=$(basename "$d")
+        got=$("$ctl" "$R" layerpaths "$id")
+        # walk parent files from mounts/<id>/parent
+        walk="" c=$(cat "$ldb/mounts/$id/parent")
+        while [ -n "$c" ]; do
+            cache=$(cat "$ldb/sha256/${c#sha256:}/cache-id")
+            case $drv in
+            windowsfilter) p=$R/windowsfilter/$cache ;;
+            overlay2) p=$R/overlay2/$cache/diff ;;
+            vfs) p=$R/vfs/dir/$cache ;;
+            esac
+            walk+="$p"$'\n'
+            pf=$ldb/sha256/${c#sha256:}/parent
+            if [ -f "$pf" ]; then c=$(cat "$pf"); else c=""; fi
+        done
+        if [ "$got"$'\n' = "$walk" ]; then ok "$drv: $id: layerpaths = parent walk"; else bad "$drv: $id: layerpaths vs parent walk"; fi
+        if [ "$drv" = windowsfilter ]; then
+            lc=$(jq -r '.[]' "$R/windowsfilter/$id/layerchain.json" |
+                sed -e 's|^C:\\ProgramData\\docker\\||' -e 's|\\|/|g' -e "s|^|$R/|")
+            if [ "$got" = "$lc" ]; then ok "$drv: $id: layerpaths = layerchain.json"; else bad "$drv: $id: layerpaths vs layerchain.json"; fi
+            win=$("$ctl" --hostroot='C:\ProgramData\docker' "$R" layerpaths "$id")
+            if [ "$win" = "$(jq -r '.[]' "$R/windowsfilter/$id/layerchain.json")" ]; then
+                ok "$drv: $id: Windows rendering = layerchain.json"
+            else bad "$drv: $id: Windows rendering"; fi
+        fi
+        # layerpaths is newline-terminated, one path per line: byte count = sum of lines + n
+        bytes=$("$ctl" "$R" layerpaths "$id" | wc -c)
+        [ "$bytes" -eq $(( $(printf '%s\n' "$got" | wc -c) )) ] || bad "$drv: $id: byte count"
+    done
+done
+echo "ctl-generated: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,5 +1,0 @@
-/* in progress */
-int main(void)
-{
-    return 1;
-}
