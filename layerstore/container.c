@@ -492,19 +492,9 @@ static int load_mounts_dir(struct layerstore *ls, struct ls_container *ct, struc
     snprintf(rel, sizeof(rel), "%s/mount-id", dir);
     r = ls_read_line(ls, rel, false, &ct->mount_id, in, err);
     if (r < 0) {
-        if (err->code == ENOENT) {
-            struct bf_stamp st;
-            struct bf_error local = BF_ERROR_INIT;
-            if (bf_stat_beneath(ls->dirfd, dir, &st, NULL, &local) == 0 && !st.exists) {
-                ls_record(ls, in, dir, &st, &local);
-                bf_error_clear(&local);
-                return bf_error_set(err, ENOENT,
-                                    "%s: no such directory (the container has no read-write "
-                                    "layer)",
-                                    dir);
-            }
-            bf_error_clear(&local);
-        }
+        if (err->code == ENOENT && ls_dir_absent(ls, dir, in))
+            return bf_error_set(
+                err, ENOENT, "%s: no such directory (the container has no read-write layer)", dir);
         return r;
     }
     if (!bf_is_cache_id(ct->mount_id))

@@ -129,14 +129,7 @@ int layerstore_has_network_store(struct layerstore *ls, bool *has, struct ls_inp
     int r;
 
     *has = false;
-    r = bf_stat_beneath(ls->dirfd, rel, &st, &mode, err);
-    if (r < 0) {
-        struct bf_error ignored = BF_ERROR_INIT;
-        ls_record(ls, in, rel, NULL, &ignored);
-        bf_error_clear(&ignored);
-        return r;
-    }
-    r = ls_record(ls, in, rel, &st, err);
+    r = ls_probe(ls, rel, &st, &mode, in, err);
     if (r < 0)
         return r;
     if (st.exists && !S_ISREG(mode))

@@ -20,6 +20,13 @@ struct layerstore {
  * `stamp` is NULL (absent files are recorded as absent: their appearance is a change). */
 int ls_record(const struct layerstore *ls, struct ls_inputs *in, const char *rel,
               const struct bf_stamp *stamp, struct bf_error *err);
+/* Stat `rel` (no links followed) and record it in `in`; a path that cannot be stat'ed is
+ * recorded as absent (so it counts as changed on every check) and the error returned. */
+int ls_probe(const struct layerstore *ls, const char *rel, struct bf_stamp *st, mode_t *mode,
+             struct ls_inputs *in, struct bf_error *err);
+/* True when directory `dir` does not exist (recorded as absent): lets a caller say "no such
+ * layer" instead of "no cache-id file" when the whole entry is missing. */
+bool ls_dir_absent(const struct layerstore *ls, const char *dir, struct ls_inputs *in);
 
 /* bf_read_line relative to R, recording the input. When `optional` and the file is absent,
  * *out = NULL and 0 is returned. */

@@ -504,3 +504,29 @@ int layerstore_lookup_ci(const struct layerstore *ls, const char *dir_rel, const
     ls_strv_free(names, n);
     return 0;
 }
+
+int ls_probe(const struct layerstore *ls, const char *rel, struct bf_stamp *st, mode_t *mode,
+             struct ls_inputs *in, struct bf_error *err)
+{
+    int r = bf_stat_beneath(ls->dirfd, rel, st, mode, err);
+
+    if (r < 0) {
+        struct bf_error ignored = BF_ERROR_INIT;
+        ls_record(ls, in, rel, NULL, &ignored);
+        bf_error_clear(&ignored);
+        return r;
+    }
+    return ls_record(ls, in, rel, st, err);
+}
+
+bool ls_dir_absent(const struct layerstore *ls, const char *dir, struct ls_inputs *in)
+{
+    struct bf_stamp st;
+    struct bf_error local = BF_ERROR_INIT;
+    bool absent = bf_stat_beneath(ls->dirfd, dir, &st, NULL, &local) == 0 && !st.exists;
+
+    if (absent)
+        ls_record(ls, in, dir, &st, &local);
+    bf_error_clear(&local);
+    return absent;
+}

@@ -60,16 +60,8 @@ static int read_layer(struct layerstore *ls, struct ls_layer *l, const char *par
     snprintf(rel, sizeof(rel), "%s/cache-id", dir);
     r = ls_read_line(ls, rel, false, &cache, in, err);
     if (r < 0) {
-        if (err->code == ENOENT) {
-            struct bf_stamp st;
-            struct bf_error local = BF_ERROR_INIT;
-            if (bf_stat_beneath(ls->dirfd, dir, &st, NULL, &local) == 0 && !st.exists) {
-                ls_record(ls, in, dir, &st, &local);
-                bf_error_clear(&local);
-                return bf_error_set(err, ENOENT, "%s: layer does not exist", dir);
-            }
-            bf_error_clear(&local);
-        }
+        if (err->code == ENOENT && ls_dir_absent(ls, dir, in))
+            return bf_error_set(err, ENOENT, "%s: layer does not exist", dir);
         return r;
     }
     if (!bf_is_cache_id(cache))
@@ -170,14 +162,7 @@ int layerstore_layer_has_uvm(struct layerstore *ls, const struct ls_layer *layer
     if (!rel)
         return bf_error_set(err, ENOMEM, "%s: out of memory", layer->rel);
     /* Docker's own casing ("UtilityVM") is what a copied NTFS tree keeps; exact match only. */
-    r = bf_stat_beneath(ls->dirfd, rel, &st, &mode, err);
-    if (r < 0) {
-        struct bf_error ignored = BF_ERROR_INIT;
-        ls_record(ls, in, rel, NULL, &ignored);
-        bf_error_clear(&ignored);
-        return r;
-    }
-    r = ls_record(ls, in, rel, &st, err);
+    r = ls_probe(ls, rel, &st, &mode, in, err);
     if (r < 0)
         return r;
     *has = st.exists && S_ISDIR(mode);
