@@ -12,15 +12,8 @@ pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok: $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
-chain_ids() { # diff_ids base first on stdin -> ChainIDs base first
-    local prev="" d
-    while read -r d; do
-        if [ -z "$prev" ]; then prev=$d; else
-            prev="sha256:$(printf '%s %s' "$prev" "$d" | sha256sum | cut -c1-64)"
-        fi
-        echo "$prev"
-    done
-}
+# shellcheck source=lib/chainid.sh
+source "${SOURCE_ROOT:?}/tests/integration/lib/chainid.sh"
 
 # Determinism.
 "$gen" --quiet --seed 7 --containers 6 "$work/a"

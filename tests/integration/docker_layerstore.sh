@@ -32,15 +32,8 @@ same() { # what expected got
     fi
 }
 
-chain_ids() { # diff_ids base first on stdin -> ChainIDs base first
-    local prev="" d
-    while read -r d; do
-        if [ -z "$prev" ]; then prev=$d; else
-            prev="sha256:$(printf '%s %s' "$prev" "$d" | sha256sum | cut -c1-64)"
-        fi
-        echo "$prev"
-    done
-}
+# shellcheck source=lib/chainid.sh
+source "$src/tests/integration/lib/chainid.sh"
 
 for drv in overlay2 vfs; do
     w=$work/$drv
