@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "bf_error.h"
 #include "layerstore.h"
 
@@ -100,5 +102,29 @@ void spec_resources_oci(const struct ls_container *c, bool hyperv, unsigned host
 /* go-units RAMInBytes (1024-based): "20G", "512 mb", "1.5GiB"; Docker parses StorageOpt size
  * with it. */
 int spec_parse_ram_bytes(const char *s, uint64_t *out);
+
+/* ---- the model both renderers work from ---- */
+
+struct spec_model {
+    const struct ls_container *c;
+    const struct ls_image *img;
+    const struct ls_walk *walk;
+    enum spec_isolation isolation;
+    const char *layer_folder; /* the container's own folder, rendered */
+    const char *uvm_path;     /* the format's utility VM rule already applied; NULL = none */
+    const struct spec_mount *mounts;
+    size_t n_mounts;
+    bool network_store;           /* R/network/files/local-kv.db exists */
+    const char *const *endpoints; /* HNS endpoint IDs, in output order */
+    size_t n_endpoints;
+    bool compact;
+};
+
+/* windowsoci (0.3.0 "(Windows)", createSpec variant B, doc §6.1). */
+int spec_render_windowsoci(const struct spec_model *m, char **out, size_t *len,
+                           struct bf_error *err);
+
+/* Render a jansson tree once: 2-space indent + "\n", or compact. */
+int spec_json_render(json_t *root, bool compact, char **out, size_t *len, struct bf_error *err);
 
 #endif
