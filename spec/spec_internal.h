@@ -118,11 +118,21 @@ struct spec_model {
     const char *const *endpoints; /* HNS endpoint IDs, in output order */
     size_t n_endpoints;
     bool compact;
+    /* oci only */
+    bool allow_unqualified_dns;           /* an endpoint is on a `nat` network */
+    const char *const *daemon_dns_search; /* daemon.json dns-search, used when DnsSearch is empty */
+    size_t n_daemon_dns_search;
+    const char *shared_container_id; /* full ID for NetworkMode "container:<x>", else NULL */
+    const char *credential_spec;     /* the last credential spec's content, NULL = none */
+    unsigned host_cpus;
 };
 
 /* windowsoci (0.3.0 "(Windows)", createSpec variant B, doc §6.1). */
 int spec_render_windowsoci(const struct spec_model *m, char **out, size_t *len,
                            struct bf_error *err);
+
+/* OCI runtime-spec 1.3.0 with `windows` as today's Docker builds it (doc §6.6). */
+int spec_render_oci(const struct spec_model *m, char **out, size_t *len, struct bf_error *err);
 
 /* Render a jansson tree once: 2-space indent + "\n", or compact. */
 int spec_json_render(json_t *root, bool compact, char **out, size_t *len, struct bf_error *err);
