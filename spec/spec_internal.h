@@ -134,6 +134,11 @@ int spec_render_windowsoci(const struct spec_model *m, char **out, size_t *len,
 /* OCI runtime-spec 1.3.0 with `windows` as today's Docker builds it (doc §6.6). */
 int spec_render_oci(const struct spec_model *m, char **out, size_t *len, struct bf_error *err);
 
+/* createoptions.json: the seed's last getLibcontainerdCreateOptions as a JSON array in append
+ * order. `credentials` holds each credential spec's content, in SecurityOpt order. */
+int spec_render_createoptions(const struct spec_model *m, const char *const *credentials,
+                              size_t n_credentials, char **out, size_t *len, struct bf_error *err);
+
 /* Render a jansson tree once: 2-space indent + "\n", or compact. */
 int spec_json_render(json_t *root, bool compact, char **out, size_t *len, struct bf_error *err);
 

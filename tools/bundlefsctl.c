@@ -213,27 +213,73 @@ static int cmd_layers(struct ctl *ctl, const char *arg, struct bf_error *err)
     return 0;
 }
 
-static int cmd_layerpaths(struct ctl *ctl, const char *arg, struct bf_error *err)
+/* Print one file of the container's bundle: exactly the bytes the filesystem serves. */
+static int print_bundle_file(struct ctl *ctl, const char *arg, enum spec_file which,
+                             struct bf_error *err)
 {
     char id[LS_ID_LEN + 1];
-    _cleanup_free_ char *buf = NULL;
-    struct ls_walk w = {0};
-    size_t len = 0;
+    struct spec_bundle *b = NULL;
+    const struct spec_blob *f;
     int r;
 
     r = layerstore_container_resolve(ctl->ls, arg, id, err);
     if (r < 0)
         return r;
-    r = load_walk(ctl, id, NULL, &w, err);
+    r = spec_bundle_generate(ctl->ls, id, &ctl->spec, &b, err);
     if (r < 0)
         return r;
-    r = spec_render_layerpaths(&w, &buf, &len, err);
-    ls_walk_free(&w);
+    f = &b->files[which];
+    if (f->err.code) {
+        r = bf_error_set(err, f->err.code, "%s", bf_error_message(&f->err));
+    } else if (which == SPEC_FILE_UTILITYVM && !b->has_uvm) {
+        r = bf_error_set(err, ENOENT, "container %s has no utility VM (%s)", id,
+                         b->hyperv ? "its image has no UtilityVM folder" : "not Hyper-V isolated");
+    } else if (f->len && fwrite(f->data, 1, f->len, stdout) != f->len) {
+        r = bf_error_set(err, errno ? errno : EIO, "stdout: write error");
+    } else if (which == SPEC_FILE_UTILITYVM && putchar('\n') == EOF) {
+        r = bf_error_set(err, EIO, "stdout: write error");
+    }
+    spec_bundle_free(b);
+    return r;
+}
+
+static int cmd_layerpaths(struct ctl *ctl, const char *arg, struct bf_error *err)
+{
+    return print_bundle_file(ctl, arg, SPEC_FILE_LAYERPATHS, err);
+}
+
+static int cmd_config(struct ctl *ctl, const char *arg, struct bf_error *err)
+{
+    return print_bundle_file(ctl, arg, SPEC_FILE_CONFIG, err);
+}
+
+static int cmd_createoptions(struct ctl *ctl, const char *arg, struct bf_error *err)
+{
+    return print_bundle_file(ctl, arg, SPEC_FILE_CREATEOPTIONS, err);
+}
+
+static int cmd_utilityvm(struct ctl *ctl, const char *arg, struct bf_error *err)
+{
+    return print_bundle_file(ctl, arg, SPEC_FILE_UTILITYVM, err);
+}
+
+/* The `error` file: empty output (and exit 0) when every file was generated. */
+static int cmd_errors(struct ctl *ctl, const char *arg, struct bf_error *err)
+{
+    char id[LS_ID_LEN + 1];
+    struct spec_bundle *b = NULL;
+    int r;
+
+    r = layerstore_container_resolve(ctl->ls, arg, id, err);
     if (r < 0)
         return r;
-    if (len && fwrite(buf, 1, len, stdout) != len)
-        return bf_error_set(err, errno ? errno : EIO, "stdout: write error");
-    return 0;
+    r = spec_bundle_generate(ctl->ls, id, &ctl->spec, &b, err);
+    if (r < 0)
+        return r;
+    if (b->errors_len && fwrite(b->errors, 1, b->errors_len, stdout) != b->errors_len)
+        r = bf_error_set(err, errno ? errno : EIO, "stdout: write error");
+    spec_bundle_free(b);
+    return r;
 }
 
 static int cmd_layerfolder(struct ctl *ctl, const char *arg, struct bf_error *err)
@@ -271,6 +317,10 @@ static const struct command commands[] = {
     {"layers", "IMAGE", "the image's layers, top-most first: chain id, diff id, cache id, path",
      cmd_layers},
     {"layerpaths", "CONTAINER", "the container's `layerpaths` file", cmd_layerpaths},
+    {"config", "CONTAINER", "the container's `config.json` (see --spec)", cmd_config},
+    {"createoptions", "CONTAINER", "the container's `createoptions.json`", cmd_createoptions},
+    {"utilityvm", "CONTAINER", "where the `utilityvm` link points (Hyper-V only)", cmd_utilityvm},
+    {"errors", "CONTAINER", "the container's `error` file (empty when all is well)", cmd_errors},
     {"layerfolder", "CONTAINER", "the container's own (read-write) layer folder", cmd_layerfolder},
     {"resolve", "REF", "the full ID of a container given by ID, unique ID prefix or name",
      cmd_resolve},
@@ -291,8 +341,6 @@ static void usage(FILE *out)
             "                           (default: detected from DATAROOT/image/)\n"
             "  --hostroot=WINPATH       render paths as Windows paths under WINPATH,\n"
             "                           e.g. C:\\ProgramData\\docker (default: local paths)\n"
-            "The next five options shape config.json and createoptions.json; they are\n"
-            "checked now and take effect with the spec commands (spec module, in progress):\n"
             "  --spec=oci|windowsoci    spec format (default: oci)\n"
             "  --isolation=process|hyperv  isolation when neither the container nor\n"
             "                           config/daemon.json says (default: process)\n"

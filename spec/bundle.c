@@ -1,0 +1,299 @@
+/* bundle.c - every file of one container, generated together from one reading of its inputs.
+ *
+ * Failure is per file, never partial: a container that cannot be loaded has every file in
+ * error; a broken image or layer store breaks layerpaths, config.json and createoptions.json;
+ * an invalid isolation, credential spec or mount breaks only the files that need it. Every
+ * message is also a line of the `error` file (duplicates written once).
+ *
+ * Utility VM: windowsoci follows the seed's createSpec (the base layer's UtilityVM, required
+ * for a Hyper-V container of a `layers` image: "container image does not contain a utility
+ * VM"); oci follows today's runtime (the first layer, top-most first, that has UtilityVM; none
+ * found leaves utilityVMPath out and no `utilityvm` link, as the runtime decides at start).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "bf_util.h"
+#include "spec.h"
+#include "spec_internal.h"
+
+static const char *const file_names[SPEC_FILE_COUNT] = {"config.json", "createoptions.json",
+                                                        "layerpaths", "utilityvm"};
+
+const char *spec_file_name(enum spec_file f)
+{
+    return f < SPEC_FILE_COUNT ? file_names[f] : NULL;
+}
+
+int spec_format_parse(const char *s, enum spec_format *out)
+{
+    if (strcmp(s, "oci") == 0)
+        *out = SPEC_FORMAT_OCI;
+    else if (strcmp(s, "windowsoci") == 0)
+        *out = SPEC_FORMAT_WINDOWSOCI;
+    else
+        return -EINVAL;
+    return 0;
+}
+
+void spec_bundle_free(struct spec_bundle *b)
+{
+    if (!b)
+        return;
+    for (int i = 0; i < SPEC_FILE_COUNT; i++) {
+        free(b->files[i].data);
+        bf_error_clear(&b->files[i].err);
+    }
+    free(b->name);
+    free(b->errors);
+    ls_inputs_free(&b->inputs);
+    free(b);
+}
+
+static void fail(struct spec_bundle *b, enum spec_file f, const struct bf_error *e)
+{
+    if (b->files[f].err.code)
+        return;
+    bf_error_set(&b->files[f].err, e->code, "%s", bf_error_message(e));
+}
+
+static void fail_all(struct spec_bundle *b, const struct bf_error *e)
+{
+    for (int i = 0; i < SPEC_FILE_COUNT; i++)
+        if (i != SPEC_FILE_UTILITYVM)
+            fail(b, i, e);
+}
+
+static void collect_errors(struct spec_bundle *b)
+{
+    size_t total = 0, off = 0;
+
+    for (int i = 0; i < SPEC_FILE_COUNT; i++)
+        if (b->files[i].err.code)
+            total += strlen(bf_error_message(&b->files[i].err)) + 1;
+    if (!total)
+        return;
+    b->errors = malloc(total + 1);
+    if (!b->errors)
+        return;
+    for (int i = 0; i < SPEC_FILE_COUNT; i++) {
+        const char *msg;
+        bool seen = false;
+        if (!b->files[i].err.code)
+            continue;
+        msg = bf_error_message(&b->files[i].err);
+        for (int k = 0; k < i; k++)
+            if (b->files[k].err.code && strcmp(bf_error_message(&b->files[k].err), msg) == 0)
+                seen = true;
+        if (seen)
+            continue;
+        /* One message, one line: a newline inside a message would split it. */
+        for (const char *p = msg; *p; p++)
+            b->errors[off++] = *p == '\n' ? ' ' : *p;
+        b->errors[off++] = '\n';
+    }
+    b->errors[off] = '\0';
+    b->errors_len = off;
+}
+
+/* The format's utility VM rule. Returns 0 with *path NULL when there is none. */
+static int find_uvm(struct layerstore *ls, const struct ls_image *img, const struct ls_walk *w,
+                    enum spec_format format, char **path, struct ls_inputs *in,
+                    struct bf_error *err)
+{
+    bool has = false;
+    int r;
+
+    *path = NULL;
+    if (!w->n)
+        return 0;
+    if (format == SPEC_FORMAT_WINDOWSOCI) {
+        if (strcmp(img->rootfs_type, "layers") != 0)
+            return 0; /* layers+base: hv_runtime is {} (doc §3.2 rule 1) */
+        r = layerstore_layer_has_uvm(ls, &w->layers[w->n - 1], &has, in, err);
+        if (r < 0)
+            return r;
+        if (!has)
+            return bf_error_set(err, ENOENT, "container image does not contain a utility VM");
+        return asprintf(path, "%s%cUtilityVM", w->layers[w->n - 1].path,
+                        layerstore_windows_paths(ls) ? '\\' : '/') < 0
+                   ? bf_error_set(err, ENOMEM, "out of memory")
+                   : 0;
+    }
+    for (size_t i = 0; i < w->n; i++) {
+        r = layerstore_layer_has_uvm(ls, &w->layers[i], &has, in, err);
+        if (r < 0)
+            return r;
+        if (has)
+            return asprintf(path, "%s%cUtilityVM", w->layers[i].path,
+                            layerstore_windows_paths(ls) ? '\\' : '/') < 0
+                       ? bf_error_set(err, ENOMEM, "out of memory")
+                       : 0;
+    }
+    return 0;
+}
+
+static bool image_is_windows(const struct ls_image *img)
+{
+    return img->os && strcasecmp(img->os, "windows") == 0;
+}
+
+int spec_bundle_generate(struct layerstore *ls, const char *id, const struct spec_options *opts,
+                         struct spec_bundle **out, struct bf_error *err)
+{
+    struct spec_bundle *b;
+    struct ls_container *c = NULL;
+    struct ls_image *img = NULL;
+    struct ls_walk walk = {0};
+    struct ls_daemon_config dc = {0};
+    struct spec_mount *mounts = NULL;
+    struct spec_credspec *cs = NULL;
+    char **creds = NULL, *uvm = NULL, *shared = NULL;
+    size_t n_mounts = 0, n_cs = 0;
+    struct bf_error e = BF_ERROR_INIT;
+    struct spec_model m = {0};
+    enum spec_isolation iso = SPEC_ISOLATION_PROCESS;
+    bool config_ok = true, createopts_ok = true, store = false;
+
+    if (!bf_is_hex64(id))
+        return bf_error_set(err, EINVAL, "%s: not a container ID (64 lowercase hex)", id);
+    b = calloc(1, sizeof(*b));
+    if (!b)
+        return bf_error_set(err, ENOMEM, "out of memory");
+    memcpy(b->id, id, LS_ID_LEN + 1);
+
+    /* layerstore's container and parent-check messages already name the container; image
+     * and walk messages get "container <id>: " in front (bundlefsctl prints the same). */
+    if (layerstore_container_load(ls, id, &c, &b->inputs, &e) < 0) {
+        fail_all(b, &e);
+        goto done;
+    }
+    b->name = c->name ? strdup(c->name) : NULL;
+    if (layerstore_image_load(ls, c->image_id, &img, &b->inputs, &e) < 0 ||
+        layerstore_walk(ls, img, &walk, &b->inputs, &e) < 0) {
+        bf_error_wrap(&e, "container %s", id);
+        fail_all(b, &e);
+        goto done;
+    }
+    if (layerstore_container_check_parent(c, &walk, &e) < 0) {
+        fail_all(b, &e);
+        goto done;
+    }
+    if (spec_render_layerpaths(&walk, &b->files[SPEC_FILE_LAYERPATHS].data,
+                               &b->files[SPEC_FILE_LAYERPATHS].len, &e) < 0)
+        fail(b, SPEC_FILE_LAYERPATHS, &e);
+    bf_error_clear(&e);
+
+    if (layerstore_daemon_config_load(ls, &dc, &b->inputs, &e) < 0 ||
+        spec_isolation_resolve(c, &dc, opts->isolation, &iso, &e) < 0) {
+        fail(b, SPEC_FILE_CONFIG, &e);
+        fail(b, SPEC_FILE_CREATEOPTIONS, &e);
+        goto done;
+    }
+    b->hyperv = iso == SPEC_ISOLATION_HYPERV;
+    if (layerstore_has_network_store(ls, &store, &b->inputs, &e) < 0) {
+        fail(b, SPEC_FILE_CONFIG, &e);
+        fail(b, SPEC_FILE_CREATEOPTIONS, &e);
+        goto done;
+    }
+    if (image_is_windows(img) &&
+        spec_credspec_parse(id, c->host.security_opt, c->host.n_security_opt, &cs, &n_cs, &e) ==
+            0 &&
+        n_cs) {
+        creds = calloc(n_cs, sizeof(*creds));
+        for (size_t i = 0; creds && i < n_cs && !e.code; i++)
+            spec_credspec_read(ls, id, &cs[i], opts->credspec_registry, &creds[i], &b->inputs, &e);
+        if (!creds)
+            bf_error_set(&e, ENOMEM, "out of memory");
+    }
+    if (e.code) {
+        /* windowsoci (variant B) carries no credentials: only OCI config.json needs them. */
+        if (opts->format == SPEC_FORMAT_OCI)
+            fail(b, SPEC_FILE_CONFIG, &e);
+        fail(b, SPEC_FILE_CREATEOPTIONS, &e);
+        createopts_ok = false;
+        config_ok = opts->format != SPEC_FORMAT_OCI;
+        bf_error_clear(&e);
+    }
+    if (b->hyperv && image_is_windows(img)) {
+        if (find_uvm(ls, img, &walk, opts->format, &uvm, &b->inputs, &e) < 0) {
+            bf_error_wrap(&e, "container %s", id);
+            fail(b, SPEC_FILE_CONFIG, &e);
+            config_ok = false;
+            bf_error_clear(&e);
+        }
+    }
+    if (spec_mounts_build(ls, c, &mounts, &n_mounts, &e) < 0) {
+        fail(b, SPEC_FILE_CONFIG, &e);
+        config_ok = false;
+        bf_error_clear(&e);
+    }
+    if (strncmp(c->host.network_mode ? c->host.network_mode : "", "container:", 10) == 0) {
+        char sid[LS_ID_LEN + 1];
+        if (layerstore_container_resolve(ls, c->host.network_mode + 10, sid, &e) < 0) {
+            bf_error_wrap(&e, "container %s: NetworkMode %s", id, c->host.network_mode);
+            fail(b, SPEC_FILE_CONFIG, &e);
+            config_ok = false;
+            bf_error_clear(&e);
+        } else {
+            shared = strdup(sid);
+        }
+    }
+
+    m.c = c;
+    m.img = img;
+    m.walk = &walk;
+    m.isolation = iso;
+    m.layer_folder = c->layer_path;
+    m.uvm_path = uvm;
+    m.mounts = mounts;
+    m.n_mounts = n_mounts;
+    m.network_store = store;
+    m.compact = opts->compact;
+    m.daemon_dns_search = (const char *const *)dc.dns_search;
+    m.n_daemon_dns_search = dc.n_dns_search;
+    m.shared_container_id = shared;
+    m.credential_spec = n_cs && creds ? creds[n_cs - 1] : NULL; /* HEAD: the last one wins */
+    m.host_cpus = opts->host_cpus ? opts->host_cpus : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+
+    if (config_ok) {
+        struct spec_blob *f = &b->files[SPEC_FILE_CONFIG];
+        int r = opts->format == SPEC_FORMAT_OCI ? spec_render_oci(&m, &f->data, &f->len, &e)
+                                                : spec_render_windowsoci(&m, &f->data, &f->len, &e);
+        if (r < 0)
+            fail(b, SPEC_FILE_CONFIG, &e);
+        bf_error_clear(&e);
+    }
+    if (createopts_ok) {
+        struct spec_blob *f = &b->files[SPEC_FILE_CREATEOPTIONS];
+        if (spec_render_createoptions(&m, (const char *const *)creds, n_cs, &f->data, &f->len, &e) <
+            0)
+            fail(b, SPEC_FILE_CREATEOPTIONS, &e);
+        bf_error_clear(&e);
+    }
+    if (uvm) {
+        b->has_uvm = true;
+        b->files[SPEC_FILE_UTILITYVM].data = steal_pointer(&uvm);
+        b->files[SPEC_FILE_UTILITYVM].len = strlen(b->files[SPEC_FILE_UTILITYVM].data);
+    }
+
+done:
+    bf_error_clear(&e);
+    collect_errors(b);
+    for (size_t i = 0; creds && i < n_cs; i++)
+        free(creds[i]);
+    free(creds);
+    free(uvm);
+    free(shared);
+    spec_credspec_free(cs, n_cs);
+    spec_mounts_free(mounts, n_mounts);
+    ls_daemon_config_free(&dc);
+    ls_walk_free(&walk);
+    ls_image_free(img);
+    ls_container_free(c);
+    *out = b;
+    return 0;
+}
