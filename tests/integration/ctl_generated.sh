@@ -73,5 +73,38 @@ for drv in windowsfilter overlay2 vfs; do
         [ "$bytes" -eq $(( $(printf '%s\n' "$got" | wc -c) )) ] || bad "$drv: $id: byte count"
     done
 done
+# Every container's files in both formats: valid JSON, OCI configs valid against the official
+# runtime-spec 1.3.0 schema, and a failed file always explained by the `errors` output.
+validate=${VALIDATE_OCI:?}
+for drv in windowsfilter overlay2; do
+    R=$work/$drv
+    out=$work/out-$drv
+    mkdir -p "$out"
+    for id in $("$ctl" "$R" containers | cut -f1); do
+        for fmt in oci windowsoci; do
+            if "$ctl" --spec=$fmt "$R" config "$id" >"$out/$id.$fmt.json" 2>"$out/$id.$fmt.err"; then
+                if jq -e . "$out/$id.$fmt.json" >/dev/null; then ok "$drv: $id: $fmt config.json is JSON"; else bad "$drv: $id: $fmt config.json is not JSON"; fi
+            else
+                rm -f "$out/$id.$fmt.json"
+                msg=$(sed 's/^bundlefsctl: //' "$out/$id.$fmt.err")
+                if "$ctl" --spec=$fmt "$R" errors "$id" | grep -qxF "$msg"; then
+                    ok "$drv: $id: $fmt config.json failure is in the error file ($msg)"
+                else bad "$drv: $id: $fmt failure not in the error file: $msg"; fi
+            fi
+        done
+        if "$ctl" "$R" createoptions "$id" | jq -e 'type == "array" and .[0].type != null' >/dev/null; then
+            ok "$drv: $id: createoptions.json"
+        else bad "$drv: $id: createoptions.json"; fi
+    done
+    flag=""
+    [ "$drv" = windowsfilter ] && flag=--windows
+    n=$(ls "$out"/*.oci.json | wc -l)
+    if "$validate" $flag "$out"/*.oci.json >"$out/validate.log"; then
+        ok "$drv: all $n OCI config.json files pass validate-oci-config $flag"
+    else
+        bad "$drv: validate-oci-config"
+        grep -v ': OK$' "$out/validate.log" | head -n 20
+    fi
+done
 echo "ctl-generated: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

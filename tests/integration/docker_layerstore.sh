@@ -8,7 +8,8 @@
 #     image and container;
 #   - vfs layer folders: a shell walk of the layerdb `parent`/`cache-id` files;
 #   - names, image IDs and ID-prefix lookup: `docker inspect`.
-# Env (from meson): BUNDLEFSCTL, SOURCE_ROOT.
+#   - config.json of every container: valid against the official OCI 1.3.0 schema.
+# Env (from meson): BUNDLEFSCTL, SOURCE_ROOT, VALIDATE_OCI.
 set -euo pipefail
 ctl=${BUNDLEFSCTL:?}
 src=${SOURCE_ROOT:?}
@@ -107,6 +108,18 @@ for drv in overlay2 vfs; do
     done
     n=$(jq length "$w/containers.json")
     same "$drv: container count" "$n" "$("$ctl" "$R" containers | wc -l)"
+
+    # config.json of every real container: valid OCI 1.3.0 (Linux images: no windows section).
+    mkdir -p "$w/configs"
+    for cid in $(jq -r '.[].Id' "$w/containers.json"); do
+        "$ctl" "$R" config "$cid" >"$w/configs/$cid.json" || bad "$drv: $cid: config.json failed"
+    done
+    if "${VALIDATE_OCI:?}" "$w/configs/"*.json >"$w/validate.log"; then
+        ok "$drv: every config.json passes validate-oci-config"
+    else
+        bad "$drv: validate-oci-config"
+        grep -v ': OK$' "$w/validate.log" | head -n 20
+    fi
 done
 echo "docker-layerstore: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
