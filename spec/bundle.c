@@ -152,6 +152,7 @@ int spec_bundle_generate(struct layerstore *ls, const char *id, const struct spe
     struct spec_mount *mounts = NULL;
     struct spec_credspec *cs = NULL;
     char **creds = NULL, *uvm = NULL, *shared = NULL;
+    const char **endpoints = NULL;
     size_t n_mounts = 0, n_cs = 0;
     struct bf_error e = BF_ERROR_INIT;
     struct spec_model m = {0};
@@ -252,6 +253,15 @@ int spec_bundle_generate(struct layerstore *ls, const char *id, const struct spe
     m.mounts = mounts;
     m.n_mounts = n_mounts;
     m.network_store = store;
+    /* Endpoint records come from libnetwork's store (network-endpoints issue); until it is
+     * read, no endpoint is known, so the list is empty and no network option is written. */
+    if (spec_endpoints_build(NULL, 0, &endpoints, &m.n_endpoints, &m.allow_unqualified_dns, &e) <
+        0) {
+        fail(b, SPEC_FILE_CONFIG, &e);
+        fail(b, SPEC_FILE_CREATEOPTIONS, &e);
+        goto done;
+    }
+    m.endpoints = endpoints;
     m.compact = opts->compact;
     m.daemon_dns_search = (const char *const *)dc.dns_search;
     m.n_daemon_dns_search = dc.n_dns_search;
@@ -288,6 +298,7 @@ done:
     free(creds);
     free(uvm);
     free(shared);
+    free(endpoints);
     spec_credspec_free(cs, n_cs);
     spec_mounts_free(mounts, n_mounts);
     ls_daemon_config_free(&dc);

@@ -103,6 +103,23 @@ void spec_resources_oci(const struct ls_container *c, bool hyperv, unsigned host
  * with it. */
 int spec_parse_ram_bytes(const char *s, uint64_t *out);
 
+/* ---- network endpoints ---- */
+
+/* What libnetwork knows of one joined network (filled from its store by the network-endpoints
+ * issue; empty until then). */
+struct spec_endpoint_info {
+    const char *network;  /* network name (input is sorted by it) */
+    const char *hnsid;    /* the HNS endpoint ID ("hnsid" / profileID), NULL when unknown */
+    bool nat;             /* the network's driver is "nat" */
+    const char *gw_hnsid; /* GW_INFO.hnsid of this endpoint's DriverInfo, NULL when none */
+};
+
+/* The seed's rule (last getLibcontainerdCreateOptions): each network's hnsid in order, then the
+ * last non-empty GW_INFO hnsid seen appended once; AllowUnqualifiedDNSQuery when any endpoint
+ * is on a nat network. *list is malloc'd (pointers into `in`), NULL when empty. */
+int spec_endpoints_build(const struct spec_endpoint_info *in, size_t n, const char ***list,
+                         size_t *n_list, bool *allow_unqualified, struct bf_error *err);
+
 /* ---- the model both renderers work from ---- */
 
 struct spec_model {

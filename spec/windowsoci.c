@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "spec.h"
 #include "spec_internal.h"
@@ -198,9 +199,11 @@ int spec_render_windowsoci(const struct spec_model *m, char **out, size_t *len,
     r = spec_resources_woci(c, &res, err);
     if (r < 0)
         return r;
-    r = networking(&b, m, &net, err);
-    if (r < 0)
-        return r;
+    if (m->img->os && strcasecmp(m->img->os, "windows") == 0) {
+        r = networking(&b, m, &net, err);
+        if (r < 0)
+            return r;
+    }
 
     root = obj(&b);
     put(&b, root, "ociVersion", str(&b, "0.3.0 (Windows)"));
@@ -239,6 +242,9 @@ int spec_render_windowsoci(const struct spec_model *m, char **out, size_t *len,
     }
     put(&b, root, "mounts", mounts);
 
+    /* Images that are not Windows images get the platform-neutral fields only. */
+    if (!m->img->os || strcasecmp(m->img->os, "windows") != 0)
+        goto render;
     win = obj(&b);
     put(&b, win, "resources", resources(&b, &res));
     put(&b, win, "networking", net);
@@ -260,6 +266,7 @@ int spec_render_windowsoci(const struct spec_model *m, char **out, size_t *len,
     }
     put(&b, root, "windows", win);
 
+render:
     if (b.failed) {
         json_decref(root);
         return bf_error_set(err, EINVAL,

@@ -200,6 +200,13 @@ Test(credspec, registry, .init = setup, .fini = teardown)
     bf_error_clear(&err);
 
     snprintf(regdir, sizeof(regdir), "%s/registry", root);
+    cr_assert_eq(spec_credspec_read(NULL, ID, &cs, regdir, &c, NULL, &err), -ENOENT);
+    snprintf(want, sizeof(want),
+             "container " ID ": failed handling spec \"webapp\" for container " ID
+             " - %s could not be opened: No such file or directory",
+             regdir);
+    cr_expect_str_eq(err.msg, want);
+    bf_error_clear(&err);
     cr_assert_eq(mkdir(regdir, 0755), 0);
     put("registry/WebApp", "{\"from\":\"registry\"}");
     cr_assert_eq(spec_credspec_read(NULL, ID, &cs, regdir, &c, NULL, &err), 0, "%s", err.msg);

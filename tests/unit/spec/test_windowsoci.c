@@ -196,3 +196,28 @@ Test(windowsoci, invalid_utf8_is_an_error_not_a_partial_file)
                               "that is not valid UTF-8, a number above 2^63-1, or out of memory)");
     bf_error_clear(&err);
 }
+
+Test(windowsoci, linux_image_has_no_windows_section)
+{
+    struct ls_image lin = {.os = "linux", .architecture = "amd64", .rootfs_type = "layers"};
+    struct ls_container c = {0};
+    struct spec_model m = {0};
+    struct bf_error err = BF_ERROR_INIT;
+    char *out = NULL;
+    size_t len = 0;
+
+    memcpy(c.id, ID, sizeof(c.id));
+    c.path = "/bin/sh";
+    c.config.args_escaped = true;
+    c.host.network_mode = "bridge"; /* would be "invalid network mode" for a Windows image */
+    m.c = &c;
+    m.img = &lin;
+    m.walk = &walk;
+    m.compact = true;
+    cr_assert_eq(spec_render_windowsoci(&m, &out, &len, &err), 0, "%s", err.msg);
+    cr_expect_str_eq(out, "{\"ociVersion\":\"0.3.0 (Windows)\",\"platform\":{\"os\":\"linux\","
+                          "\"arch\":\"amd64\"},\"process\":{\"terminal\":false,\"user\":{},"
+                          "\"args\":[\"/bin/sh\"],\"cwd\":\"C:\\\\\"},\"root\":{\"path\":\"\","
+                          "\"readonly\":false},\"mounts\":null}");
+    free(out);
+}
