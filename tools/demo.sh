@@ -38,3 +38,10 @@ echo
 id=$($ctl "$root" containers | cut -f1 | head -n 1)
 echo "== the same, as the Windows host sees it (--hostroot='C:\\ProgramData\\docker')"
 $ctl --hostroot='C:\ProgramData\docker' "$root" layerpaths "$id"
+echo
+echo "== bundlefsctl $root config $id   (OCI runtime-spec 1.3.0)"
+$ctl "$root" config "$id"
+echo
+echo "== bundlefsctl --compact $root createoptions $id"
+$ctl --compact "$root" createoptions "$id"
+echo
