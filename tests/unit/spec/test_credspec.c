@@ -222,6 +222,15 @@ Test(credspec, registry, .init = setup, .fini = teardown)
     cr_expect_str_eq(err.msg, want);
     bf_error_clear(&err);
 
+    /* any other failure: Docker's "error <err> reading credential spec" */
+    snprintf(want, sizeof(want), "%s/registry/broken", root);
+    cr_assert_eq(mkdir(want, 0755), 0);
+    cs.value = "broken";
+    cr_assert_eq(spec_credspec_read(NULL, ID, &cs, regdir, &c, NULL, &err), -EINVAL);
+    cr_expect_str_eq(err.msg, "container " ID ": error broken: not a regular file reading "
+                              "credential spec \"broken\" from registry for container " ID);
+    bf_error_clear(&err);
+
     cs.value = "..";
     cr_assert_eq(spec_credspec_read(NULL, ID, &cs, regdir, &c, NULL, &err), -EINVAL);
     cr_expect_str_eq(err.msg, "container " ID ": registry credential spec name \"..\" cannot be "
