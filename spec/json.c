@@ -1,5 +1,6 @@
 /* json.c - the single place a spec tree becomes bytes. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "spec_internal.h"
@@ -26,4 +27,50 @@ int spec_json_render(json_t *root, bool compact, char **out, size_t *len, struct
     *out = buf;
     *len = got;
     return 0;
+}
+
+json_t *spec_b_str(struct spec_builder *b, const char *s)
+{
+    json_t *v = json_string(s ? s : "");
+    if (!v)
+        b->failed = true;
+    return v;
+}
+
+json_t *spec_b_obj(struct spec_builder *b)
+{
+    json_t *o = json_object();
+    if (!o)
+        b->failed = true;
+    return o;
+}
+
+json_t *spec_b_arr(struct spec_builder *b)
+{
+    json_t *a = json_array();
+    if (!a)
+        b->failed = true;
+    return a;
+}
+
+json_t *spec_b_u64(struct spec_builder *b, uint64_t v)
+{
+    /* jansson integers are signed 64-bit; Go would print the unsigned value. */
+    if (v > INT64_MAX) {
+        b->failed = true;
+        return NULL;
+    }
+    return json_integer((json_int_t)v);
+}
+
+void spec_b_put(struct spec_builder *b, json_t *obj, const char *key, json_t *v)
+{
+    if (!v || json_object_set_new(obj, key, v) < 0)
+        b->failed = true;
+}
+
+void spec_b_push(struct spec_builder *b, json_t *arr, json_t *v)
+{
+    if (!v || json_array_append_new(arr, v) < 0)
+        b->failed = true;
 }

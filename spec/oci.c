@@ -21,78 +21,29 @@
 #include "spec.h"
 #include "spec_internal.h"
 
-struct builder {
-    bool failed;
-};
-
-static json_t *str(struct builder *b, const char *s)
-{
-    json_t *v = json_string(s ? s : "");
-    if (!v)
-        b->failed = true;
-    return v;
-}
-
-static void put(struct builder *b, json_t *o, const char *k, json_t *v)
-{
-    if (!v || json_object_set_new(o, k, v) < 0)
-        b->failed = true;
-}
-
-static void push(struct builder *b, json_t *a, json_t *v)
-{
-    if (!v || json_array_append_new(a, v) < 0)
-        b->failed = true;
-}
-
-static json_t *obj(struct builder *b)
-{
-    json_t *o = json_object();
-    if (!o)
-        b->failed = true;
-    return o;
-}
-
-static json_t *arr(struct builder *b)
-{
-    json_t *a = json_array();
-    if (!a)
-        b->failed = true;
-    return a;
-}
-
-static json_t *num(struct builder *b, uint64_t v)
-{
-    if (v > INT64_MAX) {
-        b->failed = true;
-        return NULL;
-    }
-    return json_integer((json_int_t)v);
-}
-
 static bool is_windows(const struct spec_model *m)
 {
     return m->img->os && strcasecmp(m->img->os, "windows") == 0;
 }
 
-static json_t *process(struct builder *b, const struct spec_model *m)
+static json_t *process(struct spec_builder *b, const struct spec_model *m)
 {
     const struct ls_container *c = m->c;
-    json_t *p = obj(b), *user = obj(b), *env = arr(b);
+    json_t *p = spec_b_obj(b), *user = spec_b_obj(b), *env = spec_b_arr(b);
     size_t n_env = 0;
 
     if (c->config.tty) {
-        json_t *box = obj(b);
-        put(b, p, "terminal", json_true());
-        put(b, box, "height", num(b, c->host.console_size[0]));
-        put(b, box, "width", num(b, c->host.console_size[1]));
-        put(b, p, "consoleSize", box);
+        json_t *box = spec_b_obj(b);
+        spec_b_put(b, p, "terminal", json_true());
+        spec_b_put(b, box, "height", spec_b_u64(b, c->host.console_size[0]));
+        spec_b_put(b, box, "width", spec_b_u64(b, c->host.console_size[1]));
+        spec_b_put(b, p, "consoleSize", box);
     }
-    put(b, user, "uid", json_integer(0));
-    put(b, user, "gid", json_integer(0));
+    spec_b_put(b, user, "uid", json_integer(0));
+    spec_b_put(b, user, "gid", json_integer(0));
     if (c->config.user && *c->config.user)
-        put(b, user, "username", str(b, c->config.user));
-    put(b, p, "user", user);
+        spec_b_put(b, user, "username", spec_b_str(b, c->config.user));
+    spec_b_put(b, p, "user", user);
     if (is_windows(m) && c->config.args_escaped) {
         /* Path as is, then each Arg escaped, space-joined (doc §4 "G"). */
         size_t cap = strlen(c->path ? c->path : "") + 1, used;
@@ -119,43 +70,44 @@ static json_t *process(struct builder *b, const struct spec_model *m)
                 free(e);
             }
             if (line)
-                put(b, p, "commandLine", str(b, line));
+                spec_b_put(b, p, "commandLine", spec_b_str(b, line));
             free(line);
         }
     } else {
-        json_t *args = arr(b);
-        push(b, args, str(b, c->path));
+        json_t *args = spec_b_arr(b);
+        spec_b_push(b, args, spec_b_str(b, c->path));
         for (size_t i = 0; i < c->n_args; i++)
-            push(b, args, str(b, c->args[i]));
-        put(b, p, "args", args);
+            spec_b_push(b, args, spec_b_str(b, c->args[i]));
+        spec_b_put(b, p, "args", args);
     }
     for (size_t i = 0; i < c->config.n_env; i++)
         if (strchr(c->config.env[i], '=')) {
-            push(b, env, str(b, c->config.env[i]));
+            spec_b_push(b, env, spec_b_str(b, c->config.env[i]));
             n_env++;
         }
     if (n_env)
-        put(b, p, "env", env);
+        spec_b_put(b, p, "env", env);
     else
         json_decref(env);
-    put(b, p, "cwd",
-        str(b, c->config.working_dir && *c->config.working_dir ? c->config.working_dir
-                                                               : (is_windows(m) ? "C:\\" : "/")));
+    spec_b_put(b, p, "cwd",
+               spec_b_str(b, c->config.working_dir && *c->config.working_dir
+                                 ? c->config.working_dir
+                                 : (is_windows(m) ? "C:\\" : "/")));
     return p;
 }
 
-static int devices(struct builder *b, const struct ls_container *c, json_t **out,
+static int devices(struct spec_builder *b, const struct ls_container *c, json_t **out,
                    struct bf_error *err)
 {
-    json_t *list = arr(b);
+    json_t *list = spec_b_arr(b);
 
     for (size_t i = 0; i < c->host.n_devices; i++) {
         const char *p = c->host.devices[i].path_on_host ? c->host.devices[i].path_on_host : "";
         const char *sep = strstr(p, "://");
-        json_t *d = obj(b);
+        json_t *d = spec_b_obj(b);
         if (strncmp(p, "class/", 6) == 0 && p[6]) {
-            put(b, d, "id", str(b, p + 6));
-            put(b, d, "idType", str(b, "class"));
+            spec_b_put(b, d, "id", spec_b_str(b, p + 6));
+            spec_b_put(b, d, "idType", spec_b_str(b, "class"));
         } else if (sep && sep != p && sep[3]) {
             char type[64];
             size_t tl = (size_t)(sep - p);
@@ -174,8 +126,8 @@ static int devices(struct builder *b, const struct ls_container *c, json_t **out
                                     "'class')",
                                     c->id, c->id, p, type);
             }
-            put(b, d, "id", str(b, sep + 3));
-            put(b, d, "idType", str(b, type));
+            spec_b_put(b, d, "id", spec_b_str(b, sep + 3));
+            spec_b_put(b, d, "idType", spec_b_str(b, type));
         } else {
             json_decref(d);
             json_decref(list);
@@ -184,13 +136,13 @@ static int devices(struct builder *b, const struct ls_container *c, json_t **out
                                 "assignment path: '%s', must be 'class/ID' or 'IDType://ID'",
                                 c->id, c->id, p);
         }
-        push(b, list, d);
+        spec_b_push(b, list, d);
     }
     *out = list;
     return 0;
 }
 
-static json_t *resources(struct builder *b, const struct spec_model *m)
+static json_t *resources(struct spec_builder *b, const struct spec_model *m)
 {
     struct spec_resources_oci r;
     json_t *res;
@@ -198,79 +150,79 @@ static json_t *resources(struct builder *b, const struct spec_model *m)
     spec_resources_oci(m->c, m->isolation == SPEC_ISOLATION_HYPERV, m->host_cpus, &r);
     if (!r.has_cpu && !r.has_memory && !r.has_storage)
         return NULL;
-    res = obj(b);
+    res = spec_b_obj(b);
     if (r.has_memory) {
-        json_t *mem = obj(b);
-        put(b, mem, "limit", num(b, r.mem_limit));
-        put(b, res, "memory", mem);
+        json_t *mem = spec_b_obj(b);
+        spec_b_put(b, mem, "limit", spec_b_u64(b, r.mem_limit));
+        spec_b_put(b, res, "memory", mem);
     }
     if (r.has_cpu) {
-        json_t *cpu = obj(b);
-        put(b, cpu, "count", num(b, r.cpu_count));
-        put(b, cpu, "shares", num(b, r.cpu_shares));
-        put(b, cpu, "maximum", num(b, r.cpu_maximum));
-        put(b, res, "cpu", cpu);
+        json_t *cpu = spec_b_obj(b);
+        spec_b_put(b, cpu, "count", spec_b_u64(b, r.cpu_count));
+        spec_b_put(b, cpu, "shares", spec_b_u64(b, r.cpu_shares));
+        spec_b_put(b, cpu, "maximum", spec_b_u64(b, r.cpu_maximum));
+        spec_b_put(b, res, "cpu", cpu);
     }
     if (r.has_storage) {
-        json_t *sto = obj(b);
-        put(b, sto, "iops", num(b, r.iops));
-        put(b, sto, "bps", num(b, r.bps));
-        put(b, res, "storage", sto);
+        json_t *sto = spec_b_obj(b);
+        spec_b_put(b, sto, "iops", spec_b_u64(b, r.iops));
+        spec_b_put(b, sto, "bps", spec_b_u64(b, r.bps));
+        spec_b_put(b, res, "storage", sto);
     }
     return res;
 }
 
-static json_t *network(struct builder *b, const struct spec_model *m)
+static json_t *network(struct spec_builder *b, const struct spec_model *m)
 {
     const struct ls_container *c = m->c;
-    json_t *net = obj(b);
+    json_t *net = spec_b_obj(b);
 
     if (m->n_endpoints) {
-        json_t *eps = arr(b);
+        json_t *eps = spec_b_arr(b);
         for (size_t i = 0; i < m->n_endpoints; i++)
-            push(b, eps, str(b, m->endpoints[i]));
-        put(b, net, "endpointList", eps);
+            spec_b_push(b, eps, spec_b_str(b, m->endpoints[i]));
+        spec_b_put(b, net, "endpointList", eps);
     }
     if (m->allow_unqualified_dns)
-        put(b, net, "allowUnqualifiedDNSQuery", json_true());
+        spec_b_put(b, net, "allowUnqualifiedDNSQuery", json_true());
     if (c->host.n_dns_search || m->n_daemon_dns_search) {
-        json_t *dns = arr(b);
+        json_t *dns = spec_b_arr(b);
         if (c->host.n_dns_search)
             for (size_t i = 0; i < c->host.n_dns_search; i++)
-                push(b, dns, str(b, c->host.dns_search[i]));
+                spec_b_push(b, dns, spec_b_str(b, c->host.dns_search[i]));
         else
             for (size_t i = 0; i < m->n_daemon_dns_search; i++)
-                push(b, dns, str(b, m->daemon_dns_search[i]));
-        put(b, net, "DNSSearchList", dns);
+                spec_b_push(b, dns, spec_b_str(b, m->daemon_dns_search[i]));
+        spec_b_put(b, net, "DNSSearchList", dns);
     }
     if (m->shared_container_id)
-        put(b, net, "networkSharedContainerName", str(b, m->shared_container_id));
+        spec_b_put(b, net, "networkSharedContainerName", spec_b_str(b, m->shared_container_id));
     return net;
 }
 
-static int windows_section(struct builder *b, const struct spec_model *m, json_t **out,
+static int windows_section(struct spec_builder *b, const struct spec_model *m, json_t **out,
                            struct bf_error *err)
 {
     const struct ls_container *c = m->c;
-    json_t *win = obj(b), *folders = arr(b), *devs = NULL, *res;
+    json_t *win = spec_b_obj(b), *folders = spec_b_arr(b), *devs = NULL, *res;
     int r;
 
     for (size_t i = 0; i < m->walk->n; i++)
-        push(b, folders, str(b, m->walk->layers[i].path));
-    push(b, folders, str(b, m->layer_folder));
-    put(b, win, "layerFolders", folders);
+        spec_b_push(b, folders, spec_b_str(b, m->walk->layers[i].path));
+    spec_b_push(b, folders, spec_b_str(b, m->layer_folder));
+    spec_b_put(b, win, "layerFolders", folders);
     r = devices(b, c, &devs, err);
     if (r < 0) {
         json_decref(win);
         return r;
     }
     if (json_array_size(devs))
-        put(b, win, "devices", devs);
+        spec_b_put(b, win, "devices", devs);
     else
         json_decref(devs);
     res = resources(b, m);
     if (res)
-        put(b, win, "resources", res);
+        spec_b_put(b, win, "resources", res);
     if (m->credential_spec) {
         json_error_t jerr;
         json_t *cs = json_loads(m->credential_spec, JSON_REJECT_DUPLICATES, &jerr);
@@ -282,17 +234,17 @@ static int windows_section(struct builder *b, const struct spec_model *m, json_t
                                 "runtime-spec's windows.credentialSpec must be one",
                                 c->id, cs ? "another JSON type" : jerr.text);
         }
-        put(b, win, "credentialSpec", cs);
+        spec_b_put(b, win, "credentialSpec", cs);
     }
     if (!c->has_been_started_before)
-        put(b, win, "ignoreFlushesDuringBoot", json_true());
+        spec_b_put(b, win, "ignoreFlushesDuringBoot", json_true());
     if (m->isolation == SPEC_ISOLATION_HYPERV) {
-        json_t *hv = obj(b);
+        json_t *hv = spec_b_obj(b);
         if (m->uvm_path)
-            put(b, hv, "utilityVMPath", str(b, m->uvm_path));
-        put(b, win, "hyperv", hv);
+            spec_b_put(b, hv, "utilityVMPath", spec_b_str(b, m->uvm_path));
+        spec_b_put(b, win, "hyperv", hv);
     }
-    put(b, win, "network", network(b, m));
+    spec_b_put(b, win, "network", network(b, m));
     *out = win;
     return 0;
 }
@@ -300,8 +252,8 @@ static int windows_section(struct builder *b, const struct spec_model *m, json_t
 int spec_render_oci(const struct spec_model *m, char **out, size_t *len, struct bf_error *err)
 {
     const struct ls_container *c = m->c;
-    struct builder b = {false};
-    json_t *root = obj(&b), *rt = obj(&b), *win = NULL;
+    struct spec_builder b = {false};
+    json_t *root = spec_b_obj(&b), *rt = spec_b_obj(&b), *win = NULL;
     int r;
 
     if (is_windows(m)) {
@@ -312,41 +264,42 @@ int spec_render_oci(const struct spec_model *m, char **out, size_t *len, struct 
             return r;
         }
     }
-    put(&b, root, "ociVersion", str(&b, "1.3.0"));
-    put(&b, root, "process", process(&b, m));
-    put(&b, rt, "path", str(&b, ""));
-    put(&b, root, "root", rt);
+    spec_b_put(&b, root, "ociVersion", spec_b_str(&b, "1.3.0"));
+    spec_b_put(&b, root, "process", process(&b, m));
+    spec_b_put(&b, rt, "path", spec_b_str(&b, ""));
+    spec_b_put(&b, root, "root", rt);
     if (c->config.hostname && *c->config.hostname) {
         char *full = NULL;
         if (c->config.domainname && *c->config.domainname &&
             asprintf(&full, "%s.%s", c->config.hostname, c->config.domainname) < 0)
             full = NULL, b.failed = true;
-        put(&b, root, "hostname", str(&b, full ? full : c->config.hostname));
+        spec_b_put(&b, root, "hostname", spec_b_str(&b, full ? full : c->config.hostname));
         free(full);
     }
     if (m->n_mounts) {
-        json_t *mounts = arr(&b);
+        json_t *mounts = spec_b_arr(&b);
         for (size_t i = 0; i < m->n_mounts; i++) {
-            json_t *mt = obj(&b);
-            put(&b, mt, "destination", str(&b, m->mounts[i].destination));
-            put(&b, mt, "source", str(&b, m->mounts[i].source));
+            json_t *mt = spec_b_obj(&b);
+            spec_b_put(&b, mt, "destination", spec_b_str(&b, m->mounts[i].destination));
+            spec_b_put(&b, mt, "source", spec_b_str(&b, m->mounts[i].source));
             if (m->mounts[i].readonly) {
-                json_t *o = arr(&b);
-                push(&b, o, str(&b, "ro"));
-                put(&b, mt, "options", o);
+                json_t *o = spec_b_arr(&b);
+                spec_b_push(&b, o, spec_b_str(&b, "ro"));
+                spec_b_put(&b, mt, "options", o);
             }
-            push(&b, mounts, mt);
+            spec_b_push(&b, mounts, mt);
         }
-        put(&b, root, "mounts", mounts);
+        spec_b_put(&b, root, "mounts", mounts);
     }
     if (c->host.n_annotations) {
-        json_t *an = obj(&b);
+        json_t *an = spec_b_obj(&b);
         for (size_t i = 0; i < c->host.n_annotations; i++)
-            put(&b, an, c->host.annotations[i].key, str(&b, c->host.annotations[i].value));
-        put(&b, root, "annotations", an);
+            spec_b_put(&b, an, c->host.annotations[i].key,
+                       spec_b_str(&b, c->host.annotations[i].value));
+        spec_b_put(&b, root, "annotations", an);
     }
     if (win)
-        put(&b, root, "windows", win);
+        spec_b_put(&b, root, "windows", win);
 
     if (b.failed) {
         json_decref(root);

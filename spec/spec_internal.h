@@ -156,6 +156,20 @@ int spec_render_oci(const struct spec_model *m, char **out, size_t *len, struct 
 int spec_render_createoptions(const struct spec_model *m, const char *const *credentials,
                               size_t n_credentials, char **out, size_t *len, struct bf_error *err);
 
+/* A tree builder that remembers failure instead of checking every call: a NULL value (a string
+ * that is not UTF-8, out of memory) or a failed insert sets `failed`, and the renderer turns
+ * that into one error before anything is serialized. */
+struct spec_builder {
+    bool failed;
+};
+
+json_t *spec_b_str(struct spec_builder *b, const char *s); /* NULL -> "" */
+json_t *spec_b_obj(struct spec_builder *b);
+json_t *spec_b_arr(struct spec_builder *b);
+json_t *spec_b_u64(struct spec_builder *b, uint64_t v); /* > INT64_MAX fails */
+void spec_b_put(struct spec_builder *b, json_t *obj, const char *key, json_t *v);
+void spec_b_push(struct spec_builder *b, json_t *arr, json_t *v);
+
 /* Render a jansson tree once: 2-space indent + "\n", or compact. */
 int spec_json_render(json_t *root, bool compact, char **out, size_t *len, struct bf_error *err);
 
