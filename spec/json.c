@@ -1,7 +1,9 @@
 /* json.c - the single place a spec tree becomes bytes. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "spec_internal.h"
 
@@ -73,4 +75,34 @@ void spec_b_push(struct spec_builder *b, json_t *arr, json_t *v)
 {
     if (!v || json_array_append_new(arr, v) < 0)
         b->failed = true;
+}
+
+void spec_b_put_env(struct spec_builder *b, json_t *process, const struct ls_container *c)
+{
+    json_t *env = NULL;
+
+    for (size_t i = 0; i < c->config.n_env; i++) {
+        if (!strchr(c->config.env[i], '='))
+            continue;
+        if (!env)
+            env = spec_b_arr(b);
+        spec_b_push(b, env, spec_b_str(b, c->config.env[i]));
+    }
+    if (env)
+        spec_b_put(b, process, "env", env); /* omitempty */
+}
+
+void spec_b_put_hostname(struct spec_builder *b, json_t *root, const struct ls_container *c)
+{
+    char *full = NULL;
+
+    if (!c->config.hostname || !*c->config.hostname)
+        return;
+    if (c->config.domainname && *c->config.domainname &&
+        asprintf(&full, "%s.%s", c->config.hostname, c->config.domainname) < 0) {
+        b->failed = true;
+        return;
+    }
+    spec_b_put(b, root, "hostname", spec_b_str(b, full ? full : c->config.hostname));
+    free(full);
 }

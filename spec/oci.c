@@ -29,8 +29,7 @@ static bool is_windows(const struct spec_model *m)
 static json_t *process(struct spec_builder *b, const struct spec_model *m)
 {
     const struct ls_container *c = m->c;
-    json_t *p = spec_b_obj(b), *user = spec_b_obj(b), *env = spec_b_arr(b);
-    size_t n_env = 0;
+    json_t *p = spec_b_obj(b), *user = spec_b_obj(b);
 
     if (c->config.tty) {
         json_t *box = spec_b_obj(b);
@@ -80,15 +79,7 @@ static json_t *process(struct spec_builder *b, const struct spec_model *m)
             spec_b_push(b, args, spec_b_str(b, c->args[i]));
         spec_b_put(b, p, "args", args);
     }
-    for (size_t i = 0; i < c->config.n_env; i++)
-        if (strchr(c->config.env[i], '=')) {
-            spec_b_push(b, env, spec_b_str(b, c->config.env[i]));
-            n_env++;
-        }
-    if (n_env)
-        spec_b_put(b, p, "env", env);
-    else
-        json_decref(env);
+    spec_b_put_env(b, p, c);
     spec_b_put(b, p, "cwd",
                spec_b_str(b, c->config.working_dir && *c->config.working_dir
                                  ? c->config.working_dir
@@ -268,14 +259,7 @@ int spec_render_oci(const struct spec_model *m, char **out, size_t *len, struct 
     spec_b_put(&b, root, "process", process(&b, m));
     spec_b_put(&b, rt, "path", spec_b_str(&b, ""));
     spec_b_put(&b, root, "root", rt);
-    if (c->config.hostname && *c->config.hostname) {
-        char *full = NULL;
-        if (c->config.domainname && *c->config.domainname &&
-            asprintf(&full, "%s.%s", c->config.hostname, c->config.domainname) < 0)
-            full = NULL, b.failed = true;
-        spec_b_put(&b, root, "hostname", spec_b_str(&b, full ? full : c->config.hostname));
-        free(full);
-    }
+    spec_b_put_hostname(&b, root, c);
     if (m->n_mounts) {
         json_t *mounts = spec_b_arr(&b);
         for (size_t i = 0; i < m->n_mounts; i++) {

@@ -169,6 +169,10 @@ json_t *spec_b_arr(struct spec_builder *b);
 json_t *spec_b_u64(struct spec_builder *b, uint64_t v); /* > INT64_MAX fails */
 void spec_b_put(struct spec_builder *b, json_t *obj, const char *key, json_t *v);
 void spec_b_push(struct spec_builder *b, json_t *arr, json_t *v);
+/* process.env: Config.Env without the entries that lack '=' (both formats, every era). */
+void spec_b_put_env(struct spec_builder *b, json_t *process, const struct ls_container *c);
+/* "hostname": Hostname, plus "." + Domainname when set; nothing when Hostname is empty. */
+void spec_b_put_hostname(struct spec_builder *b, json_t *root, const struct ls_container *c);
 
 /* Render a jansson tree once: 2-space indent + "\n", or compact. */
 int spec_json_render(json_t *root, bool compact, char **out, size_t *len, struct bf_error *err);

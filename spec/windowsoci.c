@@ -27,8 +27,7 @@
 static json_t *process(struct spec_builder *b, const struct spec_model *m)
 {
     const struct ls_container *c = m->c;
-    json_t *p = spec_b_obj(b), *user = spec_b_obj(b), *args = spec_b_arr(b), *env = spec_b_arr(b);
-    size_t n_env = 0;
+    json_t *p = spec_b_obj(b), *user = spec_b_obj(b), *args = spec_b_arr(b);
 
     spec_b_put(b, p, "terminal", json_boolean(c->config.tty));
     if (c->config.user && *c->config.user)
@@ -45,15 +44,7 @@ static json_t *process(struct spec_builder *b, const struct spec_model *m)
         }
     }
     spec_b_put(b, p, "args", args);
-    for (size_t i = 0; i < c->config.n_env; i++)
-        if (strchr(c->config.env[i], '=')) {
-            spec_b_push(b, env, spec_b_str(b, c->config.env[i]));
-            n_env++;
-        }
-    if (n_env)
-        spec_b_put(b, p, "env", env);
-    else
-        json_decref(env);
+    spec_b_put_env(b, p, c);
     spec_b_put(b, p, "cwd",
                spec_b_str(b, c->config.working_dir && *c->config.working_dir ? c->config.working_dir
                                                                              : "C:\\"));
@@ -169,15 +160,7 @@ int spec_render_windowsoci(const struct spec_model *m, char **out, size_t *len,
     spec_b_put(&b, rt, "path", spec_b_str(&b, ""));
     spec_b_put(&b, rt, "readonly", json_boolean(c->host.readonly_rootfs));
     spec_b_put(&b, root, "root", rt);
-    if (c->config.hostname && *c->config.hostname) {
-        char *full = NULL;
-        if (c->config.domainname && *c->config.domainname) {
-            if (asprintf(&full, "%s.%s", c->config.hostname, c->config.domainname) < 0)
-                full = NULL, b.failed = true;
-        }
-        spec_b_put(&b, root, "hostname", spec_b_str(&b, full ? full : c->config.hostname));
-        free(full);
-    }
+    spec_b_put_hostname(&b, root, c);
     if (m->n_mounts) {
         mounts = spec_b_arr(&b);
         for (size_t i = 0; i < m->n_mounts; i++) {
