@@ -267,7 +267,12 @@ int spec_bundle_generate(struct layerstore *ls, const char *id, const struct spe
     m.n_daemon_dns_search = dc.n_dns_search;
     m.shared_container_id = shared;
     m.credential_spec = n_cs && creds ? creds[n_cs - 1] : NULL; /* HEAD: the last one wins */
-    m.host_cpus = opts->host_cpus ? opts->host_cpus : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    if (opts->host_cpus) {
+        m.host_cpus = opts->host_cpus;
+    } else {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        m.host_cpus = n > 0 ? (unsigned)n : 1;
+    }
 
     if (config_ok) {
         struct spec_blob *f = &b->files[SPEC_FILE_CONFIG];
