@@ -29,7 +29,6 @@ int spec_render_createoptions(const struct spec_model *m, const char *const *cre
     json_t *a = json_array(), *paths = NULL;
     bool ok = a != NULL;
     char *sandbox = NULL;
-    int r;
 
     for (size_t i = 0; ok && i < n_credentials; i++)
         ok = add(a, json_pack("{s:s, s:s}", "type", "credentials", "Credentials", credentials[i]));
@@ -77,16 +76,6 @@ int spec_render_createoptions(const struct spec_model *m, const char *const *cre
                               "AllowUnqualifiedDNSQuery", m->allow_unqualified_dns));
     }
     free(sandbox);
-    if (!ok) {
-        json_decref(a);
-        return bf_error_set(err, EINVAL,
-                            "container %s: createoptions.json: a value cannot be written (a "
-                            "string that is not valid UTF-8, or out of memory)",
-                            m->c->id);
-    }
-    r = spec_json_render(a, m->compact, out, len, err);
-    json_decref(a);
-    if (r < 0)
-        bf_error_wrap(err, "container %s: createoptions.json", m->c->id);
-    return r;
+    struct spec_builder b = {.failed = !ok};
+    return spec_b_finish(&b, a, m->compact, m->c->id, "createoptions.json", out, len, err);
 }

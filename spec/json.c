@@ -106,3 +106,22 @@ void spec_b_put_hostname(struct spec_builder *b, json_t *root, const struct ls_c
     spec_b_put(b, root, "hostname", spec_b_str(b, full ? full : c->config.hostname));
     free(full);
 }
+
+int spec_b_finish(struct spec_builder *b, json_t *root, bool compact, const char *id,
+                  const char *file, char **out, size_t *len, struct bf_error *err)
+{
+    int r;
+
+    if (b->failed) {
+        json_decref(root);
+        return bf_error_set(err, EINVAL,
+                            "container %s: %s: a value cannot be written (a string that is not "
+                            "valid UTF-8, a number above 2^63-1, or out of memory)",
+                            id, file);
+    }
+    r = spec_json_render(root, compact, out, len, err);
+    json_decref(root);
+    if (r < 0)
+        bf_error_wrap(err, "container %s: %s", id, file);
+    return r;
+}

@@ -285,16 +285,5 @@ int spec_render_oci(const struct spec_model *m, char **out, size_t *len, struct 
     if (win)
         spec_b_put(&b, root, "windows", win);
 
-    if (b.failed) {
-        json_decref(root);
-        return bf_error_set(err, EINVAL,
-                            "container %s: config.json: a value cannot be written (a string that "
-                            "is not valid UTF-8, a number above 2^63-1, or out of memory)",
-                            c->id);
-    }
-    r = spec_json_render(root, m->compact, out, len, err);
-    json_decref(root);
-    if (r < 0)
-        bf_error_wrap(err, "container %s: config.json", c->id);
-    return r;
+    return spec_b_finish(&b, root, m->compact, c->id, "config.json", out, len, err);
 }

@@ -174,6 +174,11 @@ void spec_b_put_env(struct spec_builder *b, json_t *process, const struct ls_con
 /* "hostname": Hostname, plus "." + Domainname when set; nothing when Hostname is empty. */
 void spec_b_put_hostname(struct spec_builder *b, json_t *root, const struct ls_container *c);
 
+/* Finish a built tree: one error naming the container and file when the builder failed, else
+ * spec_json_render(). Consumes `root`. */
+int spec_b_finish(struct spec_builder *b, json_t *root, bool compact, const char *id,
+                  const char *file, char **out, size_t *len, struct bf_error *err);
+
 /* Render a jansson tree once: 2-space indent + "\n", or compact. */
 int spec_json_render(json_t *root, bool compact, char **out, size_t *len, struct bf_error *err);
 

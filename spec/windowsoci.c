@@ -201,16 +201,5 @@ int spec_render_windowsoci(const struct spec_model *m, char **out, size_t *len,
     spec_b_put(&b, root, "windows", win);
 
 render:
-    if (b.failed) {
-        json_decref(root);
-        return bf_error_set(err, EINVAL,
-                            "container %s: config.json: a value cannot be written (a string that "
-                            "is not valid UTF-8, a number above 2^63-1, or out of memory)",
-                            c->id);
-    }
-    r = spec_json_render(root, m->compact, out, len, err);
-    if (r < 0)
-        bf_error_wrap(err, "container %s: config.json", c->id);
-    json_decref(root);
-    return r;
+    return spec_b_finish(&b, root, m->compact, c->id, "config.json", out, len, err);
 }
