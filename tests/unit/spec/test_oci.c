@@ -7,24 +7,10 @@
 #include <string.h>
 
 #include "spec.h"
+#include "golden.h"
 #include "spec_internal.h"
 
 #define ID "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
-
-static char golden_path[1024];
-
-static char *slurp(const char *name)
-{
-    const char *dir = getenv("BUNDLEFS_TEST_DATA");
-    snprintf(golden_path, sizeof(golden_path), "%s/spec/%s", dir ? dir : "tests/data", name);
-    FILE *f = fopen(golden_path, "rb");
-    cr_assert_not_null(f, "%s", golden_path);
-    char *buf = calloc(1, 1 << 16);
-    size_t n = fread(buf, 1, (1 << 16) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
 
 static struct ls_image win_img = {
     .os = "windows", .architecture = "amd64", .rootfs_type = "layers"};
@@ -49,7 +35,8 @@ Test(oci, hyperv_golden_and_schema_valid)
     struct ls_container c = {0};
     struct spec_model m = {0};
     struct bf_error err = BF_ERROR_INIT;
-    char *out = NULL, *want = slurp("oci-hyperv.json");
+    const char *golden_path = NULL;
+    char *out = NULL, *want = golden_read("oci-hyperv.json", &golden_path);
     size_t len = 0;
 
     memcpy(c.id, ID, sizeof(c.id));

@@ -7,23 +7,10 @@
 #include <string.h>
 
 #include "spec.h"
+#include "golden.h"
 #include "spec_internal.h"
 
 #define ID "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
-
-static char *slurp(const char *name)
-{
-    char path[1024];
-    const char *dir = getenv("BUNDLEFS_TEST_DATA");
-    snprintf(path, sizeof(path), "%s/spec/%s", dir ? dir : "tests/data", name);
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    char *buf = calloc(1, 1 << 16);
-    size_t n = fread(buf, 1, (1 << 16) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
 
 static struct ls_image img = {.os = "windows",
                               .architecture = "amd64",
@@ -46,7 +33,7 @@ Test(windowsoci, hyperv_golden)
     struct ls_container c = {0};
     struct spec_model m = {0};
     struct bf_error err = BF_ERROR_INIT;
-    char *out = NULL, *want = slurp("windowsoci-hyperv.json");
+    char *out = NULL, *want = golden_read("windowsoci-hyperv.json", NULL);
     size_t len = 0;
 
     memcpy(c.id, ID, sizeof(c.id));
