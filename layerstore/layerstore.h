@@ -276,6 +276,17 @@ void ls_container_free(struct ls_container *c);
 int layerstore_container_check_parent(const struct ls_container *c, const struct ls_walk *w,
                                       struct bf_error *err);
 
+/* Everything a container's layer paths need, in one step with one error wording: load the
+ * container, its image and the walk, then check mounts/<id>/parent. Image and walk errors get
+ * "container <id>: " in front (container and parent messages already name it). Whatever was
+ * loaded is handed back even on failure (*c stays usable for the name); the caller frees
+ * *c, *img and *w in every case. `img` may be NULL when the caller does not need it.
+ * A disagreeing parent is an error: the paths would describe another layer chain than the
+ * container's read-write layer was created on. */
+int layerstore_container_walk(struct layerstore *ls, const char *id, struct ls_container **c,
+                              struct ls_image **img, struct ls_walk *w, struct ls_inputs *in,
+                              struct bf_error *err);
+
 /* IDs of the directories under R/containers that are 64 lowercase hex, sorted. Other names
  * are skipped (they can never be containers: Docker would not load them either). */
 int layerstore_container_ids(struct layerstore *ls, char ***ids, size_t *n,

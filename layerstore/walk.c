@@ -168,3 +168,26 @@ int layerstore_layer_has_uvm(struct layerstore *ls, const struct ls_layer *layer
     *has = st.exists && S_ISDIR(mode);
     return 0;
 }
+
+int layerstore_container_walk(struct layerstore *ls, const char *id, struct ls_container **c,
+                              struct ls_image **img, struct ls_walk *w, struct ls_inputs *in,
+                              struct bf_error *err)
+{
+    struct ls_image *local = NULL, **ip = img ? img : &local;
+    int r;
+
+    *c = NULL;
+    *ip = NULL;
+    r = layerstore_container_load(ls, id, c, in, err);
+    if (r < 0)
+        return r;
+    r = layerstore_image_load(ls, (*c)->image_id, ip, in, err);
+    if (r == 0)
+        r = layerstore_walk(ls, *ip, w, in, err);
+    if (r < 0)
+        bf_error_wrap(err, "container %s", id);
+    else
+        r = layerstore_container_check_parent(*c, w, err);
+    ls_image_free(local);
+    return r;
+}

@@ -166,23 +166,12 @@ int spec_bundle_generate(struct layerstore *ls, const char *id, const struct spe
         return bf_error_set(err, ENOMEM, "out of memory");
     memcpy(b->id, id, LS_ID_LEN + 1);
 
-    /* layerstore's container and parent-check messages already name the container; image
-     * and walk messages get "container <id>: " in front (bundlefsctl prints the same). */
-    if (layerstore_container_load(ls, id, &c, &b->inputs, &e) < 0) {
+    if (layerstore_container_walk(ls, id, &c, &img, &walk, &b->inputs, &e) < 0) {
+        b->name = c && c->name ? strdup(c->name) : NULL;
         fail_all(b, &e);
         goto done;
     }
     b->name = c->name ? strdup(c->name) : NULL;
-    if (layerstore_image_load(ls, c->image_id, &img, &b->inputs, &e) < 0 ||
-        layerstore_walk(ls, img, &walk, &b->inputs, &e) < 0) {
-        bf_error_wrap(&e, "container %s", id);
-        fail_all(b, &e);
-        goto done;
-    }
-    if (layerstore_container_check_parent(c, &walk, &e) < 0) {
-        fail_all(b, &e);
-        goto done;
-    }
     if (spec_render_layerpaths(&walk, &b->files[SPEC_FILE_LAYERPATHS].data,
                                &b->files[SPEC_FILE_LAYERPATHS].len, &e) < 0)
         fail(b, SPEC_FILE_LAYERPATHS, &e);

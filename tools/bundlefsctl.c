@@ -1,4 +1,4 @@
-/* bundlefsctl - command-line front end over layerstore (and, later, spec).
+/* bundlefsctl - command-line front end over layerstore and spec.
  *
  *   bundlefsctl [OPTIONS] DATAROOT COMMAND [ARG]
  *
@@ -48,41 +48,6 @@ static const char *dash(const char *s)
 }
 
 /* ---- helpers ---- */
-
-/* Load container `id`, its image and the walk; check mounts/<id>/parent against the walk.
- * A disagreeing parent is an error: the paths would describe another layer chain than the
- * container's read-write layer was created on. */
-static int load_walk(struct ctl *ctl, const char *id, struct ls_container **cp, struct ls_walk *w,
-                     struct bf_error *err)
-{
-    struct ls_container *c = NULL;
-    struct ls_image *img = NULL;
-    int r;
-
-    r = layerstore_container_load(ctl->ls, id, &c, NULL, err);
-    if (r < 0)
-        return r;
-    r = layerstore_image_load(ctl->ls, c->image_id, &img, NULL, err);
-    if (r < 0) {
-        bf_error_wrap(err, "container %s", id);
-        goto out;
-    }
-    r = layerstore_walk(ctl->ls, img, w, NULL, err);
-    if (r < 0) {
-        bf_error_wrap(err, "container %s", id);
-        goto out;
-    }
-    r = layerstore_container_check_parent(c, w, err);
-    if (r < 0)
-        ls_walk_free(w);
-out:
-    ls_image_free(img);
-    if (r == 0 && cp)
-        *cp = c;
-    else
-        ls_container_free(c);
-    return r;
-}
 
 static int resolve_image(struct ctl *ctl, const char *ref, char out[LS_DIGEST_LEN + 1],
                          struct bf_error *err)
@@ -134,7 +99,9 @@ static int cmd_containers(struct ctl *ctl, const char *arg, struct bf_error *err
         struct ls_container *c = NULL;
         struct ls_walk w = {0};
 
-        if (load_walk(ctl, ids[i], &c, &w, &e) < 0) {
+        if (layerstore_container_walk(ctl->ls, ids[i], &c, NULL, &w, NULL, &e) < 0) {
+            ls_walk_free(&w);
+            ls_container_free(c);
             printf("%s\t-\t-\t-\n", ids[i]);
             fflush(stdout);
             report(bf_error_message(&e));
