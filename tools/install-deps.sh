@@ -3,12 +3,13 @@
 # Usage: tools/install-deps.sh [--test]
 #   (no flag)  build + run dependencies
 #   --test     also what the test suite needs (criterion, a private Docker engine,
-#              busybox for a tiny rootfs, jq, python3-jsonschema for the OCI validator, valgrind)
+#              busybox for a tiny rootfs, jq, python3-jsonschema for the OCI validator, valgrind,
+#              Go and its bbolt package to cross-check the BoltDB reader)
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 pkgs="meson ninja-build pkg-config gcc libfuse3-dev fuse3 libjansson-dev libbsd-dev libmd-dev jq python3"
 if [ "${1:-}" = "--test" ]; then
-    pkgs="$pkgs libcriterion-dev docker.io busybox-static python3 python3-jsonschema valgrind clang hyperfine"
+    pkgs="$pkgs libcriterion-dev docker.io busybox-static python3 python3-jsonschema valgrind clang hyperfine golang-go golang-github-coreos-bbolt-dev"
 fi
 need=""
 for p in $pkgs; do
