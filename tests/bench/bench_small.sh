@@ -1,0 +1,76 @@
+#!/bin/bash
+# tools/bench --small (the CI configuration) so the benchmark cannot rot: it must run to the
+# end and print every figure line with a measured ratio. Speed itself is never asserted.
+# Also the exact messages of bad input to the harness and its reader.
+# Env (from meson): BUNDLEFS, BUNDLEFSCTL, BENCH_READ, GEN_DATAROOT, SOURCE_ROOT.
+set -euo pipefail
+src=${SOURCE_ROOT:?}
+: "${BUNDLEFS:?}" "${BUNDLEFSCTL:?}" "${BENCH_READ:?}" "${GEN_DATAROOT:?}"
+work=$(mktemp -d /tmp/bf-benchtest-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok: $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+same() { # what expected got
+    if [ "$2" = "$3" ]; then ok "$1"; else
+        bad "$1"
+        echo "  expected: $2"
+        echo "  got:      $3"
+    fi
+}
+
+# Bad input: exact messages and exit codes.
+rc=0; err=$("$src/tools/bench" --only warm,speed 2>&1 >/dev/null) || rc=$?
+same "bench: unknown benchmark" "1: bench: --only: unknown benchmark speed (known: warm, cold, scale, memory, concurrency, peer)" "$rc: $err"
+rc=0; err=$("$BENCH_READ" --passes 0 --walk "$work" 2>&1) || rc=$?
+same "bench-read: --passes 0" "2: bench-read: --passes must be 1..1000" "$rc: $err"
+printf 'f ok\nx bad\n' >"$work/bad.list"
+rc=0; err=$("$BENCH_READ" --list "$work/bad.list" --root "$work" 2>&1) || rc=$?
+same "bench-read: bad list line" "1: bench-read: $work/bad.list:2: expected 'f PATH', 'l PATH' or 'd PATH' with PATH relative" "$rc: $err"
+rc=0; err=$(sh "$src/tools/bench-peer-layerpaths.sh" "$work" 2>&1) || rc=$?
+same "peer script: usage" "2: usage: bench-peer-layerpaths.sh DATAROOT ID..." "$rc: $err"
+
+# The reader itself: two identical trees give the same checksum, a changed byte another one.
+mkdir -p "$work/a/$(printf '%064d' 1)" "$work/b"
+echo hello >"$work/a/$(printf '%064d' 1)/f"
+ln -s target "$work/a/$(printf '%064d' 1)/l"
+cp -a "$work/a/." "$work/b/"
+sa=$("$BENCH_READ" --walk "$work/a" | sed 's/ us [0-9.]*//')
+sb=$("$BENCH_READ" --walk "$work/b" | sed 's/ us [0-9.]*//')
+same "bench-read: identical trees, identical line" "pass 1: dirs 2 files 1 links 1 errors 0 bytes 12 sum ${sa##* }" "$sb"
+echo hellO >"$work/b/$(printf '%064d' 1)/f"
+sb=$("$BENCH_READ" --walk "$work/b")
+if [ "${sa##* }" != "${sb##* }" ]; then ok "bench-read: a changed byte changes the checksum"; else bad "bench-read: checksum blind to a changed byte"; fi
+
+# The benchmark, small.
+rc=0
+"$src/tools/bench" --small >"$work/out" 2>&1 || rc=$?
+cat "$work/out"
+same "bench --small exit status" 0 "$rc"
+num='[0-9]+(\.[0-9]+)?'
+for pat in \
+    "^machine: [0-9]+ CPUs, .*, kernel .*; small run" \
+    "^warm: 100 containers x 5 layers, [0-9]+ files .*: bundlefs $num us/file .*, tmpfs $num us/file; ratio $num \(target <= 1.3\)$" \
+    "^cold: 100 containers x 5 layers, .* first pass $num us/file, tmpfs $num us/file; ratio $num$" \
+    "^cold: per container: bundlefs $num us, reading its $num input files $num us; ratio $num \(target <= 3\)$" \
+    "^scale:   lookup by ID \(us\) +$num vs +$num; ratio $num, slope [-+]$num us per 1000 containers$" \
+    "^scale:   lookup by prefix \(us\) +$num vs +$num; ratio $num, slope" \
+    "^scale:   lookup by name \(us\) +$num vs +$num; ratio $num, slope" \
+    "^scale:   cold read \(us/file\) +$num vs +$num; ratio $num, slope" \
+    "^scale:   cold \(us/container\) +$num vs $num vs $num; ratio $num; slope us per layer: 1->5 [-+]$num, 5->20 [-+]$num$" \
+    "^memory: 100 containers x 5 layers, peak RSS after full scan $num MiB \(after mount $num MiB\); 20 containers: $num MiB, ratio $num; ratio to the 64 MiB target $num$" \
+    "^concurrency: warm, all files: 1 reader $num MiB/s, 4 readers $num MiB/s; ratio $num \(tmpfs: $num vs $num MiB/s, ratio $num; [0-9]+ CPUs\)$" \
+    "^concurrency: cold, 100 containers: 1 reader $num files/s, 4 readers $num files/s; ratio $num$" \
+    "^peer: 8 Docker containers \(overlay2; 1, 3, 12 layers\): shell\+jq layer paths identical to bundlefs$" \
+    "^peer: cat of every layerpaths \(warm\) $num ms; docker inspect $num ms, ratio $num; shell\+jq script $num ms, ratio $num$" \
+    "^bench: done in $num s$"; do
+    if grep -Eq "$pat" "$work/out"; then ok "line: $pat"; else bad "no line matches: $pat"; fi
+done
+# Every warm/cold figure read through the mount: no file failed to read in the small root.
+if grep -Eq '^warm: .*\(0 unreadable\)' "$work/out"; then ok "every file readable"; else bad "unreadable files in the small root"; fi
+dirs=$(sed -n 's/^bench: work folders \(.*\) (deleted at the end)$/\1/p' "$work/out")
+left=0
+for d in $dirs; do [ -e "$d" ] && left=1; done
+if [ -n "$dirs" ] && [ "$left" -eq 0 ]; then ok "bench deleted its work folders"; else bad "bench work folders: '$dirs' (left: $left)"; fi
+echo "bench-small: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
