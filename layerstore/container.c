@@ -96,6 +96,7 @@ void ls_container_free(struct ls_container *c)
     free(c->config.image);
     free(c->config.mac_address);
     networks_free(c->networks, c->n_networks);
+    free(c->sandbox_id);
     mounts_free(c->mounts, c->n_mounts);
     free(c->host.isolation);
     ls_kv_free(c->host.storage_opt, c->host.n_storage_opt);
@@ -313,6 +314,9 @@ static int parse_config_v2(struct ls_container *ct, const struct ls_jctx *c, jso
     if (r < 0)
         return r;
     r = parse_networks(ct, c, ns);
+    if (r < 0)
+        return r;
+    r = ls_j_string(c, ls_j_get(ns, "SandboxID"), "NetworkSettings.SandboxID", "", &ct->sandbox_id);
     if (r < 0)
         return r;
     return parse_mounts(ct, c, root);

@@ -164,6 +164,40 @@ void ls_daemon_config_free(struct ls_daemon_config *dc);
 int layerstore_has_network_store(struct layerstore *ls, bool *has, struct ls_inputs *in,
                                  struct bf_error *err);
 
+/* ---- network endpoints (libnetwork's store, R/network/files/local-kv.db, doc §1.3) ---- */
+
+#define LS_CAP_NETWORK_STORE (64u << 20) /* bytes of local-kv.db read at most */
+
+struct ls_container;
+
+struct ls_endpoint {     /* what the store says of one of the container's networks */
+    const char *network; /* the ls_network's name (borrowed from the container) */
+    char *hnsid;         /* the Windows driver record's profileID; NULL: no record */
+    char *type;          /* that record's network type ("nat", "transparent", ...) */
+    bool nat;            /* type is "nat": AllowUnqualifiedDNSQuery */
+    char *gw_hnsid;      /* GW_INFO: HNS ID of the sandbox's gateway endpoint on the "nat"
+                            network when that is another endpoint; else NULL */
+};
+
+struct ls_endpoints {
+    bool store;            /* local-kv.db exists (else every hnsid is NULL) */
+    struct ls_endpoint *v; /* one per container network, in the container's (name) order */
+    size_t n;
+    size_t n_joined; /* networks with an EndpointID */
+    size_t n_found;  /* of those, how many have a Windows driver record */
+};
+
+/* Join the container's NetworkSettings.Networks[].EndpointID with the Windows driver's records
+ * (bucket "libnetwork", keys "docker/network/v1.0/windows-endpoint<type>/<endpoint-id>/", each
+ * value libkv's 8-byte index then the endpoint JSON). GW_INFO follows libnetwork: the sandbox
+ * (NetworkSettings.SandboxID) endpoint on the network named "nat" whose name starts with
+ * "gateway_". A store that cannot be read, or a record of one of the container's endpoints that
+ * is not what the driver writes, is an error naming the file and key; a missing record is not
+ * (Docker skips such a network too). Records the file and its stamp in `in`. */
+int layerstore_endpoints_load(struct layerstore *ls, const struct ls_container *c,
+                              struct ls_endpoints *out, struct ls_inputs *in, struct bf_error *err);
+void ls_endpoints_free(struct ls_endpoints *e);
+
 /* ---- containers ---- */
 
 struct ls_kv {
@@ -233,6 +267,7 @@ struct ls_container {
 
     struct ls_network *networks; /* sorted by name */
     size_t n_networks;
+    char *sandbox_id;        /* NetworkSettings.SandboxID: libnetwork's sandbox, "" when absent */
     struct ls_mount *mounts; /* in MountPoints key order as read; spec sorts */
     size_t n_mounts;
 

@@ -48,6 +48,7 @@ void spec_bundle_free(struct spec_bundle *b)
         bf_error_clear(&b->files[i].err);
     }
     free(b->name);
+    free(b->note);
     free(b->errors);
     ls_inputs_free(&b->inputs);
     free(b);
@@ -74,6 +75,8 @@ static void collect_errors(struct spec_bundle *b)
     for (int i = 0; i < SPEC_FILE_COUNT; i++)
         if (b->files[i].err.code)
             total += strlen(bf_error_message(&b->files[i].err)) + 1;
+    if (b->note)
+        total += strlen(b->note) + 1;
     if (!total)
         return;
     b->errors = malloc(total + 1);
@@ -95,6 +98,10 @@ static void collect_errors(struct spec_bundle *b)
             b->errors[off++] = *p == '\n' ? ' ' : *p;
         b->errors[off++] = '\n';
     }
+    for (const char *p = b->note; p && *p; p++)
+        b->errors[off++] = *p == '\n' ? ' ' : *p;
+    if (b->note)
+        b->errors[off++] = '\n';
     b->errors[off] = '\0';
     b->errors_len = off;
 }
@@ -141,6 +148,49 @@ static bool image_is_windows(const struct ls_image *img)
     return img->os && strcasecmp(img->os, "windows") == 0;
 }
 
+/* The container's endpoints from libnetwork's store, as spec_endpoints_build wants them. When
+ * the container joined networks but the store has a record of none of them, the files are
+ * still made (without endpoints, as Docker would) and the `error` file says why. */
+static int load_endpoints(struct layerstore *ls, struct spec_bundle *b,
+                          const struct ls_container *c, struct ls_endpoints *eps,
+                          struct spec_endpoint_info **info, struct bf_error *err)
+{
+    int r = layerstore_endpoints_load(ls, c, eps, &b->inputs, err);
+
+    if (r < 0)
+        return bf_error_wrap(err, "container %s", c->id);
+    if (eps->n && !(*info = calloc(eps->n, sizeof(**info))))
+        return bf_error_set(err, ENOMEM, "out of memory");
+    for (size_t i = 0; i < eps->n; i++)
+        (*info)[i] = (struct spec_endpoint_info){.network = eps->v[i].network,
+                                                 .hnsid = eps->v[i].hnsid,
+                                                 .nat = eps->v[i].nat,
+                                                 .gw_hnsid = eps->v[i].gw_hnsid};
+    if (eps->n_joined && !eps->n_found) {
+        size_t len = 0;
+        for (size_t i = 0; i < c->n_networks; i++)
+            if (*c->networks[i].endpoint_id)
+                len += strlen(c->networks[i].name) + strlen(c->networks[i].endpoint_id) + 16;
+        char *list = calloc(1, len + 1);
+        if (!list)
+            return bf_error_set(err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < c->n_networks; i++)
+            if (*c->networks[i].endpoint_id)
+                sprintf(list + strlen(list), "%s%s endpoint %s", *list ? ", " : "",
+                        c->networks[i].name, c->networks[i].endpoint_id);
+        r = asprintf(&b->note,
+                     "container %s: network/files/local-kv.db: no endpoint record for any of its "
+                     "networks (%s): config.json and createoptions.json list no endpoints",
+                     c->id, list);
+        free(list);
+        if (r < 0) {
+            b->note = NULL;
+            return bf_error_set(err, ENOMEM, "out of memory");
+        }
+    }
+    return 0;
+}
+
 int spec_bundle_generate(struct layerstore *ls, const char *id, const struct spec_options *opts,
                          struct spec_bundle **out, struct bf_error *err)
 {
@@ -153,6 +203,8 @@ int spec_bundle_generate(struct layerstore *ls, const char *id, const struct spe
     struct spec_credspec *cs = NULL;
     char **creds = NULL, *uvm = NULL, *shared = NULL;
     const char **endpoints = NULL;
+    struct ls_endpoints eps = {0};
+    struct spec_endpoint_info *ep_info = NULL;
     size_t n_mounts = 0, n_cs = 0;
     struct bf_error e = BF_ERROR_INIT;
     struct spec_model m = {0};
@@ -242,13 +294,15 @@ int spec_bundle_generate(struct layerstore *ls, const char *id, const struct spe
     m.mounts = mounts;
     m.n_mounts = n_mounts;
     m.network_store = store;
-    /* Endpoint records come from libnetwork's store (network-endpoints issue); until it is
-     * read, no endpoint is known, so the list is empty and no network option is written. */
-    if (spec_endpoints_build(NULL, 0, &endpoints, &m.n_endpoints, &m.allow_unqualified_dns, &e) <
-        0) {
+    /* Endpoints come from libnetwork's store (Windows images only: nothing else uses them). */
+    if (store && image_is_windows(img) &&
+        (load_endpoints(ls, b, c, &eps, &ep_info, &e) < 0 ||
+         spec_endpoints_build(ep_info, eps.n, &endpoints, &m.n_endpoints, &m.allow_unqualified_dns,
+                              &e) < 0)) {
         fail(b, SPEC_FILE_CONFIG, &e);
         fail(b, SPEC_FILE_CREATEOPTIONS, &e);
-        goto done;
+        config_ok = createopts_ok = false;
+        bf_error_clear(&e);
     }
     m.endpoints = endpoints;
     m.compact = opts->compact;
@@ -293,6 +347,8 @@ done:
     free(uvm);
     free(shared);
     free(endpoints);
+    free(ep_info);
+    ls_endpoints_free(&eps);
     spec_credspec_free(cs, n_cs);
     spec_mounts_free(mounts, n_mounts);
     ls_daemon_config_free(&dc);

@@ -53,8 +53,10 @@ struct spec_bundle {
     bool hyperv;   /* resolved isolation is Hyper-V */
     bool has_uvm;  /* a utility VM folder was found (the utilityvm link exists) */
     struct spec_blob files[SPEC_FILE_COUNT];
+    char *note;   /* a problem that stopped no file (no endpoint record found), or NULL;
+                     it is also the last line of `errors` */
     char *errors; /* contents of the `error` file: one message per line, "\n"-terminated;
-                     NULL when every file was generated */
+                     NULL when every file was generated and there is no note */
     size_t errors_len;
     struct ls_inputs inputs; /* every file read or probed, for st_mtime and staleness */
 };
