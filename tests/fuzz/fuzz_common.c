@@ -127,6 +127,12 @@ char *fz_strndup(const uint8_t *data, size_t len)
 
 void fz_check_result(int r, struct bf_error *err)
 {
+    static int verbose = -1;
+
+    if (verbose < 0)
+        verbose = getenv("BF_FUZZ_VERBOSE") != NULL;
+    if (verbose)
+        fprintf(stderr, "fuzz: %s\n", r < 0 ? bf_error_message(err) : "ok");
     if (r < 0) {
         FZ_ASSERT(err->code > 0, "r=%d but err.code=%d", r, err->code);
         FZ_ASSERT(r == -err->code, "r=%d but err.code=%d", r, err->code);

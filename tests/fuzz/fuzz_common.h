@@ -8,7 +8,8 @@
  * Invariants checked on every input (a violation aborts, which libFuzzer reports as a crash):
  * a failing call sets a positive error code and a non-empty message; a succeeding call leaves
  * no error behind; nothing read may come from the decoy files planted outside the places the
- * readers are allowed to look (fz_no_decoy).
+ * readers are allowed to look (fz_no_decoy). BF_FUZZ_VERBOSE=1 prints every result (to see
+ * what a seed reaches: `BF_FUZZ_VERBOSE=1 fuzz_generate SEED...`).
  */
 #ifndef FUZZ_COMMON_H
 #define FUZZ_COMMON_H

@@ -135,6 +135,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int r = spec_bundle_generate((flags & 4) ? win_ls : z->ls, CID1, &o, &b, &err);
     fz_check_result(r, &err);
     FZ_ASSERT(b, "no bundle");
+    if (getenv("BF_FUZZ_VERBOSE"))
+        fprintf(stderr, "fuzz: files: %s", b->errors ? b->errors : "all generated\n");
     bool any_err = false;
     for (int i = 0; i < SPEC_FILE_COUNT; i++) {
         struct spec_blob *f = &b->files[i];
