@@ -1,0 +1,347 @@
+/* ops.c - FUSE low-level operations: requests in, tree calls, replies out.
+ *
+ * This is the one place where a tree error becomes the caller's errno. Every operation that
+ * would change anything answers EROFS (the mount is read-only too, so the kernel usually
+ * answers first; these cover a remount and keep the contract in one place).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include "ops.h"
+
+static struct bfs_fs *fs_of(fuse_req_t req)
+{
+    return fuse_req_userdata(req);
+}
+
+static void to_stat(const struct bfs_attr *a, struct stat *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->st_ino = a->ino;
+    switch (a->type) {
+    case BFS_DIR:
+        st->st_mode = S_IFDIR | a->perm;
+        st->st_nlink = 2;
+        break;
+    case BFS_REG:
+        st->st_mode = S_IFREG | a->perm;
+        st->st_nlink = 1;
+        break;
+    case BFS_LNK:
+        st->st_mode = S_IFLNK | a->perm;
+        st->st_nlink = 1;
+        break;
+    }
+    st->st_uid = a->uid;
+    st->st_gid = a->gid;
+    st->st_size = (off_t)a->size;
+    st->st_blksize = 4096;
+    st->st_blocks = (blkcnt_t)((a->size + 511) / 512);
+    st->st_mtim.tv_sec = a->mtime_ns / 1000000000;
+    st->st_mtim.tv_nsec = a->mtime_ns % 1000000000;
+    st->st_ctim = st->st_mtim;
+    st->st_atim = st->st_mtim;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    struct bfs_fs *fs = fs_of(req);
+    struct fuse_entry_param e;
+    struct bfs_attr a;
+    int r = bfs_lookup(fs->tree, parent, name, &a);
+
+    if (r < 0) {
+        fuse_reply_err(req, -r);
+        return;
+    }
+    memset(&e, 0, sizeof(e));
+    e.ino = a.ino;
+    e.generation = 1; /* inode numbers are never reused while mounted */
+    e.attr_timeout = fs->timeout;
+    e.entry_timeout = fs->timeout;
+    to_stat(&a, &e.attr);
+    if (fuse_reply_entry(req, &e) != 0 && a.ino != BFS_BYNAME_INO)
+        bfs_forget(fs->tree, a.ino, 1); /* the kernel never got it (interrupted) */
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+    bfs_forget(fs_of(req)->tree, ino, nlookup);
+    fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+    for (size_t i = 0; i < count; i++)
+        bfs_forget(fs_of(req)->tree, forgets[i].ino, forgets[i].nlookup);
+    fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    struct bfs_fs *fs = fs_of(req);
+    struct bfs_attr a;
+    struct stat st;
+    int r = bfs_getattr(fs->tree, ino, &a);
+
+    (void)fi;
+    if (r < 0) {
+        fuse_reply_err(req, -r);
+        return;
+    }
+    to_stat(&a, &st);
+    fuse_reply_attr(req, &st, fs->timeout);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+    char *target = NULL;
+    int r = bfs_readlink(fs_of(req)->tree, ino, &target);
+
+    if (r < 0)
+        fuse_reply_err(req, -r);
+    else
+        fuse_reply_readlink(req, target);
+    free(target);
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    struct bfs_dirlist *l = NULL;
+    int r = bfs_opendir(fs_of(req)->tree, ino, &l);
+
+    if (r < 0) {
+        fuse_reply_err(req, -r);
+        return;
+    }
+    fi->fh = (uintptr_t)l; /* one listing per open: a reader never sees half of two */
+    if (fuse_reply_open(req, fi) != 0)
+        bfs_dirlist_free(l);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                       struct fuse_file_info *fi)
+{
+    struct bfs_dirlist *l = (struct bfs_dirlist *)(uintptr_t)fi->fh;
+    char *buf;
+    size_t used = 0;
+
+    (void)ino;
+    if (size > 128 * 1024)
+        size = 128 * 1024;
+    buf = malloc(size);
+    if (!buf) {
+        fuse_reply_err(req, ENOMEM);
+        return;
+    }
+    for (size_t i = off < 0 ? 0 : (size_t)off; i < l->n; i++) {
+        struct stat st = {0};
+        size_t need;
+        st.st_ino = l->v[i].ino;
+        st.st_mode = l->v[i].type == BFS_DIR   ? S_IFDIR
+                     : l->v[i].type == BFS_LNK ? S_IFLNK
+                                               : S_IFREG;
+        need = fuse_add_direntry(req, buf + used, size - used, l->v[i].name, &st, (off_t)(i + 1));
+        if (need > size - used)
+            break;
+        used += need;
+    }
+    fuse_reply_buf(req, buf, used);
+    free(buf);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)ino;
+    bfs_dirlist_free((struct bfs_dirlist *)(uintptr_t)fi->fh);
+    fuse_reply_err(req, 0);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    struct bfs_fs *fs = fs_of(req);
+    struct bfs_handle *h = NULL;
+    bool direct = false;
+    int r;
+
+    if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & (O_TRUNC | O_CREAT))) {
+        fuse_reply_err(req, EROFS);
+        return;
+    }
+    r = bfs_open(fs->tree, ino, &h, &direct);
+    if (r < 0) {
+        fuse_reply_err(req, -r);
+        return;
+    }
+    fi->fh = (uintptr_t)h;
+    /* An inode stands for one version of the bytes, so what the page cache holds stays
+     * right for as long as the kernel keeps the inode. */
+    fi->keep_cache = !direct;
+    fi->direct_io = direct;
+    if (fuse_reply_open(req, fi) != 0)
+        bfs_release(fs->tree, h);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                    struct fuse_file_info *fi)
+{
+    const struct bfs_handle *h = (const struct bfs_handle *)(uintptr_t)fi->fh;
+    const char *data;
+    size_t len;
+
+    (void)ino;
+    bfs_handle_data(h, &data, &len);
+    if (off < 0 || (size_t)off >= len) {
+        fuse_reply_buf(req, NULL, 0);
+        return;
+    }
+    if (size > len - (size_t)off)
+        size = len - (size_t)off;
+    fuse_reply_buf(req, data + off, size);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)ino;
+    bfs_release(fs_of(req)->tree, (struct bfs_handle *)(uintptr_t)fi->fh);
+    fuse_reply_err(req, 0);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+    struct statvfs sv = {0};
+
+    (void)ino;
+    sv.f_bsize = 4096;
+    sv.f_frsize = 4096;
+    sv.f_namemax = 255;
+    sv.f_flag = ST_RDONLY | ST_NOSUID | ST_NODEV;
+    fuse_reply_statfs(req, &sv);
+}
+
+/* ---- everything that would change something ---- */
+
+static void erofs(fuse_req_t req)
+{
+    fuse_reply_err(req, EROFS);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                       struct fuse_file_info *fi)
+{
+    (void)ino, (void)attr, (void)to_set, (void)fi;
+    erofs(req);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+    (void)parent, (void)name, (void)mode, (void)rdev;
+    erofs(req);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+    (void)parent, (void)name, (void)mode;
+    erofs(req);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    (void)parent, (void)name;
+    erofs(req);
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+    (void)link, (void)parent, (void)name;
+    erofs(req);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+                      const char *newname, unsigned int flags)
+{
+    (void)parent, (void)name, (void)newparent, (void)newname, (void)flags;
+    erofs(req);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+    (void)ino, (void)newparent, (void)newname;
+    erofs(req);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                      struct fuse_file_info *fi)
+{
+    (void)parent, (void)name, (void)mode, (void)fi;
+    erofs(req);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+                     struct fuse_file_info *fi)
+{
+    (void)ino, (void)buf, (void)size, (void)off, (void)fi;
+    erofs(req);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+                        size_t size, int flags)
+{
+    (void)ino, (void)name, (void)value, (void)size, (void)flags;
+    erofs(req);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+    (void)ino, (void)name;
+    erofs(req);
+}
+
+static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
+                         struct fuse_file_info *fi)
+{
+    (void)ino, (void)mode, (void)offset, (void)length, (void)fi;
+    erofs(req);
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+    (void)userdata;
+    /* Pages are cached per inode and an inode is one version: no need for the kernel to drop
+     * them on every mtime change; and we answer plain readdir only. */
+    conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA;
+    conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS;
+}
+
+const struct fuse_lowlevel_ops bfs_ops = {
+    .init = op_init,
+    .lookup = op_lookup,
+    .forget = op_forget,
+    .forget_multi = op_forget_multi,
+    .getattr = op_getattr,
+    .readlink = op_readlink,
+    .opendir = op_opendir,
+    .readdir = op_readdir,
+    .releasedir = op_releasedir,
+    .open = op_open,
+    .read = op_read,
+    .release = op_release,
+    .statfs = op_statfs,
+    .setattr = op_setattr,
+    .mknod = op_mknod,
+    .mkdir = op_mkdir,
+    .unlink = op_unlink,
+    .rmdir = op_unlink,
+    .symlink = op_symlink,
+    .rename = op_rename,
+    .link = op_link,
+    .create = op_create,
+    .write = op_write,
+    .setxattr = op_setxattr,
+    .removexattr = op_removexattr,
+    .fallocate = op_fallocate,
+};

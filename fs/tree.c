@@ -1,0 +1,1585 @@
+/* tree.c - the bundlefs namespace (see tree.h for the model).
+ *
+ * Locking: one mutex guards every table, refcount and version field. Generation (the only slow
+ * step: it reads the data-root) runs with the mutex dropped; a container generates on one
+ * thread at a time (`generating` + a condition variable), so concurrent readers of one
+ * container wait for one generation instead of repeating it.
+ *
+ * Ownership: the container table and the kernel's inodes (nodes) hold containers; a container
+ * holds its current version; file nodes hold the version they stand for; the LRU and open
+ * handles hold bytes. Versions point back to their container and bytes to their version
+ * without a reference (the pointer is cleared when the target goes).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bf_util.h"
+#include "htab.h"
+#include "tree.h"
+
+#define DEFAULT_TRUST_MS 1000
+#define DEFAULT_CACHE_BYTES (16u << 20)
+#define FIRST_DYNAMIC_INO 16
+#define REGENERATE_TRIES 3
+
+/* ---- logging ---- */
+
+static bool log_syslog;
+
+void bfs_log_use_syslog(bool on)
+{
+    log_syslog = on;
+}
+
+void bfs_log(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (log_syslog) {
+        vsyslog(LOG_ERR, fmt, ap);
+    } else {
+        char line[4096];
+        vsnprintf(line, sizeof(line), fmt, ap);
+        fprintf(stderr, "bundlefs: %s\n", line);
+    }
+    va_end(ap);
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return x;
+}
+
+/* ---- objects ---- */
+
+struct version;
+
+struct bytes {
+    unsigned refs;
+    struct spec_bundle *b;
+    size_t cost;
+    struct version *owner; /* weak */
+    struct bytes *prev, *next;
+    bool in_lru;
+};
+
+struct file_sum {
+    bool present; /* listed in the directory */
+    bool failed;  /* could not be generated: size 0, open gives EIO */
+    uint64_t size;
+    uint64_t hash;
+};
+
+struct ctr;
+
+struct version {
+    unsigned refs;
+    struct ctr *ctr; /* weak: the container outlives its versions' users (nodes hold both) */
+    uint64_t base_ino;
+    struct file_sum f[BFS_FILE_COUNT];
+    char *uvm;  /* utilityvm link target, NULL when none */
+    char *name; /* container name, NULL when unknown */
+    int64_t mtime_ns;
+    uid_t uid;
+    gid_t gid;
+    mode_t group; /* 0040 when config.v2.json is group-readable */
+    struct bytes *bytes;
+    /* freshness */
+    uint64_t epoch, events, store_gen;
+    int64_t validated_ns;
+    bool watched;
+};
+
+struct ctr {
+    struct hlink h;
+    char id[LS_ID_LEN + 1];
+    unsigned refs;
+    bool in_table;
+    uint64_t ino; /* directory; +1 the by-name link; +2 the prefix link */
+    uint64_t events;
+    struct version *cur;
+    bool generating;
+    pthread_cond_t cond;
+};
+
+enum node_kind { N_DIR, N_FILE, N_BYNAME_LINK, N_PREFIX_LINK };
+
+struct node {
+    struct hlink h;
+    uint64_t ino;
+    enum node_kind kind;
+    enum bfs_file file;
+    struct ctr *ctr;     /* ref */
+    struct version *ver; /* ref, N_FILE only */
+    uint64_t nlookup;
+};
+
+struct store {
+    struct layerstore *ls;
+    unsigned refs;
+    dev_t dev;
+    ino_t ino;
+};
+
+struct name_ent {
+    char *name;
+    char id[LS_ID_LEN + 1];
+};
+
+struct bfs_tree {
+    pthread_mutex_t lock;
+    char *dataroot;
+    struct bfs_tree_options opts;
+    int64_t trust_ns;
+    struct store *store; /* NULL while the data-root is missing */
+    uint64_t store_gen;
+    bool root_missing_logged;
+    int64_t root_checked_ns;
+    int64_t mounted_ns; /* CLOCK_REALTIME: the mtime of the root and by-name */
+    struct htab nodes, ctrs;
+    uint64_t next_ino;
+    uint64_t epoch;   /* bumped when a shared input may have changed */
+    struct bytes lru; /* sentinel: lru.next is the most recently used */
+    size_t cache_bytes;
+    struct bfs_watch_ops watch;
+    struct {
+        struct name_ent *v;
+        size_t n;
+        bool valid;
+        uint64_t epoch, names_epoch, store_gen;
+        int64_t built_ns;
+    } names;
+    uint64_t names_epoch; /* bumped when a container folder changed (names live there) */
+    struct bfs_stats stats;
+};
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static const char *const file_names[BFS_FILE_COUNT] = {"config.json", "createoptions.json",
+                                                       "layerpaths", "utilityvm", "error"};
+
+/* ---- store ---- */
+
+static struct store *store_open(const char *dataroot, const struct ls_options *opts,
+                                struct bf_error *err)
+{
+    struct store *s = calloc(1, sizeof(*s));
+    struct stat st;
+
+    if (!s) {
+        bf_error_set(err, ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (layerstore_open(dataroot, opts, &s->ls, err) < 0) {
+        free(s);
+        return NULL;
+    }
+    if (fstat(layerstore_dirfd(s->ls), &st) == 0) {
+        s->dev = st.st_dev;
+        s->ino = st.st_ino;
+    }
+    s->refs = 1;
+    return s;
+}
+
+static void store_unref_locked(struct store *s)
+{
+    if (s && --s->refs == 0) {
+        layerstore_close(s->ls);
+        free(s);
+    }
+}
+
+/* A reference to the store in use, or NULL while the data-root is missing. */
+static struct store *store_hold(struct bfs_tree *t)
+{
+    struct store *s;
+
+    pthread_mutex_lock(&t->lock);
+    s = t->store;
+    if (s)
+        s->refs++;
+    pthread_mutex_unlock(&t->lock);
+    return s;
+}
+
+static void store_release(struct bfs_tree *t, struct store *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&t->lock);
+    store_unref_locked(s);
+    pthread_mutex_unlock(&t->lock);
+}
+
+int bfs_tree_open_dir(struct bfs_tree *t, const char *rel, struct bf_error *err)
+{
+    struct store *s = store_hold(t);
+    int fd;
+
+    if (!s)
+        return bf_error_set(err, ENOENT, "%s: the data-root is gone", t->dataroot);
+    fd = bf_open_beneath(layerstore_dirfd(s->ls), *rel ? rel : ".", O_PATH | O_DIRECTORY, err);
+    store_release(t, s);
+    return fd;
+}
+
+/* ---- bytes and the LRU ---- */
+
+static void lru_unlink(struct bfs_tree *t, struct bytes *b)
+{
+    if (!b->in_lru)
+        return;
+    b->prev->next = b->next;
+    b->next->prev = b->prev;
+    b->in_lru = false;
+    t->cache_bytes -= b->cost;
+}
+
+static void lru_push(struct bfs_tree *t, struct bytes *b)
+{
+    b->next = t->lru.next;
+    b->prev = &t->lru;
+    t->lru.next->prev = b;
+    t->lru.next = b;
+    b->in_lru = true;
+    t->cache_bytes += b->cost;
+}
+
+static void bytes_unref(struct bytes *b)
+{
+    if (b && --b->refs == 0) {
+        spec_bundle_free(b->b);
+        free(b);
+    }
+}
+
+/* Drop the LRU's reference (and the owner's pointer) to b. */
+static void bytes_evict(struct bfs_tree *t, struct bytes *b)
+{
+    lru_unlink(t, b);
+    if (b->owner && b->owner->bytes == b)
+        b->owner->bytes = NULL;
+    b->owner = NULL;
+    bytes_unref(b);
+}
+
+static size_t bundle_cost(const struct spec_bundle *b)
+{
+    size_t cost = sizeof(*b) + b->errors_len + 64;
+    for (int i = 0; i < SPEC_FILE_COUNT; i++)
+        cost += b->files[i].len + 32;
+    for (size_t i = 0; i < b->inputs.n; i++)
+        cost += sizeof(struct ls_input) + strlen(b->inputs.v[i].rel) + 24;
+    return cost;
+}
+
+/* Give version v the bundle b (consumed) as its cached bytes. */
+static int bytes_attach(struct bfs_tree *t, struct version *v, struct spec_bundle *b)
+{
+    struct bytes *by = calloc(1, sizeof(*by));
+
+    if (!by) {
+        spec_bundle_free(b);
+        return -ENOMEM;
+    }
+    by->refs = 1; /* the LRU's */
+    by->b = b;
+    by->cost = bundle_cost(b);
+    if (v->bytes)
+        bytes_evict(t, v->bytes);
+    by->owner = v;
+    v->bytes = by;
+    lru_push(t, by);
+    while (t->cache_bytes > t->opts.cache_bytes && t->lru.prev != by)
+        bytes_evict(t, t->lru.prev);
+    return 0;
+}
+
+/* ---- versions, containers, nodes ---- */
+
+static void version_free(struct version *v)
+{
+    free(v->uvm);
+    free(v->name);
+    free(v);
+}
+
+static void version_unref(struct bfs_tree *t, struct version *v)
+{
+    if (!v || --v->refs)
+        return;
+    if (v->bytes)
+        bytes_evict(t, v->bytes);
+    version_free(v);
+}
+
+static void ctr_unref(struct bfs_tree *t, struct ctr *c)
+{
+    if (!c || --c->refs)
+        return;
+    version_unref(t, c->cur);
+    pthread_cond_destroy(&c->cond);
+    free(c);
+}
+
+static struct ctr *ctr_find(struct bfs_tree *t, const char *id)
+{
+    uint64_t h = fnv1a(id, LS_ID_LEN);
+    for (struct hlink *l = htab_first(&t->ctrs, h); l; l = l->next) {
+        struct ctr *c = (struct ctr *)l;
+        if (l->hash == h && strcmp(c->id, id) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+/* The table's container for `id` (created when new). No reference is taken for the caller. */
+static struct ctr *ctr_get(struct bfs_tree *t, const char *id)
+{
+    struct ctr *c = ctr_find(t, id);
+
+    if (c)
+        return c;
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    memcpy(c->id, id, LS_ID_LEN + 1);
+    c->refs = 1;
+    c->in_table = true;
+    c->ino = t->next_ino;
+    t->next_ino += 3;
+    pthread_cond_init(&c->cond, NULL);
+    if (htab_add(&t->ctrs, &c->h, fnv1a(id, LS_ID_LEN)) < 0) {
+        pthread_cond_destroy(&c->cond);
+        free(c);
+        return NULL;
+    }
+    t->stats.containers = t->ctrs.n;
+    return c;
+}
+
+static void ctr_remove(struct bfs_tree *t, struct ctr *c)
+{
+    if (!c->in_table)
+        return;
+    htab_del(&t->ctrs, &c->h);
+    c->in_table = false;
+    t->stats.containers = t->ctrs.n;
+    ctr_unref(t, c);
+}
+
+static struct node *node_find(struct bfs_tree *t, uint64_t ino)
+{
+    uint64_t h = mix64(ino);
+    for (struct hlink *l = htab_first(&t->nodes, h); l; l = l->next)
+        if (l->hash == h && ((struct node *)l)->ino == ino)
+            return (struct node *)l;
+    return NULL;
+}
+
+/* Count one kernel reference to inode `ino`, creating its node. */
+static int node_ref(struct bfs_tree *t, uint64_t ino, enum node_kind kind, enum bfs_file file,
+                    struct ctr *c, struct version *v)
+{
+    struct node *n = node_find(t, ino);
+
+    if (n) {
+        n->nlookup++;
+        return 0;
+    }
+    n = calloc(1, sizeof(*n));
+    if (!n)
+        return -ENOMEM;
+    n->ino = ino;
+    n->kind = kind;
+    n->file = file;
+    n->ctr = c;
+    c->refs++;
+    if (v) {
+        n->ver = v;
+        v->refs++;
+    }
+    n->nlookup = 1;
+    if (htab_add(&t->nodes, &n->h, mix64(ino)) < 0) {
+        ctr_unref(t, c);
+        version_unref(t, v);
+        free(n);
+        return -ENOMEM;
+    }
+    t->stats.nodes = t->nodes.n;
+    return 0;
+}
+
+void bfs_forget(struct bfs_tree *t, uint64_t ino, uint64_t nlookup)
+{
+    struct node *n;
+
+    pthread_mutex_lock(&t->lock);
+    n = node_find(t, ino);
+    if (n) {
+        n->nlookup = nlookup >= n->nlookup ? 0 : n->nlookup - nlookup;
+        if (!n->nlookup) {
+            htab_del(&t->nodes, &n->h);
+            t->stats.nodes = t->nodes.n;
+            version_unref(t, n->ver);
+            ctr_unref(t, n->ctr);
+            free(n);
+        }
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* ---- generation ---- */
+
+static int64_t trust_ns(const struct bfs_tree *t)
+{
+    return t->trust_ns;
+}
+
+static bool version_fresh(const struct bfs_tree *t, const struct version *v, int64_t now)
+{
+    if (v->store_gen != t->store_gen || v->epoch != t->epoch || v->events != v->ctr->events)
+        return false;
+    return v->watched || now - v->validated_ns <= trust_ns(t);
+}
+
+static void summarize_file(struct file_sum *f, const char *data, size_t len, bool failed)
+{
+    f->present = true;
+    f->failed = failed;
+    f->size = failed ? 0 : len;
+    f->hash = failed ? 0 : fnv1a(data, len);
+}
+
+/* The summary of bundle b (not yet attached). */
+static struct version *version_new(const struct spec_bundle *b, const struct stat *cst)
+{
+    struct version *v = calloc(1, sizeof(*v));
+
+    if (!v)
+        return NULL;
+    for (int i = 0; i < SPEC_FILE_COUNT; i++) {
+        const struct spec_blob *f = &b->files[i];
+        if (i == SPEC_FILE_UTILITYVM && !b->has_uvm)
+            continue;
+        summarize_file(&v->f[i], f->data, f->len, f->err.code != 0);
+    }
+    if (b->errors_len)
+        summarize_file(&v->f[BFS_FILE_ERROR], b->errors, b->errors_len, false);
+    if (b->has_uvm && !(v->uvm = strdup(b->files[SPEC_FILE_UTILITYVM].data)))
+        goto oom;
+    if (b->name && !(v->name = strdup(b->name)))
+        goto oom;
+    v->mtime_ns = ls_inputs_newest_mtime_ns(&b->inputs);
+    v->uid = cst->st_uid;
+    v->gid = cst->st_gid;
+    v->group = cst->st_mode & 0040;
+    return v;
+oom:
+    version_free(v);
+    return NULL;
+}
+
+static bool same_content(const struct version *a, const struct version *b)
+{
+    if (memcmp(a->f, b->f, sizeof(a->f)) != 0)
+        return false;
+    if (!a->uvm != !b->uvm || (a->uvm && strcmp(a->uvm, b->uvm) != 0))
+        return false;
+    return !a->name == !b->name && (!a->name || strcmp(a->name, b->name) == 0);
+}
+
+/* Watch every directory b read from. Returns true when all of them are watched; *added is set
+ * when a watch was new (the caller then re-checks the inputs: a change between reading and
+ * watching would otherwise go unseen). */
+static bool watch_inputs(struct bfs_tree *t, const struct spec_bundle *b, bool *added)
+{
+    bool all = t->watch.add != NULL;
+    char dir[PATH_MAX];
+    const char *last = NULL;
+    size_t last_len = 0;
+
+    *added = false;
+    for (size_t i = 0; all && i < b->inputs.n; i++) {
+        const char *rel = b->inputs.v[i].rel, *slash = strrchr(rel, '/');
+        size_t len = slash ? (size_t)(slash - rel) : 0;
+        int r;
+        if (last && len == last_len && memcmp(rel, last, len) == 0)
+            continue; /* inputs come grouped by folder: skip the common repeat cheaply */
+        if (len >= sizeof(dir)) {
+            all = false;
+            break;
+        }
+        memcpy(dir, rel, len);
+        dir[len] = '\0';
+        last = rel;
+        last_len = len;
+        r = t->watch.add(t->watch.ctx, dir);
+        if (r < 0)
+            all = false;
+        else if (r > 0)
+            *added = true;
+    }
+    return all;
+}
+
+/* Generate container `id` from store s, with the config.v2.json stat. Runs unlocked. */
+static int generate(struct bfs_tree *t, struct store *s, const char *id, struct spec_bundle **out,
+                    struct stat *cst, bool *watched)
+{
+    struct spec_bundle *b = NULL;
+    struct bf_error err = BF_ERROR_INIT;
+    char rel[sizeof("containers/") + LS_ID_LEN + sizeof("/config.v2.json")];
+
+    for (int tries = 0;; tries++) {
+        bool added = false;
+        if (spec_bundle_generate(s->ls, id, &t->opts.spec, &b, &err) < 0) {
+            bfs_log("%s", bf_error_message(&err));
+            bf_error_clear(&err);
+            return -EIO;
+        }
+        pthread_mutex_lock(&t->lock);
+        t->stats.generations++;
+        pthread_mutex_unlock(&t->lock);
+        *watched = watch_inputs(t, b, &added);
+        if (!added || tries + 1 >= REGENERATE_TRIES || !ls_inputs_changed(s->ls, &b->inputs)) {
+            if (added && tries + 1 >= REGENERATE_TRIES)
+                *watched = false; /* keeps changing: let time-based validation catch up */
+            break;
+        }
+        spec_bundle_free(b);
+        b = NULL;
+    }
+    snprintf(rel, sizeof(rel), "containers/%s/config.v2.json", id);
+    if (fstatat(layerstore_dirfd(s->ls), rel, cst, AT_SYMLINK_NOFOLLOW) < 0 ||
+        !S_ISREG(cst->st_mode)) {
+        memset(cst, 0, sizeof(*cst));
+        cst->st_mode = S_IFREG | 0600;
+    }
+    *out = b;
+    return 0;
+}
+
+static void log_bundle_errors(const struct spec_bundle *b)
+{
+    const char *p = b->errors;
+    while (p && *p) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        bfs_log("%.*s", len, p);
+        p += len + (nl ? 1 : 0);
+    }
+}
+
+/* A referenced, fresh current version of c; with need_bytes, one whose bytes are cached.
+ * Called and returns with t->lock held (drops it while reading the data-root). The caller holds
+ * a reference to c. */
+static int ctr_current(struct bfs_tree *t, struct ctr *c, bool need_bytes, struct version **out)
+{
+    for (;;) {
+        struct version *v, *nv;
+        struct store *s;
+        struct bytes *old = NULL;
+        struct spec_bundle *b = NULL;
+        struct stat cst;
+        uint64_t epoch0, ev0, sgen;
+        int64_t now;
+        bool valid = false, watched = false;
+        int r = 0;
+
+        while (c->generating)
+            pthread_cond_wait(&c->cond, &t->lock);
+        now = now_ns();
+        v = c->cur;
+        if (v && version_fresh(t, v, now) && (!need_bytes || v->bytes)) {
+            v->refs++;
+            *out = v;
+            return 0;
+        }
+        if (!t->store)
+            return -ENOENT;
+        c->generating = true;
+        epoch0 = t->epoch;
+        ev0 = c->events;
+        sgen = t->store_gen;
+        s = t->store;
+        s->refs++;
+        if (v && v->bytes && v->store_gen == sgen && v->bytes->b->inputs.n) {
+            old = v->bytes;
+            old->refs++;
+        }
+        pthread_mutex_unlock(&t->lock);
+
+        if (old) {
+            valid = !ls_inputs_changed(s->ls, &old->b->inputs);
+            watched = v->watched;
+        }
+        if (!valid)
+            r = generate(t, s, c->id, &b, &cst, &watched);
+
+        pthread_mutex_lock(&t->lock);
+        c->generating = false;
+        pthread_cond_broadcast(&c->cond);
+        store_unref_locked(s);
+        if (old) {
+            t->stats.validations++;
+            bytes_unref(old);
+        }
+        if (r < 0)
+            return r;
+        if (valid) {
+            v->epoch = epoch0;
+            v->events = ev0;
+            v->validated_ns = now;
+            continue; /* fresh now, unless something changed meanwhile */
+        }
+        nv = version_new(b, &cst);
+        if (!nv) {
+            spec_bundle_free(b);
+            return -ENOMEM;
+        }
+        if (v && same_content(v, nv)) {
+            v->mtime_ns = nv->mtime_ns;
+            v->uid = nv->uid;
+            v->gid = nv->gid;
+            v->group = nv->group;
+            version_free(nv);
+            nv = v;
+        } else {
+            nv->refs = 1; /* c->cur's */
+            nv->ctr = c;
+            nv->base_ino = t->next_ino;
+            t->next_ino += BFS_FILE_COUNT;
+            t->stats.versions++;
+            if (b->errors_len)
+                log_bundle_errors(b);
+            c->cur = nv;
+            version_unref(t, v);
+        }
+        nv->epoch = epoch0;
+        nv->events = ev0;
+        nv->store_gen = sgen;
+        nv->validated_ns = now;
+        nv->watched = watched;
+        r = bytes_attach(t, nv, b);
+        if (r < 0)
+            return r;
+        nv->refs++;
+        *out = nv;
+        return 0;
+    }
+}
+
+/* ---- attributes ---- */
+
+static void attr_static_dir(const struct bfs_tree *t, uint64_t ino, struct bfs_attr *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->ino = ino;
+    a->type = BFS_DIR;
+    a->perm = 0555;
+    a->mtime_ns = t->mounted_ns;
+}
+
+static int attr_ctr_dir(struct bfs_tree *t, struct ctr *c, struct bfs_attr *a)
+{
+    char rel[sizeof("containers/") + LS_ID_LEN + sizeof("/config.v2.json")];
+    struct stat st;
+    struct store *s = t->store;
+
+    memset(a, 0, sizeof(*a));
+    a->ino = c->ino;
+    a->type = BFS_DIR;
+    a->perm = 0500;
+    if (!s)
+        return 0;
+    snprintf(rel, sizeof(rel), "containers/%s/config.v2.json", c->id);
+    if (fstatat(layerstore_dirfd(s->ls), rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(st.st_mode)) {
+        a->perm |= (st.st_mode & 0040) ? 0050 : 0;
+        a->uid = st.st_uid;
+        a->gid = st.st_gid;
+        a->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    }
+    return 0;
+}
+
+static void attr_file(const struct version *v, enum bfs_file f, struct bfs_attr *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->ino = v->base_ino + f;
+    a->uid = v->uid;
+    a->gid = v->gid;
+    a->mtime_ns = v->mtime_ns;
+    if (f == BFS_FILE_UTILITYVM) {
+        a->type = BFS_LNK;
+        a->perm = 0777;
+        a->size = v->uvm ? strlen(v->uvm) : 0;
+    } else {
+        a->type = BFS_REG;
+        a->perm = 0400 | v->group;
+        a->size = v->f[f].size;
+    }
+}
+
+static void attr_link(const struct ctr *c, enum node_kind kind, struct bfs_attr *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->type = BFS_LNK;
+    a->perm = 0777;
+    if (kind == N_BYNAME_LINK) {
+        a->ino = c->ino + 1;
+        a->size = 3 + LS_ID_LEN; /* "../<id>" */
+    } else {
+        a->ino = c->ino + 2;
+        a->size = LS_ID_LEN;
+    }
+}
+
+/* ---- the data-root ---- */
+
+static bool root_check_due(struct bfs_tree *t, int64_t now)
+{
+    return now - t->root_checked_ns > trust_ns(t);
+}
+
+bool bfs_tree_check_root(struct bfs_tree *t)
+{
+    struct stat st;
+    struct store *ns = NULL, *old;
+    struct bf_error err = BF_ERROR_INIT;
+    bool missing = stat(t->dataroot, &st) != 0 || !S_ISDIR(st.st_mode);
+
+    pthread_mutex_lock(&t->lock);
+    t->root_checked_ns = now_ns();
+    if (!missing && t->store && t->store->dev == st.st_dev && t->store->ino == st.st_ino) {
+        pthread_mutex_unlock(&t->lock);
+        return false;
+    }
+    if (missing && !t->store) {
+        pthread_mutex_unlock(&t->lock);
+        return false;
+    }
+    pthread_mutex_unlock(&t->lock);
+
+    if (!missing) {
+        ns = store_open(t->dataroot, &t->opts.ls, &err);
+        if (!ns) {
+            pthread_mutex_lock(&t->lock);
+            if (!t->root_missing_logged)
+                bfs_log("%s", bf_error_message(&err));
+            t->root_missing_logged = true;
+            pthread_mutex_unlock(&t->lock);
+            bf_error_clear(&err);
+            /* An unusable data-root is served as an empty one, like a missing one. */
+        }
+    } else {
+        pthread_mutex_lock(&t->lock);
+        if (!t->root_missing_logged)
+            bfs_log("%s: the data-root is gone; serving an empty root until it is back",
+                    t->dataroot);
+        t->root_missing_logged = true;
+        pthread_mutex_unlock(&t->lock);
+    }
+
+    pthread_mutex_lock(&t->lock);
+    old = t->store;
+    t->store = ns;
+    if (ns) {
+        if (t->root_missing_logged)
+            bfs_log("%s: the data-root is back", t->dataroot);
+        t->root_missing_logged = false;
+    }
+    t->store_gen++;
+    t->epoch++;
+    t->names_epoch++;
+    store_unref_locked(old);
+    pthread_mutex_unlock(&t->lock);
+    return true;
+}
+
+/* Polling mode (no watcher): look at the data-root path at most once per trust period. */
+static void maybe_check_root(struct bfs_tree *t)
+{
+    bool due;
+
+    if (t->watch.add)
+        return; /* the watcher thread checks it */
+    pthread_mutex_lock(&t->lock);
+    due = root_check_due(t, now_ns());
+    pthread_mutex_unlock(&t->lock);
+    if (due)
+        bfs_tree_check_root(t);
+}
+
+/* Container IDs on disk (sorted); sync the table with them. Called unlocked. */
+static int list_ids(struct bfs_tree *t, char ***ids, size_t *n)
+{
+    struct store *s = store_hold(t);
+    struct bf_error err = BF_ERROR_INIT;
+    int r;
+
+    *ids = NULL;
+    *n = 0;
+    if (!s)
+        return 0;
+    r = layerstore_container_ids(s->ls, ids, n, &err);
+    if (r < 0) {
+        bfs_log("%s", bf_error_message(&err));
+        bf_error_clear(&err);
+    }
+    store_release(t, s);
+    return r < 0 ? -EIO : 0;
+}
+
+/* Does containers/<id> exist as a directory (no link followed)? */
+static bool ctr_exists(struct bfs_tree *t, const char *id)
+{
+    char rel[sizeof("containers/") + LS_ID_LEN];
+    struct stat st;
+    struct store *s = store_hold(t);
+    bool ok;
+
+    if (!s)
+        return false;
+    snprintf(rel, sizeof(rel), "containers/%s", id);
+    ok =
+        fstatat(layerstore_dirfd(s->ls), rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    store_release(t, s);
+    return ok;
+}
+
+static bool is_hex(const char *s, size_t maxlen)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (n >= maxlen || !((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
+            return false;
+    return n > 0;
+}
+
+/* ---- the name index (by-name) ---- */
+
+static int name_cmp(const void *a, const void *b)
+{
+    const struct name_ent *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : strcmp(x->id, y->id);
+}
+
+static void names_clear(struct bfs_tree *t)
+{
+    for (size_t i = 0; i < t->names.n; i++)
+        free(t->names.v[i].name);
+    free(t->names.v);
+    t->names.v = NULL;
+    t->names.n = 0;
+    t->names.valid = false;
+}
+
+/* Make the name index current. Called unlocked; returns with nothing held. */
+static int names_refresh(struct bfs_tree *t)
+{
+    char **ids = NULL;
+    size_t n = 0, k = 0;
+    struct name_ent *v;
+    struct store *s;
+    uint64_t ne;
+    int64_t now = now_ns();
+    int r;
+
+    pthread_mutex_lock(&t->lock);
+    if (t->names.valid && t->names.names_epoch == t->names_epoch &&
+        t->names.store_gen == t->store_gen &&
+        (t->watch.add || now - t->names.built_ns <= trust_ns(t))) {
+        pthread_mutex_unlock(&t->lock);
+        return 0;
+    }
+    ne = t->names_epoch;
+    pthread_mutex_unlock(&t->lock);
+
+    r = list_ids(t, &ids, &n);
+    if (r < 0)
+        return r;
+    v = calloc(n ? n : 1, sizeof(*v));
+    if (!v) {
+        ls_strv_free(ids, n);
+        return -ENOMEM;
+    }
+    s = store_hold(t);
+    for (size_t i = 0; s && i < n; i++) {
+        struct bf_error err = BF_ERROR_INIT;
+        char *name = NULL;
+        if (layerstore_container_name(s->ls, ids[i], &name, NULL, &err) < 0 || !name || !*name) {
+            bf_error_clear(&err);
+            free(name);
+            continue; /* a container without a readable name has no by-name link */
+        }
+        if (!bf_is_safe_component(name)) {
+            free(name);
+            continue;
+        }
+        v[k].name = name;
+        memcpy(v[k].id, ids[i], LS_ID_LEN + 1);
+        k++;
+    }
+    store_release(t, s);
+    ls_strv_free(ids, n);
+    qsort(v, k, sizeof(*v), name_cmp);
+    /* Docker keeps names unique; a broken root may not. The first container (by ID) keeps the
+     * name, the others get no link, so readdir and lookup always agree. */
+    {
+        size_t w = 0;
+        for (size_t i = 0; i < k; i++) {
+            if (w && strcmp(v[w - 1].name, v[i].name) == 0) {
+                free(v[i].name);
+                continue;
+            }
+            v[w++] = v[i];
+        }
+        k = w;
+    }
+    pthread_mutex_lock(&t->lock);
+    names_clear(t);
+    t->names.v = v;
+    t->names.n = k;
+    t->names.valid = true;
+    t->names.names_epoch = ne;
+    t->names.store_gen = t->store_gen;
+    t->names.built_ns = now;
+    pthread_mutex_unlock(&t->lock);
+    return 0;
+}
+
+/* ---- requests ---- */
+
+static int lookup_root(struct bfs_tree *t, const char *name, struct bfs_attr *out)
+{
+    char full[LS_ID_LEN + 1] = "";
+    bool prefix = false;
+    struct ctr *c;
+    int r;
+
+    if (strcmp(name, BFS_BYNAME_DIR) == 0) {
+        attr_static_dir(t, BFS_BYNAME_INO, out);
+        return 0;
+    }
+    if (!is_hex(name, LS_ID_LEN))
+        return -ENOENT;
+    maybe_check_root(t);
+    if (strlen(name) == LS_ID_LEN) {
+        if (!ctr_exists(t, name))
+            goto gone;
+        memcpy(full, name, sizeof(full));
+    } else {
+        char **ids = NULL;
+        size_t n = 0, hits = 0, len = strlen(name);
+        r = list_ids(t, &ids, &n);
+        if (r < 0)
+            return r;
+        for (size_t i = 0; i < n; i++) {
+            if (strncmp(ids[i], name, len) == 0 && hits++ == 0)
+                memcpy(full, ids[i], sizeof(full));
+        }
+        ls_strv_free(ids, n);
+        if (hits != 1)
+            return -ENOENT; /* unknown, or ambiguous as `docker` would say */
+        prefix = true;
+    }
+
+    pthread_mutex_lock(&t->lock);
+    c = ctr_get(t, full);
+    if (!c) {
+        pthread_mutex_unlock(&t->lock);
+        return -ENOMEM;
+    }
+    if (prefix) {
+        attr_link(c, N_PREFIX_LINK, out);
+        r = node_ref(t, out->ino, N_PREFIX_LINK, 0, c, NULL);
+    } else {
+        r = attr_ctr_dir(t, c, out);
+        if (r == 0)
+            r = node_ref(t, out->ino, N_DIR, 0, c, NULL);
+    }
+    pthread_mutex_unlock(&t->lock);
+    return r;
+
+gone:
+    pthread_mutex_lock(&t->lock);
+    c = ctr_find(t, name);
+    if (c)
+        ctr_remove(t, c);
+    pthread_mutex_unlock(&t->lock);
+    return -ENOENT;
+}
+
+static int lookup_byname(struct bfs_tree *t, const char *name, struct bfs_attr *out)
+{
+    struct ctr *c;
+    int r = names_refresh(t);
+
+    if (r < 0)
+        return r;
+    pthread_mutex_lock(&t->lock);
+    r = -ENOENT;
+    for (size_t lo = 0, hi = t->names.n; lo < hi;) {
+        size_t mid = lo + (hi - lo) / 2;
+        int cmp = strcmp(name, t->names.v[mid].name);
+        if (cmp == 0) {
+            c = ctr_get(t, t->names.v[mid].id);
+            if (!c) {
+                r = -ENOMEM;
+                break;
+            }
+            attr_link(c, N_BYNAME_LINK, out);
+            r = node_ref(t, out->ino, N_BYNAME_LINK, 0, c, NULL);
+            break;
+        }
+        if (cmp < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return r;
+}
+
+static int file_by_name(const char *name)
+{
+    for (int i = 0; i < BFS_FILE_COUNT; i++)
+        if (strcmp(name, file_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int lookup_ctr(struct bfs_tree *t, struct node *dirn, const char *name, struct bfs_attr *out)
+{
+    struct ctr *c = dirn->ctr;
+    struct version *v = NULL;
+    int f = file_by_name(name), r;
+
+    if (f < 0)
+        return -ENOENT;
+    c->refs++;
+    r = ctr_current(t, c, false, &v);
+    if (r == 0 && !v->f[f].present)
+        r = -ENOENT;
+    if (r == 0) {
+        attr_file(v, f, out);
+        r = node_ref(t, out->ino, N_FILE, f, c, v);
+    }
+    version_unref(t, v);
+    ctr_unref(t, c);
+    return r;
+}
+
+int bfs_lookup(struct bfs_tree *t, uint64_t parent, const char *name, struct bfs_attr *out)
+{
+    struct node *n;
+    int r;
+
+    if (parent == BFS_ROOT_INO)
+        return lookup_root(t, name, out);
+    if (parent == BFS_BYNAME_INO)
+        return lookup_byname(t, name, out);
+    pthread_mutex_lock(&t->lock);
+    n = node_find(t, parent);
+    if (!n)
+        r = -ESTALE;
+    else if (n->kind != N_DIR)
+        r = -ENOTDIR;
+    else
+        r = lookup_ctr(t, n, name, out);
+    pthread_mutex_unlock(&t->lock);
+    return r;
+}
+
+int bfs_getattr(struct bfs_tree *t, uint64_t ino, struct bfs_attr *out)
+{
+    struct node *n;
+    int r = 0;
+
+    if (ino == BFS_ROOT_INO || ino == BFS_BYNAME_INO) {
+        attr_static_dir(t, ino, out);
+        return 0;
+    }
+    pthread_mutex_lock(&t->lock);
+    n = node_find(t, ino);
+    if (!n)
+        r = -ESTALE;
+    else if (n->kind == N_DIR)
+        r = attr_ctr_dir(t, n->ctr, out);
+    else if (n->kind == N_FILE)
+        attr_file(n->ver, n->file, out);
+    else
+        attr_link(n->ctr, n->kind, out);
+    pthread_mutex_unlock(&t->lock);
+    return r;
+}
+
+int bfs_readlink(struct bfs_tree *t, uint64_t ino, char **target)
+{
+    struct node *n;
+    int r = 0;
+
+    *target = NULL;
+    pthread_mutex_lock(&t->lock);
+    n = node_find(t, ino);
+    if (!n)
+        r = -ESTALE;
+    else if (n->kind == N_BYNAME_LINK)
+        r = asprintf(target, "../%s", n->ctr->id) < 0 ? -ENOMEM : 0;
+    else if (n->kind == N_PREFIX_LINK)
+        r = (*target = strdup(n->ctr->id)) ? 0 : -ENOMEM;
+    else if (n->kind == N_FILE && n->file == BFS_FILE_UTILITYVM && n->ver->uvm)
+        r = (*target = strdup(n->ver->uvm)) ? 0 : -ENOMEM;
+    else
+        r = -EINVAL;
+    pthread_mutex_unlock(&t->lock);
+    if (r < 0)
+        *target = NULL;
+    return r;
+}
+
+static int dl_add(struct bfs_dirlist *l, size_t *cap, const char *name, uint64_t ino,
+                  enum bfs_type type)
+{
+    if (l->n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        struct bfs_dirent *v = realloc(l->v, nc * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        l->v = v;
+        *cap = nc;
+    }
+    if (!(l->v[l->n].name = strdup(name)))
+        return -ENOMEM;
+    l->v[l->n].ino = ino;
+    l->v[l->n].type = type;
+    l->n++;
+    return 0;
+}
+
+void bfs_dirlist_free(struct bfs_dirlist *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].name);
+    free(l->v);
+    free(l);
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int opendir_root(struct bfs_tree *t, struct bfs_dirlist *l, size_t *cap)
+{
+    char **ids = NULL;
+    size_t n = 0;
+    int r;
+
+    maybe_check_root(t);
+    r = list_ids(t, &ids, &n);
+    if (r < 0)
+        return r;
+    r = dl_add(l, cap, ".", BFS_ROOT_INO, BFS_DIR);
+    if (r == 0)
+        r = dl_add(l, cap, "..", BFS_ROOT_INO, BFS_DIR);
+    if (r == 0)
+        r = dl_add(l, cap, BFS_BYNAME_DIR, BFS_BYNAME_INO, BFS_DIR);
+    pthread_mutex_lock(&t->lock);
+    /* Containers that left the data-root leave the table (their inodes live on until the
+     * kernel forgets them). */
+    for (size_t b = 0; r == 0 && b < t->ctrs.nb; b++) {
+        for (struct hlink *p = t->ctrs.b[b], *next; p; p = next) {
+            struct ctr *c = (struct ctr *)p;
+            next = p->next;
+            const char *key = c->id;
+            if (!bsearch(&key, ids, n, sizeof(*ids), cmp_strp))
+                ctr_remove(t, c);
+        }
+    }
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        struct ctr *c = ctr_get(t, ids[i]);
+        r = c ? dl_add(l, cap, ids[i], c->ino, BFS_DIR) : -ENOMEM;
+    }
+    pthread_mutex_unlock(&t->lock);
+    ls_strv_free(ids, n);
+    return r;
+}
+
+static int opendir_byname(struct bfs_tree *t, struct bfs_dirlist *l, size_t *cap)
+{
+    int r = names_refresh(t);
+
+    if (r == 0)
+        r = dl_add(l, cap, ".", BFS_BYNAME_INO, BFS_DIR);
+    if (r == 0)
+        r = dl_add(l, cap, "..", BFS_ROOT_INO, BFS_DIR);
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; r == 0 && i < t->names.n; i++) {
+        struct ctr *c = ctr_get(t, t->names.v[i].id);
+        r = c ? dl_add(l, cap, t->names.v[i].name, c->ino + 1, BFS_LNK) : -ENOMEM;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return r;
+}
+
+static int opendir_ctr(struct bfs_tree *t, struct node *n, struct bfs_dirlist *l, size_t *cap)
+{
+    struct ctr *c = n->ctr;
+    struct version *v = NULL;
+    int r;
+
+    c->refs++;
+    r = ctr_current(t, c, false, &v);
+    if (r == 0)
+        r = dl_add(l, cap, ".", c->ino, BFS_DIR);
+    if (r == 0)
+        r = dl_add(l, cap, "..", BFS_ROOT_INO, BFS_DIR);
+    for (int f = 0; r == 0 && f < BFS_FILE_COUNT; f++)
+        if (v->f[f].present)
+            r = dl_add(l, cap, file_names[f], v->base_ino + f,
+                       f == BFS_FILE_UTILITYVM ? BFS_LNK : BFS_REG);
+    version_unref(t, v);
+    ctr_unref(t, c);
+    return r;
+}
+
+int bfs_opendir(struct bfs_tree *t, uint64_t ino, struct bfs_dirlist **out)
+{
+    struct bfs_dirlist *l = calloc(1, sizeof(*l));
+    size_t cap = 0;
+    struct node *n;
+    int r;
+
+    *out = NULL;
+    if (!l)
+        return -ENOMEM;
+    if (ino == BFS_ROOT_INO) {
+        r = opendir_root(t, l, &cap);
+    } else if (ino == BFS_BYNAME_INO) {
+        r = opendir_byname(t, l, &cap);
+    } else {
+        pthread_mutex_lock(&t->lock);
+        n = node_find(t, ino);
+        if (!n)
+            r = -ESTALE;
+        else if (n->kind != N_DIR)
+            r = -ENOTDIR;
+        else
+            r = opendir_ctr(t, n, l, &cap);
+        pthread_mutex_unlock(&t->lock);
+    }
+    if (r < 0) {
+        bfs_dirlist_free(l);
+        return r;
+    }
+    *out = l;
+    return 0;
+}
+
+struct bfs_handle {
+    struct bytes *bytes;
+    enum bfs_file file;
+};
+
+int bfs_open(struct bfs_tree *t, uint64_t ino, struct bfs_handle **out, bool *direct_io)
+{
+    struct bfs_handle *h = calloc(1, sizeof(*h));
+    struct version *v = NULL, *cur = NULL;
+    struct node *n;
+    int r = 0;
+
+    *out = NULL;
+    *direct_io = false;
+    if (!h)
+        return -ENOMEM;
+    pthread_mutex_lock(&t->lock);
+    n = node_find(t, ino);
+    if (!n) {
+        r = -ESTALE;
+        goto out;
+    }
+    if (n->kind != N_FILE || n->file == BFS_FILE_UTILITYVM) {
+        r = n->kind == N_DIR ? -EISDIR : -EINVAL;
+        goto out;
+    }
+    v = n->ver;
+    v->refs++; /* n may be forgotten while the lock is dropped below */
+    h->file = n->file;
+    if (v->f[h->file].failed) {
+        r = -EIO;
+        goto out;
+    }
+    if (!v->bytes) {
+        /* Evicted: generate again. Identical content re-attaches to v (same inode, same
+         * bytes); different content means the inode is out of date. */
+        struct ctr *c = n->ctr;
+        c->refs++;
+        r = ctr_current(t, c, true, &cur);
+        ctr_unref(t, c);
+        if (r < 0)
+            goto out;
+        if (cur != v || !v->bytes) {
+            if (!cur->f[h->file].present)
+                r = -ENOENT;
+            else if (cur->f[h->file].failed)
+                r = -EIO;
+            if (r < 0)
+                goto out;
+            *direct_io = true;
+        }
+    }
+    h->bytes = *direct_io ? cur->bytes : v->bytes;
+    h->bytes->refs++;
+    lru_unlink(t, h->bytes);
+    lru_push(t, h->bytes);
+out:
+    version_unref(t, v);
+    version_unref(t, cur);
+    pthread_mutex_unlock(&t->lock);
+    if (r < 0) {
+        free(h);
+        return r;
+    }
+    *out = h;
+    return 0;
+}
+
+void bfs_handle_data(const struct bfs_handle *h, const char **data, size_t *len)
+{
+    const struct spec_bundle *b = h->bytes->b;
+
+    if (h->file == BFS_FILE_ERROR) {
+        *data = b->errors;
+        *len = b->errors_len;
+    } else {
+        *data = b->files[h->file].data;
+        *len = b->files[h->file].len;
+    }
+}
+
+void bfs_release(struct bfs_tree *t, struct bfs_handle *h)
+{
+    if (!h)
+        return;
+    pthread_mutex_lock(&t->lock);
+    bytes_unref(h->bytes);
+    pthread_mutex_unlock(&t->lock);
+    free(h);
+}
+
+/* ---- change notification ---- */
+
+/* "containers/<id>[/...]" or "<image>/layerdb/mounts/<id>[/...]": the container it belongs
+ * to, or NULL. `name` is the entry within dir_rel (for the parent folders themselves). */
+static const char *owner_id(const struct bfs_tree *t, const char *dir_rel, const char *name,
+                            char id[LS_ID_LEN + 1])
+{
+    const char *rest = NULL;
+    struct layerstore *ls = t->store ? t->store->ls : NULL;
+    char mounts[64];
+
+    if (strncmp(dir_rel, "containers", 10) == 0 && (dir_rel[10] == '/' || !dir_rel[10]))
+        rest = dir_rel[10] ? dir_rel + 11 : name;
+    else if (ls) {
+        int k = snprintf(mounts, sizeof(mounts), "image/%s/layerdb/mounts",
+                         ls_driver_name(layerstore_driver(ls)));
+        if (k > 0 && (size_t)k < sizeof(mounts) && strncmp(dir_rel, mounts, k) == 0 &&
+            (dir_rel[k] == '/' || !dir_rel[k]))
+            rest = dir_rel[k] ? dir_rel + k + 1 : name;
+    }
+    if (!rest || strlen(rest) < LS_ID_LEN || (rest[LS_ID_LEN] && rest[LS_ID_LEN] != '/'))
+        return NULL;
+    memcpy(id, rest, LS_ID_LEN);
+    id[LS_ID_LEN] = '\0';
+    return bf_is_hex64(id) ? id : NULL;
+}
+
+void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name,
+                      void (*inval)(void *ctx, uint64_t parent, const char *name), void *ctx)
+{
+    char idbuf[LS_ID_LEN + 1];
+    const char *id;
+    struct ctr *c = NULL;
+    uint64_t dir_ino = 0;
+    bool in_containers =
+        strncmp(dir_rel, "containers", 10) == 0 && (dir_rel[10] == '/' || !dir_rel[10]);
+
+    pthread_mutex_lock(&t->lock);
+    id = owner_id(t, dir_rel, name, idbuf);
+    if (id) {
+        c = ctr_find(t, id);
+        if (c) {
+            c->events++;
+            dir_ino = c->ino;
+        }
+    } else {
+        t->epoch++; /* a shared input (image, layer, daemon.json, ...) */
+    }
+    if (in_containers || !dir_rel[0])
+        t->names_epoch++;
+    pthread_mutex_unlock(&t->lock);
+
+    if (!inval)
+        return;
+    /* Drop the kernel's entries so the next access looks up the new version at once. */
+    if (dir_ino)
+        for (int f = 0; f < BFS_FILE_COUNT; f++)
+            inval(ctx, dir_ino, file_names[f]);
+    if (id && !strcmp(dir_rel, "containers"))
+        inval(ctx, BFS_ROOT_INO, id);
+}
+
+void bfs_tree_changed_all(struct bfs_tree *t)
+{
+    pthread_mutex_lock(&t->lock);
+    t->epoch++;
+    t->names_epoch++;
+    for (size_t b = 0; b < t->ctrs.nb; b++)
+        for (struct hlink *p = t->ctrs.b[b]; p; p = p->next)
+            ((struct ctr *)p)->events++;
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* ---- the tree ---- */
+
+int bfs_tree_new(const char *dataroot, const struct bfs_tree_options *opts, struct bfs_tree **out,
+                 struct bf_error *err)
+{
+    struct bfs_tree *t = calloc(1, sizeof(*t));
+
+    *out = NULL;
+    if (!t)
+        return bf_error_set(err, ENOMEM, "out of memory");
+    t->opts = *opts;
+    if (!t->opts.trust_ms)
+        t->opts.trust_ms = DEFAULT_TRUST_MS;
+    if (!t->opts.cache_bytes)
+        t->opts.cache_bytes = DEFAULT_CACHE_BYTES;
+    if (!t->opts.spec.host_cpus) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        t->opts.spec.host_cpus = n > 0 ? (unsigned)n : 1; /* fixed for the mount's lifetime */
+    }
+    t->trust_ns = (int64_t)t->opts.trust_ms * 1000000;
+    t->dataroot = realpath(dataroot, NULL);
+    if (!t->dataroot) {
+        int e = errno;
+        free(t);
+        return bf_error_set(err, e, "%s: %s", dataroot, strerror(e));
+    }
+    t->store = store_open(t->dataroot, &t->opts.ls, err);
+    if (!t->store) {
+        free(t->dataroot);
+        free(t);
+        return -err->code;
+    }
+    /* Later checks follow the name as given (a symlinked data-root may be re-pointed), made
+     * absolute because the daemon changes its working directory. */
+    free(t->dataroot);
+    if (dataroot[0] == '/') {
+        t->dataroot = strdup(dataroot);
+    } else {
+        char *cwd = getcwd(NULL, 0);
+        if (!cwd || asprintf(&t->dataroot, "%s/%s", cwd, dataroot) < 0)
+            t->dataroot = NULL;
+        free(cwd);
+    }
+    if (!t->dataroot) {
+        store_unref_locked(t->store);
+        free(t);
+        return bf_error_set(err, ENOMEM, "out of memory");
+    }
+    pthread_mutex_init(&t->lock, NULL);
+    t->lru.next = t->lru.prev = &t->lru;
+    t->next_ino = FIRST_DYNAMIC_INO;
+    t->root_checked_ns = now_ns();
+    {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        t->mounted_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    }
+    *out = t;
+    return 0;
+}
+
+void bfs_tree_free(struct bfs_tree *t)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&t->lock);
+    for (size_t b = 0; b < t->nodes.nb; b++) {
+        for (struct hlink *p = t->nodes.b[b], *next; p; p = next) {
+            struct node *n = (struct node *)p;
+            next = p->next;
+            version_unref(t, n->ver);
+            ctr_unref(t, n->ctr);
+            free(n);
+        }
+    }
+    free(t->nodes.b);
+    for (size_t b = 0; b < t->ctrs.nb; b++) {
+        for (struct hlink *p = t->ctrs.b[b], *next; p; p = next) {
+            next = p->next;
+            ((struct ctr *)p)->in_table = false;
+            ctr_unref(t, (struct ctr *)p);
+        }
+    }
+    free(t->ctrs.b);
+    while (t->lru.next != &t->lru)
+        bytes_evict(t, t->lru.next);
+    names_clear(t);
+    store_unref_locked(t->store);
+    pthread_mutex_unlock(&t->lock);
+    pthread_mutex_destroy(&t->lock);
+    free(t->dataroot);
+    free(t);
+}
+
+void bfs_tree_set_watch(struct bfs_tree *t, const struct bfs_watch_ops *ops)
+{
+    pthread_mutex_lock(&t->lock);
+    if (ops)
+        t->watch = *ops;
+    else
+        memset(&t->watch, 0, sizeof(t->watch));
+    t->epoch++; /* versions validated under the other regime are re-checked */
+    pthread_mutex_unlock(&t->lock);
+}
+
+const char *bfs_tree_dataroot(const struct bfs_tree *t)
+{
+    return t->dataroot;
+}
+
+void bfs_tree_stats(struct bfs_tree *t, struct bfs_stats *out)
+{
+    pthread_mutex_lock(&t->lock);
+    *out = t->stats;
+    out->cache_bytes = t->cache_bytes;
+    pthread_mutex_unlock(&t->lock);
+}

@@ -1,0 +1,142 @@
+/* tree.h - the bundlefs namespace: containers, inodes, versions, the bytes cache.
+ *
+ * This is the filesystem's model without FUSE: fs/ops.c maps kernel requests onto it, the unit
+ * tests drive it directly. Everything it serves comes from spec_bundle_generate().
+ *
+ * Inodes. The root (1), `by-name` (2), each container's directory and its two symlinks (the
+ * by-name link and the ID-prefix link) have numbers that stay the same for as long as the
+ * filesystem is mounted. A container's files are versioned: every time a file's bytes change,
+ * the file gets a new inode number, as if Docker had replaced it with an atomic rename. So the
+ * kernel's page cache and i_size of one inode only ever hold one version, and a process that
+ * holds a file open keeps reading exactly the version it opened, however the data-root changes.
+ *
+ * Memory. A version keeps a small summary (sizes, content hashes, mtime, link targets); the
+ * bytes live in a bounded LRU cache. Bytes evicted from it are generated again on the next open
+ * and must hash to what the version promised, or the open is served the new bytes with direct
+ * I/O (its i_size would be wrong) and the container is marked stale.
+ *
+ * Freshness. A version is trusted until the watcher (fs/watch.c) reports a change in one of its
+ * input directories, or, where nothing watches, for `trust_ms` after it was last validated.
+ * Validation re-stats the recorded inputs (ls_inputs_changed) and regenerates only when one
+ * changed.
+ */
+#ifndef BFS_TREE_H
+#define BFS_TREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "bf_error.h"
+#include "layerstore.h"
+#include "spec.h"
+
+#define BFS_ROOT_INO 1
+#define BFS_BYNAME_INO 2
+#define BFS_BYNAME_DIR "by-name"
+
+/* A container's files: the spec files plus `error`. */
+enum bfs_file {
+    BFS_FILE_CONFIG = SPEC_FILE_CONFIG,
+    BFS_FILE_CREATEOPTIONS = SPEC_FILE_CREATEOPTIONS,
+    BFS_FILE_LAYERPATHS = SPEC_FILE_LAYERPATHS,
+    BFS_FILE_UTILITYVM = SPEC_FILE_UTILITYVM, /* a symlink */
+    BFS_FILE_ERROR = SPEC_FILE_COUNT,
+    BFS_FILE_COUNT,
+};
+
+enum bfs_type { BFS_DIR, BFS_REG, BFS_LNK };
+
+struct bfs_attr {
+    uint64_t ino;
+    enum bfs_type type;
+    mode_t perm; /* permission bits only */
+    uid_t uid;
+    gid_t gid;
+    uint64_t size;
+    int64_t mtime_ns;
+};
+
+struct bfs_dirent {
+    char *name;
+    uint64_t ino;
+    enum bfs_type type;
+};
+
+struct bfs_dirlist {
+    struct bfs_dirent *v;
+    size_t n;
+};
+
+struct bfs_tree_options {
+    struct ls_options ls;     /* driver, hostroot */
+    struct spec_options spec; /* format, compact, isolation, credspec registry, cpus */
+    unsigned trust_ms;        /* how long a version is trusted without a watcher; 0 = 1000 */
+    size_t cache_bytes;       /* bytes cache bound; 0 = 16 MiB */
+};
+
+/* Where the watcher is told which directories a version read from. */
+struct bfs_watch_ops {
+    /* Watch directory `rel` (relative to R, "" for R itself). Returns 1 when a new watch was
+     * added, 0 when it was already watched, < 0 when it cannot be watched (the caller then
+     * falls back to time-based validation for the version). */
+    int (*add)(void *ctx, const char *rel);
+    void *ctx;
+};
+
+struct bfs_tree;
+struct bfs_handle;
+
+int bfs_tree_new(const char *dataroot, const struct bfs_tree_options *opts, struct bfs_tree **out,
+                 struct bf_error *err);
+void bfs_tree_free(struct bfs_tree *t);
+void bfs_tree_set_watch(struct bfs_tree *t, const struct bfs_watch_ops *ops);
+const char *bfs_tree_dataroot(const struct bfs_tree *t);
+/* Open directory `rel` of the data-root in use (O_PATH, no link followed), for the watcher. */
+int bfs_tree_open_dir(struct bfs_tree *t, const char *rel, struct bf_error *err);
+
+/* Requests. All return 0 or a negative errno; messages worth logging go to the log callback.
+ * lookup and the dirent inodes count a kernel reference (nlookup) that forget() drops. */
+int bfs_lookup(struct bfs_tree *t, uint64_t parent, const char *name, struct bfs_attr *out);
+void bfs_forget(struct bfs_tree *t, uint64_t ino, uint64_t nlookup);
+int bfs_getattr(struct bfs_tree *t, uint64_t ino, struct bfs_attr *out);
+int bfs_readlink(struct bfs_tree *t, uint64_t ino, char **target); /* malloc'd */
+int bfs_opendir(struct bfs_tree *t, uint64_t ino, struct bfs_dirlist **out);
+void bfs_dirlist_free(struct bfs_dirlist *l);
+
+/* Open a regular file: the handle pins one version's bytes. *direct_io is set when the bytes
+ * are not the version the inode stands for (see Memory above). */
+int bfs_open(struct bfs_tree *t, uint64_t ino, struct bfs_handle **h, bool *direct_io);
+void bfs_handle_data(const struct bfs_handle *h, const char **data, size_t *len);
+void bfs_release(struct bfs_tree *t, struct bfs_handle *h);
+
+/* ---- change notification (called by the watcher thread, never from a request) ---- */
+
+/* Something changed in watched directory `dir_rel` (entry `name`, may be NULL). Marks what
+ * depends on it stale. For each kernel entry that should be dropped, calls
+ * inval(ctx, parent_ino, name). */
+void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name,
+                      void (*inval)(void *ctx, uint64_t parent, const char *name), void *ctx);
+/* Everything may have changed (watch queue overflow, watcher gone, data-root replaced). */
+void bfs_tree_changed_all(struct bfs_tree *t);
+/* Re-check that the data-root path still names the directory in use; reopen it when it was
+ * replaced, serve an empty root while it is missing. Returns true when the store changed. */
+bool bfs_tree_check_root(struct bfs_tree *t);
+
+/* ---- logging ---- */
+void bfs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void bfs_log_use_syslog(bool on);
+
+/* ---- statistics, for tests and benchmarks ---- */
+struct bfs_stats {
+    uint64_t generations; /* spec_bundle_generate calls */
+    uint64_t validations; /* input re-stat passes */
+    uint64_t versions;    /* versions created */
+    size_t cache_bytes;   /* bytes currently in the cache */
+    size_t containers;    /* containers known */
+    size_t nodes;         /* inodes the kernel holds */
+};
+void bfs_tree_stats(struct bfs_tree *t, struct bfs_stats *out);
+
+#endif

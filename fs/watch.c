@@ -1,0 +1,274 @@
+/* watch.c - the inotify watcher thread (see watch.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "htab.h"
+#include "watch.h"
+
+#define WATCH_MASK                                                                                 \
+    (IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM |              \
+     IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+#define ROOT_CHECK_MS 1000
+
+struct wentry {
+    struct hlink by_rel; /* keyed by fnv1a(rel) */
+    struct hlink by_wd;  /* keyed by wd */
+    int wd;
+    char rel[];
+};
+
+struct bfs_watch {
+    struct bfs_tree *t;
+    int ifd;
+    int stop[2];
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t lock;
+    struct htab rels, wds;
+    bool limit_logged;
+    bfs_inval_fn inval;
+    void *ctx;
+};
+
+#define ENTRY_OF_REL(l) ((struct wentry *)(l))
+#define ENTRY_OF_WD(l) ((struct wentry *)((char *)(l)-offsetof(struct wentry, by_wd)))
+
+static struct wentry *find_rel(struct bfs_watch *w, const char *rel)
+{
+    uint64_t h = fnv1a(rel, strlen(rel));
+    for (struct hlink *l = htab_first(&w->rels, h); l; l = l->next)
+        if (l->hash == h && strcmp(ENTRY_OF_REL(l)->rel, rel) == 0)
+            return ENTRY_OF_REL(l);
+    return NULL;
+}
+
+static struct wentry *find_wd(struct bfs_watch *w, int wd)
+{
+    for (struct hlink *l = htab_first(&w->wds, (uint64_t)wd); l; l = l->next)
+        if (l->hash == (uint64_t)wd && ENTRY_OF_WD(l)->wd == wd)
+            return ENTRY_OF_WD(l);
+    return NULL;
+}
+
+static void drop_entry(struct bfs_watch *w, struct wentry *e)
+{
+    htab_del(&w->rels, &e->by_rel);
+    htab_del(&w->wds, &e->by_wd);
+    free(e);
+}
+
+/* Watch `rel` and its parents. Called with w->lock held. */
+static int add_locked(struct bfs_watch *w, const char *rel)
+{
+    struct bf_error err = BF_ERROR_INIT;
+    char proc[64], *parent;
+    const char *slash;
+    struct wentry *e;
+    int fd, wd, r;
+    bool added = false;
+
+    if (find_rel(w, rel))
+        return 0;
+    if (*rel) { /* parents first: a parent being replaced must be seen too */
+        slash = strrchr(rel, '/');
+        parent = strndup(rel, slash ? (size_t)(slash - rel) : 0);
+        if (!parent)
+            return -ENOMEM;
+        r = add_locked(w, parent);
+        free(parent);
+        if (r < 0)
+            return r;
+        added = r > 0;
+    }
+    /* Open without following links, then watch what was opened (through /proc): a link
+     * planted in the data-root can never make us watch a folder outside it. */
+    fd = bfs_tree_open_dir(w->t, rel, &err);
+    if (fd < 0) {
+        bf_error_clear(&err);
+        return fd;
+    }
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    wd = inotify_add_watch(w->ifd, proc, WATCH_MASK);
+    r = -errno;
+    close(fd);
+    if (wd < 0) {
+        if ((r == -ENOSPC || r == -ENOMEM) && !w->limit_logged) {
+            bfs_log("inotify: cannot watch more folders (%s; see fs.inotify.max_user_watches): "
+                    "the rest are re-checked when read, at most once a second",
+                    strerror(-r));
+            w->limit_logged = true;
+        }
+        return r;
+    }
+    e = find_wd(w, wd); /* the same folder under another name: keep the first */
+    if (e)
+        return added;
+    e = calloc(1, sizeof(*e) + strlen(rel) + 1);
+    if (!e)
+        return -ENOMEM;
+    e->wd = wd;
+    strcpy(e->rel, rel);
+    if (htab_add(&w->rels, &e->by_rel, fnv1a(rel, strlen(rel))) < 0) {
+        free(e);
+        return -ENOMEM;
+    }
+    if (htab_add(&w->wds, &e->by_wd, (uint64_t)wd) < 0) {
+        htab_del(&w->rels, &e->by_rel);
+        free(e);
+        return -ENOMEM;
+    }
+    return 1;
+}
+
+static int watch_add(void *ctx, const char *rel)
+{
+    struct bfs_watch *w = ctx;
+    int r;
+
+    pthread_mutex_lock(&w->lock);
+    r = add_locked(w, rel);
+    pthread_mutex_unlock(&w->lock);
+    return r;
+}
+
+static void clear_all(struct bfs_watch *w)
+{
+    pthread_mutex_lock(&w->lock);
+    for (size_t b = 0; b < w->rels.nb; b++) {
+        for (struct hlink *p = w->rels.b[b], *next; p; p = next) {
+            next = p->next;
+            inotify_rm_watch(w->ifd, ENTRY_OF_REL(p)->wd);
+            drop_entry(w, ENTRY_OF_REL(p));
+        }
+    }
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* The folders whose changes matter before anything was generated: container creation and
+ * removal, and the data-root's own entries. */
+static void watch_basics(struct bfs_watch *w)
+{
+    watch_add(w, "containers");
+}
+
+static void handle(struct bfs_watch *w, const struct inotify_event *ev)
+{
+    struct wentry *e;
+    char *rel = NULL;
+
+    if (ev->mask & IN_Q_OVERFLOW) {
+        bfs_tree_changed_all(w->t);
+        return;
+    }
+    pthread_mutex_lock(&w->lock);
+    e = find_wd(w, ev->wd);
+    if (e) {
+        rel = strdup(e->rel);
+        if (ev->mask & IN_IGNORED) /* the folder went away: it is watched again when read */
+            drop_entry(w, e);
+    }
+    pthread_mutex_unlock(&w->lock);
+    if (!rel) {
+        if (ev->wd >= 0 && !(ev->mask & IN_IGNORED))
+            bfs_tree_changed_all(w->t); /* unknown watch or out of memory: be safe */
+        return;
+    }
+    bfs_tree_changed(w->t, rel, ev->len ? ev->name : NULL, w->inval, w->ctx);
+    free(rel);
+}
+
+static void *run(void *arg)
+{
+    struct bfs_watch *w = arg;
+    char buf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+    for (;;) {
+        struct pollfd p[2] = {{.fd = w->ifd, .events = POLLIN},
+                              {.fd = w->stop[0], .events = POLLIN}};
+        int n = poll(p, 2, ROOT_CHECK_MS);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (p[1].revents)
+            break;
+        if (n > 0 && (p[0].revents & POLLIN)) {
+            ssize_t len = read(w->ifd, buf, sizeof(buf));
+            for (char *q = buf; len > 0 && q < buf + len;) {
+                const struct inotify_event *ev = (const struct inotify_event *)q;
+                handle(w, ev);
+                q += sizeof(*ev) + ev->len;
+            }
+        }
+        if (bfs_tree_check_root(w->t)) {
+            /* A new data-root: the old watches describe folders no longer in use. */
+            clear_all(w);
+            watch_basics(w);
+        }
+    }
+    return NULL;
+}
+
+int bfs_watch_start(struct bfs_tree *t, bfs_inval_fn inval, void *ctx, struct bfs_watch **out,
+                    struct bf_error *err)
+{
+    struct bfs_watch *w = calloc(1, sizeof(*w));
+    struct bfs_watch_ops ops;
+
+    *out = NULL;
+    if (!w)
+        return bf_error_set(err, ENOMEM, "out of memory");
+    w->t = t;
+    w->inval = inval;
+    w->ctx = ctx;
+    w->stop[0] = w->stop[1] = -1;
+    pthread_mutex_init(&w->lock, NULL);
+    w->ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (w->ifd < 0 || pipe2(w->stop, O_CLOEXEC) < 0) {
+        int e = errno;
+        bfs_watch_stop(w);
+        return bf_error_set(err, e, "inotify: %s", strerror(e));
+    }
+    ops.add = watch_add;
+    ops.ctx = w;
+    bfs_tree_set_watch(t, &ops);
+    watch_basics(w);
+    if (pthread_create(&w->thread, NULL, run, w) != 0) {
+        bfs_watch_stop(w);
+        return bf_error_set(err, EAGAIN, "cannot start the watcher thread");
+    }
+    w->started = true;
+    *out = w;
+    return 0;
+}
+
+void bfs_watch_stop(struct bfs_watch *w)
+{
+    if (!w)
+        return;
+    bfs_tree_set_watch(w->t, NULL);
+    if (w->started) {
+        char c = 0;
+        if (write(w->stop[1], &c, 1) < 0) {
+            /* the pipe cannot be full: one byte, written once */
+        }
+        pthread_join(w->thread, NULL);
+    }
+    clear_all(w);
+    htab_free(&w->rels);
+    htab_free(&w->wds);
+    if (w->ifd >= 0)
+        close(w->ifd);
+    if (w->stop[0] >= 0)
+        close(w->stop[0]);
+    if (w->stop[1] >= 0)
+        close(w->stop[1]);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}
