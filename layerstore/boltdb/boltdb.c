@@ -201,10 +201,11 @@ static int choose_meta(const struct source *s, const char *name, uint32_t *ps_ou
                        struct meta *chosen, struct bf_error *err)
 {
     uint8_t raw[META_BYTES];
-    char why0[96], why1[96];
+    char why0[96], why1[128];
     struct meta m0, m1;
     bool ok0, ok1;
     uint32_t ps = 0;
+    unsigned seen1 = 0;
     ssize_t got;
 
     got = src_read(s, raw, sizeof(raw), 0);
@@ -215,20 +216,23 @@ static int choose_meta(const struct source *s, const char *name, uint32_t *ps_ou
         ps = m0.page_size;
     } else {
         /* Meta 0 is unusable: look for meta 1 at each possible page size, as bbolt does. */
+        snprintf(why1, sizeof(why1), "none found at any page size");
         for (uint32_t c = MIN_PAGE_SIZE; c <= MAX_PAGE_SIZE && !ps; c *= 2) {
             struct meta m;
             char why[96];
             got = src_read(s, raw, sizeof(raw), c);
             if (got < 0)
                 return bf_error_set(err, (int)-got, "%s: %s", name, strerror((int)-got));
-            if (meta_check(raw, got, &m, why, sizeof(why)) && m.page_size == c)
+            bool valid = meta_check(raw, got, &m, why, sizeof(why));
+            if (valid && m.page_size == c)
                 ps = c;
+            else if (got >= (ssize_t)META_BYTES && m.magic == BOLT_MAGIC && !seen1++)
+                snprintf(why1, sizeof(why1), "at offset %u: %.80s", c,
+                         valid ? "page size does not match the offset" : why);
         }
         if (!ps)
-            return bf_error_set(err, EINVAL,
-                                "%s: not a BoltDB file: no valid meta page (meta 0: %s; meta 1: "
-                                "none at any page size)",
-                                name, why0);
+            return bf_error_set(err, EINVAL, "%s: no valid meta page (meta 0: %s; meta 1: %s)",
+                                name, why0, why1);
     }
     int r = read_metas(s, ps, ms);
     if (r < 0)
