@@ -1,0 +1,501 @@
+/* test_tree.c - the bundlefs namespace without FUSE: lookups, listings, versions, snapshots,
+ * the bytes cache, freshness (polling and inotify), prefixes, by-name, broken containers and
+ * a data-root that goes away and comes back.
+ *
+ * Expected bytes come from spec_bundle_generate() called directly (the contract is that the
+ * filesystem serves exactly what the spec module renders); inode and errno behaviour is
+ * asserted from the rules in fs/tree.h.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../layerstore/fixture.h"
+#include "tree.h"
+#include "watch.h"
+
+static struct fx fx;
+static struct bfs_tree *tree;
+
+static void setup(void)
+{
+    fx_std(&fx, "windowsfilter");
+}
+
+static void teardown(void)
+{
+    bfs_tree_free(tree);
+    tree = NULL;
+    fx_cleanup(&fx);
+}
+
+static void open_tree(unsigned trust_ms, size_t cache_bytes)
+{
+    struct bfs_tree_options o = {.spec = {.format = SPEC_FORMAT_OCI, .host_cpus = 2},
+                                 .trust_ms = trust_ms,
+                                 .cache_bytes = cache_bytes};
+    struct bf_error err = BF_ERROR_INIT;
+    int r = bfs_tree_new(fx.root, &o, &tree, &err);
+    cr_assert_eq(r, 0, "bfs_tree_new: %s", bf_error_message(&err));
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/* The bytes spec_bundle_generate gives for file f of container id (as bundlefsctl prints). */
+static char *expected(const char *id, int f, size_t *len)
+{
+    struct ls_options lo = {0};
+    struct spec_options so = {.format = SPEC_FORMAT_OCI, .host_cpus = 2};
+    struct layerstore *ls = NULL;
+    struct spec_bundle *b = NULL;
+    struct bf_error err = BF_ERROR_INIT;
+    char *out;
+
+    cr_assert_eq(layerstore_open(fx.root, &lo, &ls, &err), 0);
+    cr_assert_eq(spec_bundle_generate(ls, id, &so, &b, &err), 0);
+    if (f == BFS_FILE_ERROR) {
+        *len = b->errors_len;
+        out = b->errors ? strdup(b->errors) : strdup("");
+    } else {
+        cr_assert_eq(b->files[f].err.code, 0, "%s", bf_error_message(&b->files[f].err));
+        *len = b->files[f].len;
+        out = strdup(b->files[f].data);
+    }
+    spec_bundle_free(b);
+    layerstore_close(ls);
+    return out;
+}
+
+static uint64_t lookup_ok(uint64_t parent, const char *name, struct bfs_attr *a)
+{
+    struct bfs_attr tmp;
+    int r = bfs_lookup(tree, parent, name, a ? a : &tmp);
+    cr_assert_eq(r, 0, "lookup %s: %s", name, strerror(-r));
+    return a ? a->ino : tmp.ino;
+}
+
+static char *read_all(uint64_t ino, size_t *len, bool *direct)
+{
+    struct bfs_handle *h = NULL;
+    const char *data;
+    bool d = false;
+    int r = bfs_open(tree, ino, &h, &d);
+    char *copy;
+
+    cr_assert_eq(r, 0, "open: %s", strerror(-r));
+    bfs_handle_data(h, &data, len);
+    copy = malloc(*len + 1);
+    memcpy(copy, data, *len);
+    copy[*len] = '\0';
+    bfs_release(tree, h);
+    if (direct)
+        *direct = d;
+    return copy;
+}
+
+static bool listed(uint64_t ino, const char *name)
+{
+    struct bfs_dirlist *l = NULL;
+    bool found = false;
+
+    cr_assert_eq(bfs_opendir(tree, ino, &l), 0);
+    for (size_t i = 0; i < l->n; i++)
+        found |= strcmp(l->v[i].name, name) == 0;
+    bfs_dirlist_free(l);
+    return found;
+}
+
+static void set_isolation(const char *id, const char *iso)
+{
+    char rel[128];
+    snprintf(rel, sizeof(rel), "containers/%s/hostconfig.json", id);
+    fx_writef(&fx, rel, "{\"Isolation\":\"%s\",\"NetworkMode\":\"nat\"}", iso);
+}
+
+TestSuite(tree, .init = setup, .fini = teardown);
+
+Test(tree, root_listing_and_container_files)
+{
+    struct bfs_dirlist *l = NULL;
+    struct bfs_attr a;
+    uint64_t dir;
+
+    open_tree(0, 0);
+    cr_assert_eq(bfs_opendir(tree, BFS_ROOT_INO, &l), 0);
+    cr_assert_eq(l->n, 4);
+    cr_assert_str_eq(l->v[0].name, ".");
+    cr_assert_str_eq(l->v[1].name, "..");
+    cr_assert_str_eq(l->v[2].name, "by-name");
+    cr_assert_str_eq(l->v[3].name, CID1);
+    cr_assert_eq(l->v[3].type, BFS_DIR);
+    bfs_dirlist_free(l);
+
+    dir = lookup_ok(BFS_ROOT_INO, CID1, &a);
+    cr_assert_eq(a.type, BFS_DIR);
+    cr_assert_eq(a.perm, 0550, "the fixture writes 0644 files: group-readable -> 0550");
+    cr_assert(listed(dir, "config.json"));
+    cr_assert(listed(dir, "createoptions.json"));
+    cr_assert(listed(dir, "layerpaths"));
+    cr_assert_not(listed(dir, "utilityvm"), "process isolation: no utility VM link");
+    cr_assert_not(listed(dir, "error"), "nothing failed: no error file");
+
+    for (int f = BFS_FILE_CONFIG; f <= BFS_FILE_LAYERPATHS; f++) {
+        static const char *const names[] = {"config.json", "createoptions.json", "layerpaths"};
+        size_t want_len, got_len;
+        char *want = expected(CID1, f, &want_len), *got;
+        uint64_t ino = lookup_ok(dir, names[f], &a);
+        cr_assert_eq(a.type, BFS_REG);
+        cr_assert_eq(a.perm, 0440);
+        cr_assert_eq(a.size, want_len, "%s: st_size is the exact length", names[f]);
+        got = read_all(ino, &got_len, NULL);
+        cr_assert_eq(got_len, want_len);
+        cr_assert_eq(memcmp(got, want, want_len), 0, "%s: bytes as spec renders them", names[f]);
+        free(want);
+        free(got);
+    }
+}
+
+Test(tree, mtime_is_newest_input)
+{
+    struct bfs_attr a;
+    struct stat st;
+    uint64_t dir;
+    char rel[128];
+
+    /* Make hostconfig.json clearly the newest input. */
+    snprintf(rel, sizeof(rel), "containers/%s/hostconfig.json", CID1);
+    cr_assert_eq(utimensat(AT_FDCWD, fx_path(&fx, rel),
+                           (struct timespec[]){{0, UTIME_OMIT}, {2000000000, 123456789}}, 0),
+                 0);
+    stat(fx_path(&fx, rel), &st);
+    open_tree(0, 0);
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    lookup_ok(dir, "config.json", &a);
+    cr_assert_eq(a.mtime_ns, 2000000000LL * 1000000000 + 123456789);
+}
+
+Test(tree, content_change_gives_new_inode_and_open_keeps_snapshot)
+{
+    struct bfs_handle *h = NULL;
+    const char *data;
+    size_t len, len2;
+    bool direct = false;
+    uint64_t dir, ino1, ino2;
+    char *before, *after;
+
+    open_tree(1, 0); /* polling: trusted for 1 ms */
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    ino1 = lookup_ok(dir, "config.json", NULL);
+    cr_assert_eq(bfs_open(tree, ino1, &h, &direct), 0);
+    cr_assert_not(direct);
+    bfs_handle_data(h, &data, &len);
+    before = strndup(data, len);
+
+    set_isolation(CID1, "hyperv");
+    sleep_ms(5);
+    ino2 = lookup_ok(dir, "config.json", NULL);
+    cr_assert_neq(ino2, ino1, "new bytes, new inode");
+    after = read_all(ino2, &len2, NULL);
+    cr_assert(strstr(after, "\"hyperv\""), "the new version is Hyper-V");
+    cr_assert_null(strstr(before, "\"hyperv\""));
+
+    /* The handle opened before the change still reads the old version, whole. */
+    bfs_handle_data(h, &data, &len);
+    cr_assert_eq(len, strlen(before));
+    cr_assert_eq(memcmp(data, before, len), 0);
+    bfs_release(tree, h);
+    free(before);
+    free(after);
+}
+
+Test(tree, unchanged_content_keeps_inode)
+{
+    uint64_t dir, ino1, ino2;
+    struct bfs_stats s;
+
+    open_tree(1, 0);
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    ino1 = lookup_ok(dir, "layerpaths", NULL);
+    /* Rewrite hostconfig.json with the same isolation: an input changed, the bytes did not. */
+    set_isolation(CID1, "process");
+    sleep_ms(5);
+    ino2 = lookup_ok(dir, "layerpaths", NULL);
+    cr_assert_eq(ino2, ino1);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.generations, 2, "regenerated once after the change");
+    cr_assert_eq(s.versions, 1, "but no new version");
+}
+
+Test(tree, fresh_version_is_not_regenerated)
+{
+    uint64_t dir;
+    struct bfs_stats s;
+
+    open_tree(60000, 0);
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    for (int i = 0; i < 10; i++)
+        lookup_ok(dir, "config.json", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.generations, 1);
+    cr_assert_eq(s.validations, 0);
+}
+
+Test(tree, stale_version_is_validated_not_regenerated)
+{
+    uint64_t dir;
+    struct bfs_stats s;
+
+    open_tree(1, 0);
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    lookup_ok(dir, "config.json", NULL);
+    sleep_ms(5);
+    lookup_ok(dir, "config.json", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.generations, 1, "inputs unchanged: no second generation");
+    cr_assert_eq(s.validations, 1, "one re-stat pass");
+}
+
+Test(tree, evicted_bytes_are_regenerated_for_the_same_inode)
+{
+    uint64_t dir, ino;
+    size_t len, want_len;
+    bool direct = true;
+    char *got, *want;
+    struct bfs_stats s;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    open_tree(60000, 1); /* a 1-byte cache: every new bundle evicts the previous one */
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    ino = lookup_ok(dir, "createoptions.json", NULL);
+    lookup_ok(lookup_ok(BFS_ROOT_INO, CID2, NULL), "config.json", NULL); /* evicts CID1 */
+    got = read_all(ino, &len, &direct);
+    want = expected(CID1, BFS_FILE_CREATEOPTIONS, &want_len);
+    cr_assert_not(direct, "same content: served as the same inode, through the page cache");
+    cr_assert_eq(len, want_len);
+    cr_assert_eq(memcmp(got, want, len), 0);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.generations, 3);
+    cr_assert_eq(s.versions, 2);
+    free(got);
+    free(want);
+}
+
+Test(tree, evicted_and_changed_is_served_direct)
+{
+    uint64_t dir, ino;
+    size_t len;
+    bool direct = false;
+    char *got;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    open_tree(1, 1);
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    ino = lookup_ok(dir, "config.json", NULL);
+    lookup_ok(lookup_ok(BFS_ROOT_INO, CID2, NULL), "config.json", NULL);
+    set_isolation(CID1, "hyperv");
+    sleep_ms(5);
+    got = read_all(ino, &len, &direct);
+    cr_assert(direct, "the old inode's size is wrong for the new bytes: bypass the page cache");
+    cr_assert(strstr(got, "\"hyperv\""));
+    free(got);
+}
+
+Test(tree, prefixes)
+{
+    char *target = NULL;
+    struct bfs_attr a;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    open_tree(0, 0);
+    lookup_ok(BFS_ROOT_INO, "abc", &a);
+    cr_assert_eq(a.type, BFS_LNK);
+    cr_assert_eq(a.size, 64);
+    cr_assert_eq(bfs_readlink(tree, a.ino, &target), 0);
+    cr_assert_str_eq(target, CID1);
+    free(target);
+    cr_assert_eq(bfs_lookup(tree, BFS_ROOT_INO, "ab", &a), -ENOENT, "ambiguous");
+    cr_assert_eq(bfs_lookup(tree, BFS_ROOT_INO, "f", &a), -ENOENT, "unknown");
+    cr_assert_eq(bfs_lookup(tree, BFS_ROOT_INO, "web", &a), -ENOENT, "names live in by-name");
+    cr_assert_eq(bfs_lookup(tree, BFS_ROOT_INO, "ABC", &a), -ENOENT, "IDs are lowercase");
+    cr_assert_not(listed(BFS_ROOT_INO, "abc"), "prefixes are not listed");
+}
+
+Test(tree, by_name)
+{
+    char *target = NULL;
+    struct bfs_dirlist *l = NULL;
+    struct bfs_attr a;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    fx_container(&fx, CID3, "web", fx.image_hex, NULL, NULL, C3); /* a duplicate name */
+    open_tree(0, 0);
+    cr_assert_eq(bfs_opendir(tree, BFS_BYNAME_INO, &l), 0);
+    cr_assert_eq(l->n, 4);
+    cr_assert_str_eq(l->v[2].name, "db");
+    cr_assert_str_eq(l->v[3].name, "web");
+    cr_assert_eq(l->v[3].type, BFS_LNK);
+    bfs_dirlist_free(l);
+    lookup_ok(BFS_BYNAME_INO, "web", &a);
+    cr_assert_eq(bfs_readlink(tree, a.ino, &target), 0);
+    cr_assert_str_eq(target, "../" CID1, "a duplicated name goes to the first ID");
+    free(target);
+    cr_assert_eq(bfs_lookup(tree, BFS_BYNAME_INO, "nope", &a), -ENOENT);
+}
+
+Test(tree, broken_container_has_error_file_and_others_work)
+{
+    char rel[256];
+    struct bfs_attr a;
+    struct bfs_handle *h = NULL;
+    bool direct;
+    uint64_t dir, bad;
+    size_t len, want_len;
+    char *got, *want;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    snprintf(rel, sizeof(rel), "containers/%s/hostconfig.json", CID2);
+    fx_write(&fx, rel, "{\"Isolation\":5}");
+    open_tree(0, 0);
+    dir = lookup_ok(BFS_ROOT_INO, CID2, NULL);
+    cr_assert(listed(dir, "error"));
+    cr_assert(listed(dir, "config.json"), "a failed file is still listed");
+    bad = lookup_ok(dir, "config.json", &a);
+    cr_assert_eq(a.size, 0);
+    cr_assert_eq(bfs_open(tree, bad, &h, &direct), -EIO);
+    got = read_all(lookup_ok(dir, "error", NULL), &len, NULL);
+    want = expected(CID2, BFS_FILE_ERROR, &want_len);
+    cr_assert_eq(len, want_len);
+    cr_assert_str_eq(got, want);
+    cr_assert(strstr(got, "hostconfig.json"), "the message names the file: %s", got);
+    free(got);
+    free(want);
+
+    /* The other container is untouched. */
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    cr_assert_not(listed(dir, "error"));
+    got = read_all(lookup_ok(dir, "config.json", NULL), &len, NULL);
+    want = expected(CID1, BFS_FILE_CONFIG, &want_len);
+    cr_assert_eq(len, want_len);
+    cr_assert_str_eq(got, want);
+    free(got);
+    free(want);
+}
+
+Test(tree, removed_container_disappears)
+{
+    char rel[128];
+    struct bfs_attr a;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    open_tree(1, 0);
+    lookup_ok(BFS_ROOT_INO, CID2, NULL);
+    cr_assert(listed(BFS_ROOT_INO, CID2));
+    snprintf(rel, sizeof(rel), "containers/%s", CID2);
+    fx_rm(&fx, rel);
+    cr_assert_eq(bfs_lookup(tree, BFS_ROOT_INO, CID2, &a), -ENOENT);
+    cr_assert_not(listed(BFS_ROOT_INO, CID2));
+    cr_assert(listed(BFS_ROOT_INO, CID1));
+}
+
+Test(tree, dataroot_gone_and_back)
+{
+    char moved[256];
+
+    open_tree(1, 0);
+    cr_assert(listed(BFS_ROOT_INO, CID1));
+    snprintf(moved, sizeof(moved), "%s.away", fx.root);
+    cr_assert_eq(rename(fx.root, moved), 0);
+    cr_assert(bfs_tree_check_root(tree), "the store changed");
+    cr_assert_not(listed(BFS_ROOT_INO, CID1), "an empty root while it is gone");
+    cr_assert(listed(BFS_ROOT_INO, "by-name"));
+    cr_assert_eq(rename(moved, fx.root), 0);
+    cr_assert(bfs_tree_check_root(tree));
+    cr_assert(listed(BFS_ROOT_INO, CID1), "back again");
+    cr_assert_not(bfs_tree_check_root(tree), "no change: nothing to do");
+}
+
+Test(tree, forget_releases_nodes)
+{
+    struct bfs_stats s;
+    uint64_t dir, f;
+
+    open_tree(0, 0);
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    f = lookup_ok(dir, "layerpaths", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.nodes, 2);
+    bfs_forget(tree, f, 1);
+    bfs_forget(tree, dir, 1);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.nodes, 1, "the directory was looked up twice");
+    bfs_forget(tree, dir, 1);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.nodes, 0);
+    cr_assert_eq(bfs_getattr(tree, f, &(struct bfs_attr){0}), -ESTALE);
+}
+
+static void *reader(void *arg)
+{
+    uint64_t dir = *(uint64_t *)arg;
+    for (int i = 0; i < 50; i++) {
+        struct bfs_attr a;
+        size_t len;
+        if (bfs_lookup(tree, dir, "config.json", &a) == 0) {
+            free(read_all(a.ino, &len, NULL));
+            bfs_forget(tree, a.ino, 1);
+        }
+    }
+    return NULL;
+}
+
+Test(tree, concurrent_readers_share_one_generation)
+{
+    pthread_t th[8];
+    uint64_t dir;
+    struct bfs_stats s;
+
+    open_tree(60000, 0);
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    for (int i = 0; i < 8; i++)
+        pthread_create(&th[i], NULL, reader, &dir);
+    for (int i = 0; i < 8; i++)
+        pthread_join(th[i], NULL);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.generations, 1);
+}
+
+Test(tree, watcher_sees_changes)
+{
+    struct bfs_watch *w = NULL;
+    struct bf_error err = BF_ERROR_INIT;
+    struct bfs_stats s;
+    uint64_t dir, ino1, ino2 = 0;
+
+    open_tree(3600000, 0); /* an hour: only the watcher can make it look again */
+    cr_assert_eq(bfs_watch_start(tree, NULL, NULL, &w, &err), 0, "%s", bf_error_message(&err));
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    ino1 = lookup_ok(dir, "config.json", NULL);
+    set_isolation(CID1, "hyperv");
+    for (int i = 0; i < 500; i++) { /* bounded: 5 s */
+        ino2 = lookup_ok(dir, "config.json", NULL);
+        if (ino2 != ino1)
+            break;
+        sleep_ms(10);
+    }
+    cr_assert_neq(ino2, ino1, "the watcher marked the container stale");
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.versions, 2);
+    bfs_watch_stop(w);
+}
