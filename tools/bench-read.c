@@ -10,8 +10,8 @@
  *
  * --walk DIR: every folder of DIR whose name is a 64-hex container ID (so a mount's by-name is
  *   skipped), each read with readdir, then every regular file read and every symlink read with
- *   readlink: what `cat MNT/<id>/<each file>` does, listing included. --save-list writes what pass 1
- *   visited as a list; --copy-to writes what pass 1 read under another folder (the tmpfs copy).
+ *   readlink: what `cat MNT/<id>/<each file>` does, listing included. --save-list writes what pass
+ * 1 visited as a list; --copy-to writes what pass 1 read under another folder (the tmpfs copy).
  * --list FILE: lines `f PATH` (file: read it), `l PATH` (symlink: readlink), `d PATH` (folder:
  *   readdir it), PATH relative to --root. --procs P splits the list into P contiguous parts
  *   read by P forked processes at once, timed from a common start to the last exit.
@@ -512,7 +512,7 @@ int main(int argc, char **argv)
     const char *walk = NULL, *listfile = NULL, *root = NULL, *savefile = NULL, *copyto = NULL;
     long passes = 1, procs = 0;
     enum op op = OP_READ;
-    struct list l = {0}, saved = {0};
+    __attribute__((cleanup(list_free))) struct list l = {0}, saved = {0};
     int c, status = 0;
 
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -578,7 +578,6 @@ int main(int argc, char **argv)
         rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0) {
             fprintf(stderr, "bench-read: %s: %s\n", root, strerror(errno));
-            list_free(&l);
             return 1;
         }
     }
@@ -607,7 +606,5 @@ int main(int argc, char **argv)
         if (pass == 1 && savefile && list_save(savefile, &saved) < 0)
             status = -1;
     }
-    list_free(&l);
-    list_free(&saved);
     return status < 0 ? 1 : 0;
 }
