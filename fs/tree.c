@@ -543,6 +543,17 @@ static bool watch_inputs(struct bfs_tree *t, const struct spec_bundle *b, bool *
     return all;
 }
 
+/* Does <parent>/<id> exist as a directory (no link followed)? */
+static bool dir_exists(const struct store *s, const char *parent, const char *id)
+{
+    char rel[64 + LS_ID_LEN];
+    struct stat st;
+
+    snprintf(rel, sizeof(rel), "%s/%s", parent, id);
+    return fstatat(layerstore_dirfd(s->ls), rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           S_ISDIR(st.st_mode);
+}
+
 /* Generate container `id` from store s, with the config.v2.json stat. Runs unlocked. */
 static int generate(struct bfs_tree *t, struct store *s, const char *id, struct spec_bundle **out,
                     struct stat *cst, bool *watched)
@@ -561,6 +572,20 @@ static int generate(struct bfs_tree *t, struct store *s, const char *id, struct 
         pthread_mutex_lock(&t->lock);
         t->stats.generations++;
         pthread_mutex_unlock(&t->lock);
+        if (b->errors_len) {
+            /* A failure may come from reading while Docker changes things (a container being
+             * removed, a layer being written). Such a bundle is never served: a container that
+             * is gone is ENOENT, one that changed meanwhile is read again. */
+            if (!dir_exists(s, "containers", id)) {
+                spec_bundle_free(b);
+                return -ENOENT;
+            }
+            if (tries + 1 < REGENERATE_TRIES && ls_inputs_changed(s->ls, &b->inputs)) {
+                spec_bundle_free(b);
+                b = NULL;
+                continue;
+            }
+        }
         *watched = watch_inputs(t, b, &added);
         if (!added || tries + 1 >= REGENERATE_TRIES || !ls_inputs_changed(s->ls, &b->inputs)) {
             if (added && tries + 1 >= REGENERATE_TRIES)
@@ -855,16 +880,12 @@ static int list_ids(struct bfs_tree *t, char ***ids, size_t *n)
 /* Does containers/<id> exist as a directory (no link followed)? */
 static bool ctr_exists(struct bfs_tree *t, const char *id)
 {
-    char rel[sizeof("containers/") + LS_ID_LEN];
-    struct stat st;
     struct store *s = store_hold(t);
     bool ok;
 
     if (!s)
         return false;
-    snprintf(rel, sizeof(rel), "containers/%s", id);
-    ok =
-        fstatat(layerstore_dirfd(s->ls), rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    ok = dir_exists(s, "containers", id);
     store_release(t, s);
     return ok;
 }
@@ -1332,7 +1353,7 @@ int bfs_open(struct bfs_tree *t, uint64_t ino, struct bfs_handle **out, bool *di
     v->refs++; /* n may be forgotten while the lock is dropped below */
     h->file = n->file;
     if (v->f[h->file].failed) {
-        r = -EIO;
+        r = t->store && !dir_exists(t->store, "containers", v->ctr->id) ? -ENOENT : -EIO;
         goto out;
     }
     if (!v->bytes) {

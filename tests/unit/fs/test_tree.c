@@ -499,3 +499,27 @@ Test(tree, watcher_sees_changes)
     cr_assert_eq(s.versions, 2);
     bfs_watch_stop(w);
 }
+
+/* A container removed while it is read is ENOENT, never a bundle of errors (EIO). */
+Test(tree, removed_container_is_enoent_not_eio)
+{
+    char rel[128];
+    struct bfs_attr a;
+    struct bfs_handle *h = NULL;
+    bool direct;
+    uint64_t dir, bad, good;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    snprintf(rel, sizeof(rel), "containers/%s/hostconfig.json", CID2);
+    fx_write(&fx, rel, "{\"Isolation\":5}");
+    open_tree(1, 0);
+    dir = lookup_ok(BFS_ROOT_INO, CID2, NULL);
+    bad = lookup_ok(dir, "config.json", NULL);
+    good = lookup_ok(lookup_ok(BFS_ROOT_INO, CID1, NULL), "config.json", NULL);
+    (void)good;
+    snprintf(rel, sizeof(rel), "containers/%s", CID2);
+    fx_rm(&fx, rel);
+    cr_assert_eq(bfs_open(tree, bad, &h, &direct), -ENOENT, "open of a failed file, folder gone");
+    sleep_ms(5);
+    cr_assert_eq(bfs_lookup(tree, dir, "layerpaths", &a), -ENOENT, "regenerating a gone container");
+}
