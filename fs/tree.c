@@ -767,9 +767,11 @@ static void attr_file(const struct version *v, enum bfs_file f, struct bfs_attr 
     }
 }
 
-static void attr_link(const struct ctr *c, enum node_kind kind, struct bfs_attr *a)
+static void attr_link(const struct bfs_tree *t, const struct ctr *c, enum node_kind kind,
+                      struct bfs_attr *a)
 {
     memset(a, 0, sizeof(*a));
+    a->mtime_ns = t->mounted_ns;
     a->type = BFS_LNK;
     a->perm = 0777;
     if (kind == N_BYNAME_LINK) {
@@ -1035,7 +1037,7 @@ static int lookup_root(struct bfs_tree *t, const char *name, struct bfs_attr *ou
         return -ENOMEM;
     }
     if (prefix) {
-        attr_link(c, N_PREFIX_LINK, out);
+        attr_link(t, c, N_PREFIX_LINK, out);
         r = node_ref(t, out->ino, N_PREFIX_LINK, 0, c, NULL);
     } else {
         r = attr_ctr_dir(t, c, out);
@@ -1072,7 +1074,7 @@ static int lookup_byname(struct bfs_tree *t, const char *name, struct bfs_attr *
                 r = -ENOMEM;
                 break;
             }
-            attr_link(c, N_BYNAME_LINK, out);
+            attr_link(t, c, N_BYNAME_LINK, out);
             r = node_ref(t, out->ino, N_BYNAME_LINK, 0, c, NULL);
             break;
         }
@@ -1153,7 +1155,7 @@ int bfs_getattr(struct bfs_tree *t, uint64_t ino, struct bfs_attr *out)
     else if (n->kind == N_FILE)
         attr_file(n->ver, n->file, out);
     else
-        attr_link(n->ctr, n->kind, out);
+        attr_link(t, n->ctr, n->kind, out);
     pthread_mutex_unlock(&t->lock);
     return r;
 }
