@@ -5,6 +5,8 @@
 //	                               buckets, then a second transaction that deletes and rewrites
 //	bolttool dump FILE             print every key as boltdump --flat does
 //	                               (<bucket path>TAB<key>TAB<value>, escaped the same way)
+//	bolttool check FILE            bbolt's own consistency check (tx.Check): every page
+//	                               reachable or free, none twice, no overflow past the end
 //
 // Built in GOPATH mode from Debian's packages (GO111MODULE=off), no network.
 package main
@@ -68,6 +70,25 @@ func dump(file string) error {
 			dumpBucket(w, [][]byte{name}, b)
 			return nil
 		})
+	})
+}
+
+func check(file string) error {
+	db, err := bolt.Open(file, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.View(func(tx *bolt.Tx) error {
+		n := 0
+		for e := range tx.Check() {
+			fmt.Fprintln(os.Stderr, "bolttool: check:", e)
+			n++
+		}
+		if n > 0 {
+			return fmt.Errorf("%d consistency errors", n)
+		}
+		return nil
 	})
 }
 
@@ -193,6 +214,8 @@ func main() {
 	switch {
 	case len(os.Args) == 3 && os.Args[1] == "dump":
 		err = dump(os.Args[2])
+	case len(os.Args) == 3 && os.Args[1] == "check":
+		err = check(os.Args[2])
 	case len(os.Args) == 5 && os.Args[1] == "gen":
 		n, e1 := strconv.Atoi(os.Args[3])
 		seed, e2 := strconv.ParseInt(os.Args[4], 10, 64)
@@ -202,7 +225,7 @@ func main() {
 			err = gen(os.Args[2], n, seed)
 		}
 	default:
-		fmt.Fprintln(os.Stderr, "usage: bolttool gen FILE NKEYS SEED | bolttool dump FILE")
+		fmt.Fprintln(os.Stderr, "usage: bolttool gen FILE NKEYS SEED | bolttool dump FILE | bolttool check FILE")
 		os.Exit(2)
 	}
 	if err != nil {
