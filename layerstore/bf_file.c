@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -139,6 +140,43 @@ static void stamp_from_stat(struct bf_stamp *stamp, const struct stat *st)
     stamp->exists = true;
 }
 
+/* Open `rel` for reading only once it is known to be a regular file. Opening is not harmless
+ * for everything a data-root can hold: a device node's open runs its driver (a tape rewinds,
+ * a watchdog arms) and a FIFO's open wakes a writer blocked on it. So the path is opened
+ * O_PATH (which opens nothing), checked, and that very inode is reopened through
+ * /proc/self/fd, leaving no window to swap something else in. Without /proc the path is
+ * opened again and must be the same inode (that fallback has a window, which O_NONBLOCK keeps
+ * from blocking). */
+static int open_regular(int dirfd, const char *rel, struct stat *st, struct bf_error *err)
+{
+    _cleanup_close_ int pfd = -1;
+    struct stat again;
+    char proc[64];
+    int fd;
+
+    pfd = bf_open_beneath(dirfd, rel, O_PATH, err);
+    if (pfd < 0)
+        return pfd;
+    if (fstat(pfd, st) < 0)
+        return bf_error_set(err, errno, "%s: cannot stat: %s", rel, strerror(errno));
+    if (!S_ISREG(st->st_mode))
+        return bf_error_set(err, EINVAL, "%s: not a regular file", rel);
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+    fd = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd >= 0)
+        return fd;
+    if (errno != ENOENT && errno != ENOTDIR)
+        return bf_error_set(err, errno, "%s: %s", rel, describe_errno(errno));
+    fd = bf_open_beneath(dirfd, rel, O_NONBLOCK | O_NOCTTY, err);
+    if (fd < 0)
+        return fd;
+    if (fstat(fd, &again) < 0 || again.st_dev != st->st_dev || again.st_ino != st->st_ino) {
+        close(fd);
+        return bf_error_set(err, EAGAIN, "%s: replaced while being opened", rel);
+    }
+    return fd;
+}
+
 int bf_read_file(int dirfd, const char *rel, size_t cap, char **buf, size_t *len,
                  struct bf_stamp *stamp, struct bf_error *err)
 {
@@ -147,14 +185,9 @@ int bf_read_file(int dirfd, const char *rel, size_t cap, char **buf, size_t *len
     struct stat st;
     size_t used = 0, alloc;
 
-    /* O_NONBLOCK: opening a FIFO for reading must not wait for a writer. */
-    fd = bf_open_beneath(dirfd, rel, O_NONBLOCK | O_NOCTTY, err);
+    fd = open_regular(dirfd, rel, &st, err);
     if (fd < 0)
         return fd;
-    if (fstat(fd, &st) < 0)
-        return bf_error_set(err, errno, "%s: cannot stat: %s", rel, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return bf_error_set(err, EINVAL, "%s: not a regular file", rel);
     if ((uint64_t)st.st_size > cap)
         return bf_error_set(err, EFBIG, "%s: file too large (%lld bytes, limit %zu)", rel,
                             (long long)st.st_size, cap);
