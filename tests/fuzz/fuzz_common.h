@@ -57,7 +57,10 @@ void fz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 /* r is a loader's return value and err its error: check the error contract, then clear it. */
 void fz_check_result(int r, struct bf_error *err);
 
-/* Abort when `len` bytes at `buf` contain the decoy text. */
+/* Abort when `len` bytes at `buf` contain the decoy text, unless the current input (given to
+ * fz_begin) carries that text itself: the fuzzer learns it from the comparison and may copy it
+ * into a value that is rightly echoed back. */
+void fz_begin(const uint8_t *data, size_t size);
 void fz_no_decoy(const char *buf, size_t len);
 
 #endif

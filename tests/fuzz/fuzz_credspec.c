@@ -40,6 +40,8 @@ static void make_registry(struct fz *z)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fz *z = fz_root();
+
+    fz_begin(data, size);
     struct bf_error err = BF_ERROR_INIT;
     char *opts[MAX_OPTS];
     size_t n = 0, start = 0, ncs = 0;

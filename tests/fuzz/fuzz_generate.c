@@ -87,6 +87,8 @@ static char *substitute(const uint8_t *p, size_t n, const char *hex, size_t *out
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fz *z = fz_root();
+
+    fz_begin(data, size);
     struct bf_error err = BF_ERROR_INIT;
     const uint8_t *parts[NPARTS] = {0};
     size_t lens[NPARTS] = {0}, n, cfglen = 0;

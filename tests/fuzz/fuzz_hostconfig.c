@@ -12,6 +12,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fz *z = fz_root();
+
+    fz_begin(data, size);
     struct bf_error err = BF_ERROR_INIT;
     struct ls_container *c = NULL;
     int r;
