@@ -7,16 +7,22 @@
 //	                               (<bucket path>TAB<key>TAB<value>, escaped the same way)
 //	bolttool check FILE            bbolt's own consistency check (tx.Check): every page
 //	                               reachable or free, none twice, no overflow past the end
+//	bolttool churn FILE MILLIS     commit for MILLIS ms (at least once): each transaction sets
+//	                               the 200 keys of bucket "c" to one new value (of varying
+//	                               size) and grows or drops bucket "o"; a reader that sees
+//	                               two values in "c" has mixed two transactions
 //
 // Built in GOPATH mode from Debian's packages (GO111MODULE=off), no network.
 package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"math/rand"
 	"os"
 	"strconv"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -90,6 +96,44 @@ func check(file string) error {
 		}
 		return nil
 	})
+}
+
+func churn(file string, ms int) error {
+	db, err := bolt.Open(file, 0o600, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	deadline := time.Now().Add(time.Duration(ms) * time.Millisecond)
+	n := 0
+	for v := 0; v == 0 || time.Now().Before(deadline); v++ {
+		err := db.Update(func(tx *bolt.Tx) error {
+			c, err := tx.CreateBucketIfNotExists([]byte("c"))
+			if err != nil {
+				return err
+			}
+			val := append([]byte(fmt.Sprintf("%d:", v)), bytes.Repeat([]byte{byte('a' + v%26)}, 10+(v*37)%3000)...)
+			for k := 0; k < 200; k++ {
+				if err := c.Put([]byte(fmt.Sprintf("k%03d", k)), val); err != nil {
+					return err
+				}
+			}
+			if v%10 == 9 {
+				return tx.DeleteBucket([]byte("o"))
+			}
+			o, err := tx.CreateBucketIfNotExists([]byte("o"))
+			if err != nil {
+				return err
+			}
+			return o.Put([]byte(fmt.Sprintf("x%06d", v)), make([]byte, 100+v%500))
+		})
+		if err != nil {
+			return err
+		}
+		n++
+	}
+	fmt.Printf("%d commits\n", n)
+	return nil
 }
 
 func value(r *rand.Rand, i int) []byte {
@@ -214,6 +258,13 @@ func main() {
 	switch {
 	case len(os.Args) == 3 && os.Args[1] == "dump":
 		err = dump(os.Args[2])
+	case len(os.Args) == 4 && os.Args[1] == "churn":
+		ms, e := strconv.Atoi(os.Args[3])
+		if e != nil {
+			err = e
+		} else {
+			err = churn(os.Args[2], ms)
+		}
 	case len(os.Args) == 3 && os.Args[1] == "check":
 		err = check(os.Args[2])
 	case len(os.Args) == 5 && os.Args[1] == "gen":
