@@ -179,7 +179,7 @@ static const char *const file_names[BFS_FILE_COUNT] = {"config.json", "createopt
 
 /* ---- store ---- */
 
-static struct store *store_open(const char *dataroot, const struct ls_options *opts,
+static struct store *store_open(const char *dataroot, const struct ls_options *opts, int64_t trust,
                                 struct bf_error *err)
 {
     struct store *s = calloc(1, sizeof(*s));
@@ -191,6 +191,13 @@ static struct store *store_open(const char *dataroot, const struct ls_options *o
     }
     if (layerstore_open(dataroot, opts, &s->ls, err) < 0) {
         free(s);
+        return NULL;
+    }
+    /* Images and walks are shared by every container of an image (tree.h, Freshness). */
+    if (layerstore_cache_enable(s->ls, 0, trust) < 0) {
+        layerstore_close(s->ls);
+        free(s);
+        bf_error_set(err, ENOMEM, "out of memory");
         return NULL;
     }
     if (fstat(layerstore_dirfd(s->ls), &st) == 0) {
@@ -706,6 +713,10 @@ static int ctr_current(struct bfs_tree *t, struct ctr *c, bool need_bytes, struc
         nv->store_gen = sgen;
         nv->validated_ns = now;
         nv->watched = watched;
+        /* A watched version learns of changes from the watcher; the stamps of what it read
+         * (most of a bundle's memory at 30 layers) are only kept for time-based checks. */
+        if (watched)
+            ls_inputs_free(&b->inputs);
         r = bytes_attach(t, nv, b);
         if (r < 0)
             return r;
@@ -810,7 +821,7 @@ bool bfs_tree_check_root(struct bfs_tree *t)
     pthread_mutex_unlock(&t->lock);
 
     if (!missing) {
-        ns = store_open(t->dataroot, &t->opts.ls, &err);
+        ns = store_open(t->dataroot, &t->opts.ls, t->trust_ns, &err);
         if (!ns) {
             pthread_mutex_lock(&t->lock);
             if (!t->root_missing_logged)
@@ -1463,6 +1474,8 @@ void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name,
         }
     } else {
         t->epoch++; /* a shared input (image, layer, daemon.json, ...) */
+        if (t->store)
+            layerstore_cache_invalidate(t->store->ls);
     }
     if (in_containers || !dir_rel[0])
         t->names_epoch++;
@@ -1483,6 +1496,8 @@ void bfs_tree_changed_all(struct bfs_tree *t)
     pthread_mutex_lock(&t->lock);
     t->epoch++;
     t->names_epoch++;
+    if (t->store)
+        layerstore_cache_invalidate(t->store->ls);
     for (size_t b = 0; b < t->ctrs.nb; b++)
         for (struct hlink *p = t->ctrs.b[b]; p; p = p->next)
             ((struct ctr *)p)->events++;
@@ -1515,7 +1530,7 @@ int bfs_tree_new(const char *dataroot, const struct bfs_tree_options *opts, stru
         free(t);
         return bf_error_set(err, e, "%s: %s", dataroot, strerror(e));
     }
-    t->store = store_open(t->dataroot, &t->opts.ls, err);
+    t->store = store_open(t->dataroot, &t->opts.ls, t->trust_ns, err);
     if (!t->store) {
         free(t->dataroot);
         free(t);

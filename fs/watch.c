@@ -93,7 +93,9 @@ static int add_locked(struct bfs_watch *w, const char *rel)
     fd = bfs_tree_open_dir(w->t, rel, &err);
     if (fd < 0) {
         bf_error_clear(&err);
-        return fd;
+        /* A folder that does not exist (yet) is covered by its parent's watch: its creation
+         * is an event there. */
+        return fd == -ENOENT || fd == -ENOTDIR ? added : fd;
     }
     snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
     wd = inotify_add_watch(w->ifd, proc, WATCH_MASK);

@@ -128,6 +128,9 @@ struct ls_layer {
     char cache_id[LS_ID_LEN + 6]; /* validated ^[a-f0-9]{64}(-init)?$ */
     char *rel;                    /* layer folder relative to R, e.g. "windowsfilter/<cache-id>" */
     char *path;                   /* rendered with layerstore_path() */
+    /* The UtilityVM probe, when the cache made it already (layerstore_layer_has_uvm). */
+    bool uvm_known, has_uvm;
+    struct bf_stamp uvm_stamp;
 };
 
 struct ls_walk {
@@ -146,6 +149,22 @@ void ls_walk_free(struct ls_walk *w);
 /* Does the layer folder contain a `UtilityVM` directory? (symlinks are an error, not followed) */
 int layerstore_layer_has_uvm(struct layerstore *ls, const struct ls_layer *layer, bool *has,
                              struct ls_inputs *in, struct bf_error *err);
+
+/* ---- the image and walk cache (optional; the filesystem enables it) ---- */
+
+/* Share parsed images, their walks and (windowsfilter) Utility VM probes between every
+ * container of an image. An entry is trusted until layerstore_cache_invalidate() and for at
+ * most trust_ns before its input files are stat'ed again. Thread-safe. Results are exactly
+ * those of the uncached calls (successes only are cached: errors are read again). */
+int layerstore_cache_enable(struct layerstore *ls, size_t max_images, int64_t trust_ns);
+/* An image or layer file may have changed: every entry is read again on next use. */
+void layerstore_cache_invalidate(struct layerstore *ls);
+
+struct ls_cache_stats {
+    uint64_t hits, misses, validations;
+    size_t entries;
+};
+void layerstore_cache_stats(struct layerstore *ls, struct ls_cache_stats *out);
 
 /* ---- daemon configuration (R/config/daemon.json) ---- */
 

@@ -14,7 +14,13 @@ struct layerstore {
     char *root;            /* absolute, no trailing '/' */
     char *hostroot;        /* Windows root without trailing '\', or NULL */
     char *image_rel;       /* "image/<driver>" */
+    struct ls_cache *cache; /* images and walks shared by containers; NULL: read every time */
 };
+
+/* cache.c: the image and walk of `image_id` (deep copies, inputs appended to `in`). */
+int ls_cache_image_walk(struct layerstore *ls, const char *image_id, struct ls_image **img,
+                        struct ls_walk *w, struct ls_inputs *in, struct bf_error *err);
+void ls_cache_free(struct ls_cache *c);
 
 /* Record `rel` in `in` (nullable) with the stamp of what was read, or probe it now when
  * `stamp` is NULL (absent files are recorded as absent: their appearance is a change). */

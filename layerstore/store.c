@@ -261,6 +261,7 @@ void layerstore_close(struct layerstore *ls)
         return;
     if (ls->dirfd >= 0)
         close(ls->dirfd);
+    ls_cache_free(ls->cache);
     free(ls->root);
     free(ls->hostroot);
     free(ls->image_rel);

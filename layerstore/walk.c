@@ -161,6 +161,10 @@ int layerstore_layer_has_uvm(struct layerstore *ls, const struct ls_layer *layer
     *has = false;
     if (!rel)
         return bf_error_set(err, ENOMEM, "%s: out of memory", layer->rel);
+    if (layer->uvm_known) { /* probed by the cache: record what it saw */
+        *has = layer->has_uvm;
+        return ls_record(ls, in, rel, &layer->uvm_stamp, err);
+    }
     /* Docker's own casing ("UtilityVM") is what a copied NTFS tree keeps; exact match only. */
     r = ls_probe(ls, rel, &st, &mode, in, err);
     if (r < 0)
@@ -181,9 +185,13 @@ int layerstore_container_walk(struct layerstore *ls, const char *id, struct ls_c
     r = layerstore_container_load(ls, id, c, in, err);
     if (r < 0)
         return r;
-    r = layerstore_image_load(ls, (*c)->image_id, ip, in, err);
-    if (r == 0)
-        r = layerstore_walk(ls, *ip, w, in, err);
+    if (ls->cache) {
+        r = ls_cache_image_walk(ls, (*c)->image_id, ip, w, in, err);
+    } else {
+        r = layerstore_image_load(ls, (*c)->image_id, ip, in, err);
+        if (r == 0)
+            r = layerstore_walk(ls, *ip, w, in, err);
+    }
     if (r < 0)
         bf_error_wrap(err, "container %s", id);
     else

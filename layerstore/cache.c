@@ -1,0 +1,337 @@
+/* cache.c - images and layer walks shared by every container of an image.
+ *
+ * Keyed by image ID (the SHA-256 of the image config, so two containers naming the same ID
+ * name the same bytes). An entry holds the parsed image, its walk, the Utility VM probe of
+ * each layer (windowsfilter) and the stamps of every file read for them. It is trusted until
+ * layerstore_cache_invalidate() (the filesystem's watcher calls it when an image or layer
+ * folder changes) and, in any case, for at most `trust_ns` before its stamps are checked
+ * again (one re-stat pass per image, not per container). Callers get deep copies, so
+ * everything they own stays theirs to free, exactly as without the cache.
+ *
+ * Only successful loads are cached: an error is read again every time, so its message
+ * always describes the data-root as it is now.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "bf_util.h"
+#include "ls_internal.h"
+
+struct centry {
+    struct centry *prev, *next; /* LRU, most recent first */
+    unsigned refs;
+    char image_id[LS_DIGEST_LEN + 1];
+    struct ls_image *img;
+    struct ls_walk walk;
+    struct ls_inputs in;
+    uint64_t epoch;
+    int64_t validated_ns;
+};
+
+struct ls_cache {
+    pthread_mutex_t lock;
+    struct centry lru; /* sentinel */
+    size_t n, max;
+    uint64_t epoch;
+    int64_t trust_ns;
+    struct ls_cache_stats stats;
+};
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void centry_unref(struct centry *e)
+{
+    if (!e || --e->refs)
+        return;
+    ls_image_free(e->img);
+    ls_walk_free(&e->walk);
+    ls_inputs_free(&e->in);
+    free(e);
+}
+
+static void unlink_entry(struct ls_cache *c, struct centry *e)
+{
+    e->prev->next = e->next;
+    e->next->prev = e->prev;
+    e->prev = e->next = NULL;
+    c->n--;
+}
+
+static void push_front(struct ls_cache *c, struct centry *e)
+{
+    e->next = c->lru.next;
+    e->prev = &c->lru;
+    c->lru.next->prev = e;
+    c->lru.next = e;
+    c->n++;
+}
+
+int layerstore_cache_enable(struct layerstore *ls, size_t max_images, int64_t trust_ns)
+{
+    struct ls_cache *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return -ENOMEM;
+    pthread_mutex_init(&c->lock, NULL);
+    c->lru.next = c->lru.prev = &c->lru;
+    c->max = max_images ? max_images : 256;
+    c->trust_ns = trust_ns;
+    ls_cache_free(ls->cache);
+    ls->cache = c;
+    return 0;
+}
+
+void ls_cache_free(struct ls_cache *c)
+{
+    if (!c)
+        return;
+    while (c->lru.next != &c->lru) {
+        struct centry *e = c->lru.next;
+        unlink_entry(c, e);
+        centry_unref(e);
+    }
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+void layerstore_cache_invalidate(struct layerstore *ls)
+{
+    if (!ls->cache)
+        return;
+    pthread_mutex_lock(&ls->cache->lock);
+    ls->cache->epoch++;
+    pthread_mutex_unlock(&ls->cache->lock);
+}
+
+void layerstore_cache_stats(struct layerstore *ls, struct ls_cache_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!ls->cache)
+        return;
+    pthread_mutex_lock(&ls->cache->lock);
+    *out = ls->cache->stats;
+    out->entries = ls->cache->n;
+    pthread_mutex_unlock(&ls->cache->lock);
+}
+
+/* ---- deep copies ---- */
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+    char *d;
+    if (!s)
+        return NULL;
+    d = strdup(s);
+    if (!d)
+        *oom = true;
+    return d;
+}
+
+static struct ls_image *image_dup(const struct ls_image *src)
+{
+    struct ls_image *img = calloc(1, sizeof(*img));
+    bool oom = false;
+
+    if (!img)
+        return NULL;
+    memcpy(img->id, src->id, sizeof(img->id));
+    img->os = dup_or_null(src->os, &oom);
+    img->architecture = dup_or_null(src->architecture, &oom);
+    img->os_version = dup_or_null(src->os_version, &oom);
+    img->rootfs_type = dup_or_null(src->rootfs_type, &oom);
+    img->base_layer = dup_or_null(src->base_layer, &oom);
+    if (src->n_diff_ids) {
+        img->diff_ids = calloc(src->n_diff_ids, sizeof(*img->diff_ids));
+        oom |= !img->diff_ids;
+        for (size_t i = 0; img->diff_ids && i < src->n_diff_ids; i++, img->n_diff_ids++)
+            img->diff_ids[i] = dup_or_null(src->diff_ids[i], &oom);
+    }
+    if (oom) {
+        ls_image_free(img);
+        return NULL;
+    }
+    return img;
+}
+
+static int walk_dup(const struct ls_walk *src, struct ls_walk *w)
+{
+    bool oom = false;
+
+    memset(w, 0, sizeof(*w));
+    memcpy(w->top_chain_id, src->top_chain_id, sizeof(w->top_chain_id));
+    if (!src->n)
+        return 0;
+    w->layers = calloc(src->n, sizeof(*w->layers));
+    if (!w->layers)
+        return -ENOMEM;
+    for (size_t i = 0; i < src->n; i++, w->n++) {
+        w->layers[i] = src->layers[i];
+        w->layers[i].rel = dup_or_null(src->layers[i].rel, &oom);
+        w->layers[i].path = dup_or_null(src->layers[i].path, &oom);
+    }
+    if (oom) {
+        ls_walk_free(w);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+static int inputs_append(struct ls_inputs *dst, const struct ls_inputs *src)
+{
+    for (size_t i = 0; dst && i < src->n; i++)
+        if (ls_inputs_add(dst, src->v[i].rel, &src->v[i].stamp) < 0)
+            return -ENOMEM;
+    return 0;
+}
+
+/* ---- lookup and fill ---- */
+
+/* A referenced, valid entry for image_id, or NULL. */
+static struct centry *lookup(struct layerstore *ls, const char *image_id)
+{
+    struct ls_cache *c = ls->cache;
+    struct centry *e = NULL;
+    int64_t now = mono_ns();
+    bool check;
+
+    pthread_mutex_lock(&c->lock);
+    for (struct centry *p = c->lru.next; p != &c->lru; p = p->next) {
+        if (strcmp(p->image_id, image_id) == 0) {
+            e = p;
+            break;
+        }
+    }
+    if (e && e->epoch != c->epoch) {
+        unlink_entry(c, e);
+        centry_unref(e);
+        e = NULL;
+    }
+    if (!e) {
+        c->stats.misses++;
+        pthread_mutex_unlock(&c->lock);
+        return NULL;
+    }
+    unlink_entry(c, e);
+    push_front(c, e);
+    e->refs++;
+    check = now - e->validated_ns > c->trust_ns;
+    pthread_mutex_unlock(&c->lock);
+
+    if (check) {
+        bool changed = ls_inputs_changed(ls, &e->in);
+        pthread_mutex_lock(&c->lock);
+        c->stats.validations++;
+        if (changed) {
+            if (e->prev) {
+                unlink_entry(c, e);
+                e->refs--; /* the list's reference; ours keeps it alive */
+            }
+            centry_unref(e);
+            c->stats.misses++;
+            pthread_mutex_unlock(&c->lock);
+            return NULL;
+        }
+        e->validated_ns = now;
+        pthread_mutex_unlock(&c->lock);
+    }
+    pthread_mutex_lock(&c->lock);
+    c->stats.hits++;
+    pthread_mutex_unlock(&c->lock);
+    return e;
+}
+
+/* Load image + walk (+ UVM probes on windowsfilter) into a new entry, then insert it. The
+ * epoch is taken before reading: an invalidation while we read leaves the entry stale. */
+static int fill(struct layerstore *ls, const char *image_id, struct centry **out,
+                struct bf_error *err)
+{
+    struct ls_cache *c = ls->cache;
+    struct centry *e = calloc(1, sizeof(*e));
+    uint64_t epoch;
+    int r;
+
+    *out = NULL;
+    if (!e)
+        return bf_error_set(err, ENOMEM, "out of memory");
+    pthread_mutex_lock(&c->lock);
+    epoch = c->epoch;
+    pthread_mutex_unlock(&c->lock);
+    e->refs = 1;
+    e->epoch = epoch;
+    e->validated_ns = mono_ns();
+    r = layerstore_image_load(ls, image_id, &e->img, &e->in, err);
+    if (r == 0)
+        r = layerstore_walk(ls, e->img, &e->walk, &e->in, err);
+    for (size_t i = 0; r == 0 && ls->driver == LS_DRIVER_WINDOWSFILTER && i < e->walk.n; i++) {
+        struct ls_layer *l = &e->walk.layers[i];
+        bool has = false;
+        size_t before = e->in.n;
+        r = layerstore_layer_has_uvm(ls, l, &has, &e->in, err);
+        if (r == 0 && e->in.n > before) {
+            l->uvm_known = true;
+            l->has_uvm = has;
+            l->uvm_stamp = e->in.v[e->in.n - 1].stamp;
+        }
+    }
+    if (r < 0) {
+        centry_unref(e);
+        return r;
+    }
+    memcpy(e->image_id, e->img->id, sizeof(e->image_id));
+    pthread_mutex_lock(&c->lock);
+    e->refs++; /* the list's */
+    push_front(c, e);
+    while (c->n > c->max) {
+        struct centry *last = c->lru.prev;
+        unlink_entry(c, last);
+        centry_unref(last);
+    }
+    pthread_mutex_unlock(&c->lock);
+    *out = e;
+    return 0;
+}
+
+/* The image and walk of `image_id` for a caller that owns what it gets. */
+int ls_cache_image_walk(struct layerstore *ls, const char *image_id, struct ls_image **img,
+                        struct ls_walk *w, struct ls_inputs *in, struct bf_error *err)
+{
+    char key[LS_DIGEST_LEN + 1];
+    struct centry *e;
+    int r;
+
+    /* Entries are keyed "sha256:<hex>"; the container's Image field has that form, a bare
+     * hex is accepted by the loader too. */
+    if (bf_is_hex64(image_id))
+        snprintf(key, sizeof(key), "sha256:%s", image_id);
+    else
+        snprintf(key, sizeof(key), "%s", image_id);
+    e = lookup(ls, key);
+    if (!e) {
+        r = fill(ls, image_id, &e, err);
+        if (r < 0)
+            return r;
+    }
+    *img = image_dup(e->img);
+    r = *img ? walk_dup(&e->walk, w) : -ENOMEM;
+    if (r == 0)
+        r = inputs_append(in, &e->in);
+    pthread_mutex_lock(&ls->cache->lock);
+    centry_unref(e);
+    pthread_mutex_unlock(&ls->cache->lock);
+    if (r < 0) {
+        ls_image_free(*img);
+        *img = NULL;
+        ls_walk_free(w);
+        return bf_error_set(err, ENOMEM, "out of memory");
+    }
+    return 0;
+}

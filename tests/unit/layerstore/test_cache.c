@@ -1,0 +1,207 @@
+/* test_cache.c - the shared image/walk cache gives exactly the uncached results, counts its
+ * hits, re-reads after invalidation or a changed input, and never caches an error. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "fixture.h"
+#include "layerstore.h"
+
+static struct fx fx;
+
+static void setup(void)
+{
+    fx_std(&fx, "windowsfilter");
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    fx_mkdir(&fx, "windowsfilter/" CACHE1 "/UtilityVM");
+}
+
+static void teardown(void)
+{
+    fx_cleanup(&fx);
+}
+
+TestSuite(cache, .init = setup, .fini = teardown);
+
+static struct layerstore *open_ls(bool cached, int64_t trust_ns)
+{
+    struct layerstore *ls = NULL;
+    struct ls_options o = {0};
+    struct bf_error err = BF_ERROR_INIT;
+
+    cr_assert_eq(layerstore_open(fx.root, &o, &ls, &err), 0, "%s", bf_error_message(&err));
+    if (cached)
+        cr_assert_eq(layerstore_cache_enable(ls, 0, trust_ns), 0);
+    return ls;
+}
+
+struct result {
+    struct ls_container *c;
+    struct ls_image *img;
+    struct ls_walk w;
+    struct ls_inputs in;
+    int r;
+    struct bf_error err;
+};
+
+static void run(struct layerstore *ls, const char *id, struct result *res)
+{
+    memset(res, 0, sizeof(*res));
+    res->r = layerstore_container_walk(ls, id, &res->c, &res->img, &res->w, &res->in, &res->err);
+}
+
+static void result_free(struct result *res)
+{
+    ls_container_free(res->c);
+    ls_image_free(res->img);
+    ls_walk_free(&res->w);
+    ls_inputs_free(&res->in);
+    bf_error_clear(&res->err);
+}
+
+static bool shared_input(const char *rel)
+{
+    return strncmp(rel, "image/windowsfilter/imagedb/", 28) == 0 ||
+           strncmp(rel, "image/windowsfilter/layerdb/sha256/", 35) == 0 ||
+           strncmp(rel, "windowsfilter/", 14) == 0;
+}
+
+static void assert_same(const struct result *a, const struct result *b)
+{
+    cr_assert_eq(a->r, 0, "%s", bf_error_message(&a->err));
+    cr_assert_eq(b->r, 0, "%s", bf_error_message(&b->err));
+    cr_assert_str_eq(a->img->id, b->img->id);
+    cr_assert_str_eq(a->img->os, b->img->os);
+    cr_assert_str_eq(a->img->os_version, b->img->os_version);
+    cr_assert_eq(a->img->n_diff_ids, b->img->n_diff_ids);
+    cr_assert_eq(a->w.n, b->w.n);
+    cr_assert_str_eq(a->w.top_chain_id, b->w.top_chain_id);
+    for (size_t i = 0; i < a->w.n; i++) {
+        cr_assert_str_eq(a->w.layers[i].path, b->w.layers[i].path);
+        cr_assert_str_eq(a->w.layers[i].cache_id, b->w.layers[i].cache_id);
+    }
+    /* The image and layer inputs, in order (the container's own files differ by ID). */
+    {
+        size_t i = 0, k = 0, shared = 0;
+        for (;; i++, k++) {
+            while (i < a->in.n && !shared_input(a->in.v[i].rel))
+                i++;
+            while (k < b->in.n &&
+                   (!shared_input(b->in.v[k].rel) || strstr(b->in.v[k].rel, "/UtilityVM")))
+                k++;
+            if (i == a->in.n || k == b->in.n)
+                break;
+            cr_assert_str_eq(a->in.v[i].rel, b->in.v[k].rel);
+            shared++;
+        }
+        cr_assert_eq(i, a->in.n);
+        cr_assert_eq(k, b->in.n);
+        cr_assert_geq(shared, 7, "image config and 3 layers x (cache-id, diff...)");
+    }
+}
+
+Test(cache, same_results_and_one_read_per_image)
+{
+    struct layerstore *plain = open_ls(false, 0), *cached = open_ls(true, 60000000000LL);
+    struct result p1, c1, c2;
+    struct ls_cache_stats s;
+
+    run(plain, CID1, &p1);
+    run(cached, CID1, &c1);
+    run(cached, CID2, &c2);
+    assert_same(&p1, &c1);
+    assert_same(&p1, &c2);
+    layerstore_cache_stats(cached, &s);
+    cr_assert_eq(s.misses, 1);
+    cr_assert_eq(s.hits, 1);
+    cr_assert_eq(s.entries, 1);
+    cr_assert_eq(s.validations, 0);
+    result_free(&p1);
+    result_free(&c1);
+    result_free(&c2);
+    layerstore_close(plain);
+    layerstore_close(cached);
+}
+
+Test(cache, uvm_probe_is_cached_and_recorded)
+{
+    struct layerstore *ls = open_ls(true, 60000000000LL);
+    struct result r;
+    struct ls_inputs in = {0};
+    struct bf_error err = BF_ERROR_INIT;
+    bool has = false;
+
+    run(ls, CID1, &r);
+    cr_assert_eq(r.r, 0);
+    cr_assert(r.w.layers[2].uvm_known);
+    cr_assert(r.w.layers[2].has_uvm, "the base layer (CACHE1) has UtilityVM");
+    cr_assert_not(r.w.layers[0].has_uvm);
+    cr_assert_eq(layerstore_layer_has_uvm(ls, &r.w.layers[2], &has, &in, &err), 0);
+    cr_assert(has);
+    cr_assert_eq(in.n, 1);
+    cr_assert_str_eq(in.v[0].rel, "windowsfilter/" CACHE1 "/UtilityVM");
+    cr_assert(in.v[0].stamp.exists);
+    ls_inputs_free(&in);
+    result_free(&r);
+    layerstore_close(ls);
+}
+
+Test(cache, invalidate_reads_again)
+{
+    struct layerstore *ls = open_ls(true, 60000000000LL);
+    struct result a, b;
+    struct ls_cache_stats s;
+
+    run(ls, CID1, &a);
+    layerstore_cache_invalidate(ls);
+    run(ls, CID1, &b);
+    layerstore_cache_stats(ls, &s);
+    cr_assert_eq(s.misses, 2);
+    cr_assert_eq(s.hits, 0);
+    result_free(&a);
+    result_free(&b);
+    layerstore_close(ls);
+}
+
+Test(cache, changed_input_is_seen_after_the_trust_period)
+{
+    struct layerstore *ls = open_ls(true, 0); /* check stamps on every use */
+    struct result a, b;
+    char rel[256];
+    struct ls_cache_stats s;
+
+    run(ls, CID1, &a);
+    cr_assert_eq(a.r, 0);
+    snprintf(rel, sizeof(rel), "image/windowsfilter/layerdb/sha256/%s/cache-id", C2_HEX);
+    fx_write(&fx, rel, "not-a-cache-id");
+    run(ls, CID1, &b);
+    cr_assert_lt(b.r, 0, "the changed cache-id is read, not served from the cache");
+    cr_assert(strstr(bf_error_message(&b.err), "invalid cache id value"), "%s",
+              bf_error_message(&b.err));
+    layerstore_cache_stats(ls, &s);
+    cr_assert_eq(s.validations, 1);
+    cr_assert_eq(s.misses, 2);
+    result_free(&a);
+    result_free(&b);
+    layerstore_close(ls);
+}
+
+Test(cache, errors_are_not_cached)
+{
+    struct layerstore *ls = open_ls(true, 60000000000LL);
+    struct result a, b;
+    char rel[256];
+
+    snprintf(rel, sizeof(rel), "image/windowsfilter/layerdb/sha256/%s/cache-id", C2_HEX);
+    fx_write(&fx, rel, "../../etc");
+    run(ls, CID1, &a);
+    cr_assert_lt(a.r, 0);
+    fx_write(&fx, rel, CACHE2);
+    run(ls, CID1, &b);
+    cr_assert_eq(b.r, 0, "fixed on disk: no stale error (%s)", bf_error_message(&b.err));
+    result_free(&a);
+    result_free(&b);
+    layerstore_close(ls);
+}
