@@ -634,10 +634,17 @@ struct order {
     bool have;
 };
 
+/* Keys a subtree may hold, from its parent branch: [lo, hi); NULL = unbounded. A lookup
+ * descends by these keys, so a walk that checks them proves every key it reports is found. */
+struct range {
+    const uint8_t *lo, *hi;
+    size_t lolen, hilen;
+};
+
 static int visit_page(struct trav *t, const struct bolt_bucket *b, struct page *pg, unsigned depth,
-                      struct order *o, void *bctx, struct bf_error *err)
+                      struct order *o, const struct range *rg, void *bctx, struct bf_error *err)
 {
-    struct elem e;
+    struct elem e, next;
     int r;
 
     if (!pg->inl) {
@@ -647,17 +654,35 @@ static int visit_page(struct trav *t, const struct bolt_bucket *b, struct page *
     }
     if (depth >= BOLT_MAX_DEPTH)
         return PAGE_ERR(t->db, pg, err, "tree deeper than %d levels", BOLT_MAX_DEPTH);
+    if (pg->count && (r = elem_at(t->db, pg, 0, &next, err)) < 0)
+        return r;
     for (unsigned i = 0; i < pg->count; i++) {
-        if ((r = elem_at(t->db, pg, i, &e, err)) < 0)
+        e = next;
+        if (i + 1 < pg->count && (r = elem_at(t->db, pg, i + 1, &next, err)) < 0)
             return r;
+        if (rg->hi && keycmp(e.key, e.klen, rg->hi, rg->hilen) >= 0)
+            return PAGE_ERR(t->db, pg, err, "element %u: key not below its parent's next key", i);
         if (pg->flags & FLAG_BRANCH) {
             struct page child;
+            struct range sub = *rg;
+            if (i + 1 < pg->count) {
+                if (keycmp(next.key, next.klen, e.key, e.klen) <= 0)
+                    return PAGE_ERR(t->db, pg, err, "element %u: key out of order", i + 1);
+                sub.hi = next.key;
+                sub.hilen = next.klen;
+            }
+            if (i > 0) { /* the first child also holds what sorts before its key */
+                sub.lo = e.key;
+                sub.lolen = e.klen;
+            }
             if ((r = page_at(t->db, e.child, &child, err)) < 0)
                 return r;
-            if ((r = visit_page(t, b, &child, depth + 1, o, bctx, err)) != 0)
+            if ((r = visit_page(t, b, &child, depth + 1, o, &sub, bctx, err)) != 0)
                 return r;
             continue;
         }
+        if (rg->lo && keycmp(e.key, e.klen, rg->lo, rg->lolen) < 0)
+            return PAGE_ERR(t->db, pg, err, "element %u: key below its parent's key", i);
         if (o->have && keycmp(e.key, e.klen, o->prev, o->prevlen) <= 0)
             return PAGE_ERR(t->db, pg, err, "element %u: key out of order", i);
         o->prev = e.key;
@@ -673,10 +698,11 @@ static int visit_bucket(struct trav *t, const struct bolt_bucket *b, void *bctx,
                         struct bf_error *err)
 {
     struct order o = {0};
+    struct range all = {0};
     struct page pg;
     int r = bucket_page(b, &pg, err);
 
-    return r < 0 ? r : visit_page(t, b, &pg, 0, &o, bctx, err);
+    return r < 0 ? r : visit_page(t, b, &pg, 0, &o, &all, bctx, err);
 }
 
 static int trav_init(struct trav *t, const struct bolt_db *db, struct bf_error *err)

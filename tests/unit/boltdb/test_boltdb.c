@@ -415,6 +415,22 @@ Test(boltdb, keys_out_of_order)
     expect_walk_error("t.db: page 3: element 1: key out of order");
 }
 
+/* Branch keys bound their subtrees (a lookup descends by them): keys outside are refused. */
+Test(boltdb, branch_keys_bound_their_children)
+{
+    uint64_t br = two_level(); /* branch "a" -> [a b], "m" -> [m n] */
+    img.buf[BB_PAGE(br) + 16 + 2 * 16 + 1] = 'b';
+    expect_walk_error("t.db: page 3: element 1: key not below its parent's next key");
+    teardown();
+    br = two_level();
+    img.buf[BB_PAGE(br) + 16 + 2 * 16 + 1] = 'z';
+    expect_walk_error("t.db: page 4: element 0: key below its parent's key");
+    teardown();
+    br = two_level();
+    img.buf[BB_PAGE(br) + 16 + 2 * 16] = 'n';
+    expect_walk_error("t.db: page 5: element 1: key out of order");
+}
+
 static void expect_bucket_error(const char *msg)
 {
     struct bolt_bucket root, b;
