@@ -1,0 +1,274 @@
+/* layerstore_endpoints_load over a fixture data-root whose network/files/local-kv.db is built
+ * by boltbuild.c: records found and joined by EndpointID, GW_INFO through the sandbox, and
+ * every record that is not what the Windows driver writes gives its exact error. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../layerstore/fixture.h"
+#include "boltbuild.h"
+#include "layerstore.h"
+
+/* Records are {key, JSON} or {key, NULL, raw bytes, length}: the short form is the common one. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+#define X64(c)                                                                                     \
+    c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c  \
+        c c c c c c c c c c c c c c c c c
+#define EA X64("a")
+#define EB X64("b")
+#define EG X64("9")
+#define NA X64("1")
+#define NB X64("2")
+#define NNAT X64("3")
+#define SB X64("5")
+#define P "docker/network/v1.0/"
+#define STORE "network/files/local-kv.db"
+#define KA P "windows-endpointnat/" EA "/"
+#define KB P "windows-endpointtransparent/" EB "/"
+#define IDX "\x07\0\0\0\0\0\0\0" /* libkv's index */
+
+static struct fx fx;
+static struct layerstore *ls;
+static struct bf_error err = BF_ERROR_INIT;
+static struct ls_endpoints eps;
+static struct ls_inputs in;
+static struct ls_network nets[3];
+static struct ls_container ct;
+
+static void setup(void)
+{
+    fx_std(&fx, "windowsfilter");
+    cr_assert_eq(layerstore_open(fx.root, NULL, &ls, &err), 0);
+    nets[0] = (struct ls_network){.name = "alpha", .network_id = NA, .endpoint_id = EA};
+    nets[1] = (struct ls_network){.name = "beta", .network_id = NB, .endpoint_id = EB};
+    nets[2] = (struct ls_network){.name = "gamma", .network_id = "", .endpoint_id = ""};
+    ct = (struct ls_container){.networks = nets, .n_networks = 3, .sandbox_id = ""};
+}
+
+static void teardown(void)
+{
+    ls_endpoints_free(&eps);
+    ls_inputs_free(&in);
+    layerstore_close(ls);
+    fx_cleanup(&fx);
+    bf_error_clear(&err);
+}
+
+TestSuite(endpoints, .init = setup, .fini = teardown);
+
+struct rec {
+    const char *k, *v; /* v: JSON, or NULL for raw */
+    const char *raw;
+    size_t rawlen;
+};
+
+/* Write the store: bucket "libnetwork" with recs (sorted here), plus bucket "other". */
+static void store(struct rec *r, size_t n)
+{
+    struct bb img;
+    struct bb_kv kv[16];
+    char *vals[16];
+    uint8_t bv[16], ov[16];
+
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (strcmp(r[j].k, r[i].k) < 0) {
+                struct rec t = r[i];
+                r[i] = r[j];
+                r[j] = t;
+            }
+    bb_init(&img);
+    for (size_t i = 0; i < n; i++) {
+        size_t vl = r[i].v ? 8 + strlen(r[i].v) : r[i].rawlen;
+        vals[i] = malloc(vl + 1);
+        if (r[i].v) {
+            memcpy(vals[i], IDX, 8);
+            memcpy(vals[i] + 8, r[i].v, vl - 8);
+        } else {
+            memcpy(vals[i], r[i].raw, vl);
+        }
+        kv[i] = (struct bb_kv){r[i].k, strlen(r[i].k), vals[i], vl, 0};
+    }
+    bb_bucket_value(bv, bb_leaf(&img, kv, n));
+    struct bb_kv okv[] = {{"x", 1, "y", 1, 0}};
+    bb_bucket_value(ov, bb_leaf(&img, okv, 1));
+    struct bb_kv root[] = {{"libnetwork", 10, bv, 16, 1}, {"other", 5, ov, 16, 1}};
+    uint64_t rp = bb_leaf(&img, root, n ? 2 : 0);
+    bb_meta(&img, 0, rp, 3);
+    bb_meta(&img, 1, rp, 2);
+    fx_write_len(&fx, STORE, (const char *)img.buf, img.len);
+    for (size_t i = 0; i < n; i++)
+        free(vals[i]);
+    bb_free(&img);
+}
+
+#define REC_A "{\"id\":\"" EA "\",\"nid\":\"" NA "\",\"Type\":\"nat\",\"profileID\":\"HNS-A\"}"
+#define REC_B                                                                                      \
+    "{\"id\":\"" EB "\",\"nid\":\"" NB "\",\"Type\":\"transparent\",\"profileID\":\"HNS-B\"}"
+
+static int load(void)
+{
+    return layerstore_endpoints_load(ls, &ct, &eps, &in, &err);
+}
+
+static void expect_error(const char *msg)
+{
+    cr_assert_lt(load(), 0);
+    cr_assert_str_eq(err.msg, msg);
+}
+
+Test(endpoints, no_store)
+{
+    cr_assert_eq(load(), 0, "%s", bf_error_message(&err));
+    cr_assert_not(eps.store);
+    cr_assert_eq(eps.n, 3);
+    cr_assert_eq(eps.n_joined, 2);
+    cr_assert_eq(eps.n_found, 0);
+    cr_assert_null(eps.v[0].hnsid);
+    cr_assert_eq(in.n, 1);
+    cr_assert_str_eq(in.v[0].rel, STORE);
+    cr_assert_not(in.v[0].stamp.exists);
+}
+
+Test(endpoints, records_joined_by_endpoint_id)
+{
+    struct rec r[] = {
+        {KB, REC_B},
+        {KA, REC_A},
+        {P "windows-endpointnat/" X64("c") "/", "{\"id\":\"other\"}"}, /* not ours: not read */
+        {P "network/" NA "/", "{\"name\":\"alpha\"}"},
+    };
+    store(r, 4);
+    cr_assert_eq(load(), 0, "%s", bf_error_message(&err));
+    cr_assert(eps.store);
+    cr_assert_eq(eps.n_found, 2);
+    cr_assert_str_eq(eps.v[0].network, "alpha");
+    cr_assert_str_eq(eps.v[0].hnsid, "HNS-A");
+    cr_assert_str_eq(eps.v[0].type, "nat");
+    cr_assert(eps.v[0].nat);
+    cr_assert_str_eq(eps.v[1].hnsid, "HNS-B");
+    cr_assert_not(eps.v[1].nat);
+    cr_assert_null(eps.v[2].hnsid);
+    cr_assert_null(eps.v[0].gw_hnsid);
+    cr_assert_eq(in.n, 1);
+    cr_assert(in.v[0].stamp.exists);
+    cr_assert_gt(in.v[0].stamp.size, 0);
+}
+
+Test(endpoints, missing_records_and_buckets)
+{
+    struct rec r[] = {{KB, REC_B}};
+    store(r, 1);
+    cr_assert_eq(load(), 0, "%s", bf_error_message(&err));
+    cr_assert_eq(eps.n_found, 1);
+    cr_assert_null(eps.v[0].hnsid);
+    ls_endpoints_free(&eps);
+    store(NULL, 0); /* no libnetwork bucket at all */
+    cr_assert_eq(load(), 0, "%s", bf_error_message(&err));
+    cr_assert(eps.store);
+    cr_assert_eq(eps.n_found, 0);
+}
+
+Test(endpoints, gateway_endpoint_through_the_sandbox)
+{
+    struct rec r[] = {
+        {KA, REC_A},
+        {KB, REC_B},
+        {P "windows-endpointnat/" EG "/",
+         "{\"id\":\"" EG "\",\"nid\":\"" NNAT "\",\"Type\":\"nat\",\"profileID\":\"HNS-GW\"}"},
+        {P "network/" NNAT "/", "{\"id\":\"" NNAT "\",\"name\":\"nat\"}"},
+        {P "network/" NA "/", "{\"id\":\"" NA "\",\"name\":\"alpha\"}"},
+        {P "endpoint/" NNAT "/" EG "/", "{\"name\":\"gateway_555555555555\"}"},
+        {P "sandbox/" SB "/", "{\"ID\":\"" SB "\",\"Eps\":[{\"Eid\":\"" EA "\",\"Nid\":\"" NA
+                              "\"},{\"Eid\":\"" EG "\",\"Nid\":\"" NNAT "\"}]}"},
+    };
+    store(r, 7);
+    ct.sandbox_id = SB;
+    cr_assert_eq(load(), 0, "%s", bf_error_message(&err));
+    cr_assert_str_eq(eps.v[0].gw_hnsid, "HNS-GW");
+    cr_assert_str_eq(eps.v[1].gw_hnsid, "HNS-GW");
+    cr_assert_null(eps.v[2].gw_hnsid);
+    ls_endpoints_free(&eps);
+
+    /* The container's own endpoint on nat is the gateway: no GW_INFO for it. */
+    nets[0].endpoint_id = EG;
+    nets[0].network_id = NNAT;
+    cr_assert_eq(load(), 0, "%s", bf_error_message(&err));
+    cr_assert_str_eq(eps.v[0].hnsid, "HNS-GW");
+    cr_assert_null(eps.v[0].gw_hnsid);
+    cr_assert_str_eq(eps.v[1].gw_hnsid, "HNS-GW");
+}
+
+Test(endpoints, bad_sandbox_record)
+{
+    struct rec r[] = {{KA, REC_A}, {P "sandbox/" SB "/", "{\"Eps\":{}}"}};
+    store(r, 2);
+    ct.sandbox_id = SB;
+    expect_error(STORE ": libnetwork: " P "sandbox/" SB "/: \"Eps\" must be an array");
+}
+
+Test(endpoints, value_shorter_than_the_index)
+{
+    struct rec r[] = {{KA, NULL, "abc", 3}};
+    store(r, 1);
+    expect_error(STORE ": libnetwork: " KA ": value of 3 bytes is shorter than libkv's 8-byte "
+                       "index");
+}
+
+Test(endpoints, fields_the_driver_always_writes)
+{
+    struct rec r1[] = {{KA, "{\"id\":\"" EA "\",\"nid\":\"" NA "\",\"Type\":\"nat\"}"}};
+    store(r1, 1);
+    expect_error(STORE ": libnetwork: " KA ": \"profileID\" is missing");
+    struct rec r2[] = {
+        {KA, "{\"id\":\"" EA "\",\"nid\":\"" NA "\",\"Type\":\"nat\",\"profileID\":7}"}};
+    store(r2, 1);
+    expect_error(STORE ": libnetwork: " KA ": \"profileID\" must be a string");
+}
+
+Test(endpoints, records_of_someone_else)
+{
+    struct rec r1[] = {
+        {KA, "{\"id\":\"x\",\"nid\":\"" NA "\",\"Type\":\"nat\",\"profileID\":\"H\"}"}};
+    store(r1, 1);
+    expect_error(STORE ": libnetwork: " KA ": \"id\" is x, not the endpoint " EA " of its key");
+    struct rec r2[] = {
+        {KA, "{\"id\":\"" EA "\",\"nid\":\"" NA "\",\"Type\":\"ics\",\"profileID\":\"H\"}"}};
+    store(r2, 1);
+    expect_error(STORE ": libnetwork: " KA ": \"Type\" is ics, not the nat of its key");
+    struct rec r3[] = {
+        {KA, "{\"id\":\"" EA "\",\"nid\":\"" NB "\",\"Type\":\"nat\",\"profileID\":\"H\"}"}};
+    store(r3, 1);
+    expect_error(STORE ": libnetwork: " KA ": endpoint " EA " is on network " NB ", not " NA);
+    struct rec r4[] = {{KA, REC_A}, {P "windows-endpointl2bridge/" EA "/", REC_A}};
+    store(r4, 2);
+    expect_error(STORE ": libnetwork: endpoint " EA " has two records (" P
+                       "windows-endpointl2bridge/" EA "/ and " KA ")");
+}
+
+Test(endpoints, value_not_json)
+{
+    struct rec r[] = {{KA, "{\"id\":"}};
+    store(r, 1);
+    cr_assert_lt(load(), 0);
+    cr_assert(strncmp(err.msg, STORE ": libnetwork: " KA ": ", strlen(STORE KA) + 16) == 0, "%s",
+              err.msg);
+}
+
+Test(endpoints, store_is_read_without_following_links)
+{
+    fx_write(&fx, "network/files/real.db", "x");
+    fx_symlink(&fx, "real.db", STORE);
+    expect_error(STORE ": is a symbolic link or passes through one (links are never followed)");
+    cr_assert_eq(in.n, 1);
+    cr_assert_not(in.v[0].stamp.exists); /* re-read on every check */
+}
+
+Test(endpoints, broken_store)
+{
+    fx_write(&fx, STORE, "not a bolt file at all, just text");
+    expect_error(STORE ": no valid meta page (meta 0: truncated; meta 1: none found at any page "
+                       "size)");
+}
