@@ -250,6 +250,14 @@ int bfs_tree_open_dir(struct bfs_tree *t, const char *rel, struct bf_error *err)
     return fd;
 }
 
+/* With a watcher, the image cache is told of changes (bfs_tree_changed) and needs no
+ * periodic re-check; a folder that cannot be watched turns the re-check back on
+ * (watch_inputs). Called with t->lock held. */
+static void apply_cache_trust(struct bfs_tree *t, struct store *s)
+{
+    layerstore_cache_set_trust(s->ls, t->watch.add ? INT64_MAX : t->trust_ns);
+}
+
 /* ---- bytes and the LRU ---- */
 
 static void lru_unlink(struct bfs_tree *t, struct bytes *b)
@@ -516,37 +524,43 @@ static bool same_content(const struct version *a, const struct version *b)
     return !a->name == !b->name && (!a->name || strcmp(a->name, b->name) == 0);
 }
 
-/* Watch every directory b read from. Returns true when all of them are watched; *added is set
- * when a watch was new (the caller then re-checks the inputs: a change between reading and
- * watching would otherwise go unseen). */
-static bool watch_inputs(struct bfs_tree *t, const struct spec_bundle *b, bool *added)
+/* Watch every directory b read from. Returns true when all of them are watched. Inputs in a
+ * folder whose watch is new are re-checked (*changed): a change between reading and watching
+ * would otherwise go unseen. Folders watched before were watched while we read. */
+static bool watch_inputs(struct bfs_tree *t, const struct store *s, const struct spec_bundle *b,
+                         bool *changed)
 {
-    bool all = t->watch.add != NULL;
+    bool all = t->watch.add != NULL, fresh_dir = false;
     char dir[PATH_MAX];
     const char *last = NULL;
     size_t last_len = 0;
 
-    *added = false;
+    *changed = false;
     for (size_t i = 0; all && i < b->inputs.n; i++) {
         const char *rel = b->inputs.v[i].rel, *slash = strrchr(rel, '/');
         size_t len = slash ? (size_t)(slash - rel) : 0;
         int r;
-        if (last && len == last_len && memcmp(rel, last, len) == 0)
-            continue; /* inputs come grouped by folder: skip the common repeat cheaply */
-        if (len >= sizeof(dir)) {
-            all = false;
-            break;
+        if (!last || len != last_len || memcmp(rel, last, len) != 0) {
+            /* inputs come grouped by folder: one watch call per folder */
+            if (len >= sizeof(dir)) {
+                all = false;
+                break;
+            }
+            memcpy(dir, rel, len);
+            dir[len] = '\0';
+            last = rel;
+            last_len = len;
+            r = t->watch.add(t->watch.ctx, dir);
+            if (r < 0)
+                all = false;
+            fresh_dir = r > 0;
         }
-        memcpy(dir, rel, len);
-        dir[len] = '\0';
-        last = rel;
-        last_len = len;
-        r = t->watch.add(t->watch.ctx, dir);
-        if (r < 0)
-            all = false;
-        else if (r > 0)
-            *added = true;
+        if (fresh_dir && !*changed &&
+            bf_stamp_changed(layerstore_dirfd(s->ls), rel, &b->inputs.v[i].stamp))
+            *changed = true;
     }
+    if (!all && t->watch.add)
+        layerstore_cache_set_trust(s->ls, t->trust_ns); /* some folder is not watched */
     return all;
 }
 
@@ -570,7 +584,7 @@ static int generate(struct bfs_tree *t, struct store *s, const char *id, struct 
     char rel[sizeof("containers/") + LS_ID_LEN + sizeof("/config.v2.json")];
 
     for (int tries = 0;; tries++) {
-        bool added = false;
+        bool changed = false;
         if (spec_bundle_generate(s->ls, id, &t->opts.spec, &b, &err) < 0) {
             bfs_log("%s", bf_error_message(&err));
             bf_error_clear(&err);
@@ -593,10 +607,11 @@ static int generate(struct bfs_tree *t, struct store *s, const char *id, struct 
                 continue;
             }
         }
-        *watched = watch_inputs(t, b, &added);
-        if (!added || tries + 1 >= REGENERATE_TRIES || !ls_inputs_changed(s->ls, &b->inputs)) {
-            if (added && tries + 1 >= REGENERATE_TRIES)
-                *watched = false; /* keeps changing: let time-based validation catch up */
+        *watched = watch_inputs(t, s, b, &changed);
+        if (!changed)
+            break;
+        if (tries + 1 >= REGENERATE_TRIES) {
+            *watched = false; /* keeps changing: let time-based validation catch up */
             break;
         }
         spec_bundle_free(b);
@@ -843,6 +858,8 @@ bool bfs_tree_check_root(struct bfs_tree *t)
     pthread_mutex_lock(&t->lock);
     old = t->store;
     t->store = ns;
+    if (ns)
+        apply_cache_trust(t, ns);
     if (ns) {
         if (t->root_missing_logged)
             bfs_log("%s: the data-root is back", t->dataroot);
@@ -1606,6 +1623,8 @@ void bfs_tree_set_watch(struct bfs_tree *t, const struct bfs_watch_ops *ops)
     else
         memset(&t->watch, 0, sizeof(t->watch));
     t->epoch++; /* versions validated under the other regime are re-checked */
+    if (t->store)
+        apply_cache_trust(t, t->store);
     pthread_mutex_unlock(&t->lock);
 }
 

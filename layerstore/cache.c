@@ -103,6 +103,15 @@ void ls_cache_free(struct ls_cache *c)
     free(c);
 }
 
+void layerstore_cache_set_trust(struct layerstore *ls, int64_t trust_ns)
+{
+    if (!ls->cache)
+        return;
+    pthread_mutex_lock(&ls->cache->lock);
+    ls->cache->trust_ns = trust_ns;
+    pthread_mutex_unlock(&ls->cache->lock);
+}
+
 void layerstore_cache_invalidate(struct layerstore *ls)
 {
     if (!ls->cache)

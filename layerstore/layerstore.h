@@ -157,6 +157,9 @@ int layerstore_layer_has_uvm(struct layerstore *ls, const struct ls_layer *layer
  * most trust_ns before its input files are stat'ed again. Thread-safe. Results are exactly
  * those of the uncached calls (successes only are cached: errors are read again). */
 int layerstore_cache_enable(struct layerstore *ls, size_t max_images, int64_t trust_ns);
+/* Change the trust period (INT64_MAX: until invalidated, for a caller that watches every
+ * folder the entries were read from). */
+void layerstore_cache_set_trust(struct layerstore *ls, int64_t trust_ns);
 /* An image or layer file may have changed: every entry is read again on next use. */
 void layerstore_cache_invalidate(struct layerstore *ls);
 
