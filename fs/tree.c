@@ -1269,7 +1269,7 @@ static int opendir_root(struct bfs_tree *t, struct bfs_dirlist *l, size_t *cap)
             struct ctr *c = (struct ctr *)p;
             next = p->next;
             const char *key = c->id;
-            if (!bsearch(&key, ids, n, sizeof(*ids), cmp_strp))
+            if (!n || !bsearch(&key, ids, n, sizeof(*ids), cmp_strp))
                 ctr_remove(t, c);
         }
     }
