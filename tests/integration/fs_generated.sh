@@ -1,0 +1,219 @@
+#!/bin/bash
+# bundlefs mounted for real over generated data-roots (windowsfilter with several option
+# combinations, overlay2), read with ordinary tools: find, ls -l, cat, cp, tail -c, jq, and
+# Python's open().read(), shutil.copyfile and mmap (lib/fscheck.py). Every file must be
+# byte-identical to what bundlefsctl prints with the same options, st_size must be the byte
+# count, modes/owners follow config.v2.json, st_mtime is the newest input's mtime (set
+# independently on chosen input files), broken containers get an `error` file equal to
+# `bundlefsctl errors` and their failed files give EIO while the others keep working, and
+# every OCI config.json passes validate-oci-config.
+# Env (from meson): BUNDLEFS, BUNDLEFSCTL, GEN_DATAROOT, SOURCE_ROOT, VALIDATE_OCI.
+set -euo pipefail
+BUNDLEFS=${BUNDLEFS:?} BUNDLEFSCTL=${BUNDLEFSCTL:?}
+gen=${GEN_DATAROOT:?} src=${SOURCE_ROOT:?} validate=${VALIDATE_OCI:?}
+lib=$src/tests/integration/lib
+# shellcheck source=lib/mount.sh
+source "$lib/mount.sh"
+# shellcheck source=lib/expected.sh
+source "$lib/expected.sh"
+work=$(mktemp -d /tmp/bf-fsgen-XXXXXX)
+cleanup() {
+    mount_cleanup
+    rm -rf "$work"
+}
+trap cleanup EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+same() { # what expected got
+    if [ "$2" = "$3" ]; then ok; else
+        bad "$1"
+        echo "  expected: $(printf '%s' "$2" | head -c 1500)"
+        echo "  got:      $(printf '%s' "$3" | head -c 1500)"
+    fi
+}
+ctl() { "$BUNDLEFSCTL" "$@"; }
+
+W=$work/win O=$work/ovl
+"$gen" --quiet --driver windowsfilter --seed 5 --containers 17 --images 4 --layers 2-6 "$W"
+"$gen" --quiet --driver overlay2 --seed 6 --containers 17 --images 3 --layers 1-5 "$O"
+# 17 containers each: two IDs share a first digit (pigeonhole), so there is an ambiguous prefix.
+mapfile -t ids < <(ctl "$W" containers | cut -f1)
+E=$(stat -c %Y "$W/config/daemon.json") # the generator's fixed mtime
+
+# Owners and modes: one private config.v2.json (0600 -> files 0400), one owned by 1234:5678.
+chmod 600 "$W/containers/${ids[0]}/config.v2.json"
+chown 1234:5678 "$W/containers/${ids[1]}/config.v2.json"
+# Broken containers: a wrong layerdb/mounts parent, a config.v2.json that is not JSON, an
+# isolation Docker refuses (layerpaths still works).
+ldb=$W/image/windowsfilter/layerdb
+printf 'sha256:%064d' 0 >"$ldb/mounts/${ids[2]}/parent"
+printf '{"ID": "%s", not json' "${ids[3]}" >"$W/containers/${ids[3]}/config.v2.json"
+jq -c '.Isolation = "bogus"' "$W/containers/${ids[4]}/hostconfig.json" >"$work/hc" &&
+    cat "$work/hc" >"$W/containers/${ids[4]}/hostconfig.json"
+broken="${ids[2]} ${ids[3]} ${ids[4]}"
+touch -d "@$E" "$W/containers/${ids[0]}/config.v2.json" "$W/containers/${ids[1]}/config.v2.json"
+
+# st_mtime: bump chosen inputs to distinct times (shared inputs lower: a base layer's
+# cache-id, an image config; then one container's hostconfig.json, config.v2.json,
+# layerdb/mounts parent); files that are no input get later times that must not count.
+# Expected = max(E, bumps that are inputs of the container).
+ctl "$W" containers >"$work/wlist" 2>/dev/null || true # exits 1: some are broken
+img_of() { awk -v i="$1" '$1 == i { print $3 }' "$work/wlist"; }
+touch -d "@$((E + 100))" "$W/containers/${ids[5]}/hostconfig.json"
+touch -d "@$((E + 200))" "$W/containers/${ids[6]}/config.v2.json"
+touch -d "@$((E + 300))" "$ldb/mounts/${ids[7]}/parent"
+img8=$(img_of "${ids[8]}")
+touch -d "@$((E + 60))" "$W/image/windowsfilter/imagedb/content/sha256/${img8#sha256:}"
+img9=$(img_of "${ids[9]}")
+base9=$(ctl "$W" layers "$img9" | tail -n 1 | cut -f1) # base layer's ChainID
+touch -d "@$((E + 50))" "$ldb/sha256/${base9#sha256:}/cache-id"
+touch -d "@$((E + 10000))" "$W/containers/${ids[10]}/hostname"
+top10=$(ctl "$W" layers "$(img_of "${ids[10]}")" | head -n 1 | cut -f4)
+touch -d "@$((E + 20000))" "$top10/Files/layer.txt"
+
+expect_mtimes() { # EXP: write EXP/<id>/mtime for every container that is not broken
+    local exp=$1 id m img
+    for id in "${ids[@]}"; do
+        case " $broken " in *" $id "*) continue ;; esac
+        m=$E
+        img=$(img_of "$id")
+        if [ "$id" = "${ids[5]}" ]; then m=$((m > E + 100 ? m : E + 100)); fi
+        if [ "$id" = "${ids[6]}" ]; then m=$((m > E + 200 ? m : E + 200)); fi
+        if [ "$id" = "${ids[7]}" ]; then m=$((m > E + 300 ? m : E + 300)); fi
+        if [ "$img" = "$img8" ]; then m=$((m > E + 60 ? m : E + 60)); fi
+        if ctl "$W" layers "$img" | cut -f1 | grep -xF "$base9" >/dev/null; then m=$((m > E + 50 ? m : E + 50)); fi
+        echo "$m" >"$exp/$id/mtime"
+    done
+    # every bump decides some container's mtime, and some are untouched (or the test is weak)
+    for m in $E $((E + 50)) $((E + 60)) $((E + 100)) $((E + 200)) $((E + 300)); do
+        cat "$exp"/*/mtime | grep -x "$m" >/dev/null || bad "mtime setup: no container with mtime $m"
+    done
+}
+
+# check_mount NAME MNT EXP ROOT: shell tools over the mounted tree (when TOOLS=1), then
+# lib/fscheck.py (always).
+check_mount() {
+    local name=$1 mnt=$2 exp=$3 root=$4 id f p out n
+    [ "$TOOLS" = 1 ] || { fscheck "$@"; return; }
+    # find: exactly the expected paths
+    {
+        echo "$mnt"
+        echo "$mnt/by-name"
+        while read -r n id; do echo "$mnt/by-name/$n"; done <"$exp/names"
+        while read -r id; do
+            echo "$mnt/$id"
+            for f in config.json createoptions.json layerpaths error; do
+                if [ -e "$exp/$id/$f" ] || [ -e "$exp/$id/$f.fail" ]; then echo "$mnt/$id/$f"; fi
+            done
+            if [ -e "$exp/$id/utilityvm.link" ]; then echo "$mnt/$id/utilityvm"; fi
+        done <"$exp/ids"
+    } | sort >"$work/find.want"
+    find "$mnt" | sort >"$work/find.got" || bad "$name: find failed"
+    same "$name: find lists exactly the expected paths" "$(cat "$work/find.want")" "$(cat "$work/find.got")"
+    out=$(ls -l "$mnt" | tail -n +2 | wc -l) || bad "$name: ls -l $mnt failed"
+    same "$name: ls -l of the root: entries" "$(($(wc -l <"$exp/ids") + 1))" "$out"
+    while read -r id; do
+        # ls -l: size column = bytes bundlefsctl printed (0 for a failed file)
+        ls -ln "$mnt/$id" >"$work/ls" || bad "$name: ls -l $mnt/$id failed"
+        for f in config.json createoptions.json layerpaths error; do
+            if [ -e "$exp/$id/$f" ]; then
+                same "$name: ls -l $id/$f size" "$(stat -c %s "$exp/$id/$f")" "$(awk -v f="$f" '$NF == f { print $5 }' "$work/ls")"
+                p=$mnt/$id/$f
+                if cat "$p" >"$work/cat" 2>"$work/err"; then
+                    cmp -s "$work/cat" "$exp/$id/$f" && ok || bad "$name: cat $p differs from bundlefsctl"
+                else bad "$name: cat $p: $(cat "$work/err")"; fi
+                rm -f "$work/cp"
+                if cp "$p" "$work/cp" 2>"$work/err"; then
+                    cmp -s "$work/cp" "$exp/$id/$f" && ok || bad "$name: cp $p differs from bundlefsctl"
+                else bad "$name: cp $p: $(cat "$work/err")"; fi
+                same "$name: tail -c 40 $id/$f" "$(tail -c 40 "$exp/$id/$f" | od -An -c)" "$(tail -c 40 "$p" | od -An -c)"
+                case $f in *.json)
+                    same "$name: jq -S . $id/$f" "$(jq -S . "$exp/$id/$f")" "$(jq -S . "$p" 2>&1)" ;;
+                esac
+            elif [ -e "$exp/$id/$f.fail" ]; then
+                same "$name: ls -l $id/$f size (failed file)" "0" "$(awk -v f="$f" '$NF == f { print $5 }' "$work/ls")"
+                out=$(cat "$mnt/$id/$f" 2>&1 >/dev/null) && bad "$name: cat $id/$f (failed file) succeeded"
+                same "$name: cat $id/$f (failed file)" "cat: $mnt/$id/$f: Input/output error" "$out"
+            fi
+        done
+    done <"$exp/ids"
+    # by-name and prefix paths work with ordinary tools
+    while read -r n id; do
+        if [ -e "$exp/$id/layerpaths" ]; then
+            same "$name: cat by-name/$n/layerpaths" "$(cat "$exp/$id/layerpaths")" "$(cat "$mnt/by-name/$n/layerpaths" 2>&1)"
+        fi
+    done <"$exp/names"
+    id=$(head -n 1 "$exp/ids")
+    if [ -e "$exp/$id/config.json" ]; then
+        same "$name: cat ${id:0:8}/config.json (prefix)" "$(cat "$exp/$id/config.json")" "$(cat "$mnt/${id:0:8}/config.json" 2>&1)"
+    fi
+    fscheck "$@"
+}
+fscheck() { # NAME MNT EXP ROOT
+    local name=$1 mnt=$2 exp=$3 root=$4
+    if FSCHECK_REQUIRE_AMBIGUOUS=1 python3 "$lib/fscheck.py" "$mnt" "$exp" "$root" >"$work/fscheck.log"; then
+        ok
+        tail -n 1 "$work/fscheck.log"
+    else
+        bad "$name: fscheck.py"
+        head -n 60 "$work/fscheck.log"
+    fi
+}
+
+# validate_oci NAME MNT EXP [--windows]: every config.json served, copied out, is valid OCI.
+validate_oci() {
+    local name=$1 mnt=$2 exp=$3 id d
+    shift 3
+    d=$work/oci-$name
+    mkdir -p "$d"
+    while read -r id; do
+        if [ -e "$exp/$id/config.json" ]; then cp "$mnt/$id/config.json" "$d/$id.json"; fi
+    done <"$exp/ids"
+    n=$(find "$d" -name '*.json' | wc -l)
+    [ "$n" -gt 0 ] || { bad "$name: no config.json to validate"; return; }
+    if "$validate" "$@" "$d"/*.json >"$work/validate.log" 2>&1; then
+        ok
+        echo "ok: $name: $n config.json files pass validate-oci-config $*"
+    else
+        bad "$name: validate-oci-config $*"
+        grep -v ': OK$' "$work/validate.log" | head -n 20
+    fi
+}
+
+run_combo() { # NAME ROOT FSOPTS(comma list or "") [CTL OPTIONS...]
+    local name=$1 root=$2 fsopts=$3 mnt exp id
+    shift 3
+    mnt=$work/mnt-$name exp=$work/exp-$name
+    expected_tree "$exp" "$root" "$@"
+    if [ "$root" = "$W" ]; then expect_mtimes "$exp"; fi
+    if [ -n "$fsopts" ]; then mount_start "$mnt" "$root" -o "$fsopts"; else mount_start "$mnt" "$root"; fi
+    check_mount "$name" "$mnt" "$exp" "$root"
+    if [ "$root" = "$W" ]; then
+        # the broken ones explain themselves; enough others work completely
+        for id in $broken; do
+            [ -s "$exp/$id/error" ] || bad "$name: broken container $id has no error (test setup)"
+        done
+        n=0
+        while read -r id; do if [ ! -e "$exp/$id/error" ]; then n=$((n + 1)); fi; done <"$exp/ids"
+        [ "$n" -ge 8 ] || bad "$name: only $n containers without errors"
+    fi
+    case " $* " in
+    *" --spec=windowsoci "*) ;;
+    *) if [ "$root" = "$W" ]; then validate_oci "$name" "$mnt" "$exp" --windows; else validate_oci "$name" "$mnt" "$exp"; fi ;;
+    esac
+    mount_stop_clean "$mnt" && ok || bad "$name: daemon did not exit cleanly"
+    echo "ok: $name done"
+}
+
+# The shell tools run over every file of one windowsfilter and the overlay2 mount; the other
+# option combinations are checked with lib/fscheck.py (the same bytes, sizes, modes, errors).
+TOOLS=1 run_combo oci "$W" ""
+TOOLS=0 run_combo windowsoci "$W" "spec=windowsoci" --spec=windowsoci
+TOOLS=0 run_combo hyperv-hostroot "$W" 'isolation=hyperv,hostroot=C:\\ProgramData\\docker,cpus=3' \
+    --isolation=hyperv '--hostroot=C:\ProgramData\docker' --cpus=3
+TOOLS=0 run_combo compact "$W" "compact,spec=oci,driver=windowsfilter" --compact --driver=windowsfilter
+TOOLS=1 run_combo overlay2 "$O" ""
+
+echo "fs-generated: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
