@@ -1,0 +1,183 @@
+#!/bin/bash
+# bundlefs stays live: containers created, modified (hostconfig), started (config.v2.json's
+# HasBeenStartedBefore), renamed and removed in the data-root while mounted show up without a
+# remount, each within a generous bound (the observed delay is printed; time is never
+# asserted); a changed file gets a new inode, the new size and the new mtime; a reader holding
+# the file open keeps reading the old version completely (1-byte reads with sleeps while the
+# file changes); the daemon survives the data-root being moved away and back.
+# Data-root edits are made the way Docker makes them: a temp file renamed over the old one.
+# Env (from meson): BUNDLEFS, BUNDLEFSCTL, GEN_DATAROOT, SOURCE_ROOT.
+set -euo pipefail
+BUNDLEFS=${BUNDLEFS:?} BUNDLEFSCTL=${BUNDLEFSCTL:?}
+gen=${GEN_DATAROOT:?} src=${SOURCE_ROOT:?}
+# shellcheck source=lib/mount.sh
+source "$src/tests/integration/lib/mount.sh"
+work=$(mktemp -d /tmp/bf-fsfresh-XXXXXX)
+cleanup() {
+    mount_cleanup
+    [ -n "${reader:-}" ] && kill "$reader" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok: $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+same() { # what expected got
+    if [ "$2" = "$3" ]; then ok "$1"; else
+        bad "$1"
+        echo "  expected: $(printf '%s' "$2" | head -c 1500)"
+        echo "  got:      $(printf '%s' "$3" | head -c 1500)"
+    fi
+}
+BOUND=10 # seconds; the contract says about 1 s
+
+R=$work/root
+"$gen" --quiet --seed 21 --containers 6 --images 2 --layers 2-4 "$R"
+ldb=$R/image/windowsfilter/layerdb
+mapfile -t ids < <("$BUNDLEFSCTL" "$R" containers | cut -f1)
+# ids[2] was never started (step 3 starts it)
+jq -c '.HasBeenStartedBefore = false | .State.Running = false | .State.Pid = 0' "$R/containers/${ids[2]}/config.v2.json" >"$work/c2"
+cat "$work/c2" >"$R/containers/${ids[2]}/config.v2.json"
+M=$work/mnt
+mount_start "$M" "$R"
+
+# Atomic JSON edit: jq FILTER FILE (temp file in the same folder, renamed over FILE).
+jq_edit() {
+    jq -c "$1" "$2" >"$2.tmp"
+    mv "$2.tmp" "$2"
+}
+# The mount serves exactly what bundlefsctl prints now: served PATH CMD ID
+served() { cmp -s <("$BUNDLEFSCTL" "$R" "$2" "$3" 2>/dev/null) "$1" 2>/dev/null; }
+listed() { ls "$M" 2>/dev/null | grep -xF "$1" >/dev/null; }
+not_listed() { ! ls "$M" 2>/dev/null | grep -xF "$1" >/dev/null && [ ! -e "$M/$1" ]; }
+name_of() { jq -r '.Name | ltrimstr("/")' "$R/containers/$1/config.v2.json"; }
+
+# 1. Create: a copy of ids[0] under a new ID and name, staged outside containers/ and moved
+#    in at once (its layerdb/mounts entry first), as Docker's create ends with the folder.
+new=$(printf 'bundlefs fresh' | sha256sum | cut -c1-64)
+cp -a "$ldb/mounts/${ids[0]}" "$ldb/mounts/$new"
+printf '%s' "$new" >"$ldb/mounts/$new/mount-id"
+cp -a "$R/containers/${ids[0]}" "$work/stage"
+jq -c --arg id "$new" '.ID = $id | .Name = "/fresh_copy"' "$R/containers/${ids[0]}/config.v2.json" >"$work/stage/config.v2.json"
+[ -e "$M/$new" ] && bad "create: $new exists before it is created"
+mv "$work/stage" "$R/containers/$new"
+if poll_until $BOUND "create: new container listed" listed "$new"; then ok "create: listed"; else bad "create: $new not listed"; fi
+if poll_until $BOUND "create: config.json served" served "$M/$new/config.json" config "$new"; then ok "create: config.json"; else bad "create: config.json"; fi
+same "create: by-name/fresh_copy" "../$new" "$(readlink "$M/by-name/fresh_copy" 2>&1)"
+same "create: layerpaths" "$("$BUNDLEFSCTL" "$R" layerpaths "$new")" "$(cat "$M/by-name/fresh_copy/layerpaths" 2>&1)"
+
+# 2. Modify hostconfig.json of ids[1] (memory limit and CPU count): config.json changes; new
+#    inode, new size, mtime = the hostconfig's.
+c=${ids[1]}
+old_ino=$(stat -c %i "$M/$c/config.json")
+old_bytes=$(cat "$M/$c/config.json")
+jq_edit '.Memory = 3221225472 | .CpuCount = 3' "$R/containers/$c/hostconfig.json"
+[ "$("$BUNDLEFSCTL" "$R" config "$c")" != "$old_bytes" ] || bad "modify: bundlefsctl output did not change (test setup)"
+if poll_until $BOUND "modify hostconfig: config.json changed" served "$M/$c/config.json" config "$c"; then ok "modify: config.json"; else bad "modify: config.json"; fi
+new_ino=$(stat -c %i "$M/$c/config.json")
+[ "$new_ino" != "$old_ino" ] && ok "modify: new inode ($old_ino -> $new_ino)" || bad "modify: same inode $old_ino"
+same "modify: st_size" "$("$BUNDLEFSCTL" "$R" config "$c" | wc -c)" "$(stat -c %s "$M/$c/config.json")"
+same "modify: st_mtime = hostconfig.json's" "$(stat -c %Y "$R/containers/$c/hostconfig.json")" "$(stat -c %Y "$M/$c/config.json")"
+
+# 3. Start: HasBeenStartedBefore false -> true changes createoptions.json (flush option).
+c=${ids[2]} # set up (before mounting) as never started
+if [ "$(jq .HasBeenStartedBefore "$R/containers/$c/config.v2.json")" != false ]; then bad "start: $c was started before (test setup)"; else
+    before=$(cat "$M/$c/createoptions.json")
+    jq_edit '.HasBeenStartedBefore = true | .State.Running = true | .State.Pid = 999' "$R/containers/$c/config.v2.json"
+    [ "$("$BUNDLEFSCTL" "$R" createoptions "$c")" != "$before" ] || bad "start: bundlefsctl output did not change (test setup)"
+    if poll_until $BOUND "start: createoptions.json changed" served "$M/$c/createoptions.json" createoptions "$c"; then ok "start: createoptions.json"; else bad "start: createoptions.json"; fi
+fi
+
+# 4. Rename ids[3].
+c=${ids[3]}
+oldname=$(name_of "$c")
+jq_edit '.Name = "/renamed_one"' "$R/containers/$c/config.v2.json"
+renamed() { [ "$(readlink "$M/by-name/renamed_one" 2>/dev/null)" = "../$c" ] && [ ! -L "$M/by-name/$oldname" ]; }
+if poll_until $BOUND "rename: by-name follows" renamed; then ok "rename: by-name/renamed_one, $oldname gone"; else
+    bad "rename: by-name: $(ls "$M/by-name" | tr '\n' ' ')"; fi
+
+# 5. Remove ids[4] (folder and layerdb mount entry, as docker rm does).
+c=${ids[4]}
+oldname=$(name_of "$c")
+rm -rf "$R/containers/$c" "$ldb/mounts/$c"
+gone() { not_listed "$c" && [ ! -L "$M/by-name/$oldname" ]; }
+if poll_until $BOUND "remove: container gone" gone; then ok "remove: not listed, no by-name link"; else bad "remove: $c still there"; fi
+same "remove: lookup" "ENOENT" "$(python3 -c 'import os,sys,errno
+try: os.lstat(sys.argv[1]); print("exists")
+except OSError as e: print(errno.errorcode[e.errno])' "$M/$c")"
+
+# 6. One snapshot per open: a reader opens ids[5]'s config.json, reads one byte, then (once
+#    the new version is served to new opens) reads the rest one byte at a time with sleeps,
+#    dropping the page cache every 64 bytes so the reads reach the daemon again.
+c=${ids[5]}
+"$BUNDLEFSCTL" "$R" config "$c" >"$work/old.json"
+python3 - "$M/$c/config.json" "$work" >"$work/reader.log" 2>&1 <<'EOF' &
+import os, sys, time
+path, work = sys.argv[1:3]
+fd = os.open(path, os.O_RDONLY)
+size0 = os.fstat(fd).st_size
+data = bytearray(os.read(fd, 1))
+open(os.path.join(work, "ready"), "w").close()
+deadline = time.time() + 30
+while not os.path.exists(os.path.join(work, "go")) and time.time() < deadline:
+    time.sleep(0.02)
+n = 0
+while True:
+    b = os.read(fd, 1)
+    if not b:
+        break
+    data += b
+    n += 1
+    if n % 64 == 0:
+        # drop the cached pages: the next read must come from the daemon's handle again
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        time.sleep(0.002)
+    if n == 100:
+        # mid-read, the data-root changes once more
+        open(os.path.join(work, "mid"), "w").close()
+        t = time.time()
+        while not os.path.exists(os.path.join(work, "mid-done")) and time.time() < t + 30:
+            time.sleep(0.02)
+os.close(fd)
+open(os.path.join(work, "got.json"), "wb").write(data)
+print("size at open %d, read %d bytes" % (size0, len(data)))
+EOF
+reader=$!
+wait_file() { [ -e "$1" ]; }
+poll_until $BOUND "snapshot: reader opened" wait_file "$work/ready" >/dev/null || bad "snapshot: reader did not start"
+jq_edit '.Memory = 2147483648 | .DnsSearch = ["a.example", "b.example"]' "$R/containers/$c/hostconfig.json"
+if poll_until $BOUND "snapshot: new opens see the new version" served "$M/$c/config.json" config "$c"; then ok "snapshot: new version served"; else bad "snapshot: new version not served"; fi
+touch "$work/go"
+poll_until $BOUND "snapshot: reader mid-way" wait_file "$work/mid" >/dev/null || bad "snapshot: reader did not reach byte 100"
+jq_edit '.Memory = 1073741824 | .CpuCount = 4' "$R/containers/$c/hostconfig.json"
+poll_until $BOUND "snapshot: third version served" served "$M/$c/config.json" config "$c" || bad "snapshot: third version not served"
+touch "$work/mid-done"
+wait "$reader" || bad "snapshot: reader failed: $(cat "$work/reader.log")"
+reader=""
+if cmp -s "$work/old.json" "$work/got.json"; then ok "snapshot: the open file gave exactly the old version ($(cat "$work/reader.log"))"; else
+    bad "snapshot: the open file is not the old version ($(cat "$work/reader.log"))"
+    diff <(cat "$work/old.json") <(cat "$work/got.json") | head -n 10
+fi
+same "snapshot: a new open gives the newest version" "$("$BUNDLEFSCTL" "$R" config "$c")" "$(cat "$M/$c/config.json")"
+
+# 7. The data-root moved away and back: the daemon lives on and serves the same files.
+mv "$R" "$work/away"
+timeout 10 ls "$M" >/dev/null 2>&1 || true # whatever it shows, it must answer
+kill -0 "$MOUNT_PID" 2>/dev/null && ok "data-root away: daemon alive" || bad "data-root away: daemon died"
+mv "$work/away" "$R"
+all_served() {
+    local id
+    for id in $("$BUNDLEFSCTL" "$R" containers | cut -f1); do
+        served "$M/$id/config.json" config "$id" && served "$M/$id/layerpaths" layerpaths "$id" || return 1
+    done
+    [ "$(ls "$M" | sort)" = "$( (echo by-name; "$BUNDLEFSCTL" "$R" containers | cut -f1) | sort)" ]
+}
+if poll_until $BOUND "data-root back: every container served" all_served; then ok "data-root back"; else bad "data-root back: not served"; fi
+# a change after the round trip is still noticed
+jq_edit '.Memory = 4294967296' "$R/containers/${ids[1]}/hostconfig.json"
+if poll_until $BOUND "after the round trip: change noticed" served "$M/${ids[1]}/config.json" config "${ids[1]}"; then ok "live after the round trip"; else bad "not live after the round trip"; fi
+
+kill -0 "$MOUNT_PID" 2>/dev/null && ok "daemon alive at the end" || bad "daemon died"
+if mount_stop_clean "$M"; then ok "daemon exited cleanly"; else bad "daemon exit"; fi
+echo "fs-freshness: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
