@@ -1,0 +1,113 @@
+#!/bin/bash
+# bundlefs over what a real Docker engine wrote: a private dockerd (Debian's docker.io) per
+# storage driver (overlay2, vfs), images of 1, 3 and 12 layers, containers from `docker
+# create`. The data-root is mounted while dockerd runs: containers created, renamed and
+# removed with the docker CLI show up in the mount (observed delay printed). After dockerd
+# stops, every file is checked against bundlefsctl (lib/fscheck.py: bytes, st_size, modes,
+# owners, prefixes, by-name; plus cat and jq) and against `docker inspect` (by-name links,
+# process args, env, hostname, tty, layer folders), and every config.json passes
+# validate-oci-config.
+# Env (from meson): BUNDLEFS, BUNDLEFSCTL, SOURCE_ROOT, VALIDATE_OCI.
+set -euo pipefail
+BUNDLEFS=${BUNDLEFS:?} BUNDLEFSCTL=${BUNDLEFSCTL:?}
+src=${SOURCE_ROOT:?} validate=${VALIDATE_OCI:?}
+lib=$src/tests/integration/lib
+# shellcheck source=lib/dockerd.sh
+source "$lib/dockerd.sh"
+# shellcheck source=lib/mount.sh
+source "$lib/mount.sh"
+# shellcheck source=lib/expected.sh
+source "$lib/expected.sh"
+work=$(mktemp -d /tmp/bf-fsdocker-XXXXXX)
+cleanup() {
+    mount_cleanup
+    dockerd_stop
+    rm -rf "$work"
+}
+trap cleanup EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok: $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+same() { # what expected got
+    if [ "$2" = "$3" ]; then ok "$1"; else
+        bad "$1"
+        echo "  expected: $(printf '%s' "$2" | head -c 1500)"
+        echo "  got:      $(printf '%s' "$3" | head -c 1500)"
+    fi
+}
+
+for drv in overlay2 vfs; do
+    w=$work/$drv M=$work/mnt-$drv
+    mkdir -p "$w"
+    dockerd_start "$drv" "$w"
+    R=$DOCKER_ROOT
+    dockerd_make_images
+    dk create --name one bf-1layer:latest sh >/dev/null
+    dk create --name three -t -e FOO=bar -e 'SPACED=a b' --hostname myhost -w /tmp bf-3layer:latest sh -c 'echo "hi there"' >/dev/null
+    dk create --name twelve --entrypoint /bin/busybox bf-12layer:latest ls -l / >/dev/null
+
+    # Mounted while dockerd runs: the docker CLI's changes appear.
+    mount_start "$M" "$R"
+    dk create --name late bf-3layer:latest true >/dev/null
+    late=$(dk inspect -f '{{.Id}}' late)
+    appeared() { [ "$(readlink "$M/by-name/late" 2>/dev/null)" = "../$late" ] && [ -s "$M/$late/config.json" ]; }
+    if poll_until 10 "$drv: docker create seen" appeared; then ok "$drv: docker create seen"; else bad "$drv: docker create not seen"; fi
+    dk rename late later
+    renamed() { [ "$(readlink "$M/by-name/later" 2>/dev/null)" = "../$late" ] && [ ! -L "$M/by-name/late" ]; }
+    if poll_until 10 "$drv: docker rename seen" renamed; then ok "$drv: docker rename seen"; else bad "$drv: docker rename not seen"; fi
+    dk rm later >/dev/null
+    removed() { [ ! -e "$M/$late" ] && ! ls "$M" | grep -xF "$late" >/dev/null && [ ! -L "$M/by-name/later" ]; }
+    if poll_until 10 "$drv: docker rm seen" removed; then ok "$drv: docker rm seen"; else bad "$drv: docker rm not seen"; fi
+
+    dk inspect $(dk ps -aq --no-trunc) >"$w/containers.json"
+    dockerd_stop
+
+    # Every file = bundlefsctl's bytes, with Python's file APIs and with cat/jq.
+    expected_tree "$w/exp" "$R"
+    same "$drv: container count" "$(jq length "$w/containers.json")" "$(wc -l <"$w/exp/ids")"
+    for id in $(cat "$w/exp/ids"); do
+        [ -e "$w/exp/$id/error" ] && bad "$drv: $id has errors: $(cat "$w/exp/$id/error")"
+        for f in config.json createoptions.json layerpaths; do
+            if cmp -s <(cat "$M/$id/$f") "$w/exp/$id/$f"; then ok "$drv: cat $id/$f"; else bad "$drv: cat $id/$f differs from bundlefsctl"; fi
+        done
+    done
+    if python3 "$lib/fscheck.py" "$M" "$w/exp" "$R" >"$w/fscheck.log"; then ok "$drv: $(tail -n 1 "$w/fscheck.log")"; else
+        bad "$drv: fscheck.py"
+        head -n 40 "$w/fscheck.log"
+    fi
+
+    # Against docker inspect.
+    for cid in $(jq -r '.[].Id' "$w/containers.json"); do
+        c=$(jq --arg i "$cid" '.[] | select(.Id == $i)' "$w/containers.json")
+        name=$(jq -r '.Name | ltrimstr("/")' <<<"$c")
+        cfg=$M/by-name/$name/config.json
+        same "$drv: by-name/$name" "../$cid" "$(readlink "$M/by-name/$name")"
+        same "$drv: $name: process.args = Path + Args" "$(jq -c '[.Path] + .Args' <<<"$c")" "$(jq -c '.process.args' "$cfg")"
+        same "$drv: $name: process.env = Config.Env" "$(jq -c '.Config.Env' <<<"$c")" "$(jq -c '.process.env' "$cfg")"
+        same "$drv: $name: hostname" "$(jq -r '.Config.Hostname' <<<"$c")" "$(jq -r '.hostname' "$cfg")"
+        same "$drv: $name: terminal = Tty" "$(jq '.Config.Tty' <<<"$c")" "$(jq '.process.terminal // false' "$cfg")"
+        if [ "$(jq -r '.Config.WorkingDir' <<<"$c")" != "" ]; then
+            same "$drv: $name: cwd = WorkingDir" "$(jq -r '.Config.WorkingDir' <<<"$c")" "$(jq -r '.process.cwd' "$cfg")"
+        fi
+        folder=$(jq -r '.[] | select(.type == "layer") | .LayerFolderPath' "$M/$cid/createoptions.json")
+        same "$drv: $name: createoptions LayerPaths = layerpaths" "$(cat "$M/$cid/layerpaths")" \
+            "$(jq -r '.[] | select(.type == "layer") | .LayerPaths[]' "$M/$cid/createoptions.json")"
+        if [ "$drv" = overlay2 ]; then
+            same "$drv: $name: layerpaths = LowerDir without the init layer" \
+                "$(jq -r '.GraphDriver.Data.LowerDir | split(":") | .[1:] | .[]' <<<"$c")" "$(cat "$M/$cid/layerpaths")"
+            same "$drv: $name: LayerFolderPath = UpperDir" "$(jq -r '.GraphDriver.Data.UpperDir' <<<"$c")" "$folder"
+        else
+            same "$drv: $name: LayerFolderPath = vfs/dir/<mount-id>" \
+                "$R/vfs/dir/$(cat "$R/image/vfs/layerdb/mounts/$cid/mount-id")" "$folder"
+        fi
+    done
+    mkdir -p "$w/oci"
+    for id in $(cat "$w/exp/ids"); do cp "$M/$id/config.json" "$w/oci/$id.json"; done
+    if "$validate" "$w/oci/"*.json >"$w/validate.log" 2>&1; then ok "$drv: every config.json passes validate-oci-config"; else
+        bad "$drv: validate-oci-config"
+        grep -v ': OK$' "$w/validate.log" | head -n 20
+    fi
+    if mount_stop_clean "$M"; then ok "$drv: daemon exited cleanly"; else bad "$drv: daemon exit"; fi
+done
+echo "fs-docker: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
