@@ -641,6 +641,33 @@ struct range {
     size_t lolen, hilen;
 };
 
+/* Check a whole page before anything in it is used: every element within the page, keys
+ * strictly increasing (for a leaf, also after the bucket's previous key), and within the range
+ * its parent gives. A key is reported only once its page is known good, so a lookup of it
+ * always finds it. */
+static int check_page(struct trav *t, const struct page *pg, const struct order *o,
+                      const struct range *rg, struct bf_error *err)
+{
+    struct elem e, prev = {0};
+    int r;
+
+    for (unsigned i = 0; i < pg->count; i++) {
+        if ((r = elem_at(t->db, pg, i, &e, err)) < 0)
+            return r;
+        if (i > 0 && keycmp(e.key, e.klen, prev.key, prev.klen) <= 0)
+            return PAGE_ERR(t->db, pg, err, "element %u: key out of order", i);
+        if (i == 0 && pg->flags & FLAG_LEAF && o->have &&
+            keycmp(e.key, e.klen, o->prev, o->prevlen) <= 0)
+            return PAGE_ERR(t->db, pg, err, "element %u: key out of order", i);
+        if (rg->hi && keycmp(e.key, e.klen, rg->hi, rg->hilen) >= 0)
+            return PAGE_ERR(t->db, pg, err, "element %u: key not below its parent's next key", i);
+        if (pg->flags & FLAG_LEAF && rg->lo && keycmp(e.key, e.klen, rg->lo, rg->lolen) < 0)
+            return PAGE_ERR(t->db, pg, err, "element %u: key below its parent's key", i);
+        prev = e;
+    }
+    return 0;
+}
+
 static int visit_page(struct trav *t, const struct bolt_bucket *b, struct page *pg, unsigned depth,
                       struct order *o, const struct range *rg, void *bctx, struct bf_error *err)
 {
@@ -654,20 +681,15 @@ static int visit_page(struct trav *t, const struct bolt_bucket *b, struct page *
     }
     if (depth >= BOLT_MAX_DEPTH)
         return PAGE_ERR(t->db, pg, err, "tree deeper than %d levels", BOLT_MAX_DEPTH);
-    if (pg->count && (r = elem_at(t->db, pg, 0, &next, err)) < 0)
+    if ((r = check_page(t, pg, o, rg, err)) < 0)
         return r;
     for (unsigned i = 0; i < pg->count; i++) {
-        e = next;
-        if (i + 1 < pg->count && (r = elem_at(t->db, pg, i + 1, &next, err)) < 0)
-            return r;
-        if (rg->hi && keycmp(e.key, e.klen, rg->hi, rg->hilen) >= 0)
-            return PAGE_ERR(t->db, pg, err, "element %u: key not below its parent's next key", i);
+        elem_at(t->db, pg, i, &e, err); /* checked above: cannot fail */
         if (pg->flags & FLAG_BRANCH) {
             struct page child;
             struct range sub = *rg;
             if (i + 1 < pg->count) {
-                if (keycmp(next.key, next.klen, e.key, e.klen) <= 0)
-                    return PAGE_ERR(t->db, pg, err, "element %u: key out of order", i + 1);
+                elem_at(t->db, pg, i + 1, &next, err);
                 sub.hi = next.key;
                 sub.hilen = next.klen;
             }
@@ -681,10 +703,6 @@ static int visit_page(struct trav *t, const struct bolt_bucket *b, struct page *
                 return r;
             continue;
         }
-        if (rg->lo && keycmp(e.key, e.klen, rg->lo, rg->lolen) < 0)
-            return PAGE_ERR(t->db, pg, err, "element %u: key below its parent's key", i);
-        if (o->have && keycmp(e.key, e.klen, o->prev, o->prevlen) <= 0)
-            return PAGE_ERR(t->db, pg, err, "element %u: key out of order", i);
         o->prev = e.key;
         o->prevlen = e.klen;
         o->have = true;
