@@ -52,6 +52,14 @@ printf '{"ID": "%s", not json' "${ids[3]}" >"$W/containers/${ids[3]}/config.v2.j
 jq -c '.Isolation = "bogus"' "$W/containers/${ids[4]}/hostconfig.json" >"$work/hc" &&
     cat "$work/hc" >"$W/containers/${ids[4]}/hostconfig.json"
 broken="${ids[2]} ${ids[3]} ${ids[4]}"
+# ids[11] takes its credential spec from a registry:// value: an error without
+# credspec-registry=DIR (its error file says so), a credential spec with it.
+reg=$work/registry
+mkdir -p "$reg"
+printf '{"CmsPlugins":["ActiveDirectory"],"DomainJoinConfig":{"Sid":"S-1-5-21-7","MachineAccountName":"regapp","Guid":"6e1c1d6c-6f4e-4b4e-9a0e-1c2d3e4f5a6b","DnsTreeName":"example.org","DnsName":"example.org","NetBiosName":"EXAMPLE"}}' >"$reg/regapp"
+jq -c '.SecurityOpt = ["credentialspec=registry://regapp"] | .Isolation = "process"' "$W/containers/${ids[11]}/hostconfig.json" >"$work/hc" &&
+    cat "$work/hc" >"$W/containers/${ids[11]}/hostconfig.json"
+touch -d "@$E" "$reg/regapp" "$W/containers/${ids[11]}/hostconfig.json"
 touch -d "@$E" "$W/containers/${ids[0]}/config.v2.json" "$W/containers/${ids[1]}/config.v2.json"
 
 # st_mtime: bump chosen inputs to distinct times (shared inputs lower: a base layer's
@@ -72,22 +80,26 @@ touch -d "@$((E + 10000))" "$W/containers/${ids[10]}/hostname"
 top10=$(ctl "$W" layers "$(img_of "${ids[10]}")" | head -n 1 | cut -f4)
 touch -d "@$((E + 20000))" "$top10/Files/layer.txt"
 
-expect_mtimes() { # EXP: write EXP/<id>/mtime for every container that is not broken
-    local exp=$1 id m img
+mkdir -p "$work/mtimes"
+for id in "${ids[@]}"; do
+    case " $broken " in *" $id "*) continue ;; esac
+    m=$E
+    img=$(img_of "$id")
+    if [ "$id" = "${ids[5]}" ]; then m=$((m > E + 100 ? m : E + 100)); fi
+    if [ "$id" = "${ids[6]}" ]; then m=$((m > E + 200 ? m : E + 200)); fi
+    if [ "$id" = "${ids[7]}" ]; then m=$((m > E + 300 ? m : E + 300)); fi
+    if [ "$img" = "$img8" ]; then m=$((m > E + 60 ? m : E + 60)); fi
+    if ctl "$W" layers "$img" | cut -f1 | grep -xF "$base9" >/dev/null; then m=$((m > E + 50 ? m : E + 50)); fi
+    echo "$m" >"$work/mtimes/$id"
+done
+# every bump decides some container's mtime, and some are untouched (or the test is weak)
+for m in $E $((E + 50)) $((E + 60)) $((E + 100)) $((E + 200)) $((E + 300)); do
+    cat "$work/mtimes/"* | grep -x "$m" >/dev/null || bad "mtime setup: no container with mtime $m"
+done
+expect_mtimes() { # EXP: EXP/<id>/mtime for every container that is not broken
+    local id
     for id in "${ids[@]}"; do
-        case " $broken " in *" $id "*) continue ;; esac
-        m=$E
-        img=$(img_of "$id")
-        if [ "$id" = "${ids[5]}" ]; then m=$((m > E + 100 ? m : E + 100)); fi
-        if [ "$id" = "${ids[6]}" ]; then m=$((m > E + 200 ? m : E + 200)); fi
-        if [ "$id" = "${ids[7]}" ]; then m=$((m > E + 300 ? m : E + 300)); fi
-        if [ "$img" = "$img8" ]; then m=$((m > E + 60 ? m : E + 60)); fi
-        if ctl "$W" layers "$img" | cut -f1 | grep -xF "$base9" >/dev/null; then m=$((m > E + 50 ? m : E + 50)); fi
-        echo "$m" >"$exp/$id/mtime"
-    done
-    # every bump decides some container's mtime, and some are untouched (or the test is weak)
-    for m in $E $((E + 50)) $((E + 60)) $((E + 100)) $((E + 200)) $((E + 300)); do
-        cat "$exp"/*/mtime | grep -x "$m" >/dev/null || bad "mtime setup: no container with mtime $m"
+        if [ -e "$work/mtimes/$id" ]; then cp "$work/mtimes/$id" "$1/$id/mtime"; fi
     done
 }
 
@@ -190,6 +202,14 @@ run_combo() { # NAME ROOT FSOPTS(comma list or "") [CTL OPTIONS...]
     if [ -n "$fsopts" ]; then mount_start "$mnt" "$root" -o "$fsopts"; else mount_start "$mnt" "$root"; fi
     check_mount "$name" "$mnt" "$exp" "$root"
     if [ "$root" = "$W" ]; then
+        # registry:// works only with credspec-registry=DIR
+        case " $* " in
+        *" --credspec-registry="*)
+            if [ -e "$exp/${ids[11]}/error" ]; then bad "$name: registry credential spec: $(cat "$exp/${ids[11]}/error")"; fi
+            jq -e '.windows.credentialSpec.DomainJoinConfig.MachineAccountName == "regapp"' "$mnt/${ids[11]}/config.json" >/dev/null ||
+                bad "$name: registry credential spec not in config.json" ;;
+        *) [ -s "$exp/${ids[11]}/error" ] || bad "$name: registry:// without credspec-registry gave no error" ;;
+        esac
         # the broken ones explain themselves; enough others work completely
         for id in $broken; do
             [ -s "$exp/$id/error" ] || bad "$name: broken container $id has no error (test setup)"
@@ -210,8 +230,8 @@ run_combo() { # NAME ROOT FSOPTS(comma list or "") [CTL OPTIONS...]
 # option combinations are checked with lib/fscheck.py (the same bytes, sizes, modes, errors).
 TOOLS=1 run_combo oci "$W" ""
 TOOLS=0 run_combo windowsoci "$W" "spec=windowsoci" --spec=windowsoci
-TOOLS=0 run_combo hyperv-hostroot "$W" 'isolation=hyperv,hostroot=C:\\ProgramData\\docker,cpus=3' \
-    --isolation=hyperv '--hostroot=C:\ProgramData\docker' --cpus=3
+TOOLS=0 run_combo hyperv-hostroot "$W" "isolation=hyperv,hostroot=C:\\\\ProgramData\\\\docker,cpus=3,credspec-registry=$reg" \
+    --isolation=hyperv '--hostroot=C:\ProgramData\docker' --cpus=3 "--credspec-registry=$reg"
 TOOLS=0 run_combo compact "$W" "compact,spec=oci,driver=windowsfilter" --compact --driver=windowsfilter
 TOOLS=1 run_combo overlay2 "$O" ""
 
