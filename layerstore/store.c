@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -371,6 +372,25 @@ int ls_read_line(const struct layerstore *ls, const char *rel, bool optional, ch
     return r;
 }
 
+/* jansson (2.14) can drop a byte when an allocation fails inside its lexer and go on parsing
+ * (upstream issue #362): the result would be a silently different string. Every allocation
+ * it makes goes through here, so a parse during which one failed is discarded as a whole. */
+static __thread bool json_alloc_failed;
+static pthread_once_t json_alloc_once = PTHREAD_ONCE_INIT;
+
+static void *json_alloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p)
+        json_alloc_failed = true;
+    return p;
+}
+
+static void json_alloc_setup(void)
+{
+    json_set_alloc_funcs(json_alloc, free);
+}
+
 int ls_parse_json(const char *rel, const char *buf, size_t len, json_t **out, struct bf_error *err)
 {
     json_error_t jerr;
@@ -382,7 +402,13 @@ int ls_parse_json(const char *rel, const char *buf, size_t len, json_t **out, st
     if (i == len)
         return bf_error_set(err, EINVAL, "%s: file is empty", rel);
     /* Duplicate keys: the last one wins (jansson's default, as Go's encoding/json). */
+    pthread_once(&json_alloc_once, json_alloc_setup);
+    json_alloc_failed = false;
     root = json_loadb(buf, len, 0, &jerr);
+    if (json_alloc_failed || (!root && json_error_code(&jerr) == json_error_out_of_memory)) {
+        json_decref(root);
+        return bf_error_set(err, ENOMEM, "%s: out of memory parsing JSON", rel);
+    }
     if (!root)
         return bf_error_set(err, EINVAL, "%s: invalid JSON: %s (line %d, column %d)", rel,
                             jerr.text, jerr.line, jerr.column);
