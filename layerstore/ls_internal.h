@@ -15,7 +15,10 @@ struct layerstore {
     char *hostroot;        /* Windows root without trailing '\', or NULL */
     char *image_rel;       /* "image/<driver>" */
     struct ls_cache *cache; /* images and walks shared by containers; NULL: read every time */
+    struct ls_netcache *netcache; /* network.c: libnetwork's store, kept while unchanged */
 };
+
+void ls_netcache_free(struct ls_netcache *nc);
 
 /* cache.c: the image and walk of `image_id` (deep copies, inputs appended to `in`). */
 int ls_cache_image_walk(struct layerstore *ls, const char *image_id, struct ls_image **img,

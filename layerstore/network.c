@@ -7,8 +7,11 @@
  * "profileID" (the HNS endpoint ID that goes into the spec), "MacAddress", ...
  *
  * Decisions:
- * - The whole store is read as one consistent snapshot per call (boltdb.h), so a daemon that
- *   is writing it never gives us half of one transaction and half of another.
+ * - The whole store is read as one consistent snapshot (boltdb.h), so a daemon that is writing
+ *   it never gives us half of one transaction and half of another. The snapshot and its index
+ *   of driver records are kept with the layerstore and reused while the file's identity, size,
+ *   times and both meta pages are unchanged (a store of a few MB is then not copied again for
+ *   every container); any commit renews it.
  * - A record is trusted only when it is the container's: its key names the container's
  *   EndpointID, its "id" says the same and its "nid" is the NetworkID of config.v2.json.
  *   Anything else about the container's own records is an error, never a guess.
@@ -20,6 +23,7 @@
  *   network records ("name") and libnetwork's endpoint records ("name").
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -288,27 +292,73 @@ static int gateway_endpoint(const struct bolt_bucket *b, const char *sandbox_id,
     return r;
 }
 
-static int load(const struct bolt_db *db, const struct ls_container *c, struct ls_endpoints *e,
-                struct bf_error *err)
+struct ls_netcache {
+    struct bolt_db *db; /* NULL: nothing cached */
+    bool have_lib;      /* the "libnetwork" bucket exists */
+    struct bolt_bucket lib;
+    struct scan s; /* the Windows driver's records in it */
+};
+
+/* One lock for every layerstore's cache: loads are short once the snapshot is indexed. */
+static pthread_mutex_t netcache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void netcache_drop(struct ls_netcache *nc)
 {
-    struct bolt_bucket root, lib;
-    struct scan s = {0};
-    _cleanup_free_ char *gw_eid = NULL, *gw_hnsid = NULL;
-    bool found;
+    bolt_close(nc->db);
+    scan_free(&nc->s);
+    memset(nc, 0, sizeof(*nc));
+}
+
+void ls_netcache_free(struct ls_netcache *nc)
+{
+    if (!nc)
+        return;
+    netcache_drop(nc);
+    free(nc);
+}
+
+/* Bring the cache up to the file: a new snapshot is indexed once. */
+static int netcache_refresh(struct layerstore *ls, struct bf_stamp *st, struct bf_error *err)
+{
+    struct ls_netcache *nc = ls->netcache;
+    struct bolt_bucket root;
+    bool reused;
     int r;
 
-    bolt_root(db, &root);
-    r = bolt_bucket(&root, BUCKET, &lib, &found, err);
-    if (r < 0 || !found)
+    r = bolt_refresh_at(ls->dirfd, STORE_REL, LS_CAP_NETWORK_STORE, &nc->db, &reused, st, err);
+    if (r < 0 || reused) {
+        if (r < 0)
+            netcache_drop(nc);
         return r;
-    r = bolt_foreach(&lib, scan_visit, &s, err);
+    }
+    scan_free(&nc->s);
+    memset(&nc->s, 0, sizeof(nc->s));
+    bolt_root(nc->db, &root);
+    r = bolt_bucket(&root, BUCKET, &nc->lib, &nc->have_lib, err);
+    if (r == 0 && nc->have_lib)
+        r = bolt_foreach(&nc->lib, scan_visit, &nc->s, err);
+    if (r < 0)
+        netcache_drop(nc);
+    return r;
+}
+
+static int load(const struct ls_netcache *nc, const struct ls_container *c, struct ls_endpoints *e,
+                struct bf_error *err)
+{
+    const struct bolt_bucket *lib = &nc->lib;
+    const struct scan *s = &nc->s;
+    _cleanup_free_ char *gw_eid = NULL, *gw_hnsid = NULL;
+    int r = 0;
+
+    if (!nc->have_lib)
+        return 0;
     for (size_t i = 0; r == 0 && i < c->n_networks; i++) {
         const struct ls_network *nw = &c->networks[i];
         const struct winrec *rec;
 
         if (!nw->endpoint_id || !*nw->endpoint_id)
             continue;
-        if ((r = find_rec(&s, nw->endpoint_id, &rec, err)) < 0 || !rec)
+        if ((r = find_rec(s, nw->endpoint_id, &rec, err)) < 0 || !rec)
             continue;
         r = read_rec(rec, nw->endpoint_id, nw->network_id, &e->v[i].hnsid, &e->v[i].type, err);
         if (r == 0) {
@@ -317,11 +367,11 @@ static int load(const struct bolt_db *db, const struct ls_container *c, struct l
         }
     }
     if (r == 0 && e->n_found && c->sandbox_id && *c->sandbox_id)
-        r = gateway_endpoint(&lib, c->sandbox_id, &gw_eid, err);
+        r = gateway_endpoint(lib, c->sandbox_id, &gw_eid, err);
     if (r == 0 && gw_eid) {
         const struct winrec *rec;
         _cleanup_free_ char *type = NULL;
-        if ((r = find_rec(&s, gw_eid, &rec, err)) == 0 && rec)
+        if ((r = find_rec(s, gw_eid, &rec, err)) == 0 && rec)
             r = read_rec(rec, gw_eid, NULL, &gw_hnsid, &type, err);
     }
     for (size_t i = 0; r == 0 && gw_hnsid && i < e->n; i++) {
@@ -330,7 +380,6 @@ static int load(const struct bolt_db *db, const struct ls_container *c, struct l
         if (!(e->v[i].gw_hnsid = strdup(gw_hnsid)))
             r = bf_error_set(err, ENOMEM, "out of memory");
     }
-    scan_free(&s);
     return r;
 }
 
@@ -338,7 +387,6 @@ int layerstore_endpoints_load(struct layerstore *ls, const struct ls_container *
                               struct ls_endpoints *out, struct ls_inputs *in, struct bf_error *err)
 {
     struct ls_endpoints e = {0};
-    struct bolt_db *db = NULL;
     struct bf_stamp st;
     mode_t mode = 0;
     int r;
@@ -360,19 +408,25 @@ int layerstore_endpoints_load(struct layerstore *ls, const struct ls_container *
         r = ls_record(ls, in, STORE_REL, &st, err);
         goto done;
     }
-    if (r == 0)
-        r = bolt_open_at(ls->dirfd, STORE_REL, LS_CAP_NETWORK_STORE, &db, &st, err);
-    if (r < 0) {
+    if (r == 0) {
+        pthread_mutex_lock(&netcache_lock);
+        if (!ls->netcache && !(ls->netcache = calloc(1, sizeof(*ls->netcache))))
+            r = bf_error_set(err, ENOMEM, "out of memory");
+        if (r == 0)
+            r = netcache_refresh(ls, &st, err);
+        if (r == 0) {
+            e.store = true;
+            r = ls_record(ls, in, STORE_REL, &st, err);
+        }
+        if (r == 0)
+            r = load(ls->netcache, c, &e, err);
+        pthread_mutex_unlock(&netcache_lock);
+    }
+    if (r < 0 && !e.store) {
         struct bf_error ignored = BF_ERROR_INIT;
         ls_record(ls, in, STORE_REL, NULL, &ignored); /* re-read on every check */
         bf_error_clear(&ignored);
-        goto done;
     }
-    e.store = true;
-    r = ls_record(ls, in, STORE_REL, &st, err);
-    if (r == 0)
-        r = load(db, c, &e, err);
-    bolt_close(db);
 done:
     if (r < 0) {
         ls_endpoints_free(&e);

@@ -263,6 +263,7 @@ void layerstore_close(struct layerstore *ls)
     if (ls->dirfd >= 0)
         close(ls->dirfd);
     ls_cache_free(ls->cache);
+    ls_netcache_free(ls->netcache);
     free(ls->root);
     free(ls->hostroot);
     free(ls->image_rel);

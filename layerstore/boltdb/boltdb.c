@@ -38,6 +38,11 @@
 #define MIN_PAGE_SIZE 512u
 #define MAX_PAGE_SIZE (1u << 20)
 
+struct metas {
+    uint8_t raw[2][META_BYTES];
+    ssize_t got[2];
+};
+
 struct bolt_db {
     char *name;
     uint8_t *data; /* pages 0 .. npages-1 */
@@ -45,6 +50,8 @@ struct bolt_db {
     uint32_t ps;
     uint64_t txid;
     uint64_t root;
+    struct metas metas;    /* both meta pages as they were when the snapshot was taken */
+    struct bf_stamp stamp; /* the file then (bolt_open_at / bolt_refresh_at only) */
 };
 
 struct meta {
@@ -180,11 +187,6 @@ static bool meta_check(const uint8_t *raw, ssize_t got, struct meta *m, char *wh
     return true;
 }
 
-struct metas {
-    uint8_t raw[2][META_BYTES];
-    ssize_t got[2];
-};
-
 static int read_metas(const struct source *s, uint32_t ps, struct metas *ms)
 {
     for (int i = 0; i < 2; i++) {
@@ -302,6 +304,7 @@ static int snapshot(const struct source *s, const char *name, size_t cap, struct
             return bf_error_set(err, -r, "%s: %s", name, strerror(-r));
         if ((uint64_t)got != need || memcmp(&before, &after, sizeof(before)) != 0)
             continue; /* a writer committed (or truncated) meanwhile: take it again */
+        db->metas = after;
         db->npages = m.pgid;
         db->ps = ps;
         db->txid = m.txid;
@@ -332,42 +335,88 @@ static int open_source(const struct source *s, const char *name, size_t cap, str
     return 0;
 }
 
-int bolt_open_at(int dirfd, const char *rel, size_t cap, struct bolt_db **out,
-                 struct bf_stamp *stamp, struct bf_error *err)
+static void stamp_of(const struct stat *st, struct bf_stamp *out)
+{
+    *out = (struct bf_stamp){
+        .dev = st->st_dev,
+        .ino = st->st_ino,
+        .size = st->st_size,
+        .mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
+        .ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec,
+        .exists = true,
+    };
+}
+
+static bool same_stamp(const struct bf_stamp *a, const struct bf_stamp *b)
+{
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+}
+
+int bolt_refresh_at(int dirfd, const char *rel, size_t cap, struct bolt_db **db, bool *reused,
+                    struct bf_stamp *stamp, struct bf_error *err)
 {
     _cleanup_close_ int fd = -1;
+    struct bolt_db *fresh = NULL;
+    struct bf_stamp before;
     struct stat st;
     int r;
 
-    *out = NULL;
+    *reused = false;
     fd = bf_open_beneath(dirfd, rel, O_NONBLOCK, err);
     if (fd < 0)
-        return fd;
-    if (fstat(fd, &st) < 0)
-        return bf_error_set(err, errno, "%s: %s", rel, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return bf_error_set(err, EINVAL, "%s: not a regular file", rel);
-    struct source s = {.fd = fd};
-    r = open_source(&s, rel, cap, out, err);
-    if (r < 0)
-        return r;
-    if (stamp) {
-        /* The identity as it was when the consistent snapshot was taken. */
-        if (fstat(fd, &st) < 0) {
-            bolt_close(*out);
-            *out = NULL;
-            return bf_error_set(err, errno, "%s: %s", rel, strerror(errno));
-        }
-        *stamp = (struct bf_stamp){
-            .dev = st.st_dev,
-            .ino = st.st_ino,
-            .size = st.st_size,
-            .mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
-            .ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec,
-            .exists = true,
-        };
+        goto fail;
+    if (fstat(fd, &st) < 0) {
+        r = bf_error_set(err, errno, "%s: %s", rel, strerror(errno));
+        goto fail_r;
     }
+    if (!S_ISREG(st.st_mode)) {
+        r = bf_error_set(err, EINVAL, "%s: not a regular file", rel);
+        goto fail_r;
+    }
+    stamp_of(&st, &before);
+    struct source s = {.fd = fd};
+    if (*db && same_stamp(&before, &(*db)->stamp)) {
+        struct metas now;
+        /* Same file, same size and times: reuse the snapshot unless a commit happened
+         * within the timestamps' granularity (every commit writes a meta page). */
+        if (read_metas(&s, (*db)->ps, &now) == 0 && memcmp(&now, &(*db)->metas, sizeof(now)) == 0) {
+            *reused = true;
+            if (stamp)
+                *stamp = before;
+            return 0;
+        }
+    }
+    r = open_source(&s, rel, cap, &fresh, err);
+    if (r < 0)
+        goto fail_r;
+    /* The identity as it was when the consistent snapshot was taken. */
+    if (fstat(fd, &st) < 0) {
+        bolt_close(fresh);
+        r = bf_error_set(err, errno, "%s: %s", rel, strerror(errno));
+        goto fail_r;
+    }
+    stamp_of(&st, &fresh->stamp);
+    if (stamp)
+        *stamp = fresh->stamp;
+    bolt_close(*db);
+    *db = fresh;
     return 0;
+fail:
+    r = fd;
+fail_r:
+    bolt_close(*db);
+    *db = NULL;
+    return r;
+}
+
+int bolt_open_at(int dirfd, const char *rel, size_t cap, struct bolt_db **out,
+                 struct bf_stamp *stamp, struct bf_error *err)
+{
+    bool reused;
+
+    *out = NULL;
+    return bolt_refresh_at(dirfd, rel, cap, out, &reused, stamp, err);
 }
 
 int bolt_open_mem(const void *buf, size_t len, const char *name, struct bolt_db **out,

@@ -46,6 +46,12 @@ struct bolt_bucket {
  * take a snapshot of at most `cap` bytes. `stamp` (nullable) receives what was read. */
 int bolt_open_at(int dirfd, const char *rel, size_t cap, struct bolt_db **out,
                  struct bf_stamp *stamp, struct bf_error *err);
+/* Keep or renew a snapshot: when `rel` is still the file *db was taken from (same device,
+ * inode, size, mtime and ctime) and both its meta pages are unchanged (every commit rewrites
+ * one), *db stays and *reused is true; otherwise *db (may be NULL) is replaced by a new
+ * snapshot. On failure *db is closed and NULL. */
+int bolt_refresh_at(int dirfd, const char *rel, size_t cap, struct bolt_db **db, bool *reused,
+                    struct bf_stamp *stamp, struct bf_error *err);
 /* The same over bytes in memory (tests, fuzzing); `name` is used in messages. The bytes are
  * copied. */
 int bolt_open_mem(const void *buf, size_t len, const char *name, struct bolt_db **out,

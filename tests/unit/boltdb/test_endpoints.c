@@ -64,7 +64,10 @@ struct rec {
     size_t rawlen;
 };
 
-/* Write the store: bucket "libnetwork" with recs (sorted here), plus bucket "other". */
+static uint64_t txid = 3;
+
+/* Write the store: bucket "libnetwork" with recs (sorted here), plus bucket "other". Each
+ * store is a new transaction, as every bbolt commit is. */
 static void store(struct rec *r, size_t n)
 {
     struct bb img;
@@ -96,8 +99,8 @@ static void store(struct rec *r, size_t n)
     bb_bucket_value(ov, bb_leaf(&img, okv, 1));
     struct bb_kv root[] = {{"libnetwork", 10, bv, 16, 1}, {"other", 5, ov, 16, 1}};
     uint64_t rp = bb_leaf(&img, root, n ? 2 : 0);
-    bb_meta(&img, 0, rp, 3);
-    bb_meta(&img, 1, rp, 2);
+    bb_meta(&img, 0, rp, ++txid);
+    bb_meta(&img, 1, rp, txid - 1);
     fx_write_len(&fx, STORE, (const char *)img.buf, img.len);
     for (size_t i = 0; i < n; i++)
         free(vals[i]);
@@ -269,6 +272,31 @@ Test(endpoints, store_is_read_without_following_links)
 Test(endpoints, broken_store)
 {
     fx_write(&fx, STORE, "not a bolt file at all, just text");
+    expect_error(STORE ": no valid meta page (meta 0: truncated; meta 1: none found at any page "
+                       "size)");
+}
+
+/* The snapshot is kept with the layerstore and renewed by a commit, even one that leaves the
+ * file's size as it was (bbolt preallocates). */
+Test(endpoints, a_commit_is_seen)
+{
+    struct rec r1[] = {{KA, REC_A}};
+    struct rec r2[] = {
+        {KA, "{\"id\":\"" EA "\",\"nid\":\"" NA "\",\"Type\":\"nat\",\"profileID\":\"HNS-Z\"}"}};
+    store(r1, 1);
+    cr_assert_eq(load(), 0, "%s", bf_error_message(&err));
+    cr_assert_str_eq(eps.v[0].hnsid, "HNS-A");
+    ls_endpoints_free(&eps);
+    cr_assert_eq(load(), 0, "%s", bf_error_message(&err));
+    cr_assert_str_eq(eps.v[0].hnsid, "HNS-A");
+    ls_endpoints_free(&eps);
+    off_t size = in.v[0].stamp.size;
+    store(r2, 1);
+    cr_assert_eq(load(), 0, "%s", bf_error_message(&err));
+    cr_assert_str_eq(eps.v[0].hnsid, "HNS-Z");
+    cr_assert_eq(in.v[2].stamp.size, size);
+    ls_endpoints_free(&eps);
+    fx_write(&fx, STORE, "garbage");
     expect_error(STORE ": no valid meta page (meta 0: truncated; meta 1: none found at any page "
                        "size)");
 }
