@@ -137,9 +137,75 @@ static void inval_entry(void *ctx, uint64_t parent, const char *name)
     fuse_lowlevel_notify_inval_entry(se, parent, name, strlen(name));
 }
 
+/* libfuse's -o parser takes '\' as an escape, so `-o hostroot=C:\ProgramData\docker` would
+ * lose its separators. In a hostroot= value (up to the next ','), lone backslashes are doubled
+ * before libfuse sees them; a value written with doubled backslashes already is left alone.
+ * Returns the rewritten option string (malloc'd), or NULL when there is nothing to do. */
+static char *escape_hostroot_opt(const char *o)
+{
+    const char *h = o;
+    size_t vlen;
+    char *e, *p;
+
+    while ((h = strstr(h, "hostroot=")) && h != o && h[-1] != ',')
+        h++;
+    if (!h)
+        return NULL;
+    h += strlen("hostroot=");
+    vlen = strcspn(h, ",");
+    if (!memchr(h, '\\', vlen) || memmem(h, vlen, "\\\\", 2))
+        return NULL;
+    e = malloc(strlen(o) + vlen + 1);
+    if (!e)
+        return NULL;
+    p = mempcpy(e, o, (size_t)(h - o));
+    for (size_t k = 0; k < vlen; k++) {
+        if (h[k] == '\\')
+            *p++ = '\\';
+        *p++ = h[k];
+    }
+    strcpy(p, h + vlen);
+    return e;
+}
+
+/* argv with every -o string passed through escape_hostroot_opt; the new strings are also in
+ * `owned` (freed by the caller). */
+static char **escape_hostroot(int argc, char **argv, char **owned)
+{
+    char **av = calloc((size_t)argc + 1, sizeof(*av));
+
+    if (!av)
+        return NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *o = NULL;
+        char *e;
+        av[i] = argv[i];
+        if (strcmp(argv[i], "-o") == 0 || i == 0 || strncmp(argv[i], "-o", 2) != 0) {
+            if (i > 0 && strcmp(argv[i - 1], "-o") == 0)
+                o = argv[i];
+        } else {
+            o = argv[i] + 2;
+        }
+        if (!o || !(e = escape_hostroot_opt(o)))
+            continue;
+        if (o != argv[i]) { /* "-oOPTS": keep the "-o" */
+            char *full = NULL;
+            if (asprintf(&full, "-o%s", e) < 0)
+                full = NULL;
+            free(e);
+            e = full;
+        }
+        if (e)
+            av[i] = owned[i] = e;
+    }
+    return av;
+}
+
 int main(int argc, char **argv)
 {
-    struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+    char **owned = calloc((size_t)argc + 1, sizeof(*owned));
+    char **av = owned ? escape_hostroot(argc, argv, owned) : NULL;
+    struct fuse_args args = FUSE_ARGS_INIT(argc, av ? av : argv);
     struct fuse_cmdline_opts opts = {0};
     struct config conf = {0};
     struct bfs_tree_options topts = {.spec = {.format = SPEC_FORMAT_OCI}};
@@ -189,6 +255,10 @@ int main(int argc, char **argv)
     topts.spec.compact = conf.compact;
     topts.spec.credspec_registry = conf.credreg;
     topts.ls.driver = conf.driver;
+    /* Forward slashes are accepted too (handy in /etc/fstab): Windows takes either. */
+    for (char *p = conf.hostroot; p && *p; p++)
+        if (*p == '/')
+            *p = '\\';
     topts.ls.hostroot = conf.hostroot;
     if (conf.cpus) {
         if (parse_uint("cpus", conf.cpus, 65536, &v) < 0 || v == 0) {
@@ -294,5 +364,9 @@ out:
     free(conf.cache);
     free(conf.trust);
     fuse_opt_free_args(&args);
+    for (int i = 0; owned && i < argc; i++)
+        free(owned[i]);
+    free(owned);
+    free(av);
     return ret;
 }
