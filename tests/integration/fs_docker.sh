@@ -4,7 +4,7 @@
 # create`. The data-root is mounted while dockerd runs: containers created, renamed and
 # removed with the docker CLI show up in the mount (observed delay printed). After dockerd
 # stops, every file is checked against bundlefsctl (lib/fscheck.py: bytes, st_size, modes,
-# owners, prefixes, by-name; plus cat and jq) and against `docker inspect` (by-name links,
+# owners, prefixes, by-name; plus cat, cp, tail -c and jq) and against `docker inspect` (by-name links,
 # process args, env, hostname, tty, layer folders), and every config.json passes
 # validate-oci-config.
 # Env (from meson): BUNDLEFS, BUNDLEFSCTL, SOURCE_ROOT, VALIDATE_OCI.
@@ -69,6 +69,10 @@ for drv in overlay2 vfs; do
         [ -e "$w/exp/$id/error" ] && bad "$drv: $id has errors: $(cat "$w/exp/$id/error")"
         for f in config.json createoptions.json layerpaths; do
             if cmp -s <(cat "$M/$id/$f") "$w/exp/$id/$f"; then ok "$drv: cat $id/$f"; else bad "$drv: cat $id/$f differs from bundlefsctl"; fi
+            rm -f "$w/cp"
+            cp "$M/$id/$f" "$w/cp" && cmp -s "$w/cp" "$w/exp/$id/$f" && ok "$drv: cp $id/$f" || bad "$drv: cp $id/$f differs from bundlefsctl"
+            same "$drv: tail -c 30 $id/$f" "$(tail -c 30 "$w/exp/$id/$f" | od -An -c)" "$(tail -c 30 "$M/$id/$f" | od -An -c)"
+            case $f in *.json) same "$drv: jq -S . $id/$f" "$(jq -S . "$w/exp/$id/$f")" "$(jq -S . "$M/$id/$f" 2>&1)" ;; esac
         done
     done
     if python3 "$lib/fscheck.py" "$M" "$w/exp" "$R" >"$w/fscheck.log"; then ok "$drv: $(tail -n 1 "$w/fscheck.log")"; else
