@@ -160,11 +160,16 @@ if cmp -s "$work/old.json" "$work/got.json"; then ok "snapshot: the open file ga
 fi
 same "snapshot: a new open gives the newest version" "$("$BUNDLEFSCTL" "$R" config "$c")" "$(cat "$M/$c/config.json")"
 
-# 7. The data-root moved away and back: the daemon lives on and serves the same files.
-mv "$R" "$work/away"
-timeout 10 ls "$M" >/dev/null 2>&1 || true # whatever it shows, it must answer
-kill -0 "$MOUNT_PID" 2>/dev/null && ok "data-root away: daemon alive" || bad "data-root away: daemon died"
-mv "$work/away" "$R"
+# 7. An input touched without a change of bytes: same inode, only st_mtime moves.
+c=${ids[1]}
+ino=$(stat -c %i "$M/$c/config.json")
+t=$(($(date +%s) + 100))
+touch -d "@$t" "$R/containers/$c/hostconfig.json"
+mtime_is() { [ "$(stat -c %Y "$1")" = "$2" ]; }
+if poll_until $BOUND "touch: st_mtime follows" mtime_is "$M/$c/config.json" "$t"; then ok "touch: st_mtime = the touched input's"; else bad "touch: st_mtime $(stat -c %Y "$M/$c/config.json"), want $t"; fi
+same "touch: same bytes keep the inode" "$ino" "$(stat -c %i "$M/$c/config.json")"
+
+# 8. The data-root moved away (the root is empty meanwhile, the daemon lives on) and back.
 all_served() {
     local id
     for id in $("$BUNDLEFSCTL" "$R" containers | cut -f1); do
@@ -172,12 +177,44 @@ all_served() {
     done
     [ "$(ls "$M" | sort)" = "$( (echo by-name; "$BUNDLEFSCTL" "$R" containers | cut -f1) | sort)" ]
 }
+empty_root() { [ "$(ls "$M" 2>/dev/null)" = by-name ] && [ -z "$(ls "$M/by-name" 2>/dev/null)" ]; }
+mv "$R" "$work/away"
+if poll_until $BOUND "data-root away: the root is empty" empty_root; then ok "data-root away: empty root"; else bad "data-root away: root lists $(ls "$M" 2>&1 | tr '\n' ' ')"; fi
+kill -0 "$MOUNT_PID" 2>/dev/null && ok "data-root away: daemon alive" || bad "data-root away: daemon died"
+mv "$work/away" "$R"
 if poll_until $BOUND "data-root back: every container served" all_served; then ok "data-root back"; else bad "data-root back: not served"; fi
 # a change after the round trip is still noticed
 jq_edit '.Memory = 4294967296' "$R/containers/${ids[1]}/hostconfig.json"
 if poll_until $BOUND "after the round trip: change noticed" served "$M/${ids[1]}/config.json" config "${ids[1]}"; then ok "live after the round trip"; else bad "not live after the round trip"; fi
 
+# 9. The data-root replaced by another one (another folder renamed to DATAROOT).
+"$gen" --quiet --seed 22 --containers 4 --images 2 --layers 2-3 "$work/other"
+mv "$R" "$work/old-root"
+mv "$work/other" "$R"
+if poll_until $BOUND "data-root replaced: the new one served" all_served; then ok "data-root replaced: new containers served"; else
+    bad "data-root replaced: root lists $(ls "$M" 2>&1 | tr '\n' ' ')"; fi
+c=$("$BUNDLEFSCTL" "$R" containers | head -n 1 | cut -f1)
+jq_edit '.Memory = 2147483648 | .CpuCount = 2' "$R/containers/$c/hostconfig.json"
+if poll_until $BOUND "replaced root: change noticed" served "$M/$c/config.json" config "$c"; then ok "replaced root is live"; else bad "replaced root: change not noticed"; fi
+
 kill -0 "$MOUNT_PID" 2>/dev/null && ok "daemon alive at the end" || bad "daemon died"
 if mount_stop_clean "$M"; then ok "daemon exited cleanly"; else bad "daemon exit"; fi
+
+# 10. The page cache serves repeated opens of one version (keep_cache, no direct_io): the
+#     daemon's -d log shows one READ for three cats; a new version (new inode) is read anew.
+M=$work/mnt-d
+mount_start "$M" "$R" -d
+c=$("$BUNDLEFSCTL" "$R" containers | head -n 1 | cut -f1)
+reads() { grep -c "opcode: READ (15), nodeid: $1," "$M.log" || true; }
+ino=$(stat -c %i "$M/$c/config.json")
+for i in 1 2 3; do cat "$M/$c/config.json" >/dev/null; done
+same "page cache: READs reaching the daemon for 3 cats of one version" 1 "$(reads "$ino")"
+jq_edit '.Memory = 1073741824 | .CpuCount = 1' "$R/containers/$c/hostconfig.json"
+if poll_until $BOUND "page cache: new version served" served "$M/$c/config.json" config "$c"; then ok "page cache: new version served"; else bad "page cache: new version not served"; fi
+ino2=$(stat -c %i "$M/$c/config.json")
+for i in 1 2 3; do cat "$M/$c/config.json" >/dev/null; done
+[ "$ino2" != "$ino" ] && ok "page cache: new inode" || bad "page cache: same inode $ino"
+same "page cache: READs for the new version" 1 "$(reads "$ino2")"
+if mount_stop_clean "$M"; then ok "daemon (-d) exited cleanly"; else bad "daemon (-d) exit"; fi
 echo "fs-freshness: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
