@@ -1,8 +1,9 @@
 #!/bin/bash
 # bundlefs as mount(8) and /etc/fstab use it: `mount -t fuse.bundlefs DATAROOT MNT -o ...`,
 # `mount -T FSTAB MNT` with an fstab line, `umount` ends the daemon; `kill -9` of a daemon
-# mounted with auto_unmount leaves no stuck mount; --help and --version; bad options and a
-# missing data-root are refused with their exact message.
+# mounted with auto_unmount leaves no stuck mount, and without it the documented recovery
+# (fusermount3 -u, mount again) works; --help and --version; bad options and a missing
+# data-root are refused with their exact message.
 # mount(8) is setuid and drops PATH, so mount.fuse3's /bin/sh finds `bundlefs` only on the
 # default PATH: the mount(8) part runs in a private mount namespace (unshare) where a temp dir
 # holding a `bundlefs` link is bind-mounted on /usr/local/sbin; nothing outside sees it.
@@ -128,7 +129,22 @@ mount_start "$M" "$R"
 same "remount after kill -9" "$("$BUNDLEFSCTL" "$R" layerpaths "$id")" "$(cat "$M/$id/layerpaths" 2>&1)"
 mount_stop_clean "$M" && ok "daemon exited cleanly" || bad "daemon exit"
 
-# 4. Bad input: the daemon refuses to mount with an exact message and leaves nothing mounted.
+# 4. kill -9 without auto_unmount: the documented recovery (README) works.
+M=$work/m-recover
+mount_start "$M" "$R"
+pid=$MOUNT_PID
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+same "kill -9 without auto_unmount: the mount point says so" \
+    "ls: cannot access '$M': Transport endpoint is not connected" "$(ls "$M" 2>&1)"
+fusermount3 -u "$M" && ok "recovery: fusermount3 -u" || bad "recovery: fusermount3 -u failed"
+not_mounted "$M" && ok "recovery: unmounted" || bad "recovery: still mounted"
+mount_stop "$M"
+mount_start "$M" "$R"
+same "recovery: mounted again" "$("$BUNDLEFSCTL" "$R" layerpaths "$id")" "$(cat "$M/$id/layerpaths" 2>&1)"
+mount_stop_clean "$M" && ok "daemon exited cleanly" || bad "daemon exit"
+
+# 5. Bad input: the daemon refuses to mount with an exact message and leaves nothing mounted.
 M=$work/m-bad
 mkdir -p "$M"
 refused() { # MESSAGE ARGS... (the first line of the output must be MESSAGE)
