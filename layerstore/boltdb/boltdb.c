@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bf_util.h"
@@ -262,6 +263,12 @@ static int snapshot(const struct source *s, const char *name, size_t cap, struct
 {
     for (int attempt = 0; attempt < BOLT_OPEN_RETRIES; attempt++) {
         struct metas before, after;
+        if (attempt && s->fd >= 0) {
+            /* A writer committed during the copy: wait a little longer each time (1 ms, 2 ms,
+             * ... at most 16 ms), so a daemon that commits in bursts leaves a gap. */
+            struct timespec ts = {0, (attempt < 5 ? 1L << (attempt - 1) : 16L) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
         struct meta m = {0};
         uint64_t size = 0, need;
         uint32_t ps = 0;

@@ -29,7 +29,7 @@
 
 #define BOLT_MAX_DEPTH 64   /* levels of one bucket's B+tree */
 #define BOLT_MAX_NESTING 64 /* buckets within buckets */
-#define BOLT_OPEN_RETRIES 5 /* snapshots taken while a writer keeps committing */
+#define BOLT_OPEN_RETRIES 32 /* snapshots taken while a writer keeps committing (~0.4 s) */
 
 struct bolt_db;
 

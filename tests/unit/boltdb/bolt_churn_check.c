@@ -81,6 +81,10 @@ int main(int argc, char **argv)
         bolt_close(db);
         if (r < 0) {
             fprintf(stderr, "bolt-churn-check: read %zu: %s\n", reads + 1, bf_error_message(&err));
+            bf_error_clear(&err);
+            close(dirfd);
+            free(d);
+            free(b);
             return 1;
         }
         reads++;
