@@ -5,7 +5,8 @@
 # byte-identical to what bundlefsctl prints with the same options, st_size must be the byte
 # count, modes/owners follow config.v2.json, st_mtime is the newest input's mtime (set
 # independently on chosen input files), broken containers get an `error` file equal to
-# `bundlefsctl errors` and their failed files give EIO while the others keep working, and
+# `bundlefsctl errors` (each line also logged as `bundlefs: <line>`) and their failed files
+# give EIO while the others keep working, and
 # every OCI config.json passes validate-oci-config.
 # Env (from meson): BUNDLEFS, BUNDLEFSCTL, GEN_DATAROOT, SOURCE_ROOT, VALIDATE_OCI.
 set -euo pipefail
@@ -223,6 +224,14 @@ run_combo() { # NAME ROOT FSOPTS(comma list or "") [CTL OPTIONS...]
     *) if [ "$root" = "$W" ]; then validate_oci "$name" "$mnt" "$exp" --windows; else validate_oci "$name" "$mnt" "$exp"; fi ;;
     esac
     mount_stop_clean "$mnt" && ok || bad "$name: daemon did not exit cleanly"
+    # every line of every error file is a line of the daemon's log too
+    while read -r id; do
+        if [ -e "$exp/$id/error" ]; then
+            while IFS= read -r line; do
+                grep -xF "bundlefs: $line" "$mnt.log" >/dev/null && ok || bad "$name: not in the daemon's log: bundlefs: $line"
+            done <"$exp/$id/error"
+        fi
+    done <"$exp/ids"
     echo "ok: $name done"
 }
 
