@@ -6,11 +6,11 @@
 # never a crash, a sanitizer report, a leak (LeakSanitizer in the ASan build), another exit
 # status, or different output on success.
 #   env: BUNDLEFSCTL, FAULT_SHIM (libfaultinject.so), GEN_DATAROOT
-#   FAULT_MAX_RUNS (default 200): runs per command and kind; beyond it every k-th call is
+#   FAULT_MAX_RUNS (default 120): runs per command and kind; beyond it every k-th call is
 #   failed instead of each one (the summary says which); FAULT_MAX_RUNS=0: every call.
 set -eu
 : "${BUNDLEFSCTL:?}" "${FAULT_SHIM:?}" "${GEN_DATAROOT:?}"
-max=${FAULT_MAX_RUNS:-200}
+max=${FAULT_MAX_RUNS:-120}
 w=$(mktemp -d "${TMPDIR:-/tmp}/bf-fault-XXXXXX")
 trap 'rm -rf "$w"' EXIT
 root=$w/root

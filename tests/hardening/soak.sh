@@ -15,7 +15,7 @@ BUNDLEFS=${BUNDLEFS:?} BUNDLEFSCTL=${BUNDLEFSCTL:?} gen=${GEN_DATAROOT:?} src=${
 # shellcheck source=../integration/lib/mount.sh
 source "$src/tests/integration/lib/mount.sh"
 SECONDS_MEASURED=${SOAK_SECONDS:-30}
-WARMUP=8
+WARMUP=5
 NREADERS=3
 work=$(mktemp -d /tmp/bf-soak-XXXXXX)
 pids=()
