@@ -90,16 +90,21 @@ while time.time() < deadline:
         top = os.listdir(mnt)
     except OSError as e:
         problem("listdir root: %s" % e)
+        if e.errno in (errno.ENOTCONN, errno.ECONNABORTED):
+            break
         continue
     for cid in top:
         if cid == "by-name":
             continue
         try:
             files = os.listdir(os.path.join(mnt, cid))
-        except FileNotFoundError:
-            if cid != z:
-                problem("listdir %s: ENOENT" % cid)
-            enoent += 1
+        except OSError as e:
+            if e.errno == errno.ENOENT and cid == z:
+                enoent += 1
+                continue
+            problem("listdir %s: %s" % (cid, e))
+            if e.errno in (errno.ENOTCONN, errno.ECONNABORTED):
+                deadline = 0  # the daemon is gone
             continue
         for f in files:
             p = os.path.join(mnt, cid, f)
@@ -122,6 +127,8 @@ while time.time() < deadline:
                 if e.errno == errno.ENOENT and cid == z:
                     enoent += 1
                     continue
+                if e.errno in (errno.ENOTCONN, errno.ECONNABORTED):
+                    deadline = 0
                 got = errno.errorcode.get(e.errno, str(e.errno))
                 if got != "EIO" or "EIO" not in valid.get(key, ()):
                     problem("%s/%s: %s" % (cid, f, e))

@@ -36,9 +36,10 @@ same() { # what expected got
 ctl() { "$BUNDLEFSCTL" "$@"; }
 
 W=$work/win O=$work/ovl
-"$gen" --quiet --driver windowsfilter --seed 5 --containers 17 --images 4 --layers 2-6 "$W"
-"$gen" --quiet --driver overlay2 --seed 6 --containers 17 --images 3 --layers 1-5 "$O"
-# 17 containers each: two IDs share a first digit (pigeonhole), so there is an ambiguous prefix.
+"$gen" --quiet --driver windowsfilter --seed 5 --containers 12 --images 4 --layers 2-6 "$W"
+"$gen" --quiet --driver overlay2 --seed 6 --containers 10 --images 3 --layers 1-5 "$O"
+# With these seeds some IDs share their first digits, so there are ambiguous prefixes to look
+# up (fscheck.py fails otherwise: FSCHECK_REQUIRE_AMBIGUOUS).
 mapfile -t ids < <(ctl "$W" containers | cut -f1)
 E=$(stat -c %Y "$W/config/daemon.json") # the generator's fixed mtime
 
@@ -63,7 +64,7 @@ jq -c '.SecurityOpt = ["credentialspec=registry://regapp"] | .Isolation = "proce
 touch -d "@$E" "$reg/regapp" "$W/containers/${ids[11]}/hostconfig.json"
 touch -d "@$E" "$W/containers/${ids[0]}/config.v2.json" "$W/containers/${ids[1]}/config.v2.json"
 
-# st_mtime: bump chosen inputs to distinct times (shared inputs lower: a base layer's
+# st_mtime: bump chosen inputs to distinct times (shared inputs lower: a layer's
 # cache-id, an image config; then one container's hostconfig.json, config.v2.json,
 # layerdb/mounts parent); files that are no input get later times that must not count.
 # Expected = max(E, bumps that are inputs of the container).
@@ -75,8 +76,8 @@ touch -d "@$((E + 300))" "$ldb/mounts/${ids[7]}/parent"
 img8=$(img_of "${ids[8]}")
 touch -d "@$((E + 60))" "$W/image/windowsfilter/imagedb/content/sha256/${img8#sha256:}"
 img9=$(img_of "${ids[9]}")
-base9=$(ctl "$W" layers "$img9" | tail -n 1 | cut -f1) # base layer's ChainID
-touch -d "@$((E + 50))" "$ldb/sha256/${base9#sha256:}/cache-id"
+layer9=$(ctl "$W" layers "$img9" | head -n 1 | cut -f1) # its top layer's ChainID
+touch -d "@$((E + 50))" "$ldb/sha256/${layer9#sha256:}/cache-id"
 touch -d "@$((E + 10000))" "$W/containers/${ids[10]}/hostname"
 top10=$(ctl "$W" layers "$(img_of "${ids[10]}")" | head -n 1 | cut -f4)
 touch -d "@$((E + 20000))" "$top10/Files/layer.txt"
@@ -90,7 +91,7 @@ for id in "${ids[@]}"; do
     if [ "$id" = "${ids[6]}" ]; then m=$((m > E + 200 ? m : E + 200)); fi
     if [ "$id" = "${ids[7]}" ]; then m=$((m > E + 300 ? m : E + 300)); fi
     if [ "$img" = "$img8" ]; then m=$((m > E + 60 ? m : E + 60)); fi
-    if ctl "$W" layers "$img" | cut -f1 | grep -xF "$base9" >/dev/null; then m=$((m > E + 50 ? m : E + 50)); fi
+    if ctl "$W" layers "$img" | cut -f1 | grep -xF "$layer9" >/dev/null; then m=$((m > E + 50 ? m : E + 50)); fi
     echo "$m" >"$work/mtimes/$id"
 done
 # every bump decides some container's mtime, and some are untouched (or the test is weak)
@@ -217,7 +218,7 @@ run_combo() { # NAME ROOT FSOPTS(comma list or "") [CTL OPTIONS...]
         done
         n=0
         while read -r id; do if [ ! -e "$exp/$id/error" ]; then n=$((n + 1)); fi; done <"$exp/ids"
-        [ "$n" -ge 8 ] || bad "$name: only $n containers without errors"
+        [ "$n" -ge 4 ] || bad "$name: only $n containers without errors"
     fi
     case " $* " in
     *" --spec=windowsoci "*) ;;
