@@ -11,9 +11,11 @@
 #   4. generated Windows roots: config.json (oci and windowsoci) and createoptions.json of
 #      every container list exactly the endpoints computed here from bbolt's dump (Python),
 #      the OCI files stay schema-valid, and a missing record or broken store is reported;
-#   5. the local-kv.db of a real private dockerd (network, container): frozen with SIGSTOP,
+#   5. a bundlefs mount of a generated root serves a container's new HNS ID after the store
+#      is rewritten (the store is one of the files' inputs);
+#   6. the local-kv.db of a real private dockerd (network, container): frozen with SIGSTOP,
 #      our reader of the live file, bbolt and our reader of a copy all agree.
-# Env (from meson): BUNDLEFSCTL, GEN_DATAROOT, SOURCE_ROOT, VALIDATE_OCI.
+# Env (from meson): BUNDLEFS, BUNDLEFSCTL, GEN_DATAROOT, SOURCE_ROOT, VALIDATE_OCI.
 set -euo pipefail
 ctl=${BUNDLEFSCTL:?} gen=${GEN_DATAROOT:?} src=${SOURCE_ROOT:?} validate=${VALIDATE_OCI:?}
 build=$(cd "$(dirname "$ctl")/.." && pwd)
@@ -22,11 +24,14 @@ lookup=$build/tests/unit/boltdb/bolt-lookup-all
 churncheck=$build/tests/unit/boltdb/bolt-churn-check
 # shellcheck source=lib/dockerd.sh
 source "$src/tests/integration/lib/dockerd.sh"
+# shellcheck source=lib/mount.sh
+source "$src/tests/integration/lib/mount.sh"
 
 work=$(mktemp -d /tmp/bf-boltgo-XXXXXX)
 churn_pid=""
 cleanup() {
     [ -z "$churn_pid" ] || kill "$churn_pid" 2>/dev/null || true
+    mount_cleanup
     if [ -n "$DOCKERD_PID" ]; then
         kill -CONT "$DOCKERD_PID" 2>/dev/null || true
         dockerd_stop
@@ -198,7 +203,37 @@ if "$ctl" "$R2" layerpaths "$id" >/dev/null && ! "$ctl" "$R2" createoptions "$id
     ok "truncated store: layerpaths still made, createoptions.json not"
 else bad "truncated store: wrong files failed"; fi
 
-# ---- 5. a real dockerd's local-kv.db ----
+# ---- 5. a mount follows the store ----
+read -r id eps _ < <(awk '$2 ~ /^\["[^,]*"\]$/' "$work/expect" | head -n 1)
+old=$(jq -r '.[0]' <<<"$eps")
+mount_start "$work/mnt" "$R"
+if grep -qF "$old" "$work/mnt/$id/createoptions.json"; then
+    ok "mount: $id's createoptions.json has its HNS ID"
+else bad "mount: $id's createoptions.json lacks $old"; fi
+# The same store with that endpoint's profileID changed, written by gen-dataroot's writer and
+# renamed into place as a new file (what a commit amounts to for a reader).
+python3 - "$work/kv.want" "$old" "$R/network/files/local-kv.db" "$src/tools/gen-dataroot" <<'EOF'
+import os, re, sys
+from importlib.machinery import SourceFileLoader
+dump, old, dst, gen = sys.argv[1:5]
+g = SourceFileLoader('gen_dataroot', gen).load_module()
+def unescape(s):
+    return re.sub(rb'\\x([0-9a-f]{2})|\\\\', lambda m: bytes([int(m.group(1), 16)]) if m.group(1) else b'\\', s)
+kv = {}
+for line in open(dump, 'rb'):
+    b, k, v = line.rstrip(b'\n').split(b'\t')
+    kv[unescape(k)] = unescape(v).replace(old.encode(), b'BEEFBEEF-0000-0000-0000-000000000000')
+open(dst + '.new', 'wb').write(g.bolt_file({b'libnetwork': kv}))
+os.replace(dst + '.new', dst)
+EOF
+if poll_until 10 "mount: new HNS ID served" grep -qF BEEFBEEF-0000-0000-0000-000000000000 "$work/mnt/$id/createoptions.json"; then
+    ok "mount: createoptions.json follows the store"
+else bad "mount: createoptions.json still has the old HNS ID"; fi
+same "mount: config.json follows the store" '["BEEFBEEF-0000-0000-0000-000000000000"]' \
+    "$(jq -c .windows.network.endpointList "$work/mnt/$id/config.json")"
+if mount_stop_clean "$work/mnt"; then ok "mount: daemon exited cleanly"; else bad "mount: daemon exit"; fi
+
+# ---- 6. a real dockerd's local-kv.db ----
 dockerd_start vfs "$work/docker"
 mkdir -p "$work/rootfs/bin"
 cp /bin/busybox "$work/rootfs/bin/busybox"
