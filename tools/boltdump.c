@@ -167,7 +167,13 @@ int main(int argc, char **argv)
     if (fflush(stdout) != 0 && r == 0)
         r = bf_error_set(&err, errno, "write error: %s", strerror(errno));
     if (r < 0) {
-        fprintf(stderr, "boltdump: %s\n", bf_error_message(&err));
+        const char *msg = bf_error_message(&err);
+        size_t bl = strlen(base);
+        /* The reader names the file as it opened it (its last component): say FILE. */
+        if (strncmp(msg, base, bl) == 0 && msg[bl] == ':')
+            fprintf(stderr, "boltdump: %s%s\n", argv[optind], msg + bl);
+        else
+            fprintf(stderr, "boltdump: %s\n", msg);
         bf_error_clear(&err);
         return 1;
     }

@@ -104,6 +104,29 @@ if cmp -s "$work/kv.want" "$work/kv.got"; then
     ok "gen-dataroot's local-kv.db: boltdump = bbolt ($(wc -l <"$work/kv.want") keys)"
 else bad "gen-dataroot's local-kv.db: boltdump differs from bbolt"; fi
 
+# boltdump's own forms: the tree, --keys, a value cut short, errors and usage.
+python3 - "$work/small.db" "$src/tools/gen-dataroot" <<'EOF'
+import sys
+from importlib.machinery import SourceFileLoader
+g = SourceFileLoader('gen_dataroot', sys.argv[2]).load_module()
+open(sys.argv[1], 'wb').write(g.bolt_file({b'b': {b'k': b'v\x00\\', b'long': b'x' * 30}, b'a': {}}))
+EOF
+same "boltdump: tree" "# $work/small.db: page size 4096, txid 3
+a/
+b/
+  k = v\x00\\\\
+  long = xxxxxxxxxx... (30 bytes)" "$("$boltdump" --max-value=10 "$work/small.db")"
+same "boltdump --keys" "# $work/small.db: page size 4096, txid 3
+a/
+b/
+  k
+  long" "$("$boltdump" --keys "$work/small.db")"
+printf 'not a bolt file' >"$work/junk.db"
+rc=0; out=$("$boltdump" "$work/junk.db" 2>&1) || rc=$?
+same "boltdump: a broken file is exit 1 with the reason" "1 boltdump: $work/junk.db: no valid meta page (meta 0: truncated; meta 1: none found at any page size)" "$rc $out"
+rc=0; "$boltdump" >/dev/null 2>&1 || rc=$?
+same "boltdump: usage error is exit 2" "2" "$rc"
+
 # ---- 4. endpoints of generated Windows containers ----
 # Expected, per container, from bbolt's dump: its networks in name order, each EndpointID's
 # windows-endpoint record's profileID, then the sandbox's gateway endpoint (network named nat,
