@@ -7,6 +7,9 @@
 # states (no torn file), the only error allowed is ENOENT for the container that comes and
 # goes, both versions must actually have been seen, and the daemon must be alive at the end,
 # serve the final state exactly and exit cleanly (no sanitizer report in the ASan build).
+# Two phases: small files with the default bytes cache, and ~190 KB config.json files with
+# `-o cache=1` (1 MiB), so reads span several FUSE requests and versions are evicted and
+# generated again while they are read.
 # Env (from meson): BUNDLEFS, BUNDLEFSCTL, GEN_DATAROOT, SOURCE_ROOT.
 set -euo pipefail
 BUNDLEFS=${BUNDLEFS:?} BUNDLEFSCTL=${BUNDLEFSCTL:?}
@@ -28,42 +31,13 @@ trap cleanup EXIT
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok: $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-DURATION=${FS_CONCURRENCY_SECONDS:-6}
+DURATION=${FS_CONCURRENCY_SECONDS:-4}
 NREADERS=3
-
-R=$work/root
-"$gen" --quiet --seed 31 --containers 8 --images 3 --layers 2-4 "$R"
-ldb=$R/image/windowsfilter/layerdb
-mapfile -t ids < <("$BUNDLEFSCTL" "$R" containers | cut -f1)
-X=${ids[0]} Y=${ids[1]}
-Z=$(printf 'bundlefs comes and goes' | sha256sum | cut -c1-64)
-cp -a "$ldb/mounts/${ids[2]}" "$ldb/mounts/$Z"
-printf '%s' "$Z" >"$ldb/mounts/$Z/mount-id"
-cp -a "$R/containers/${ids[2]}" "$R/containers/$Z"
-jq -c --arg id "$Z" '.ID = $id | .Name = "/comes_and_goes"' "$R/containers/${ids[2]}/config.v2.json" >"$R/containers/$Z/config.v2.json"
-
-# The two states, as files to rename into place (atomic, as Docker writes them).
-mkdir -p "$work/v"
-cp "$R/containers/$X/hostconfig.json" "$work/v/x0"
-jq -c '.Memory = 3221225472 | .DnsSearch = ["x.example"]' "$work/v/x0" >"$work/v/x1"
-cp "$R/containers/$Y/config.v2.json" "$work/v/y0"
-jq -c '.HasBeenStartedBefore = (.HasBeenStartedBefore | not) | .Config.Env += ["FLIP=1"]' "$work/v/y0" >"$work/v/y1"
-put() { cp "$work/v/$1" "$2.tmp" && mv "$2.tmp" "$2"; }
-expected_tree "$work/expA" "$R"
-put x1 "$R/containers/$X/hostconfig.json"
-put y1 "$R/containers/$Y/config.v2.json"
-expected_tree "$work/expB" "$R"
-put x0 "$R/containers/$X/hostconfig.json"
-put y0 "$R/containers/$Y/config.v2.json"
-cmp -s "$work/expA/$X/config.json" "$work/expB/$X/config.json" && bad "X's config.json does not change (test setup)"
-cmp -s "$work/expA/$Y/createoptions.json" "$work/expB/$Y/createoptions.json" && bad "Y's createoptions.json does not change (test setup)"
-
-M=$work/mnt
-mount_start "$M" "$R"
 
 cat >"$work/reader.py" <<'EOF'
 import errno, json, os, sys, time
 mnt, expa, expb, z, dur, me = sys.argv[1:7]
+big = sys.argv[8] == "1"
 deadline = time.time() + float(dur)
 valid = {}
 for exp in (expa, expb):
@@ -83,7 +57,7 @@ problems = []
 def problem(msg):
     if len(problems) < 20:
         problems.append(msg)
-chunk = 97 + int(me) * 31
+chunk = (4093 if big else 97) + int(me) * 31
 while time.time() < deadline:
     loops += 1
     try:
@@ -148,50 +122,95 @@ for p in problems:
 sys.exit(1 if problems else 0)
 EOF
 
-for i in $(seq 1 $NREADERS); do
-    python3 "$work/reader.py" "$M" "$work/expA" "$work/expB" "$Z" "$DURATION" "$i" "$X" >"$work/reader$i.log" 2>&1 &
-    readers+=($!)
-done
-# Writer: flip the states and remove/re-create Z until the readers are done.
-flips=0
-end=$(($(date +%s) + DURATION))
-while [ "$(date +%s)" -lt "$end" ]; do
+# phase NAME BIG [MOUNT OPTIONS...]: one root, one mount, readers against the writer.
+phase() {
+    local name=$1 big=$2 w R ldb ids X Y Z M i flips end seen_a seen_b d
+    shift 2
+    w=$work/$name R=$w/root
+    "$gen" --quiet --seed 31 --containers 8 --images 3 --layers 2-4 "$R"
+    if [ "$big" = 1 ]; then
+        # ~190 KB config.json files: reads span several FUSE requests and the files do not fit
+        # the 1 MiB bytes cache together, so versions are evicted and generated again meanwhile
+        for d in "$R/containers/"*/; do
+            jq -c '.Config.Env += [range(0; 2500) | "BIG_\(.)=" + ("x" * 60)]' "$d/config.v2.json" >"$w/big"
+            cat "$w/big" >"$d/config.v2.json"
+        done
+    fi
+    ldb=$R/image/windowsfilter/layerdb
+    mapfile -t ids < <("$BUNDLEFSCTL" "$R" containers | cut -f1)
+    X=${ids[0]} Y=${ids[1]}
+    Z=$(printf 'bundlefs comes and goes' | sha256sum | cut -c1-64)
+    cp -a "$ldb/mounts/${ids[2]}" "$ldb/mounts/$Z"
+    printf '%s' "$Z" >"$ldb/mounts/$Z/mount-id"
+    cp -a "$R/containers/${ids[2]}" "$R/containers/$Z"
+    jq -c --arg id "$Z" '.ID = $id | .Name = "/comes_and_goes"' "$R/containers/${ids[2]}/config.v2.json" >"$R/containers/$Z/config.v2.json"
+
+    # The two states, as files to rename into place (atomic, as Docker writes them).
+    mkdir -p "$w/v"
+    cp "$R/containers/$X/hostconfig.json" "$w/v/x0"
+    jq -c '.Memory = 3221225472 | .DnsSearch = ["x.example"]' "$w/v/x0" >"$w/v/x1"
+    cp "$R/containers/$Y/config.v2.json" "$w/v/y0"
+    jq -c '.HasBeenStartedBefore = (.HasBeenStartedBefore | not) | .Config.Env += ["FLIP=1"]' "$w/v/y0" >"$w/v/y1"
+    put() { cp "$w/v/$1" "$2.tmp" && mv "$2.tmp" "$2"; }
+    expected_tree "$w/expA" "$R"
     put x1 "$R/containers/$X/hostconfig.json"
     put y1 "$R/containers/$Y/config.v2.json"
-    mv "$R/containers/$Z" "$work/z-away"
-    sleep 0.15
+    expected_tree "$w/expB" "$R"
     put x0 "$R/containers/$X/hostconfig.json"
     put y0 "$R/containers/$Y/config.v2.json"
-    mv "$work/z-away" "$R/containers/$Z"
-    sleep 0.15
-    flips=$((flips + 1))
-done
-echo "writer: $flips rounds of changes"
-seen_a=0 seen_b=0
-for i in $(seq 1 $NREADERS); do
-    if wait "${readers[$((i - 1))]}"; then ok "$(head -n 1 "$work/reader$i.log")"; else
-        bad "reader $i:"
-        cat "$work/reader$i.log"
-    fi
-    seen_a=$((seen_a + $(sed -n 's/.*config.json: \([0-9]*\) old.*/\1/p' "$work/reader$i.log" | head -n 1)0 / 10))
-    seen_b=$((seen_b + $(sed -n 's/.*old + \([0-9]*\) new.*/\1/p' "$work/reader$i.log" | head -n 1)0 / 10))
-done
-readers=()
-if [ "$seen_a" -gt 0 ] && [ "$seen_b" -gt 0 ]; then ok "readers saw both versions ($seen_a old, $seen_b new)"; else
-    bad "readers did not see both versions ($seen_a old, $seen_b new): the changes were not observed"; fi
-kill -0 "$MOUNT_PID" 2>/dev/null && ok "daemon alive" || bad "daemon died"
+    cmp -s "$w/expA/$X/config.json" "$w/expB/$X/config.json" && bad "$name: X's config.json does not change (test setup)"
+    cmp -s "$w/expA/$Y/createoptions.json" "$w/expB/$Y/createoptions.json" && bad "$name: Y's createoptions.json does not change (test setup)"
 
-# Final state A: served exactly (polled: the last change may still be settling).
-settled() {
-    cmp -s "$M/$X/config.json" "$work/expA/$X/config.json" 2>/dev/null &&
-        cmp -s "$M/$Y/createoptions.json" "$work/expA/$Y/createoptions.json" 2>/dev/null &&
-        [ -e "$M/$Z/config.json" ]
+    M=$w/mnt
+    mount_start "$M" "$R" "$@"
+    for i in $(seq 1 $NREADERS); do
+        python3 "$work/reader.py" "$M" "$w/expA" "$w/expB" "$Z" "$DURATION" "$i" "$X" "$big" >"$w/reader$i.log" 2>&1 &
+        readers+=($!)
+    done
+    # Writer: flip the states and remove/re-create Z until the readers are done.
+    flips=0
+    end=$(($(date +%s) + DURATION))
+    while [ "$(date +%s)" -lt "$end" ]; do
+        put x1 "$R/containers/$X/hostconfig.json"
+        put y1 "$R/containers/$Y/config.v2.json"
+        mv "$R/containers/$Z" "$w/z-away"
+        sleep 0.15
+        put x0 "$R/containers/$X/hostconfig.json"
+        put y0 "$R/containers/$Y/config.v2.json"
+        mv "$w/z-away" "$R/containers/$Z"
+        sleep 0.15
+        flips=$((flips + 1))
+    done
+    echo "writer: $flips rounds of changes"
+    seen_a=0 seen_b=0
+    for i in $(seq 1 $NREADERS); do
+        if wait "${readers[$((i - 1))]}"; then ok "$name: $(head -n 1 "$w/reader$i.log")"; else
+            bad "$name: reader $i:"
+            cat "$w/reader$i.log"
+        fi
+        seen_a=$((seen_a + $(sed -n 's/.*config.json: \([0-9]*\) old.*/\1/p' "$w/reader$i.log" | head -n 1)0 / 10))
+        seen_b=$((seen_b + $(sed -n 's/.*old + \([0-9]*\) new.*/\1/p' "$w/reader$i.log" | head -n 1)0 / 10))
+    done
+    readers=()
+    if [ "$seen_a" -gt 0 ] && [ "$seen_b" -gt 0 ]; then ok "$name: readers saw both versions ($seen_a old, $seen_b new)"; else
+        bad "$name: readers did not see both versions ($seen_a old, $seen_b new): the changes were not observed"; fi
+    kill -0 "$MOUNT_PID" 2>/dev/null && ok "$name: daemon alive" || bad "$name: daemon died"
+
+    # Final state A: served exactly (polled: the last change may still be settling).
+    settled() {
+        cmp -s "$M/$X/config.json" "$w/expA/$X/config.json" 2>/dev/null &&
+            cmp -s "$M/$Y/createoptions.json" "$w/expA/$Y/createoptions.json" 2>/dev/null &&
+            [ -e "$M/$Z/config.json" ]
+    }
+    poll_until 10 "$name: final state served" settled || bad "$name: final state not served"
+    if python3 "$lib/fscheck.py" "$M" "$w/expA" "$R" >"$w/fscheck.log"; then ok "$name: $(tail -n 1 "$w/fscheck.log")"; else
+        bad "$name: fscheck of the final state"
+        head -n 40 "$w/fscheck.log"
+    fi
+    if mount_stop_clean "$M"; then ok "$name: daemon exited cleanly"; else bad "$name: daemon exit"; fi
 }
-poll_until 10 "final state served" settled || bad "final state not served"
-if python3 "$lib/fscheck.py" "$M" "$work/expA" "$R" >"$work/fscheck.log"; then ok "$(tail -n 1 "$work/fscheck.log")"; else
-    bad "fscheck of the final state"
-    head -n 40 "$work/fscheck.log"
-fi
-if mount_stop_clean "$M"; then ok "daemon exited cleanly"; else bad "daemon exit"; fi
+
+phase default-cache 0
+phase big-files-1MiB-cache 1 -o cache=1
 echo "fs-concurrency: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
