@@ -288,14 +288,17 @@ static void bytes_unref(struct bytes *b)
     }
 }
 
-/* Drop the LRU's reference (and the owner's pointer) to b. */
+/* Drop the LRU's reference (and the owner's pointer) to b. The LRU holds exactly one
+ * reference while b is in it (in_lru), so this can never drop a handle's. */
 static void bytes_evict(struct bfs_tree *t, struct bytes *b)
 {
-    lru_unlink(t, b);
     if (b->owner && b->owner->bytes == b)
         b->owner->bytes = NULL;
     b->owner = NULL;
-    bytes_unref(b);
+    if (b->in_lru) {
+        lru_unlink(t, b);
+        bytes_unref(b);
+    }
 }
 
 static size_t bundle_cost(const struct spec_bundle *b)
@@ -1407,8 +1410,10 @@ int bfs_open(struct bfs_tree *t, uint64_t ino, struct bfs_handle **out, bool *di
     }
     h->bytes = *direct_io ? cur->bytes : v->bytes;
     h->bytes->refs++;
-    lru_unlink(t, h->bytes);
-    lru_push(t, h->bytes);
+    if (h->bytes->in_lru) { /* most recently used */
+        lru_unlink(t, h->bytes);
+        lru_push(t, h->bytes);
+    }
 out:
     version_unref(t, v);
     version_unref(t, cur);
