@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # What a bundlefs mount must serve, as bundlefsctl prints it (source this file).
 #   expected_tree EXP DATAROOT [CTL OPTIONS...]
 # writes EXP in the layout tests/integration/lib/fscheck.py reads: EXP/ids, EXP/names and per

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Mount helpers for integration tests (source this file). Every mount is a bundlefs daemon
 # in the foreground (-f) started by this shell; mount_cleanup (call it from the EXIT trap)
 # unmounts every mount point and stops every daemon by its own PID, even after a failure.
