@@ -7,7 +7,7 @@
 # independently on chosen input files), broken containers get an `error` file equal to
 # `bundlefsctl errors` (each line also logged as `bundlefs: <line>`) and their failed files
 # give EIO while the others keep working, and
-# every OCI config.json passes validate-oci-config.
+# every OCI config.json passes validate-oci-config; a duplicate name links to the smaller ID.
 # Env (from meson): BUNDLEFS, BUNDLEFSCTL, GEN_DATAROOT, SOURCE_ROOT, VALIDATE_OCI.
 set -euo pipefail
 BUNDLEFS=${BUNDLEFS:?} BUNDLEFSCTL=${BUNDLEFSCTL:?}
@@ -62,7 +62,11 @@ printf '{"CmsPlugins":["ActiveDirectory"],"DomainJoinConfig":{"Sid":"S-1-5-21-7"
 jq -c '.SecurityOpt = ["credentialspec=registry://regapp"] | .Isolation = "process"' "$W/containers/${ids[11]}/hostconfig.json" >"$work/hc" &&
     cat "$work/hc" >"$W/containers/${ids[11]}/hostconfig.json"
 touch -d "@$E" "$reg/regapp" "$W/containers/${ids[11]}/hostconfig.json"
-touch -d "@$E" "$W/containers/${ids[0]}/config.v2.json" "$W/containers/${ids[1]}/config.v2.json"
+# A duplicate name: ids[10] takes ids[9]'s; by-name keeps the smaller ID (ids[9]).
+jq -c --arg n "$(jq -r .Name "$W/containers/${ids[9]}/config.v2.json")" '.Name = $n' "$W/containers/${ids[10]}/config.v2.json" >"$work/c10" &&
+    cat "$work/c10" >"$W/containers/${ids[10]}/config.v2.json"
+touch -d "@$E" "$W/containers/${ids[0]}/config.v2.json" "$W/containers/${ids[1]}/config.v2.json" \
+    "$W/containers/${ids[10]}/config.v2.json"
 
 # st_mtime: bump chosen inputs to distinct times (shared inputs lower: a layer's
 # cache-id, an image config; then one container's hostconfig.json, config.v2.json,

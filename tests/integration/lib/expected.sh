@@ -16,7 +16,10 @@ expected_tree() {
     : >"$exp/names"
     while read -r id; do
         name=$(jq -r '.Name // empty | ltrimstr("/")' "$root/containers/$id/config.v2.json" 2>/dev/null) || name=""
-        [ -z "$name" ] || echo "$name $id" >>"$exp/names"
+        # a duplicate name (a broken root) stays with the smallest ID: the first in sorted order
+        if [ -n "$name" ] && ! cut -d' ' -f1 "$exp/names" | grep -xF "$name" >/dev/null; then
+            echo "$name $id" >>"$exp/names"
+        fi
     done <"$exp/ids"
     while read -r id; do
         mkdir -p "$exp/$id"
