@@ -192,6 +192,12 @@ if "$validate" --windows "$work/oci/"*.json >"$work/validate.log"; then
     ok "all $(ls "$work/oci" | wc -l) OCI config.json files pass validate-oci-config --windows"
 else bad "validate-oci-config"; grep -v ': OK$' "$work/validate.log" | head -n 20; fi
 
+# bench-endpoints runs and finds one record per joined endpoint (the timings are not checked).
+joined=$(jq '[.NetworkSettings.Networks[] | select(.EndpointID != "")] | length' \
+    "$R"/containers/*/config.v2.json | awk '{ s += $1 } END { print s }')
+same "bench-endpoints: one record found per joined endpoint" "$joined" \
+    "$("$build/tools/bench-endpoints" "$R" --rounds 1 | awk 'NR == 1 { print $3 }')"
+
 # A running container whose endpoint has no record: files without endpoints, a note.
 read -r id eps _ < <(awk '$2 ~ /^\["[^,]*"\]$/' "$work/expect" | head -n 1)
 cp -a "$R" "$work/win2"
