@@ -10,14 +10,17 @@
  * BF_FAULT_LOG    a file to which the shim appends "injected <function> <n>" when it injects
  *                 the fault, and "calls <total>" at exit: a sweep stops at the first N whose run
  *                 saw no injection.
- * BF_FAULT_DELAY_MS  start counting only this long after the process started (for a daemon:
- *                 let it mount first, then fault the requests).
+ * BF_FAULT_DELAY_MS  start counting only this long after the process started.
+ * BF_FAULT_ARM_SIGNAL=1  count nothing until SIGUSR2; each SIGUSR2 restarts the count and
+ *                 fails call BF_FAULT_NTH + (number of earlier SIGUSR2s): a daemon is mounted
+ *                 once, then call 1, 2, 3, ... of successive request batches fail in turn.
  *
  * Allocation functions forward to the sanitizer runtime's when the program is built with ASan
  * (run it with ASAN_OPTIONS=verify_asan_link_order=0), else to glibc's, so memory stays with
  * one allocator and LeakSanitizer still sees every leak an error path makes.
  */
 #include <dirent.h>
+#include <signal.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +59,18 @@ static atomic_long counter;
 static atomic_bool injected;
 static char log_path[512];
 static int configured; /* 0 no, 1 in progress, 2 done */
+static bool arm_mode;
+static atomic_bool armed;
+static atomic_long nth_now, arms;
+
+static void on_arm(int sig)
+{
+    (void)sig;
+    atomic_store(&nth_now, nth + atomic_fetch_add(&arms, 1));
+    atomic_store(&counter, 0);
+    atomic_store(&injected, false);
+    atomic_store(&armed, true);
+}
 
 static int64_t now_ns(void)
 {
@@ -100,6 +115,12 @@ static void configure(void)
     nth = (v = getenv("BF_FAULT_NTH")) ? strtol(v, NULL, 10) : 0;
     fail_errno = (v = getenv("BF_FAULT_ERRNO")) ? strtol(v, NULL, 10) : 0;
     delay_ns = (v = getenv("BF_FAULT_DELAY_MS")) ? strtol(v, NULL, 10) * 1000000 : 0;
+    if ((v = getenv("BF_FAULT_ARM_SIGNAL")) && *v == '1') {
+        struct sigaction sa = {.sa_handler = on_arm, .sa_flags = SA_RESTART};
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGUSR2, &sa, NULL);
+        arm_mode = true;
+    }
     if ((v = getenv("BF_FAULT_LOG")))
         snprintf(log_path, sizeof(log_path), "%s", v);
     start_ns = now_ns();
@@ -124,8 +145,11 @@ static bool hit(enum fn f)
         return false;
     if (delay_ns && now_ns() - start_ns < delay_ns)
         return false;
+    if (arm_mode && !atomic_load(&armed))
+        return false;
     long n = atomic_fetch_add(&counter, 1) + 1;
-    if (nth <= 0 || n != nth)
+    long want = arm_mode ? atomic_load(&nth_now) : nth;
+    if (want <= 0 || n != want)
         return false;
     atomic_store(&injected, true);
     log_line("injected %s %ld\n", n, fn_names[f]);
@@ -238,10 +262,33 @@ long syscall(long number, ...)
     return next_syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
+/* Which file a failed read was on (to the log). */
+static void log_fd(int fd)
+{
+    char link[64], target[256];
+    long n;
+
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    n = syscall(SYS_readlinkat, AT_FDCWD, link, target, sizeof(target) - 1);
+    if (n > 0) {
+        target[n] = '\0';
+        log_line("  on %s (%ld)\n", fd, target);
+    }
+}
+
+/* Reads are counted on regular files only: a daemon's read() of /dev/fuse is libfuse's
+ * channel, not a place where bundlefs reads the data-root. */
+static bool regular(int fd)
+{
+    struct stat st;
+    return syscall(SYS_fstat, fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 ssize_t read(int fd, void *buf, size_t n)
 {
     NEXT(read);
-    if (hit(F_READ)) {
+    if (regular(fd) && hit(F_READ)) {
+        log_fd(fd);
         errno = err_for(F_READ);
         return -1;
     }
@@ -251,7 +298,7 @@ ssize_t read(int fd, void *buf, size_t n)
 ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
     NEXT(pread);
-    if (hit(F_PREAD)) {
+    if (regular(fd) && hit(F_PREAD)) {
         errno = err_for(F_PREAD);
         return -1;
     }
@@ -261,7 +308,7 @@ ssize_t pread(int fd, void *buf, size_t n, off_t off)
 ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
 {
     NEXT(pread64);
-    if (hit(F_PREAD)) {
+    if (regular(fd) && hit(F_PREAD)) {
         errno = err_for(F_PREAD);
         return -1;
     }
@@ -320,9 +367,25 @@ extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 
+/* BF_FAULT_SKIP_LIB=<text>: allocations made directly by a library whose path contains the
+ * text are not counted (libfuse drops a request it cannot allocate, leaving the kernel
+ * waiting: its own business, not bundlefs's). */
+static bool skipped_caller(void *ret)
+{
+    static const char *skip;
+    static int init;
+    Dl_info info;
+
+    if (!init) {
+        skip = getenv("BF_FAULT_SKIP_LIB");
+        init = 1;
+    }
+    return skip && *skip && dladdr(ret, &info) && info.dli_fname && strstr(info.dli_fname, skip);
+}
+
 void *malloc(size_t n)
 {
-    if (hit(F_MALLOC)) {
+    if (ready && !skipped_caller(__builtin_return_address(0)) && hit(F_MALLOC)) {
         errno = ENOMEM;
         return NULL;
     }
@@ -331,7 +394,7 @@ void *malloc(size_t n)
 
 void *calloc(size_t n, size_t m)
 {
-    if (hit(F_CALLOC)) {
+    if (ready && !skipped_caller(__builtin_return_address(0)) && hit(F_CALLOC)) {
         errno = ENOMEM;
         return NULL;
     }
@@ -340,7 +403,7 @@ void *calloc(size_t n, size_t m)
 
 void *realloc(void *p, size_t n)
 {
-    if (hit(F_REALLOC)) {
+    if (ready && !skipped_caller(__builtin_return_address(0)) && hit(F_REALLOC)) {
         errno = ENOMEM;
         return NULL;
     }
