@@ -140,6 +140,15 @@ struct name_ent {
     char id[LS_ID_LEN + 1];
 };
 
+/* An immutable, shared snapshot of the sorted container IDs. */
+struct idlist {
+    unsigned refs;
+    char **v;
+    size_t n;
+    uint64_t names_epoch, store_gen;
+    int64_t built_ns;
+};
+
 struct bfs_tree {
     pthread_mutex_t lock;
     char *dataroot;
@@ -164,6 +173,7 @@ struct bfs_tree {
         int64_t built_ns;
     } names;
     uint64_t names_epoch; /* bumped when a container folder changed (names live there) */
+    struct idlist *ids;   /* sorted container IDs, for prefix lookups; NULL: not built */
     struct bfs_stats stats;
 };
 
@@ -910,6 +920,57 @@ static int list_ids(struct bfs_tree *t, char ***ids, size_t *n)
     return r < 0 ? -EIO : 0;
 }
 
+static void idlist_unref(struct idlist *l)
+{
+    if (l && --l->refs == 0) {
+        ls_strv_free(l->v, l->n);
+        free(l);
+    }
+}
+
+/* The sorted container IDs: the snapshot of the last listing while nothing under containers/
+ * changed (the watcher says so; without one, for one trust period), else a new listing.
+ * Called unlocked; the caller drops the reference with t->lock held. */
+static int ids_get(struct bfs_tree *t, struct idlist **out)
+{
+    struct idlist *l;
+    uint64_t ne, sg;
+    int64_t now = now_ns();
+    int r;
+
+    pthread_mutex_lock(&t->lock);
+    l = t->ids;
+    if (l && l->names_epoch == t->names_epoch && l->store_gen == t->store_gen &&
+        (t->watch.add || now - l->built_ns <= trust_ns(t))) {
+        l->refs++;
+        *out = l;
+        pthread_mutex_unlock(&t->lock);
+        return 0;
+    }
+    ne = t->names_epoch;
+    sg = t->store_gen;
+    pthread_mutex_unlock(&t->lock);
+
+    l = calloc(1, sizeof(*l));
+    if (!l)
+        return -ENOMEM;
+    r = list_ids(t, &l->v, &l->n);
+    if (r < 0) {
+        free(l);
+        return r;
+    }
+    l->refs = 2; /* the tree's and the caller's */
+    l->names_epoch = ne;
+    l->store_gen = sg;
+    l->built_ns = now;
+    pthread_mutex_lock(&t->lock);
+    idlist_unref(t->ids);
+    t->ids = l;
+    pthread_mutex_unlock(&t->lock);
+    *out = l;
+    return 0;
+}
+
 /* Does containers/<id> exist as a directory (no link followed)? */
 static bool ctr_exists(struct bfs_tree *t, const char *id)
 {
@@ -954,8 +1015,8 @@ static void names_clear(struct bfs_tree *t)
 /* Make the name index current. Called unlocked; returns with nothing held. */
 static int names_refresh(struct bfs_tree *t)
 {
-    char **ids = NULL;
-    size_t n = 0, k = 0;
+    struct idlist *ids = NULL;
+    size_t k = 0;
     struct name_ent *v;
     struct store *s;
     uint64_t ne;
@@ -972,19 +1033,21 @@ static int names_refresh(struct bfs_tree *t)
     ne = t->names_epoch;
     pthread_mutex_unlock(&t->lock);
 
-    r = list_ids(t, &ids, &n);
+    r = ids_get(t, &ids);
     if (r < 0)
         return r;
-    v = calloc(n ? n : 1, sizeof(*v));
+    v = calloc(ids->n ? ids->n : 1, sizeof(*v));
     if (!v) {
-        ls_strv_free(ids, n);
+        pthread_mutex_lock(&t->lock);
+        idlist_unref(ids);
+        pthread_mutex_unlock(&t->lock);
         return -ENOMEM;
     }
     s = store_hold(t);
-    for (size_t i = 0; s && i < n; i++) {
+    for (size_t i = 0; s && i < ids->n; i++) {
         struct bf_error err = BF_ERROR_INIT;
         char *name = NULL;
-        if (layerstore_container_name(s->ls, ids[i], &name, NULL, &err) < 0 || !name || !*name) {
+        if (layerstore_container_name(s->ls, ids->v[i], &name, NULL, &err) < 0 || !name || !*name) {
             bf_error_clear(&err);
             free(name);
             continue; /* a container without a readable name has no by-name link */
@@ -994,11 +1057,13 @@ static int names_refresh(struct bfs_tree *t)
             continue;
         }
         v[k].name = name;
-        memcpy(v[k].id, ids[i], LS_ID_LEN + 1);
+        memcpy(v[k].id, ids->v[i], LS_ID_LEN + 1);
         k++;
     }
     store_release(t, s);
-    ls_strv_free(ids, n);
+    pthread_mutex_lock(&t->lock);
+    idlist_unref(ids);
+    pthread_mutex_unlock(&t->lock);
     qsort(v, k, sizeof(*v), name_cmp);
     /* Docker keeps names unique; a broken root may not. The first container (by ID) keeps the
      * name, the others get no link, so readdir and lookup always agree. */
@@ -1046,17 +1111,27 @@ static int lookup_root(struct bfs_tree *t, const char *name, struct bfs_attr *ou
             goto gone;
         memcpy(full, name, sizeof(full));
     } else {
-        char **ids = NULL;
-        size_t n = 0, hits = 0, len = strlen(name);
-        r = list_ids(t, &ids, &n);
+        struct idlist *l = NULL;
+        size_t lo = 0, hi, len = strlen(name);
+        bool unique;
+        r = ids_get(t, &l);
         if (r < 0)
             return r;
-        for (size_t i = 0; i < n; i++) {
-            if (strncmp(ids[i], name, len) == 0 && hits++ == 0)
-                memcpy(full, ids[i], sizeof(full));
+        for (hi = l->n; lo < hi;) { /* the first ID >= name */
+            size_t mid = lo + (hi - lo) / 2;
+            if (strcmp(l->v[mid], name) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
-        ls_strv_free(ids, n);
-        if (hits != 1)
+        unique = lo < l->n && strncmp(l->v[lo], name, len) == 0 &&
+                 (lo + 1 == l->n || strncmp(l->v[lo + 1], name, len) != 0);
+        if (unique)
+            memcpy(full, l->v[lo], sizeof(full));
+        pthread_mutex_lock(&t->lock);
+        idlist_unref(l);
+        pthread_mutex_unlock(&t->lock);
+        if (!unique)
             return -ENOENT; /* unknown, or ambiguous as `docker` would say */
         prefix = true;
     }
@@ -1613,6 +1688,7 @@ void bfs_tree_free(struct bfs_tree *t)
     while (t->lru.next != &t->lru)
         bytes_evict(t, t->lru.next);
     names_clear(t);
+    idlist_unref(t->ids);
     store_unref_locked(t->store);
     pthread_mutex_unlock(&t->lock);
     pthread_mutex_destroy(&t->lock);

@@ -576,3 +576,22 @@ Test(tree, stress_handles_survive_eviction_and_changes)
     for (int i = 0; i < 8; i++)
         pthread_join(th[i], NULL);
 }
+
+/* Prefixes come from a cached ID list: a container created or removed afterwards is seen
+ * (here after the trust period; with a watcher, at its event). */
+Test(tree, prefixes_follow_changes)
+{
+    struct bfs_attr a;
+    char rel[128];
+
+    open_tree(1, 0);
+    cr_assert_eq(bfs_lookup(tree, BFS_ROOT_INO, "ef0", &a), -ENOENT);
+    fx_container(&fx, CID3, "cache", fx.image_hex, NULL, NULL, C3);
+    sleep_ms(5);
+    lookup_ok(BFS_ROOT_INO, "ef0", &a);
+    cr_assert_eq(a.type, BFS_LNK);
+    snprintf(rel, sizeof(rel), "containers/%s", CID3);
+    fx_rm(&fx, rel);
+    sleep_ms(5);
+    cr_assert_eq(bfs_lookup(tree, BFS_ROOT_INO, "ef0", &a), -ENOENT);
+}
