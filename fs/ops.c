@@ -189,12 +189,17 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi)
 {
-    const struct bfs_handle *h = (const struct bfs_handle *)(uintptr_t)fi->fh;
+    struct bfs_handle *h = (struct bfs_handle *)(uintptr_t)fi->fh;
     const char *data;
     size_t len;
+    int r;
 
     (void)ino;
-    bfs_handle_data(h, &data, &len);
+    r = bfs_read_data(fs_of(req)->tree, h, &data, &len);
+    if (r < 0) {
+        fuse_reply_err(req, -r);
+        return;
+    }
     if (off < 0 || (size_t)off >= len) {
         fuse_reply_buf(req, NULL, 0);
         return;

@@ -708,10 +708,17 @@ static int ctr_current(struct bfs_tree *t, struct ctr *c, bool need_bytes, struc
         if (r < 0)
             return r;
         if (valid) {
+            /* Valid as of the epoch and events seen before the check (a change during it
+             * leaves the version stale for the next access). Stamped with the time after
+             * the check: a check slower than the trust period must not loop. */
             v->epoch = epoch0;
             v->events = ev0;
-            v->validated_ns = now;
-            continue; /* fresh now, unless something changed meanwhile */
+            v->validated_ns = now_ns();
+            if (need_bytes && !v->bytes)
+                continue; /* evicted meanwhile */
+            v->refs++;
+            *out = v;
+            return 0;
         }
         nv = version_new(b, &cst);
         if (!nv) {
@@ -1432,9 +1439,22 @@ int bfs_opendir(struct bfs_tree *t, uint64_t ino, struct bfs_dirlist **out)
 }
 
 struct bfs_handle {
-    struct bytes *bytes;
+    struct bytes *bytes; /* pinned bytes; NULL until first needed when opened lazily */
+    struct version *ver; /* lazy opens: the version the bytes must be (ref) */
+    struct ctr *ctr;     /* lazy opens: its container (ref) */
     enum bfs_file file;
 };
+
+/* Pin bytes in h (called with t->lock held). */
+static void handle_pin(struct bfs_tree *t, struct bfs_handle *h, struct bytes *b)
+{
+    h->bytes = b;
+    b->refs++;
+    if (b->in_lru) { /* most recently used */
+        lru_unlink(t, b);
+        lru_push(t, b);
+    }
+}
 
 int bfs_open(struct bfs_tree *t, uint64_t ino, struct bfs_handle **out, bool *direct_io)
 {
@@ -1464,9 +1484,22 @@ int bfs_open(struct bfs_tree *t, uint64_t ino, struct bfs_handle **out, bool *di
         r = t->store && !dir_exists(t->store, "containers", v->ctr->id) ? -ENOENT : -EIO;
         goto out;
     }
-    if (!v->bytes) {
-        /* Evicted: generate again. Identical content re-attaches to v (same inode, same
-         * bytes); different content means the inode is out of date. */
+    if (v->bytes) {
+        handle_pin(t, h, v->bytes);
+        goto out;
+    }
+    if (n->ctr->cur == v && version_fresh(t, v, now_ns())) {
+        /* Evicted, but current: the kernel most likely still has the pages (keep_cache), so
+         * nothing is generated unless a read comes (bfs_read_data). */
+        h->ver = v;
+        v->refs++;
+        h->ctr = n->ctr;
+        n->ctr->refs++;
+        goto out;
+    }
+    {
+        /* Evicted and maybe out of date: generate now. Identical content re-attaches to v
+         * (same inode, same bytes); different content means the inode is out of date. */
         struct ctr *c = n->ctr;
         c->refs++;
         r = ctr_current(t, c, true, &cur);
@@ -1482,12 +1515,7 @@ int bfs_open(struct bfs_tree *t, uint64_t ino, struct bfs_handle **out, bool *di
                 goto out;
             *direct_io = true;
         }
-    }
-    h->bytes = *direct_io ? cur->bytes : v->bytes;
-    h->bytes->refs++;
-    if (h->bytes->in_lru) { /* most recently used */
-        lru_unlink(t, h->bytes);
-        lru_push(t, h->bytes);
+        handle_pin(t, h, *direct_io ? cur->bytes : v->bytes);
     }
 out:
     version_unref(t, v);
@@ -1501,10 +1529,31 @@ out:
     return 0;
 }
 
-void bfs_handle_data(const struct bfs_handle *h, const char **data, size_t *len)
+int bfs_read_data(struct bfs_tree *t, struct bfs_handle *h, const char **data, size_t *len)
 {
-    const struct spec_bundle *b = h->bytes->b;
+    const struct spec_bundle *b;
 
+    pthread_mutex_lock(&t->lock);
+    if (!h->bytes) {
+        /* A lazy open's first read: the bytes must be those of the version it opened. */
+        struct version *cur = NULL;
+        int r = ctr_current(t, h->ctr, true, &cur);
+        if (r == 0 && cur == h->ver && cur->bytes)
+            handle_pin(t, h, cur->bytes);
+        version_unref(t, cur);
+        if (!h->bytes) {
+            pthread_mutex_unlock(&t->lock);
+            if (r == 0) {
+                bfs_log("container %s: %s changed since it was opened and its bytes are no "
+                        "longer cached: open it again",
+                        h->ctr->id, file_names[h->file]);
+                r = -EIO;
+            }
+            return r;
+        }
+    }
+    pthread_mutex_unlock(&t->lock);
+    b = h->bytes->b;
     if (h->file == BFS_FILE_ERROR) {
         *data = b->errors;
         *len = b->errors_len;
@@ -1512,6 +1561,7 @@ void bfs_handle_data(const struct bfs_handle *h, const char **data, size_t *len)
         *data = b->files[h->file].data;
         *len = b->files[h->file].len;
     }
+    return 0;
 }
 
 void bfs_release(struct bfs_tree *t, struct bfs_handle *h)
@@ -1519,7 +1569,10 @@ void bfs_release(struct bfs_tree *t, struct bfs_handle *h)
     if (!h)
         return;
     pthread_mutex_lock(&t->lock);
-    bytes_unref(h->bytes);
+    if (h->bytes)
+        bytes_unref(h->bytes);
+    version_unref(t, h->ver);
+    ctr_unref(t, h->ctr);
     pthread_mutex_unlock(&t->lock);
     free(h);
 }
