@@ -696,6 +696,9 @@ static void replaced_while_read(bool atomic)
             close(fd);
             if (atomic && rename(tmp, dst) < 0)
                 _exit(1);
+            /* Leave each version in place a moment: a reader must also meet whole files
+             * (otherwise the in-place case could pass on errors alone). */
+            usleep(atomic ? 500 : 3000);
         }
     }
     for (int i = 0; i < 400; i++) {
@@ -711,6 +714,8 @@ static void replaced_while_read(bool atomic)
                       bf_error_message(&e));
             cr_assert(strncmp(e.msg, CFG1 ": ", strlen(CFG1) + 2) == 0,
                       "round %d: error not about the file being written: %s", i, e.msg);
+            if (!seen_err)
+                cr_log_info("first refusal: %s", e.msg);
             seen_err++;
         }
         bf_error_clear(&e);
