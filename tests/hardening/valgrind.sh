@@ -47,7 +47,7 @@ for drv in windowsfilter overlay2; do
     vg_ctl "$R" config "${ids[0]}"
     if [ "$drv" = windowsfilter ]; then
         vg_ctl "$R" images
-        for id in "${ids[@]:1:2}"; do
+        for id in "${ids[@]:1:1}"; do
             vg_ctl --spec=windowsoci --compact --hostroot='C:\ProgramData\docker' "$R" config "$id"
             vg_ctl "$R" createoptions "$id"
         done
