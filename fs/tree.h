@@ -105,11 +105,9 @@ int bfs_readlink(struct bfs_tree *t, uint64_t ino, char **target); /* malloc'd *
 int bfs_opendir(struct bfs_tree *t, uint64_t ino, struct bfs_dirlist **out);
 void bfs_dirlist_free(struct bfs_dirlist *l);
 
-/* Open a regular file: the handle stands for one version's bytes. Cached bytes are pinned at
- * once; evicted bytes of a current version are generated at the first read, and must hash to
- * that version (if the container changed meanwhile, that read is EIO, never other bytes).
- * *direct_io is set when the inode is out of date and the open is served the current bytes
- * (see Memory above). */
+/* Open a regular file: the handle pins one version's bytes (generated again now if they were
+ * evicted), so every read of this open is one snapshot. *direct_io is set when the inode is
+ * out of date and the open is served the current bytes (see Memory above). */
 int bfs_open(struct bfs_tree *t, uint64_t ino, struct bfs_handle **h, bool *direct_io);
 int bfs_read_data(struct bfs_tree *t, struct bfs_handle *h, const char **data, size_t *len);
 void bfs_release(struct bfs_tree *t, struct bfs_handle *h);
