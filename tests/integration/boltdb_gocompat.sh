@@ -277,6 +277,19 @@ if dk start bolt1 >/dev/null 2>"$work/start.err"; then
 else echo "note: runc cannot start a container here ($(head -c 200 "$work/start.err")); network records only"; fi
 live=$DOCKER_ROOT/network/files/local-kv.db
 "$boltdump" --flat "$live" >"$work/live-running.got" || bad "boltdump of the live store while dockerd runs"
+# Reading while dockerd commits: networks created and removed in the background (each a
+# transaction of libnetwork's store); every snapshot we take meanwhile must read cleanly.
+(for i in 1 2 3 4 5 6; do dk network create -d bridge "bfchurn$i" >/dev/null && dk network rm "bfchurn$i" >/dev/null; done) &
+netloop=$!
+reads=0 failed=0
+while kill -0 "$netloop" 2>/dev/null; do
+    if "$boltdump" --keys "$live" >"$work/during.got" 2>&1; then reads=$((reads + 1)); else
+        failed=$((failed + 1)); head -n 2 "$work/during.got"; fi
+done
+wait "$netloop" || bad "dockerd: network create/rm loop failed"
+if [ "$failed" -eq 0 ] && [ "$reads" -ge 1 ]; then
+    ok "dockerd store: $reads reads while dockerd committed, all clean"
+else bad "dockerd store: $failed of $((reads + failed)) reads failed while dockerd committed"; fi
 kill -STOP "$DOCKERD_PID"
 cp "$live" "$work/frozen.db"
 "$boltdump" --flat "$live" >"$work/live.got" || bad "boltdump of the live (frozen) store"
