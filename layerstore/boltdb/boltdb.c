@@ -275,12 +275,14 @@ static int snapshot(const struct source *s, const char *name, size_t cap, struct
         ssize_t got;
         int r;
 
-        r = src_size(s, &size);
-        if (r < 0)
-            return bf_error_set(err, -r, "%s: %s", name, strerror(-r));
         r = choose_meta(s, name, &ps, &before, &m, err);
         if (r < 0)
             return r;
+        /* The size after the meta: bbolt grows the file before it commits a meta that counts
+         * the new pages, and never shrinks it. */
+        r = src_size(s, &size);
+        if (r < 0)
+            return bf_error_set(err, -r, "%s: %s", name, strerror(-r));
         if (m.pgid < 2 || m.pgid > UINT64_MAX / ps)
             return bf_error_set(err, EINVAL, "%s: meta (txid %llu): invalid page count %llu", name,
                                 (unsigned long long)m.txid, (unsigned long long)m.pgid);
