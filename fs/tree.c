@@ -588,6 +588,15 @@ static bool dir_exists(const struct store *s, const char *parent, const char *id
            S_ISDIR(st.st_mode);
 }
 
+/* Did a file fail (a note alone, e.g. no endpoint record, fails nothing)? */
+static bool bundle_failed(const struct spec_bundle *b)
+{
+    for (int i = 0; i < SPEC_FILE_COUNT; i++)
+        if (b->files[i].err.code)
+            return true;
+    return false;
+}
+
 /* Generate container `id` from store s, with the config.v2.json stat. Runs unlocked. */
 static int generate(struct bfs_tree *t, struct store *s, const char *id, struct spec_bundle **out,
                     struct stat *cst, bool *watched)
@@ -606,7 +615,7 @@ static int generate(struct bfs_tree *t, struct store *s, const char *id, struct 
         pthread_mutex_lock(&t->lock);
         t->stats.generations++;
         pthread_mutex_unlock(&t->lock);
-        if (b->errors_len) {
+        if (bundle_failed(b)) {
             /* A failure may come from reading while Docker changes things (a container being
              * removed, a layer being written). Such a bundle is never served: a container that
              * is gone is ENOENT, one that changed meanwhile is read again. */
