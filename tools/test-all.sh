@@ -48,6 +48,6 @@ if [ "$quick" -eq 0 ]; then
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
     run_pass sanitizers build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
     # A short libFuzzer pass over every parser, once (long runs: tools/fuzz.sh --seconds N).
-    if tools/fuzz.sh --seconds 5; then echo "fuzz: every target ran clean"; else echo "fuzz: FAILED"; status=1; fi
+    if tools/fuzz.sh --seconds 3; then echo "fuzz: every target ran clean"; else echo "fuzz: FAILED"; status=1; fi
 fi
 exit $status
