@@ -189,24 +189,24 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi)
 {
+    struct bfs_tree *t = fs_of(req)->tree;
     struct bfs_handle *h = (struct bfs_handle *)(uintptr_t)fi->fh;
+    struct bfs_pin *pin = NULL;
     const char *data;
     size_t len;
     int r;
 
     (void)ino;
-    r = bfs_read_data(fs_of(req)->tree, h, &data, &len);
+    r = bfs_read_pin(t, h, &data, &len, &pin);
     if (r < 0) {
         fuse_reply_err(req, -r);
         return;
     }
-    if (off < 0 || (size_t)off >= len) {
+    if (off < 0 || (size_t)off >= len)
         fuse_reply_buf(req, NULL, 0);
-        return;
-    }
-    if (size > len - (size_t)off)
-        size = len - (size_t)off;
-    fuse_reply_buf(req, data + off, size);
+    else
+        fuse_reply_buf(req, data + off, size < len - (size_t)off ? size : len - (size_t)off);
+    bfs_read_unpin(t, pin);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

@@ -1532,19 +1532,34 @@ out:
     return 0;
 }
 
-int bfs_read_data(struct bfs_tree *t, struct bfs_handle *h, const char **data, size_t *len)
+int bfs_read_pin(struct bfs_tree *t, struct bfs_handle *h, const char **data, size_t *len,
+                 struct bfs_pin **pin)
 {
-    const struct spec_bundle *b = h->bytes->b; /* pinned at open: no lock needed */
+    struct bytes *by;
 
-    (void)t;
+    /* The read holds its own reference until its reply is written: bytes never go away
+     * under a reply, whatever else happens to the handle meanwhile (a RELEASE handled by
+     * another thread, an eviction, a new version). */
+    pthread_mutex_lock(&t->lock);
+    by = h->bytes;
+    by->refs++;
+    pthread_mutex_unlock(&t->lock);
     if (h->file == BFS_FILE_ERROR) {
-        *data = b->errors;
-        *len = b->errors_len;
+        *data = by->b->errors;
+        *len = by->b->errors_len;
     } else {
-        *data = b->files[h->file].data;
-        *len = b->files[h->file].len;
+        *data = by->b->files[h->file].data;
+        *len = by->b->files[h->file].len;
     }
+    *pin = (struct bfs_pin *)by;
     return 0;
+}
+
+void bfs_read_unpin(struct bfs_tree *t, struct bfs_pin *pin)
+{
+    pthread_mutex_lock(&t->lock);
+    bytes_unref((struct bytes *)pin);
+    pthread_mutex_unlock(&t->lock);
 }
 
 void bfs_release(struct bfs_tree *t, struct bfs_handle *h)

@@ -109,7 +109,12 @@ void bfs_dirlist_free(struct bfs_dirlist *l);
  * evicted), so every read of this open is one snapshot. *direct_io is set when the inode is
  * out of date and the open is served the current bytes (see Memory above). */
 int bfs_open(struct bfs_tree *t, uint64_t ino, struct bfs_handle **h, bool *direct_io);
-int bfs_read_data(struct bfs_tree *t, struct bfs_handle *h, const char **data, size_t *len);
+/* The bytes of an open handle, held (pinned) until bfs_read_unpin: a read's reply never
+ * outlives what it sends. */
+struct bfs_pin;
+int bfs_read_pin(struct bfs_tree *t, struct bfs_handle *h, const char **data, size_t *len,
+                 struct bfs_pin **pin);
+void bfs_read_unpin(struct bfs_tree *t, struct bfs_pin *pin);
 void bfs_release(struct bfs_tree *t, struct bfs_handle *h);
 
 /* ---- change notification (called by the watcher thread, never from a request) ---- */

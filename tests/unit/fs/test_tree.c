@@ -85,19 +85,30 @@ static uint64_t lookup_ok(uint64_t parent, const char *name, struct bfs_attr *a)
     return a ? a->ino : tmp.ino;
 }
 
+/* What a read of handle h returns (a copy, NUL-terminated). */
+static char *read_handle(struct bfs_handle *h, size_t *len)
+{
+    struct bfs_pin *pin = NULL;
+    const char *data;
+    char *copy;
+
+    cr_assert_eq(bfs_read_pin(tree, h, &data, len, &pin), 0);
+    copy = malloc(*len + 1);
+    memcpy(copy, data, *len);
+    copy[*len] = '\0';
+    bfs_read_unpin(tree, pin);
+    return copy;
+}
+
 static char *read_all(uint64_t ino, size_t *len, bool *direct)
 {
     struct bfs_handle *h = NULL;
-    const char *data;
     bool d = false;
     int r = bfs_open(tree, ino, &h, &d);
     char *copy;
 
     cr_assert_eq(r, 0, "open: %s", strerror(-r));
-    cr_assert_eq(bfs_read_data(tree, h, &data, len), 0);
-    copy = malloc(*len + 1);
-    memcpy(copy, data, *len);
-    copy[*len] = '\0';
+    copy = read_handle(h, len);
     bfs_release(tree, h);
     if (direct)
         *direct = d;
@@ -188,7 +199,6 @@ Test(tree, mtime_is_newest_input)
 Test(tree, content_change_gives_new_inode_and_open_keeps_snapshot)
 {
     struct bfs_handle *h = NULL;
-    const char *data;
     size_t len, len2;
     bool direct = false;
     uint64_t dir, ino1, ino2;
@@ -199,8 +209,7 @@ Test(tree, content_change_gives_new_inode_and_open_keeps_snapshot)
     ino1 = lookup_ok(dir, "config.json", NULL);
     cr_assert_eq(bfs_open(tree, ino1, &h, &direct), 0);
     cr_assert_not(direct);
-    cr_assert_eq(bfs_read_data(tree, h, &data, &len), 0);
-    before = strndup(data, len);
+    before = read_handle(h, &len);
 
     set_isolation(CID1, "hyperv");
     sleep_ms(5);
@@ -211,9 +220,10 @@ Test(tree, content_change_gives_new_inode_and_open_keeps_snapshot)
     cr_assert_null(strstr(before, "\"hyperv\""));
 
     /* The handle opened before the change still reads the old version, whole. */
-    cr_assert_eq(bfs_read_data(tree, h, &data, &len), 0);
+    free(after);
+    after = read_handle(h, &len);
     cr_assert_eq(len, strlen(before));
-    cr_assert_eq(memcmp(data, before, len), 0);
+    cr_assert_str_eq(after, before);
     bfs_release(tree, h);
     free(before);
     free(after);
@@ -541,29 +551,33 @@ static void *stress_reader(void *arg)
         bool direct;
         if (bfs_lookup(tree, dir, names[i % 3], &a) < 0)
             continue;
-        /* Every open is one snapshot: its bytes, whole, of its inode's size. */
-        if (bfs_open(tree, a.ino, &h, &direct) == 0 && bfs_read_data(tree, h, &data, &len) == 0) {
+        /* Every open is one snapshot: its bytes, whole, of its inode's size. The handle is
+         * released before its read is done, as a RELEASE handled by another thread would:
+         * the read's own pin keeps the bytes. */
+        if (bfs_open(tree, a.ino, &h, &direct) == 0) {
+            struct bfs_pin *pin = NULL;
             uint64_t sum = 0;
+            cr_assert_eq(bfs_read_pin(tree, h, &data, &len, &pin), 0);
+            bfs_release(tree, h);
             for (int pass = 0; pass < 3; pass++) /* read it while others evict */
                 for (size_t k = 0; k < len; k++)
                     sum += (unsigned char)data[k];
             cr_assert(len == 0 || sum > 0);
             cr_assert(direct || len == a.size, "a non-direct open serves its inode's size");
+            bfs_read_unpin(tree, pin);
         }
-        if (h)
-            bfs_release(tree, h);
         bfs_forget(tree, a.ino, 1);
     }
     return NULL;
 }
 
-Test(tree, stress_handles_survive_eviction_and_changes)
+static void stress(size_t cache_bytes)
 {
     pthread_t th[8];
     uint64_t dirs[2];
 
     fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
-    open_tree(1, 1);
+    open_tree(1, cache_bytes);
     dirs[0] = lookup_ok(BFS_ROOT_INO, CID1, NULL);
     dirs[1] = lookup_ok(BFS_ROOT_INO, CID2, NULL);
     stress_stop = 0;
@@ -576,6 +590,16 @@ Test(tree, stress_handles_survive_eviction_and_changes)
     stress_stop = 1;
     for (int i = 0; i < 8; i++)
         pthread_join(th[i], NULL);
+}
+
+Test(tree, stress_handles_survive_eviction_and_changes)
+{
+    stress(1); /* a 1-byte cache: every generation evicts */
+}
+
+Test(tree, stress_handles_survive_version_changes)
+{
+    stress(0); /* the default cache: versions replaced, bytes kept */
 }
 
 /* Prefixes come from a cached ID list: a container created or removed afterwards is seen
@@ -602,8 +626,8 @@ Test(tree, prefixes_follow_changes)
 Test(tree, open_of_evicted_bytes_is_a_snapshot)
 {
     struct bfs_handle *h = NULL;
-    const char *data;
     size_t len, want_len;
+    char *got;
     bool direct = true;
     uint64_t ino;
     char *want;
@@ -617,9 +641,39 @@ Test(tree, open_of_evicted_bytes_is_a_snapshot)
     cr_assert_not(direct);
     set_isolation(CID1, "hyperv");
     bfs_tree_changed(tree, "containers/" CID1, "hostconfig.json", NULL, NULL);
-    cr_assert_eq(bfs_read_data(tree, h, &data, &len), 0);
+    got = read_handle(h, &len);
     cr_assert_eq(len, want_len);
-    cr_assert_eq(memcmp(data, want, len), 0, "the bytes of the version that was opened");
+    cr_assert_eq(memcmp(got, want, len), 0, "the bytes of the version that was opened");
+    free(got);
     free(want);
     bfs_release(tree, h);
+}
+
+/* A read whose handle is released (by another thread's RELEASE) while its reply is being
+ * written, then its version replaced and evicted: the read's pin keeps its bytes. */
+Test(tree, read_pin_outlives_release_and_eviction)
+{
+    struct bfs_handle *h = NULL;
+    struct bfs_pin *pin = NULL;
+    const char *data;
+    size_t len, want_len;
+    bool direct;
+    uint64_t dir, ino;
+    char *want;
+
+    open_tree(60000, 1);
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    ino = lookup_ok(dir, "config.json", NULL);
+    want = expected(CID1, BFS_FILE_CONFIG, &want_len);
+    cr_assert_eq(bfs_open(tree, ino, &h, &direct), 0);
+    cr_assert_eq(bfs_read_pin(tree, h, &data, &len, &pin), 0);
+    bfs_release(tree, h);
+    bfs_forget(tree, ino, 1);
+    set_isolation(CID1, "hyperv");
+    bfs_tree_changed(tree, "containers/" CID1, "hostconfig.json", NULL, NULL);
+    lookup_ok(dir, "config.json", NULL); /* a new version replaces the old one */
+    cr_assert_eq(len, want_len);
+    cr_assert_eq(memcmp(data, want, len), 0);
+    bfs_read_unpin(tree, pin);
+    free(want);
 }
