@@ -8,9 +8,8 @@ set -euo pipefail
 ctl=${BUNDLEFSCTL:?} gen=${GEN_DATAROOT:?}
 work=$(mktemp -d /tmp/bf-ctlgen-XXXXXX)
 trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok: $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# shellcheck source=lib/check.sh
+source "${SOURCE_ROOT:?}/tests/integration/lib/check.sh"
 
 # shellcheck source=lib/chainid.sh
 source "${SOURCE_ROOT:?}/tests/integration/lib/chainid.sh"

@@ -22,16 +22,8 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok: $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-same() { # what expected got
-    if [ "$2" = "$3" ]; then ok "$1"; else
-        bad "$1"
-        echo "  expected: $(printf '%s' "$2" | head -c 2000)"
-        echo "  got:      $(printf '%s' "$3" | head -c 2000)"
-    fi
-}
+# shellcheck source=lib/check.sh
+source "${SOURCE_ROOT:?}/tests/integration/lib/check.sh"
 
 # shellcheck source=lib/chainid.sh
 source "$src/tests/integration/lib/chainid.sh"

@@ -25,16 +25,8 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok: $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-same() { # what expected got
-    if [ "$2" = "$3" ]; then ok "$1"; else
-        bad "$1"
-        echo "  expected: $(printf '%s' "$2" | head -c 1500)"
-        echo "  got:      $(printf '%s' "$3" | head -c 1500)"
-    fi
-}
+# shellcheck source=lib/check.sh
+source "${SOURCE_ROOT:?}/tests/integration/lib/check.sh"
 
 for drv in overlay2 vfs; do
     w=$work/$drv M=$work/mnt-$drv

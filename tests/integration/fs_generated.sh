@@ -23,16 +23,9 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-same() { # what expected got
-    if [ "$2" = "$3" ]; then ok; else
-        bad "$1"
-        echo "  expected: $(printf '%s' "$2" | head -c 1500)"
-        echo "  got:      $(printf '%s' "$3" | head -c 1500)"
-    fi
-}
+CHECK_QUIET=1
+# shellcheck source=lib/check.sh
+source "${SOURCE_ROOT:?}/tests/integration/lib/check.sh"
 ctl() { "$BUNDLEFSCTL" "$@"; }
 
 W=$work/win O=$work/ovl

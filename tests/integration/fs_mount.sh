@@ -33,16 +33,8 @@ unmount_all() { # whatever a failed test left mounted under $work, and its daemo
         for p in $(daemon_pids "$m"); do kill "$p" 2>/dev/null || true; done
     done
 }
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok: $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-same() { # what expected got
-    if [ "$2" = "$3" ]; then ok "$1"; else
-        bad "$1"
-        echo "  expected: $(printf '%s' "$2" | head -c 1500)"
-        echo "  got:      $(printf '%s' "$3" | head -c 1500)"
-    fi
-}
+# shellcheck source=lib/check.sh
+source "${SOURCE_ROOT:?}/tests/integration/lib/check.sh"
 not_mounted() { ! is_mounted "$1"; }
 no_daemon() { [ -z "$(daemon_pids "$1")" ]; }
 

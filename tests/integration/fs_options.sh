@@ -11,9 +11,8 @@ work=$(mktemp -d /tmp/bf-options.XXXXXX)
 trap 'mount_cleanup; rm -rf "$work"' EXIT
 "${GEN_DATAROOT:?}" --containers 4 --images 2 --layers 2-4 --seed 7 --quiet "$work/root"
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok: $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# shellcheck source=lib/check.sh
+source "${SOURCE_ROOT:?}/tests/integration/lib/check.sh"
 
 ids=$("$BUNDLEFSCTL" "$work/root" containers | cut -f1)
 for form in 'C:\ProgramData\docker' 'C:\\ProgramData\\docker' 'C:/ProgramData/docker'; do

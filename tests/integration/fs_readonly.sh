@@ -19,16 +19,8 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok: $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-same() { # what expected got
-    if [ "$2" = "$3" ]; then ok "$1"; else
-        bad "$1"
-        echo "  expected: $2"
-        echo "  got:      $3"
-    fi
-}
+# shellcheck source=lib/check.sh
+source "${SOURCE_ROOT:?}/tests/integration/lib/check.sh"
 
 R=$work/root
 "$gen" --quiet --seed 11 --containers 4 --images 2 --layers 2-3 "$R"
