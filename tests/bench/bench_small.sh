@@ -57,6 +57,7 @@ for pat in \
     "^scale:   lookup by ID \(us\) +$num vs +$num; ratio $num, slope [-+]$num us per 1000 containers$" \
     "^scale:   lookup by prefix \(us\) +$num vs +$num; ratio $num, slope" \
     "^scale:   lookup by name \(us\) +$num vs +$num; ratio $num, slope" \
+    "^scale:   first by name \(us\) +$num vs +$num; ratio $num, slope" \
     "^scale:   cold read \(us/file\) +$num vs +$num; ratio $num, slope" \
     "^scale:   cold \(us/container\) +$num vs $num vs $num; ratio $num; slope us per layer: 1->5 [-+]$num, 5->20 [-+]$num$" \
     "^memory: 100 containers x 5 layers, peak RSS after full scan $num MiB \(after mount $num MiB; /usr/bin/time -v at exit $num MiB\); 20 containers: $num MiB, ratio $num; ratio to the 64 MiB target $num$" \
