@@ -102,6 +102,8 @@ struct version {
     uint64_t epoch, events, store_gen;
     int64_t validated_ns;
     bool watched;
+    bool failed; /* a file failed: generated again after the trust period, never validated by
+                    stamps, so a transient failure (EIO, ENOMEM, ...) heals on its own */
 };
 
 struct ctr {
@@ -488,7 +490,7 @@ static bool version_fresh(const struct bfs_tree *t, const struct version *v, int
 {
     if (v->store_gen != t->store_gen || v->epoch != t->epoch || v->events != v->ctr->events)
         return false;
-    return v->watched || now - v->validated_ns <= trust_ns(t);
+    return (v->watched && !v->failed) || now - v->validated_ns <= trust_ns(t);
 }
 
 static void summarize_file(struct file_sum *f, const char *data, size_t len, bool failed)
@@ -497,6 +499,15 @@ static void summarize_file(struct file_sum *f, const char *data, size_t len, boo
     f->failed = failed;
     f->size = failed ? 0 : len;
     f->hash = failed ? 0 : fnv1a(data, len);
+}
+
+/* Did a file fail (a note alone, e.g. no endpoint record, fails nothing)? */
+static bool bundle_failed(const struct spec_bundle *b)
+{
+    for (int i = 0; i < SPEC_FILE_COUNT; i++)
+        if (b->files[i].err.code)
+            return true;
+    return false;
 }
 
 /* The summary of bundle b (not yet attached). */
@@ -518,6 +529,7 @@ static struct version *version_new(const struct spec_bundle *b, const struct sta
         goto oom;
     if (b->name && !(v->name = strdup(b->name)))
         goto oom;
+    v->failed = bundle_failed(b);
     v->mtime_ns = ls_inputs_newest_mtime_ns(&b->inputs);
     v->uid = cst->st_uid;
     v->gid = cst->st_gid;
@@ -586,15 +598,6 @@ static bool dir_exists(const struct store *s, const char *parent, const char *id
     snprintf(rel, sizeof(rel), "%s/%s", parent, id);
     return fstatat(layerstore_dirfd(s->ls), rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
            S_ISDIR(st.st_mode);
-}
-
-/* Did a file fail (a note alone, e.g. no endpoint record, fails nothing)? */
-static bool bundle_failed(const struct spec_bundle *b)
-{
-    for (int i = 0; i < SPEC_FILE_COUNT; i++)
-        if (b->files[i].err.code)
-            return true;
-    return false;
 }
 
 /* Generate container `id` from store s, with the config.v2.json stat. Runs unlocked. */
@@ -693,7 +696,7 @@ static int ctr_current(struct bfs_tree *t, struct ctr *c, bool need_bytes, struc
         sgen = t->store_gen;
         s = t->store;
         s->refs++;
-        if (v && v->bytes && v->store_gen == sgen && v->bytes->b->inputs.n) {
+        if (v && !v->failed && v->bytes && v->store_gen == sgen && v->bytes->b->inputs.n) {
             old = v->bytes;
             old->refs++;
         }

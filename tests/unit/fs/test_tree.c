@@ -677,3 +677,34 @@ Test(tree, read_pin_outlives_release_and_eviction)
     bfs_read_unpin(tree, pin);
     free(want);
 }
+
+/* A version with a failed file is generated again after the trust period even when watched
+ * (a transient EIO or ENOMEM heals without any change); a good watched version is not. */
+Test(tree, failed_versions_are_retried_good_ones_trusted)
+{
+    struct bfs_watch *w = NULL;
+    struct bf_error err = BF_ERROR_INIT;
+    struct bfs_stats s0, s1;
+    char rel[128];
+    uint64_t bad_dir, good_dir;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    snprintf(rel, sizeof(rel), "containers/%s/hostconfig.json", CID2);
+    fx_write(&fx, rel, "{\"Isolation\":5}");
+    open_tree(1, 0);
+    cr_assert_eq(bfs_watch_start(tree, NULL, NULL, &w, &err), 0, "%s", bf_error_message(&err));
+    good_dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    bad_dir = lookup_ok(BFS_ROOT_INO, CID2, NULL);
+    lookup_ok(good_dir, "config.json", NULL);
+    lookup_ok(bad_dir, "config.json", NULL);
+    sleep_ms(5);
+    bfs_tree_stats(tree, &s0);
+    lookup_ok(good_dir, "config.json", NULL);
+    bfs_tree_stats(tree, &s1);
+    cr_assert_eq(s1.generations, s0.generations, "watched and good: trusted");
+    lookup_ok(bad_dir, "config.json", NULL);
+    bfs_tree_stats(tree, &s1);
+    cr_assert_eq(s1.generations, s0.generations + 1, "failed: generated again");
+    cr_assert_eq(s1.validations, s0.validations, "never validated by stamps");
+    bfs_watch_stop(w);
+}
