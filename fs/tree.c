@@ -171,7 +171,7 @@ struct bfs_tree {
         struct name_ent *v;
         size_t n;
         bool valid;
-        uint64_t epoch, names_epoch, store_gen;
+        uint64_t names_epoch, store_gen;
         int64_t built_ns;
     } names;
     uint64_t names_epoch; /* bumped when a container folder changed (names live there) */
@@ -600,13 +600,23 @@ static bool dir_exists(const struct store *s, const char *parent, const char *id
            S_ISDIR(st.st_mode);
 }
 
+/* The stat of containers/<id>/config.v2.json (no link followed): the owner, group bit and
+ * mtime the container's directory and files are shown with. False when it is not a file. */
+static bool config_stat(const struct store *s, const char *id, struct stat *st)
+{
+    char rel[sizeof("containers/") + LS_ID_LEN + sizeof("/config.v2.json")];
+
+    snprintf(rel, sizeof(rel), "containers/%s/config.v2.json", id);
+    return fstatat(layerstore_dirfd(s->ls), rel, st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           S_ISREG(st->st_mode);
+}
+
 /* Generate container `id` from store s, with the config.v2.json stat. Runs unlocked. */
 static int generate(struct bfs_tree *t, struct store *s, const char *id, struct spec_bundle **out,
                     struct stat *cst, bool *watched)
 {
     struct spec_bundle *b = NULL;
     struct bf_error err = BF_ERROR_INIT;
-    char rel[sizeof("containers/") + LS_ID_LEN + sizeof("/config.v2.json")];
 
     for (int tries = 0;; tries++) {
         bool changed = false;
@@ -642,9 +652,7 @@ static int generate(struct bfs_tree *t, struct store *s, const char *id, struct 
         spec_bundle_free(b);
         b = NULL;
     }
-    snprintf(rel, sizeof(rel), "containers/%s/config.v2.json", id);
-    if (fstatat(layerstore_dirfd(s->ls), rel, cst, AT_SYMLINK_NOFOLLOW) < 0 ||
-        !S_ISREG(cst->st_mode)) {
+    if (!config_stat(s, id, cst)) {
         memset(cst, 0, sizeof(*cst));
         cst->st_mode = S_IFREG | 0600;
     }
@@ -786,19 +794,13 @@ static void attr_static_dir(const struct bfs_tree *t, uint64_t ino, struct bfs_a
 
 static int attr_ctr_dir(struct bfs_tree *t, struct ctr *c, struct bfs_attr *a)
 {
-    char rel[sizeof("containers/") + LS_ID_LEN + sizeof("/config.v2.json")];
     struct stat st;
-    struct store *s = t->store;
 
     memset(a, 0, sizeof(*a));
     a->ino = c->ino;
     a->type = BFS_DIR;
     a->perm = 0500;
-    if (!s)
-        return 0;
-    snprintf(rel, sizeof(rel), "containers/%s/config.v2.json", c->id);
-    if (fstatat(layerstore_dirfd(s->ls), rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        S_ISREG(st.st_mode)) {
+    if (t->store && config_stat(t->store, c->id, &st)) {
         a->perm |= (st.st_mode & 0040) ? 0050 : 0;
         a->uid = st.st_uid;
         a->gid = st.st_gid;
@@ -939,6 +941,15 @@ static int list_ids(struct bfs_tree *t, char ***ids, size_t *n)
     return r < 0 ? -EIO : 0;
 }
 
+/* Is an index built from containers/ (the ID list, the names) still right? Until the watcher
+ * sees containers/ change, or, without a watcher, for one trust period. Called locked. */
+static bool index_fresh(const struct bfs_tree *t, uint64_t names_epoch, uint64_t store_gen,
+                        int64_t built_ns, int64_t now)
+{
+    return names_epoch == t->names_epoch && store_gen == t->store_gen &&
+           (t->watch.add || now - built_ns <= trust_ns(t));
+}
+
 static void idlist_unref(struct idlist *l)
 {
     if (l && --l->refs == 0) {
@@ -959,8 +970,7 @@ static int ids_get(struct bfs_tree *t, struct idlist **out)
 
     pthread_mutex_lock(&t->lock);
     l = t->ids;
-    if (l && l->names_epoch == t->names_epoch && l->store_gen == t->store_gen &&
-        (t->watch.add || now - l->built_ns <= trust_ns(t))) {
+    if (l && index_fresh(t, l->names_epoch, l->store_gen, l->built_ns, now)) {
         l->refs++;
         *out = l;
         pthread_mutex_unlock(&t->lock);
@@ -1043,9 +1053,8 @@ static int names_refresh(struct bfs_tree *t)
     int r;
 
     pthread_mutex_lock(&t->lock);
-    if (t->names.valid && t->names.names_epoch == t->names_epoch &&
-        t->names.store_gen == t->store_gen &&
-        (t->watch.add || now - t->names.built_ns <= trust_ns(t))) {
+    if (t->names.valid &&
+        index_fresh(t, t->names.names_epoch, t->names.store_gen, t->names.built_ns, now)) {
         pthread_mutex_unlock(&t->lock);
         return 0;
     }
@@ -1758,11 +1767,6 @@ void bfs_tree_set_watch(struct bfs_tree *t, const struct bfs_watch_ops *ops)
     if (t->store)
         apply_cache_trust(t, t->store);
     pthread_mutex_unlock(&t->lock);
-}
-
-const char *bfs_tree_dataroot(const struct bfs_tree *t)
-{
-    return t->dataroot;
 }
 
 void bfs_tree_stats(struct bfs_tree *t, struct bfs_stats *out)

@@ -92,7 +92,6 @@ int bfs_tree_new(const char *dataroot, const struct bfs_tree_options *opts, stru
                  struct bf_error *err);
 void bfs_tree_free(struct bfs_tree *t);
 void bfs_tree_set_watch(struct bfs_tree *t, const struct bfs_watch_ops *ops);
-const char *bfs_tree_dataroot(const struct bfs_tree *t);
 /* Open directory `rel` of the data-root in use (O_PATH, no link followed), for the watcher. */
 int bfs_tree_open_dir(struct bfs_tree *t, const char *rel, struct bf_error *err);
 
