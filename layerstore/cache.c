@@ -233,6 +233,8 @@ static struct centry *lookup(struct layerstore *ls, const char *image_id)
     push_front(c, e);
     e->refs++;
     check = now - e->validated_ns > c->trust_ns;
+    if (!check)
+        c->stats.hits++;
     pthread_mutex_unlock(&c->lock);
 
     if (check) {
@@ -250,11 +252,9 @@ static struct centry *lookup(struct layerstore *ls, const char *image_id)
             return NULL;
         }
         e->validated_ns = now;
+        c->stats.hits++;
         pthread_mutex_unlock(&c->lock);
     }
-    pthread_mutex_lock(&c->lock);
-    c->stats.hits++;
-    pthread_mutex_unlock(&c->lock);
     return e;
 }
 
