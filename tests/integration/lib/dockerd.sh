@@ -3,7 +3,9 @@
 #   dockerd_start DRIVER WORKDIR   -> sets DOCKERD_PID, DOCKER_SOCK, DOCKER_ROOT; runs `dk`
 #   dk ARGS...                      -> /usr/bin/docker against the private daemon
 #   dockerd_make_images             -> images bf-1layer, bf-3layer, bf-12layer (no registry)
-#   dockerd_stop                    -> TERM, bounded wait, then KILL
+#   dockerd_stop                    -> kill running containers, prune user networks (their
+#                                      bridge interfaces outlive the daemon), then TERM,
+#                                      bounded wait, KILL
 DOCKERD_BIN=${DOCKERD_BIN:-/usr/sbin/dockerd}
 DOCKER_BIN=${DOCKER_BIN:-/usr/bin/docker}
 DOCKERD_PID=""
@@ -41,8 +43,18 @@ dockerd_start() {
 }
 
 dockerd_stop() {
-    local i
+    local i running
     [ -n "$DOCKERD_PID" ] || return 0
+    # A user network is a bridge interface in the host's namespace, and it outlives the
+    # daemon: 31 leaked ones use up Docker's default address pools and every later
+    # `network create` on this machine fails. So: stop what runs, remove the networks the
+    # test made (containers and the data-root stay as they are), then stop the daemon.
+    if kill -0 "$DOCKERD_PID" 2>/dev/null; then
+        running=$(dk ps -q 2>/dev/null || true)
+        # shellcheck disable=SC2086
+        [ -z "$running" ] || dk kill $running >/dev/null 2>&1 || true
+        dk network prune -f >/dev/null 2>&1 || true
+    fi
     kill -TERM "$DOCKERD_PID" 2>/dev/null || true
     for i in $(seq 1 100); do
         kill -0 "$DOCKERD_PID" 2>/dev/null || break
