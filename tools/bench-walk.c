@@ -1,13 +1,21 @@
-/* bench-walk - time the layer walk over every container of a data-root.
+/* bench-walk - time the layer walk, or the whole cold generation, of every container.
  *
- *   bench-walk DATAROOT [--rounds N] [--driver NAME]
+ *   bench-walk DATAROOT [--rounds N] [--driver NAME] [--generate]
  *
- * Per container: resolve the ID, load the container, load its image (SHA-256 verified), walk
- * the layers, collecting ls_inputs. The baseline, in the same run, merely opens, reads and
+ * Walk (default), per container: resolve the ID, load the container, load its image (SHA-256
+ * verified), walk the layers, collecting ls_inputs. The baseline merely opens, reads and
  * closes exactly the input files that walk recorded (a recorded-absent file is one failed
  * open), so the ratio is the cost of layerstore's parsing, validation, hashing and bookkeeping
- * over the bare file I/O it cannot avoid. One warm-up round fills the page cache first; then
- * walk and baseline alternate for N rounds and the best and mean rounds are printed.
+ * over the bare file I/O it cannot avoid.
+ *
+ * --generate: what the filesystem does on the first read of a container, without FUSE: a
+ * fresh layerstore with the image and walk cache (as a new mount has), then spec_bundle_generate
+ * of every container (OCI, indented). The baseline is the performance issue's: reading each
+ * container's config.v2.json, hostconfig.json, image config and one cache-id per layer.
+ *
+ * One warm-up round fills the page cache first. Then each of N rounds times both sides, one
+ * right after the other (the side that goes first alternates), so load on the machine hits
+ * both alike; the ratio printed is the median of the N per-round ratios, with their spread.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,12 +27,17 @@
 #include <unistd.h>
 
 #include "layerstore.h"
+#include "spec.h"
 
 struct bench {
+    const char *dataroot;
+    struct ls_options opts;
+    bool generate;
     struct layerstore *ls;
     char **ids;
     size_t n_ids;
-    struct ls_inputs *inputs; /* per container, from the warm-up round */
+    struct ls_inputs *inputs; /* per container, from the warm-up round: what the read-only
+                                 side opens */
     size_t failed, layers, files;
 };
 
@@ -75,6 +88,70 @@ static double round_walk(struct bench *b)
     return now_us() - t0;
 }
 
+/* A fresh layerstore each round: a new mount starts with an empty image and walk cache. */
+static double round_generate(struct bench *b)
+{
+    struct spec_options so = {.format = SPEC_FORMAT_OCI};
+    struct layerstore *ls = NULL;
+    struct bf_error err = BF_ERROR_INIT;
+    double t0 = now_us();
+
+    if (layerstore_open(b->dataroot, &b->opts, &ls, &err) < 0 ||
+        layerstore_cache_enable(ls, 0, INT64_MAX) < 0) {
+        fprintf(stderr, "bench-walk: %s\n", bf_error_message(&err));
+        exit(1);
+    }
+    for (size_t i = 0; i < b->n_ids; i++) {
+        struct spec_bundle *bd = NULL;
+        spec_bundle_generate(ls, b->ids[i], &so, &bd, &err);
+        bf_error_clear(&err);
+        spec_bundle_free(bd);
+    }
+    layerstore_close(ls);
+    return now_us() - t0;
+}
+
+/* The issue's inputs of one generated container: config.v2.json, hostconfig.json, the image
+ * config and one cache-id per layer. */
+static int generate_one(struct bench *b, const char *id, struct ls_inputs *in, size_t *layers,
+                        struct bf_error *err)
+{
+    static const struct spec_options so = {.format = SPEC_FORMAT_OCI};
+    struct spec_bundle *bd = NULL;
+    struct ls_container *c = NULL;
+    struct ls_walk w = {0};
+    char rel[256];
+    int r;
+
+    r = spec_bundle_generate(b->ls, id, &so, &bd, err);
+    if (r == 0 && bd->errors) {
+        r = bf_error_set(err, EIO, "%s: %.*s", id, (int)strcspn(bd->errors, "\n"), bd->errors);
+    }
+    spec_bundle_free(bd);
+    if (r == 0)
+        r = layerstore_container_walk(b->ls, id, &c, NULL, &w, NULL, err);
+    if (r == 0) {
+        const char *drv = ls_driver_name(layerstore_driver(b->ls));
+        snprintf(rel, sizeof(rel), "containers/%s/config.v2.json", id);
+        r = ls_inputs_add(in, rel, &(struct bf_stamp){0});
+        snprintf(rel, sizeof(rel), "containers/%s/hostconfig.json", id);
+        r = r < 0 ? r : ls_inputs_add(in, rel, &(struct bf_stamp){0});
+        snprintf(rel, sizeof(rel), "image/%s/imagedb/content/sha256/%s", drv, c->image_id + 7);
+        r = r < 0 ? r : ls_inputs_add(in, rel, &(struct bf_stamp){0});
+        for (size_t k = 0; r == 0 && k < w.n; k++) {
+            snprintf(rel, sizeof(rel), "image/%s/layerdb/sha256/%s/cache-id", drv,
+                     w.layers[k].chain_id + 7);
+            r = ls_inputs_add(in, rel, &(struct bf_stamp){0});
+        }
+        if (r < 0)
+            r = bf_error_set(err, ENOMEM, "out of memory");
+    }
+    *layers = w.n;
+    ls_walk_free(&w);
+    ls_container_free(c);
+    return r;
+}
+
 static double round_read(struct bench *b)
 {
     static char buf[1 << 16];
@@ -96,7 +173,19 @@ static double round_read(struct bench *b)
 
 static void usage(FILE *out)
 {
-    fprintf(out, "Usage: bench-walk DATAROOT [--rounds N] [--driver NAME]\n");
+    fprintf(out, "Usage: bench-walk DATAROOT [--rounds N] [--driver NAME] [--generate]\n");
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+    qsort(v, n, sizeof(*v), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 int main(int argc, char **argv)
@@ -104,10 +193,10 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         {"rounds", required_argument, NULL, 'r'},
         {"driver", required_argument, NULL, 'd'},
+        {"generate", no_argument, NULL, 'g'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct ls_options opts = {0};
     struct bf_error err = BF_ERROR_INIT;
     struct bench b = {0};
     long rounds = 5;
@@ -125,7 +214,10 @@ int main(int argc, char **argv)
             break;
         }
         case 'd':
-            opts.driver = optarg;
+            b.opts.driver = optarg;
+            break;
+        case 'g':
+            b.generate = true;
             break;
         case 'h':
             usage(stdout);
@@ -139,7 +231,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (layerstore_open(argv[optind], &opts, &b.ls, &err) < 0 ||
+    b.dataroot = argv[optind];
+    if (layerstore_open(b.dataroot, &b.opts, &b.ls, &err) < 0 ||
         layerstore_container_ids(b.ls, &b.ids, &b.n_ids, &err) < 0) {
         fprintf(stderr, "bench-walk: %s\n", bf_error_message(&err));
         bf_error_clear(&err);
@@ -160,7 +253,9 @@ int main(int argc, char **argv)
     /* Warm-up: fills the page cache and records what each walk reads. */
     for (size_t i = 0; i < b.n_ids; i++) {
         size_t layers = 0;
-        if (walk_one(&b, b.ids[i], &b.inputs[i], &layers, &err) < 0) {
+        int r = b.generate ? generate_one(&b, b.ids[i], &b.inputs[i], &layers, &err)
+                           : walk_one(&b, b.ids[i], &b.inputs[i], &layers, &err);
+        if (r < 0) {
             if (b.failed < 5)
                 fprintf(stderr, "bench-walk: %s\n", bf_error_message(&err));
             bf_error_clear(&err);
@@ -172,30 +267,44 @@ int main(int argc, char **argv)
     if (b.failed)
         status = 1;
 
-    double best_walk = 0, best_read = 0, sum_walk = 0, sum_read = 0;
+    double *tw = calloc((size_t)rounds, sizeof(double)),
+           *tr = calloc((size_t)rounds, sizeof(double));
+    double *q = calloc((size_t)rounds, sizeof(double));
+    if (!tw || !tr || !q) {
+        fprintf(stderr, "bench-walk: out of memory\n");
+        return 1;
+    }
     for (long r = 0; r < rounds; r++) {
-        double tw = round_walk(&b);
-        double tr = round_read(&b);
-        if (r == 0 || tw < best_walk)
-            best_walk = tw;
-        if (r == 0 || tr < best_read)
-            best_read = tr;
-        sum_walk += tw;
-        sum_read += tr;
+        if (r % 2)
+            tr[r] = round_read(&b);
+        tw[r] = b.generate ? round_generate(&b) : round_walk(&b);
+        if (!(r % 2))
+            tr[r] = round_read(&b);
+        q[r] = tr[r] > 0 ? tw[r] / tr[r] : 0.0;
     }
     double n = (double)b.n_ids;
-    printf("bench-walk: %s (driver %s)\n", layerstore_root(b.ls),
-           ls_driver_name(layerstore_driver(b.ls)));
+    const char *side = b.generate ? "generate" : "walk";
+    printf("bench-walk: %s (driver %s)%s\n", layerstore_root(b.ls),
+           ls_driver_name(layerstore_driver(b.ls)), b.generate ? ", cold generation" : "");
     printf("containers: %zu (%zu failed), layers walked: %zu, input files: %zu (%.1f per "
            "container)\n",
            b.n_ids, b.failed, b.layers, b.files, (double)b.files / n);
-    printf("rounds:     %ld (after 1 warm-up round)\n", rounds);
-    printf("walk:       %.1f us/container (best round; mean %.1f)\n", best_walk / n,
-           sum_walk / (double)rounds / n);
-    printf("read only:  %.1f us/container (open/read/close of the same files; best; mean %.1f)\n",
-           best_read / n, sum_read / (double)rounds / n);
-    printf("ratio:      %.2f (walk / read only, best rounds)\n",
-           best_read > 0 ? best_walk / best_read : 0.0);
+    printf("rounds:     %ld (after 1 warm-up round; both sides in each, alternating which "
+           "first)\n",
+           rounds);
+    double mw = median(tw, (size_t)rounds), mr = median(tr, (size_t)rounds);
+    printf("%-11s %.1f us/container (median round; best %.1f)\n",
+           b.generate ? "generate:" : "walk:", mw / n, tw[0] / n);
+    printf("read only:  %.1f us/container (open/read/close of %s; median; best %.1f)\n", mr / n,
+           b.generate ? "config.v2.json, hostconfig.json, image config, cache-ids"
+                      : "the same files",
+           tr[0] / n);
+    double mq = median(q, (size_t)rounds);
+    printf("ratio:      %.2f (median of %ld per-round ratios %s / read only; spread %.2f..%.2f)\n",
+           mq, rounds, side, q[0], q[rounds - 1]);
+    free(tw);
+    free(tr);
+    free(q);
 
     for (size_t i = 0; i < b.n_ids; i++)
         ls_inputs_free(&b.inputs[i]);
