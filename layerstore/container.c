@@ -3,6 +3,8 @@
  *
  * Decisions:
  * - The JSON trees are parsed into plain structs and freed at once; nothing keeps a tree.
+ * - The name read (by-name index, lookup by name) builds no tree: jscan.c validates the file
+ *   and picks "ID" and "Name" in one pass; whatever it is unsure of, jansson reads as before.
  * - A missing hostconfig.json is an error. (Docker itself would start the container with an
  *   empty HostConfig; but Docker always writes the file, so its absence means a partial copy,
  *   and generating a spec with default isolation and resources would be a silent guess.)
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include "bf_util.h"
+#include "jscan.h"
 #include "ls_internal.h"
 
 static bool valid_name(const char *n)
@@ -125,25 +128,23 @@ static int oom(const struct ls_jctx *c)
     return bf_error_set(c->err, ENOMEM, "%s: out of memory", c->file);
 }
 
-/* "ID" and "Name": shared by the full load and the cheap name read. */
-static int parse_id_name(const struct ls_jctx *c, json_t *root, const char *dir_id, char **name)
+/* "ID" (already taken as ls_j_string would: "" when absent) against the directory name. */
+static int check_id(const struct ls_jctx *c, const char *id, const char *dir_id)
 {
-    _cleanup_free_ char *id = NULL, *raw = NULL;
-    int r;
-
-    r = ls_j_string(c, ls_j_get(root, "ID"), "ID", "", &id);
-    if (r < 0)
-        return r;
     if (!*id)
         return bf_error_set(c->err, EINVAL, "%s: \"ID\" is missing (the container is stored at %s)",
                             c->file, dir_id);
     if (strcmp(id, dir_id) != 0)
         return bf_error_set(c->err, EINVAL, "%s: Container %.80s is stored at %s", c->file, id,
                             dir_id);
-    r = ls_j_string(c, ls_j_get(root, "Name"), "Name", "", &raw);
-    if (r < 0)
-        return r;
+    return 0;
+}
+
+/* "Name" (as ls_j_string took it) without its leading '/', checked; *name is malloc'd. */
+static int take_name(const struct ls_jctx *c, const char *raw, char **name)
+{
     const char *n = raw[0] == '/' ? raw + 1 : raw;
+
     if (*n && !valid_name(n))
         return bf_error_set(c->err, EINVAL,
                             "%s: Invalid container name (%.80s), only [a-zA-Z0-9][a-zA-Z0-9_.-] "
@@ -153,6 +154,59 @@ static int parse_id_name(const struct ls_jctx *c, json_t *root, const char *dir_
     if (!*name)
         return oom(c);
     return 0;
+}
+
+/* "ID" and "Name": shared by the full load and the cheap name read's fallback. */
+static int parse_id_name(const struct ls_jctx *c, json_t *root, const char *dir_id, char **name)
+{
+    _cleanup_free_ char *id = NULL, *raw = NULL;
+    int r;
+
+    r = ls_j_string(c, ls_j_get(root, "ID"), "ID", "", &id);
+    if (r < 0)
+        return r;
+    r = check_id(c, id, dir_id);
+    if (r < 0)
+        return r;
+    r = ls_j_string(c, ls_j_get(root, "Name"), "Name", "", &raw);
+    if (r < 0)
+        return r;
+    return take_name(c, raw, name);
+}
+
+/* The same as ls_j_string on a scanned member (ls_jscan_object gave LS_JSCAN_OK). */
+static int scanned_string(const struct ls_jctx *c, const struct ls_jscan_member *m, char **out)
+{
+    *out = NULL;
+    if (m->kind == LS_JSCAN_OTHER)
+        return bf_error_set(c->err, EINVAL, "%s: \"%s\" must be a string", c->file, m->key);
+    *out = m->kind == LS_JSCAN_STRING ? strndup(m->val, m->len) : strdup("");
+    if (!*out)
+        return oom(c);
+    return 0;
+}
+
+/* parse_id_name over the file's bytes without building a tree: 1 when the scanner could not
+ * answer (the caller parses with jansson), else 0 or the error parse_id_name would give. */
+static int scan_id_name(const struct ls_jctx *c, const char *buf, size_t len, const char *dir_id,
+                        char **name)
+{
+    struct ls_jscan_member m[2] = {{.key = "ID"}, {.key = "Name"}};
+    _cleanup_free_ char *id = NULL, *raw = NULL;
+    int r;
+
+    if (ls_jscan_object(buf, len, m, BF_ARRAY_SIZE(m)) != LS_JSCAN_OK)
+        return 1; /* also when invalid: jansson words the error */
+    r = scanned_string(c, &m[0], &id);
+    if (r < 0)
+        return r;
+    r = check_id(c, id, dir_id);
+    if (r < 0)
+        return r;
+    r = scanned_string(c, &m[1], &raw);
+    if (r < 0)
+        return r;
+    return take_name(c, raw, name);
 }
 
 static int network_cmp(const void *a, const void *b)
@@ -608,17 +662,28 @@ int layerstore_container_name(struct layerstore *ls, const char *id, char **name
                               struct ls_inputs *in, struct bf_error *err)
 {
     char rel[128];
+    _cleanup_free_ char *buf = NULL;
     json_t *root = NULL;
+    size_t len = 0;
     int r;
 
     *name = NULL;
     if (!bf_is_hex64(id))
         return invalid_id(id, err);
     snprintf(rel, sizeof(rel), "containers/%s/config.v2.json", id);
-    r = ls_read_json(ls, rel, false, &root, in, err);
+    /* What ls_read_json reads and records; the scanner answers for well-formed files, jansson
+     * for the rest (and words every error about the JSON itself). */
+    r = layerstore_read_file(ls, rel, BF_CAP_JSON, &buf, &len, in, err);
     if (r < 0)
         return r;
-    r = parse_id_name(&(struct ls_jctx){.file = rel, .err = err}, root, id, name);
+    const struct ls_jctx c = {.file = rel, .err = err};
+    r = scan_id_name(&c, buf, len, id, name);
+    if (r <= 0)
+        return r;
+    r = ls_parse_json(rel, buf, len, &root, err);
+    if (r < 0)
+        return r;
+    r = parse_id_name(&c, root, id, name);
     json_decref(root);
     return r;
 }

@@ -1,0 +1,455 @@
+/* jscan.c - validate a JSON object in one pass and pick out top-level members (jscan.h).
+ *
+ * Why: naming every container reads every config.v2.json, and building jansson's whole tree
+ * of each (State, Config, NetworkSettings, ...) to read "ID" and "Name" was most of the cost.
+ *
+ * Exactness is the point: a file jansson refuses must be refused here, so the grammar below is
+ * jansson 2.14's with flags 0 (what ls_parse_json passes), quirks included:
+ * - whitespace is ' ', '\t', '\n', '\r'; no BOM; the root must be an object (ls_parse_json's
+ *   rule; jansson itself takes an array too); nothing but whitespace after it;
+ * - every byte >= 0x80, anywhere, must start a well-formed UTF-8 sequence (no overlongs, no
+ *   surrogates, nothing above U+10FFFF): jansson checks that as it reads;
+ * - strings: no byte < 0x20; escapes \" \\ \/ \b \f \n \r \t \uXXXX; a \u high surrogate must
+ *   be followed by a \u low surrogate, a lone low surrogate is refused, and \u0000 is refused
+ *   (values: "not allowed without JSON_ALLOW_NUL"; keys: "NUL byte in object key");
+ * - numbers: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?; an integer must fit int64 (strtoll),
+ *   a real must not overflow a double (strtod giving HUGE_VAL);
+ * - literals: jansson reads a whole run of ASCII letters, which must be true, false or null;
+ * - a single NUL byte right after a number or a literal is skipped: jansson reads it to end the
+ *   token, puts it back, and its one-character push-back buffer treats NUL as "empty", so the
+ *   byte is lost (`{"a":1<NUL>}` is accepted);
+ * - duplicate keys are allowed, the last value wins but the key keeps its first position
+ *   (which matters to ls_j_get's case-insensitive fallback).
+ * What is not worth mirroring exactly is left to jansson (LS_JSCAN_UNSURE): nesting deeper than
+ * MAX_DEPTH (jansson stops at 2048 values deep), reals between 1e308 and 1e309, escapes in a
+ * top-level key or in a chosen value.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "jscan.h"
+
+#define MAX_DEPTH 512 /* open containers; deeper is left to jansson */
+#define CI_MAX 8      /* distinct case-insensitive spellings of one wanted key */
+
+enum vkind { V_NULL, V_STRING, V_OTHER };
+
+struct val {
+    enum vkind kind;
+    bool escaped;
+    const unsigned char *p;
+    size_t len;
+};
+
+struct want {
+    size_t klen;
+    bool exact;
+    struct val exact_val;
+    size_t n_ci;
+    struct {
+        char key[LS_JSCAN_KEY_MAX + 1];
+        struct val v;
+    } ci[CI_MAX];
+};
+
+/* Bytes a string can hold as they are: 0x20..0x7f except '"' and '\\'. */
+static inline bool plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+static bool is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_alpha(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static const unsigned char *skip_ws(const unsigned char *p, const unsigned char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+/* Length of the well-formed UTF-8 sequence at p (first byte >= 0x80), 0 when malformed. */
+static size_t utf8_len(const unsigned char *p, const unsigned char *end)
+{
+    size_t n;
+    uint32_t v;
+
+    if (p[0] >= 0xc2 && p[0] <= 0xdf)
+        n = 2, v = p[0] & 0x1f;
+    else if (p[0] >= 0xe0 && p[0] <= 0xef)
+        n = 3, v = p[0] & 0x0f;
+    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+        n = 4, v = p[0] & 0x07;
+    else
+        return 0;
+    if ((size_t)(end - p) < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        v = (v << 6) | (p[i] & 0x3f);
+    }
+    if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) || (n == 3 && v < 0x800) ||
+        (n == 4 && v < 0x10000))
+        return 0;
+    return n;
+}
+
+/* The value of the 4 hex digits at p, -1 when there are not 4. */
+static int32_t hex4(const unsigned char *p, const unsigned char *end)
+{
+    int32_t v = 0;
+
+    if (end - p < 4)
+        return -1;
+    for (int i = 0; i < 4; i++) {
+        unsigned char c = p[i];
+        v <<= 4;
+        if (is_digit(c))
+            v += c - '0';
+        else if (c >= 'a' && c <= 'f')
+            v += c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            v += c - 'A' + 10;
+        else
+            return -1;
+    }
+    return v;
+}
+
+/* The string whose opening quote is at *pp: on success *pp is past the closing quote. */
+static bool scan_string(const unsigned char **pp, const unsigned char *end, bool *escaped)
+{
+    const unsigned char *p = *pp + 1;
+
+    *escaped = false;
+    for (;;) {
+        while (p < end && plain(*p))
+            p++;
+        if (p == end)
+            return false;
+        if (*p == '"')
+            break;
+        if (*p < 0x20)
+            return false;
+        if (*p >= 0x80) {
+            size_t n = utf8_len(p, end);
+            if (!n)
+                return false;
+            p += n;
+            continue;
+        }
+        /* a backslash */
+        *escaped = true;
+        if (++p == end)
+            return false;
+        if (*p == 'u') {
+            int32_t v = hex4(p + 1, end);
+            p += 5;
+            if (v <= 0)
+                return false; /* not 4 hex digits, or \u0000 */
+            if (v >= 0xdc00 && v <= 0xdfff)
+                return false;
+            if (v >= 0xd800 && v <= 0xdbff) {
+                if (end - p < 2 || p[0] != '\\' || p[1] != 'u')
+                    return false;
+                int32_t lo = hex4(p + 2, end);
+                if (lo < 0xdc00 || lo > 0xdfff)
+                    return false;
+                p += 6;
+            }
+        } else if (*p == '"' || *p == '\\' || *p == '/' || *p == 'b' || *p == 'f' || *p == 'n' ||
+                   *p == 'r' || *p == 't') {
+            p++;
+        } else {
+            return false;
+        }
+    }
+    *pp = p + 1;
+    return true;
+}
+
+/* The number at *pp (a '-' or a digit); *pp is moved past it. */
+static enum ls_jscan_result scan_number(const unsigned char **pp, const unsigned char *end)
+{
+    const unsigned char *p = *pp, *ds;
+    bool neg = false, real = false, zero = false;
+    int64_t lead, exp = 0;
+
+    if (*p == '-') {
+        neg = true;
+        p++;
+    }
+    if (p == end)
+        return LS_JSCAN_INVALID;
+    ds = p;
+    if (*p == '0') {
+        p++;
+        if (p < end && is_digit(*p))
+            return LS_JSCAN_INVALID;
+        zero = true;
+    } else if (is_digit(*p)) {
+        while (p < end && is_digit(*p))
+            p++;
+    } else {
+        return LS_JSCAN_INVALID;
+    }
+    /* |value| < 10^(lead + exp), and >= 10^(lead + exp - 1) unless it is zero */
+    lead = zero ? 0 : p - ds;
+    size_t nint = p - ds;
+    if (p < end && *p == '.') {
+        real = true;
+        if (++p == end || !is_digit(*p))
+            return LS_JSCAN_INVALID;
+        const unsigned char *fs = p;
+        while (p < end && is_digit(*p))
+            p++;
+        if (zero) {
+            for (const unsigned char *q = fs; q < p; q++) {
+                if (*q != '0') {
+                    zero = false;
+                    lead = -(q - fs);
+                    break;
+                }
+            }
+        }
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        bool eneg = false;
+        real = true;
+        if (++p < end && (*p == '+' || *p == '-'))
+            eneg = *p++ == '-';
+        if (p == end || !is_digit(*p))
+            return LS_JSCAN_INVALID;
+        for (; p < end && is_digit(*p); p++)
+            if (exp < 1000000000)
+                exp = exp * 10 + (*p - '0');
+        if (eneg)
+            exp = -exp;
+    }
+    *pp = p;
+    if (!real) {
+        /* strtoll's range: 19 digits at most, compared with INT64_MAX / -INT64_MIN */
+        if (nint < 19)
+            return LS_JSCAN_OK;
+        if (nint > 19)
+            return LS_JSCAN_INVALID;
+        return memcmp(ds, neg ? "9223372036854775808" : "9223372036854775807", 19) > 0
+                   ? LS_JSCAN_INVALID
+                   : LS_JSCAN_OK;
+    }
+    /* DBL_MAX is 1.797e308: below 1e308 is finite, from 1e309 on strtod overflows */
+    if (zero || lead + exp <= 308)
+        return LS_JSCAN_OK;
+    if (lead + exp >= 310)
+        return LS_JSCAN_INVALID;
+    return LS_JSCAN_UNSURE;
+}
+
+/* A letter run: jansson reads all of it, so "truex" is one invalid token. */
+static bool scan_literal(const unsigned char **pp, const unsigned char *end, enum vkind *kind)
+{
+    const unsigned char *s = *pp, *p = s;
+    size_t n;
+
+    while (p < end && is_alpha(*p))
+        p++;
+    n = p - s;
+    *pp = p;
+    *kind = V_OTHER;
+    if (n == 4 && memcmp(s, "null", 4) == 0) {
+        *kind = V_NULL;
+        return true;
+    }
+    return (n == 4 && memcmp(s, "true", 4) == 0) || (n == 5 && memcmp(s, "false", 5) == 0);
+}
+
+/* A top-level key: the value slots it feeds go to dst[]. */
+static bool match_key(struct want *w, const struct ls_jscan_member *m, size_t n,
+                      const unsigned char *k, size_t klen, bool escaped, struct val **dst,
+                      size_t *ndst)
+{
+    *ndst = 0;
+    for (size_t i = 0; i < n; i++) {
+        char tmp[LS_JSCAN_KEY_MAX + 1];
+
+        if (escaped)
+            return false; /* it might decode to a wanted key: leave it to jansson */
+        if (klen != w[i].klen)
+            continue; /* strcasecmp: a NUL-free key of another length never matches */
+        if (memcmp(k, m[i].key, klen) == 0) {
+            w[i].exact = true;
+            dst[(*ndst)++] = &w[i].exact_val;
+            continue;
+        }
+        memcpy(tmp, k, klen);
+        tmp[klen] = '\0';
+        if (strcasecmp(tmp, m[i].key) != 0)
+            continue;
+        size_t j = 0;
+        while (j < w[i].n_ci && memcmp(w[i].ci[j].key, tmp, klen) != 0)
+            j++;
+        if (j == w[i].n_ci) {
+            if (j == CI_MAX)
+                return false;
+            memcpy(w[i].ci[j].key, tmp, klen + 1);
+            w[i].n_ci++;
+        }
+        dst[(*ndst)++] = &w[i].ci[j].v;
+    }
+    return true;
+}
+
+enum ls_jscan_result ls_jscan_object(const char *buf, size_t len, struct ls_jscan_member *m,
+                                     size_t n)
+{
+    const unsigned char *p = (const unsigned char *)buf, *end = p + len;
+    unsigned char stack[MAX_DEPTH]; /* the open containers' closing brackets */
+    struct want w[LS_JSCAN_WANT_MAX];
+    struct val *dst[LS_JSCAN_WANT_MAX], v;
+    size_t d = 0, ndst = 0;
+    bool unsure = false, esc;
+    enum ls_jscan_result r;
+
+    if (n > LS_JSCAN_WANT_MAX)
+        return LS_JSCAN_UNSURE;
+    for (size_t i = 0; i < n; i++) {
+        w[i] = (struct want){.klen = strlen(m[i].key)};
+        if (w[i].klen > LS_JSCAN_KEY_MAX)
+            return LS_JSCAN_UNSURE;
+    }
+
+    p = skip_ws(p, end);
+    if (p == end || *p != '{')
+        return LS_JSCAN_INVALID;
+    stack[d++] = '}';
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}') {
+        p++;
+        goto closed;
+    }
+
+key:
+    if (p == end || *p != '"')
+        return LS_JSCAN_INVALID;
+    {
+        const unsigned char *ks = p + 1;
+        if (!scan_string(&p, end, &esc))
+            return LS_JSCAN_INVALID;
+        if (d == 1 && !match_key(w, m, n, ks, p - 1 - ks, esc, dst, &ndst))
+            unsure = true;
+    }
+    p = skip_ws(p, end);
+    if (p == end || *p != ':')
+        return LS_JSCAN_INVALID;
+    p = skip_ws(p + 1, end);
+
+value:
+    if (p == end)
+        return LS_JSCAN_INVALID;
+    v = (struct val){.kind = V_OTHER};
+    switch (*p) {
+    case '"':
+        v.kind = V_STRING;
+        v.p = p + 1;
+        if (!scan_string(&p, end, &v.escaped))
+            return LS_JSCAN_INVALID;
+        v.len = p - 1 - v.p;
+        break;
+    case '{':
+    case '[':
+        if (d == MAX_DEPTH)
+            return LS_JSCAN_UNSURE;
+        if (d == 1) {
+            for (size_t i = 0; i < ndst; i++)
+                *dst[i] = v;
+            ndst = 0;
+        }
+        stack[d++] = *p == '{' ? '}' : ']';
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == stack[d - 1]) {
+            p++;
+            goto closed;
+        }
+        if (stack[d - 1] == '}')
+            goto key;
+        goto value;
+    case '-':
+    case '0' ... '9':
+        r = scan_number(&p, end);
+        if (r == LS_JSCAN_INVALID)
+            return r;
+        if (r == LS_JSCAN_UNSURE)
+            unsure = true;
+        if (p < end && *p == '\0')
+            p++; /* lost by jansson's push-back, see the top */
+        break;
+    default:
+        if (!scan_literal(&p, end, &v.kind))
+            return LS_JSCAN_INVALID;
+        if (p < end && *p == '\0')
+            p++;
+        break;
+    }
+    if (d == 1) {
+        for (size_t i = 0; i < ndst; i++)
+            *dst[i] = v;
+        ndst = 0;
+    }
+    goto next;
+
+closed:
+    if (--d == 0)
+        goto done;
+
+next:
+    p = skip_ws(p, end);
+    if (p == end)
+        return LS_JSCAN_INVALID;
+    if (*p == ',') {
+        p = skip_ws(p + 1, end);
+        if (stack[d - 1] == '}')
+            goto key;
+        goto value;
+    }
+    if (*p != stack[d - 1])
+        return LS_JSCAN_INVALID;
+    p++;
+    goto closed;
+
+done:
+    if (skip_ws(p, end) != end)
+        return LS_JSCAN_INVALID;
+    if (unsure)
+        return LS_JSCAN_UNSURE;
+    for (size_t i = 0; i < n; i++) {
+        const struct val *s = NULL;
+        if (w[i].exact)
+            s = &w[i].exact_val;
+        else if (w[i].n_ci)
+            s = &w[i].ci[w[i].n_ci - 1].v;
+        m[i].val = NULL;
+        m[i].len = 0;
+        if (!s || s->kind == V_NULL) {
+            m[i].kind = LS_JSCAN_ABSENT;
+        } else if (s->kind == V_OTHER) {
+            m[i].kind = LS_JSCAN_OTHER;
+        } else {
+            if (s->escaped)
+                return LS_JSCAN_UNSURE;
+            m[i].kind = LS_JSCAN_STRING;
+            m[i].val = (const char *)s->p;
+            m[i].len = s->len;
+        }
+    }
+    return LS_JSCAN_OK;
+}
