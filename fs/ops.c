@@ -61,8 +61,8 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
     memset(&e, 0, sizeof(e));
     e.ino = a.ino;
     e.generation = 1; /* inode numbers are never reused while mounted */
-    e.attr_timeout = fs->timeout;
-    e.entry_timeout = fs->timeout;
+    e.attr_timeout = a.keep_attr ? fs->watch_timeout : fs->timeout;
+    e.entry_timeout = a.keep_entry ? fs->watch_timeout : fs->timeout;
     to_stat(&a, &e.attr);
     if (fuse_reply_entry(req, &e) != 0 && a.ino != BFS_BYNAME_INO)
         bfs_forget(fs->tree, a.ino, 1); /* the kernel never got it (interrupted) */
@@ -94,7 +94,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         return;
     }
     to_stat(&a, &st);
-    fuse_reply_attr(req, &st, fs->timeout);
+    fuse_reply_attr(req, &st, a.keep_attr ? fs->watch_timeout : fs->timeout);
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
@@ -112,13 +112,25 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     struct bfs_dirlist *l = NULL;
-    int r = bfs_opendir(fs_of(req)->tree, ino, &l);
+    bool unchanged = false;
+    int r;
 
+    if (fs_of(req)->no_opendir) {
+        /* "List it yourself": the kernel opens directories without asking and keeps what
+         * op_readdir gave it until the watcher drops it (bfs_tree_changed, bfs_tree_sweep). */
+        fuse_reply_err(req, ENOSYS);
+        return;
+    }
+    r = bfs_opendir(fs_of(req)->tree, ino, &l, &unchanged);
     if (r < 0) {
         fuse_reply_err(req, -r);
         return;
     }
     fi->fh = (uintptr_t)l; /* one listing per open: a reader never sees half of two */
+    /* The kernel keeps the listing in its cache and reads it from there while the directory
+     * lists the same as last time; a different listing drops the cache at this open. */
+    fi->cache_readdir = 1;
+    fi->keep_cache = unchanged;
     if (fuse_reply_open(req, fi) != 0)
         bfs_dirlist_free(l);
 }
@@ -126,32 +138,56 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                        struct fuse_file_info *fi)
 {
-    struct bfs_dirlist *l = (struct bfs_dirlist *)(uintptr_t)fi->fh;
+    struct bfs_dirlist *l = (struct bfs_dirlist *)(uintptr_t)fi->fh, *own = NULL;
+    uint64_t after = off < 0 ? 0 : (uint64_t)off;
+    size_t used = 0, i = 0;
     char *buf;
-    size_t used = 0;
+    int r;
 
-    (void)ino;
     if (size > 128 * 1024)
         size = 128 * 1024;
+    if (l) {
+        /* this open's snapshot: offsets grow along it */
+        size_t hi = l->n;
+        while (i < hi) {
+            size_t mid = i + (hi - i) / 2;
+            if (l->v[mid].off <= after)
+                i = mid + 1;
+            else
+                hi = mid;
+        }
+    } else {
+        /* opened by the kernel: the entries after `off`, as many as can fit (an entry takes
+         * at least 32 bytes) */
+        r = bfs_readdir(fs_of(req)->tree, ino, after, size / 32 + 1, &own);
+        if (r < 0) {
+            fuse_reply_err(req, -r);
+            return;
+        }
+        l = own;
+    }
     buf = malloc(size);
     if (!buf) {
+        bfs_dirlist_free(own);
         fuse_reply_err(req, ENOMEM);
         return;
     }
-    for (size_t i = off < 0 ? 0 : (size_t)off; i < l->n; i++) {
+    for (; i < l->n; i++) {
         struct stat st = {0};
         size_t need;
         st.st_ino = l->v[i].ino;
         st.st_mode = l->v[i].type == BFS_DIR   ? S_IFDIR
                      : l->v[i].type == BFS_LNK ? S_IFLNK
                                                : S_IFREG;
-        need = fuse_add_direntry(req, buf + used, size - used, l->v[i].name, &st, (off_t)(i + 1));
+        need = fuse_add_direntry(req, buf + used, size - used, l->v[i].name, &st,
+                                 (off_t)l->v[i].off);
         if (need > size - used)
             break;
         used += need;
     }
     fuse_reply_buf(req, buf, used);
     free(buf);
+    bfs_dirlist_free(own);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -170,6 +206,13 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
     if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & (O_TRUNC | O_CREAT))) {
         fuse_reply_err(req, EROFS);
+        return;
+    }
+    if (fs->no_open) {
+        /* "Open it yourself": from now on the kernel opens files without asking, keeps their
+         * pages (an inode is one version) and sends reads without a handle (op_read). The
+         * mount is read-only, so the check above is the kernel's to make from then on. */
+        fuse_reply_err(req, ENOSYS);
         return;
     }
     r = bfs_open(fs->tree, ino, &h, &direct);
@@ -196,8 +239,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     size_t len;
     int r;
 
-    (void)ino;
-    r = bfs_read_pin(t, h, &data, &len, &pin);
+    /* Opened by the kernel (zero-message open): the inode names the version. */
+    r = h ? bfs_read_pin(t, h, &data, &len, &pin) : bfs_read_ino(t, ino, &data, &len, &pin);
     if (r < 0) {
         fuse_reply_err(req, -r);
         return;
@@ -315,11 +358,18 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
-    (void)userdata;
+    struct bfs_fs *fs = userdata;
+
     /* Pages are cached per inode and an inode is one version: no need for the kernel to drop
      * them on every mtime change; and we answer plain readdir only. */
     conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA;
     conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS;
+    /* Link targets never change for an inode either: the kernel may keep them. */
+    if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+        conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+    /* Zero-message opens when the kernel has them and the user did not turn them off. */
+    fs->no_open = fs->no_open && (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT);
+    fs->no_opendir = fs->no_opendir && (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT);
 }
 
 const struct fuse_lowlevel_ops bfs_ops = {

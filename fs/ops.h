@@ -9,7 +9,10 @@
 
 struct bfs_fs {
     struct bfs_tree *tree;
-    double timeout; /* entry and attribute timeout, seconds */
+    double timeout;       /* entry and attribute timeout, seconds */
+    double watch_timeout; /* the same for what the watcher invalidates (bfs_attr keep_*) */
+    bool no_open;         /* the kernel opens files itself (zero-message opens) */
+    bool no_opendir;      /* ... and directories, caching their listings (needs the watcher) */
 };
 
 extern const struct fuse_lowlevel_ops bfs_ops;

@@ -31,6 +31,7 @@
 #define DEFAULT_CACHE_BYTES (16u << 20)
 #define FIRST_DYNAMIC_INO 16
 #define REGENERATE_TRIES 3
+#define FAILED_FILE_SIZE 1 /* tree.h: a size the kernel must ask about */
 
 /* ---- logging ---- */
 
@@ -116,6 +117,9 @@ struct ctr {
     struct version *cur;
     bool generating;
     pthread_cond_t cond;
+    uint64_t listed;      /* hash of the directory's last listing, 0: none yet */
+    uint64_t listed_base; /* base_ino of the version last listed, 0: none since the sweep */
+    bool dir_watched;     /* containers/<id> is watched: its attributes can be kept long */
 };
 
 enum node_kind { N_DIR, N_FILE, N_BYNAME_LINK, N_PREFIX_LINK };
@@ -147,7 +151,18 @@ struct idlist {
     unsigned refs;
     char **v;
     size_t n;
-    uint64_t names_epoch, store_gen;
+    uint64_t gen; /* which listing: readdir offsets name it (listing_off) */
+    uint64_t epoch, store_gen;
+    int64_t built_ns;
+};
+
+/* An immutable, shared snapshot of the name index: sorted names, one container each. */
+struct namelist {
+    unsigned refs;
+    struct name_ent *v;
+    size_t n;
+    uint64_t gen;
+    uint64_t epoch, store_gen;
     int64_t built_ns;
 };
 
@@ -167,15 +182,14 @@ struct bfs_tree {
     struct bytes lru; /* sentinel: lru.next is the most recently used */
     size_t cache_bytes;
     struct bfs_watch_ops watch;
-    struct {
-        struct name_ent *v;
-        size_t n;
-        bool valid;
-        uint64_t names_epoch, store_gen;
-        int64_t built_ns;
-    } names;
-    uint64_t names_epoch; /* bumped when a container folder changed (names live there) */
-    struct idlist *ids;   /* sorted container IDs, for prefix lookups; NULL: not built */
+    /* The listings of the root and of by-name, each the current one and the one before it
+     * (NULL: none), so that a listing read in several requests is read from one snapshot. */
+    struct idlist *ids, *ids_prev;
+    struct namelist *names, *names_prev;
+    uint64_t list_gen;
+    uint64_t ids_epoch;   /* bumped when containers/ itself changed: a container came or went */
+    uint64_t names_epoch; /* bumped when anything under containers/ changed (names live there) */
+    uint64_t root_listed, byname_listed; /* hashes of the last listings, 0: none yet */
     struct bfs_stats stats;
 };
 
@@ -497,7 +511,7 @@ static void summarize_file(struct file_sum *f, const char *data, size_t len, boo
 {
     f->present = true;
     f->failed = failed;
-    f->size = failed ? 0 : len;
+    f->size = failed ? FAILED_FILE_SIZE : len;
     f->hash = failed ? 0 : fnv1a(data, len);
 }
 
@@ -713,6 +727,13 @@ static int ctr_current(struct bfs_tree *t, struct ctr *c, bool need_bytes, struc
         if (old) {
             valid = !ls_inputs_changed(s->ls, &old->b->inputs);
             watched = v->watched;
+            if (valid && !watched && t->watch.add) {
+                /* made before the watcher started, or when a folder could not be watched:
+                 * watched from now on if it can be (a change meanwhile fails validation) */
+                bool changed = false;
+                watched = watch_inputs(t, s, old->b, &changed);
+                valid = !changed;
+            }
         }
         if (!valid)
             r = generate(t, s, c->id, &b, &cst, &watched);
@@ -734,6 +755,7 @@ static int ctr_current(struct bfs_tree *t, struct ctr *c, bool need_bytes, struc
             v->epoch = epoch0;
             v->events = ev0;
             v->validated_ns = now_ns();
+            v->watched = watched;
             if (need_bytes && !v->bytes)
                 continue; /* evicted meanwhile */
             v->refs++;
@@ -783,6 +805,12 @@ static int ctr_current(struct bfs_tree *t, struct ctr *c, bool need_bytes, struc
 
 /* ---- attributes ---- */
 
+/* Does the watcher tell of every change to what v was made from? */
+static bool watched(const struct bfs_tree *t, const struct version *v)
+{
+    return t->watch.add && v && v->watched && !v->failed;
+}
+
 static void attr_static_dir(const struct bfs_tree *t, uint64_t ino, struct bfs_attr *a)
 {
     memset(a, 0, sizeof(*a));
@@ -790,6 +818,7 @@ static void attr_static_dir(const struct bfs_tree *t, uint64_t ino, struct bfs_a
     a->type = BFS_DIR;
     a->perm = 0555;
     a->mtime_ns = t->mounted_ns;
+    a->keep_entry = a->keep_attr = true; /* never change */
 }
 
 static int attr_ctr_dir(struct bfs_tree *t, struct ctr *c, struct bfs_attr *a)
@@ -800,6 +829,10 @@ static int attr_ctr_dir(struct bfs_tree *t, struct ctr *c, struct bfs_attr *a)
     a->ino = c->ino;
     a->type = BFS_DIR;
     a->perm = 0500;
+    /* The entry goes when containers/<id> does (containers/ is watched from the start); the
+     * attributes follow config.v2.json, in containers/<id> (lookup_root watches it). */
+    a->keep_entry = t->watch.add != NULL;
+    a->keep_attr = t->watch.add && c->dir_watched;
     if (t->store && config_stat(t->store, c->id, &st)) {
         a->perm |= (st.st_mode & 0040) ? 0050 : 0;
         a->uid = st.st_uid;
@@ -809,10 +842,12 @@ static int attr_ctr_dir(struct bfs_tree *t, struct ctr *c, struct bfs_attr *a)
     return 0;
 }
 
-static void attr_file(const struct version *v, enum bfs_file f, struct bfs_attr *a)
+static void attr_file(const struct bfs_tree *t, const struct version *v, enum bfs_file f,
+                      struct bfs_attr *a)
 {
     memset(a, 0, sizeof(*a));
     a->ino = v->base_ino + f;
+    a->keep_entry = a->keep_attr = watched(t, v);
     a->uid = v->uid;
     a->gid = v->gid;
     a->mtime_ns = v->mtime_ns;
@@ -834,6 +869,9 @@ static void attr_link(const struct bfs_tree *t, const struct ctr *c, enum node_k
     a->mtime_ns = t->mounted_ns;
     a->type = BFS_LNK;
     a->perm = 0777;
+    /* A link's target never changes, but which name or prefix leads to it does, and those
+     * entries are not invalidated one by one: short timeouts. */
+    a->keep_attr = true;
     if (kind == N_BYNAME_LINK) {
         a->ino = c->ino + 1;
         a->size = 3 + LS_ID_LEN; /* "../<id>" */
@@ -901,6 +939,7 @@ bool bfs_tree_check_root(struct bfs_tree *t)
     }
     t->store_gen++;
     t->epoch++;
+    t->ids_epoch++;
     t->names_epoch++;
     store_unref_locked(old);
     pthread_mutex_unlock(&t->lock);
@@ -942,11 +981,11 @@ static int list_ids(struct bfs_tree *t, char ***ids, size_t *n)
 }
 
 /* Is an index built from containers/ (the ID list, the names) still right? Until the watcher
- * sees containers/ change, or, without a watcher, for one trust period. Called locked. */
-static bool index_fresh(const struct bfs_tree *t, uint64_t names_epoch, uint64_t store_gen,
-                        int64_t built_ns, int64_t now)
+ * sees the change its epoch counts, or, without a watcher, for one trust period. Locked. */
+static bool index_fresh(const struct bfs_tree *t, uint64_t epoch, uint64_t now_epoch,
+                        uint64_t store_gen, int64_t built_ns, int64_t now)
 {
-    return names_epoch == t->names_epoch && store_gen == t->store_gen &&
+    return epoch == now_epoch && store_gen == t->store_gen &&
            (t->watch.add || now - built_ns <= trust_ns(t));
 }
 
@@ -958,25 +997,46 @@ static void idlist_unref(struct idlist *l)
     }
 }
 
-/* The sorted container IDs: the snapshot of the last listing while nothing under containers/
- * changed (the watcher says so; without one, for one trust period), else a new listing.
- * Called unlocked; the caller drops the reference with t->lock held. */
-static int ids_get(struct bfs_tree *t, struct idlist **out)
+static int cmp_strp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Containers that left the data-root leave the table (their inodes live on until the kernel
+ * forgets them). Called locked, with a new listing. */
+static void ctrs_sync(struct bfs_tree *t, const struct idlist *l)
+{
+    for (size_t b = 0; b < t->ctrs.nb; b++) {
+        for (struct hlink *p = t->ctrs.b[b], *next; p; p = next) {
+            struct ctr *c = (struct ctr *)p;
+            const char *key = c->id;
+            next = p->next;
+            if (!l->n || !bsearch(&key, l->v, l->n, sizeof(*l->v), cmp_strp))
+                ctr_remove(t, c);
+        }
+    }
+}
+
+/* The sorted container IDs: the snapshot of the last listing while no container came or went
+ * (the watcher says so; without one, for one trust period, unless `relist`), else a new
+ * listing. Called unlocked; the caller drops the reference with t->lock held. */
+static int ids_get(struct bfs_tree *t, bool relist, struct idlist **out)
 {
     struct idlist *l;
-    uint64_t ne, sg;
+    uint64_t ep, sg;
     int64_t now = now_ns();
     int r;
 
     pthread_mutex_lock(&t->lock);
     l = t->ids;
-    if (l && index_fresh(t, l->names_epoch, l->store_gen, l->built_ns, now)) {
+    if (l && (t->watch.add || !relist) &&
+        index_fresh(t, l->epoch, t->ids_epoch, l->store_gen, l->built_ns, now)) {
         l->refs++;
         *out = l;
         pthread_mutex_unlock(&t->lock);
         return 0;
     }
-    ne = t->names_epoch;
+    ep = t->ids_epoch;
     sg = t->store_gen;
     pthread_mutex_unlock(&t->lock);
 
@@ -989,11 +1049,14 @@ static int ids_get(struct bfs_tree *t, struct idlist **out)
         return r;
     }
     l->refs = 2; /* the tree's and the caller's */
-    l->names_epoch = ne;
+    l->epoch = ep;
     l->store_gen = sg;
     l->built_ns = now;
     pthread_mutex_lock(&t->lock);
-    idlist_unref(t->ids);
+    l->gen = ++t->list_gen;
+    ctrs_sync(t, l);
+    idlist_unref(t->ids_prev);
+    t->ids_prev = t->ids;
     t->ids = l;
     pthread_mutex_unlock(&t->lock);
     *out = l;
@@ -1031,41 +1094,49 @@ static int name_cmp(const void *a, const void *b)
     return c ? c : strcmp(x->id, y->id);
 }
 
-static void names_clear(struct bfs_tree *t)
+static void namelist_unref(struct namelist *l)
 {
-    for (size_t i = 0; i < t->names.n; i++)
-        free(t->names.v[i].name);
-    free(t->names.v);
-    t->names.v = NULL;
-    t->names.n = 0;
-    t->names.valid = false;
+    if (l && --l->refs == 0) {
+        for (size_t i = 0; i < l->n; i++)
+            free(l->v[i].name);
+        free(l->v);
+        free(l);
+    }
 }
 
-/* Make the name index current. Called unlocked; returns with nothing held. */
-static int names_refresh(struct bfs_tree *t)
+/* The name index: the last one while nothing under containers/ changed, else a new one.
+ * Called unlocked; the caller drops the reference with t->lock held. */
+static int names_get(struct bfs_tree *t, struct namelist **out)
 {
     struct idlist *ids = NULL;
+    struct namelist *l;
     size_t k = 0;
     struct name_ent *v;
     struct store *s;
-    uint64_t ne;
+    uint64_t ep, sg;
     int64_t now = now_ns();
     int r;
 
     pthread_mutex_lock(&t->lock);
-    if (t->names.valid &&
-        index_fresh(t, t->names.names_epoch, t->names.store_gen, t->names.built_ns, now)) {
+    l = t->names;
+    if (l && index_fresh(t, l->epoch, t->names_epoch, l->store_gen, l->built_ns, now)) {
+        l->refs++;
+        *out = l;
         pthread_mutex_unlock(&t->lock);
         return 0;
     }
-    ne = t->names_epoch;
+    ep = t->names_epoch;
+    sg = t->store_gen;
     pthread_mutex_unlock(&t->lock);
 
-    r = ids_get(t, &ids);
+    r = ids_get(t, false, &ids);
     if (r < 0)
         return r;
+    l = calloc(1, sizeof(*l));
     v = calloc(ids->n ? ids->n : 1, sizeof(*v));
-    if (!v) {
+    if (!l || !v) {
+        free(l);
+        free(v);
         pthread_mutex_lock(&t->lock);
         idlist_unref(ids);
         pthread_mutex_unlock(&t->lock);
@@ -1106,15 +1177,19 @@ static int names_refresh(struct bfs_tree *t)
         }
         k = w;
     }
+    l->v = v;
+    l->n = k;
+    l->refs = 2; /* the tree's and the caller's */
+    l->epoch = ep;
+    l->store_gen = sg;
+    l->built_ns = now;
     pthread_mutex_lock(&t->lock);
-    names_clear(t);
-    t->names.v = v;
-    t->names.n = k;
-    t->names.valid = true;
-    t->names.names_epoch = ne;
-    t->names.store_gen = t->store_gen;
-    t->names.built_ns = now;
+    l->gen = ++t->list_gen;
+    namelist_unref(t->names_prev);
+    t->names_prev = t->names;
+    t->names = l;
     pthread_mutex_unlock(&t->lock);
+    *out = l;
     return 0;
 }
 
@@ -1123,7 +1198,7 @@ static int names_refresh(struct bfs_tree *t)
 static int lookup_root(struct bfs_tree *t, const char *name, struct bfs_attr *out)
 {
     char full[LS_ID_LEN + 1] = "";
-    bool prefix = false;
+    bool prefix = false, dir_watched = false;
     struct ctr *c;
     int r;
 
@@ -1135,6 +1210,11 @@ static int lookup_root(struct bfs_tree *t, const char *name, struct bfs_attr *ou
         return -ENOENT;
     maybe_check_root(t);
     if (strlen(name) == LS_ID_LEN) {
+        char rel[sizeof("containers/") + LS_ID_LEN];
+        /* Watched before its attributes are read: a change after this is seen. */
+        snprintf(rel, sizeof(rel), "containers/%s", name);
+        if (t->watch.add && t->watch.add(t->watch.ctx, rel) >= 0)
+            dir_watched = true;
         if (!ctr_exists(t, name))
             goto gone;
         memcpy(full, name, sizeof(full));
@@ -1142,7 +1222,7 @@ static int lookup_root(struct bfs_tree *t, const char *name, struct bfs_attr *ou
         struct idlist *l = NULL;
         size_t lo = 0, hi, len = strlen(name);
         bool unique;
-        r = ids_get(t, &l);
+        r = ids_get(t, false, &l);
         if (r < 0)
             return r;
         for (hi = l->n; lo < hi;) { /* the first ID >= name */
@@ -1174,6 +1254,7 @@ static int lookup_root(struct bfs_tree *t, const char *name, struct bfs_attr *ou
         attr_link(t, c, N_PREFIX_LINK, out);
         r = node_ref(t, out->ino, N_PREFIX_LINK, 0, c, NULL);
     } else {
+        c->dir_watched |= dir_watched;
         r = attr_ctr_dir(t, c, out);
         if (r == 0)
             r = node_ref(t, out->ino, N_DIR, 0, c, NULL);
@@ -1192,18 +1273,19 @@ gone:
 
 static int lookup_byname(struct bfs_tree *t, const char *name, struct bfs_attr *out)
 {
+    struct namelist *names = NULL;
     struct ctr *c;
-    int r = names_refresh(t);
+    int r = names_get(t, &names);
 
     if (r < 0)
         return r;
     pthread_mutex_lock(&t->lock);
     r = -ENOENT;
-    for (size_t lo = 0, hi = t->names.n; lo < hi;) {
+    for (size_t lo = 0, hi = names->n; lo < hi;) {
         size_t mid = lo + (hi - lo) / 2;
-        int cmp = strcmp(name, t->names.v[mid].name);
+        int cmp = strcmp(name, names->v[mid].name);
         if (cmp == 0) {
-            c = ctr_get(t, t->names.v[mid].id);
+            c = ctr_get(t, names->v[mid].id);
             if (!c) {
                 r = -ENOMEM;
                 break;
@@ -1217,6 +1299,7 @@ static int lookup_byname(struct bfs_tree *t, const char *name, struct bfs_attr *
         else
             lo = mid + 1;
     }
+    namelist_unref(names);
     pthread_mutex_unlock(&t->lock);
     return r;
 }
@@ -1242,7 +1325,7 @@ static int lookup_ctr(struct bfs_tree *t, struct node *dirn, const char *name, s
     if (r == 0 && !v->f[f].present)
         r = -ENOENT;
     if (r == 0) {
-        attr_file(v, f, out);
+        attr_file(t, v, f, out);
         r = node_ref(t, out->ino, N_FILE, f, c, v);
     }
     version_unref(t, v);
@@ -1287,7 +1370,7 @@ int bfs_getattr(struct bfs_tree *t, uint64_t ino, struct bfs_attr *out)
     else if (n->kind == N_DIR)
         r = attr_ctr_dir(t, n->ctr, out);
     else if (n->kind == N_FILE)
-        attr_file(n->ver, n->file, out);
+        attr_file(t, n->ver, n->file, out);
     else
         attr_link(t, n->ctr, n->kind, out);
     pthread_mutex_unlock(&t->lock);
@@ -1319,7 +1402,7 @@ int bfs_readlink(struct bfs_tree *t, uint64_t ino, char **target)
 }
 
 static int dl_add(struct bfs_dirlist *l, size_t *cap, const char *name, uint64_t ino,
-                  enum bfs_type type)
+                  enum bfs_type type, uint64_t off)
 {
     if (l->n == *cap) {
         size_t nc = *cap ? *cap * 2 : 16;
@@ -1333,6 +1416,7 @@ static int dl_add(struct bfs_dirlist *l, size_t *cap, const char *name, uint64_t
         return -ENOMEM;
     l->v[l->n].ino = ino;
     l->v[l->n].type = type;
+    l->v[l->n].off = off;
     l->n++;
     return 0;
 }
@@ -1347,65 +1431,105 @@ void bfs_dirlist_free(struct bfs_dirlist *l)
     free(l);
 }
 
-static int cmp_strp(const void *a, const void *b)
+/* ---- listings ----
+ *
+ * Every entry carries the offset that resumes after it. The fixed entries ("." "..", and
+ * by-name in the root) are 1..3; a container's files are 3 + their bfs_file, whatever else the
+ * folder holds; the entries of the root and of by-name name their snapshot (idlist, namelist
+ * gen) and their index in it, so a listing read in several requests (the kernel caches
+ * listings and reads them without opening the directory) continues in the snapshot it began
+ * with, even after a newer one was made (the one before the newest is kept for that). */
+
+#define OFF_FIXED_MAX 3
+#define OFF_GEN_SHIFT 40
+#define OFF_GEN_MASK ((1ull << 23) - 1) /* offsets stay positive in an off_t */
+#define OFF_IDX_MASK ((1ull << OFF_GEN_SHIFT) - 1)
+
+static uint64_t listing_off(uint64_t gen, size_t i)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return ((gen & OFF_GEN_MASK) << OFF_GEN_SHIFT) | ((uint64_t)i + 1 + OFF_FIXED_MAX);
 }
 
-static int opendir_root(struct bfs_tree *t, struct bfs_dirlist *l, size_t *cap)
+/* Where a listing resumes after offset `after`: the snapshot generation it named (0: none)
+ * and the first index to give. */
+static size_t listing_next(uint64_t after, uint64_t *gen)
 {
-    char **ids = NULL;
-    size_t n = 0;
-    int r;
+    *gen = 0;
+    if (after <= OFF_FIXED_MAX)
+        return 0;
+    *gen = after >> OFF_GEN_SHIFT;
+    return (size_t)((after & OFF_IDX_MASK) - OFF_FIXED_MAX);
+}
 
-    maybe_check_root(t);
-    r = list_ids(t, &ids, &n);
-    if (r < 0)
-        return r;
-    r = dl_add(l, cap, ".", BFS_ROOT_INO, BFS_DIR);
-    if (r == 0)
-        r = dl_add(l, cap, "..", BFS_ROOT_INO, BFS_DIR);
-    if (r == 0)
-        r = dl_add(l, cap, BFS_BYNAME_DIR, BFS_BYNAME_INO, BFS_DIR);
-    pthread_mutex_lock(&t->lock);
-    /* Containers that left the data-root leave the table (their inodes live on until the
-     * kernel forgets them). */
-    for (size_t b = 0; r == 0 && b < t->ctrs.nb; b++) {
-        for (struct hlink *p = t->ctrs.b[b], *next; p; p = next) {
-            struct ctr *c = (struct ctr *)p;
-            next = p->next;
-            const char *key = c->id;
-            if (!n || !bsearch(&key, ids, n, sizeof(*ids), cmp_strp))
-                ctr_remove(t, c);
-        }
+static bool gen_is(uint64_t gen, uint64_t want)
+{
+    return want && (gen & OFF_GEN_MASK) == want;
+}
+
+/* A listing's identity: names, inode numbers and types (never 0). */
+static uint64_t dirlist_hash(const struct bfs_dirlist *l)
+{
+    uint64_t h = 1469598103934665603ull;
+
+    for (size_t i = 0; i < l->n; i++) {
+        h = mix64(h ^ fnv1a(l->v[i].name, strlen(l->v[i].name)));
+        h = mix64(h ^ l->v[i].ino ^ ((uint64_t)l->v[i].type << 62));
     }
-    for (size_t i = 0; r == 0 && i < n; i++) {
-        struct ctr *c = ctr_get(t, ids[i]);
-        r = c ? dl_add(l, cap, ids[i], c->ino, BFS_DIR) : -ENOMEM;
+    return h | 1;
+}
+
+/* Record listing l as the last one of a directory; true when it equals the one before. */
+static bool listed_again(uint64_t *last, const struct bfs_dirlist *l)
+{
+    uint64_t h = dirlist_hash(l);
+    bool same = *last == h;
+
+    *last = h;
+    return same;
+}
+
+/* The entries of the root after offset `after`, at most `max`, from snapshot ids. Locked. */
+static int list_root(struct bfs_tree *t, const struct idlist *ids, uint64_t after, size_t max,
+                     struct bfs_dirlist *l, size_t *cap)
+{
+    static const struct {
+        const char *name;
+        uint64_t ino;
+    } fixed[] = {{".", BFS_ROOT_INO}, {"..", BFS_ROOT_INO}, {BFS_BYNAME_DIR, BFS_BYNAME_INO}};
+    uint64_t gen;
+    int r = 0;
+
+    for (uint64_t k = after + 1; r == 0 && k <= 3 && l->n < max; k++)
+        r = dl_add(l, cap, fixed[k - 1].name, fixed[k - 1].ino, BFS_DIR, k);
+    for (size_t i = listing_next(after, &gen); r == 0 && i < ids->n && l->n < max; i++) {
+        struct ctr *c = ctr_get(t, ids->v[i]);
+        r = c ? dl_add(l, cap, ids->v[i], c->ino, BFS_DIR, listing_off(ids->gen, i)) : -ENOMEM;
     }
-    pthread_mutex_unlock(&t->lock);
-    ls_strv_free(ids, n);
     return r;
 }
 
-static int opendir_byname(struct bfs_tree *t, struct bfs_dirlist *l, size_t *cap)
+static int list_byname(struct bfs_tree *t, const struct namelist *names, uint64_t after,
+                       size_t max, struct bfs_dirlist *l, size_t *cap)
 {
-    int r = names_refresh(t);
+    uint64_t gen;
+    int r = 0;
 
-    if (r == 0)
-        r = dl_add(l, cap, ".", BFS_BYNAME_INO, BFS_DIR);
-    if (r == 0)
-        r = dl_add(l, cap, "..", BFS_ROOT_INO, BFS_DIR);
-    pthread_mutex_lock(&t->lock);
-    for (size_t i = 0; r == 0 && i < t->names.n; i++) {
-        struct ctr *c = ctr_get(t, t->names.v[i].id);
-        r = c ? dl_add(l, cap, t->names.v[i].name, c->ino + 1, BFS_LNK) : -ENOMEM;
+    if (after < 1 && l->n < max)
+        r = dl_add(l, cap, ".", BFS_BYNAME_INO, BFS_DIR, 1);
+    if (r == 0 && after < 2 && l->n < max)
+        r = dl_add(l, cap, "..", BFS_ROOT_INO, BFS_DIR, 2);
+    for (size_t i = listing_next(after, &gen); r == 0 && i < names->n && l->n < max; i++) {
+        struct ctr *c = ctr_get(t, names->v[i].id);
+        r = c ? dl_add(l, cap, names->v[i].name, c->ino + 1, BFS_LNK,
+                       listing_off(names->gen, i))
+              : -ENOMEM;
     }
-    pthread_mutex_unlock(&t->lock);
     return r;
 }
 
-static int opendir_ctr(struct bfs_tree *t, struct node *n, struct bfs_dirlist *l, size_t *cap)
+/* A container's folder after offset `after` (called locked, drops the lock meanwhile). */
+static int list_ctr(struct bfs_tree *t, struct node *n, uint64_t after, size_t max,
+                    struct bfs_dirlist *l, size_t *cap)
 {
     struct ctr *c = n->ctr;
     struct version *v = NULL;
@@ -1413,44 +1537,131 @@ static int opendir_ctr(struct bfs_tree *t, struct node *n, struct bfs_dirlist *l
 
     c->refs++;
     r = ctr_current(t, c, false, &v);
-    if (r == 0)
-        r = dl_add(l, cap, ".", c->ino, BFS_DIR);
-    if (r == 0)
-        r = dl_add(l, cap, "..", BFS_ROOT_INO, BFS_DIR);
-    for (int f = 0; r == 0 && f < BFS_FILE_COUNT; f++)
-        if (v->f[f].present)
+    if (r == 0 && after < 1 && l->n < max)
+        r = dl_add(l, cap, ".", c->ino, BFS_DIR, 1);
+    if (r == 0 && after < 2 && l->n < max)
+        r = dl_add(l, cap, "..", BFS_ROOT_INO, BFS_DIR, 2);
+    for (int f = 0; r == 0 && f < BFS_FILE_COUNT && l->n < max; f++)
+        if (v->f[f].present && (uint64_t)f + 3 > after)
             r = dl_add(l, cap, file_names[f], v->base_ino + f,
-                       f == BFS_FILE_UTILITYVM ? BFS_LNK : BFS_REG);
+                       f == BFS_FILE_UTILITYVM ? BFS_LNK : BFS_REG, (uint64_t)f + 3);
+    if (r == 0)
+        c->listed_base = v->base_ino; /* bfs_tree_sweep: what the kernel may have cached */
     version_unref(t, v);
     ctr_unref(t, c);
     return r;
 }
 
-int bfs_opendir(struct bfs_tree *t, uint64_t ino, struct bfs_dirlist **out)
+/* The root's or by-name's snapshot that offset `after` continues (referenced), or the
+ * current one. Called unlocked; the reference is dropped with t->lock held. */
+static int snapshot_for(struct bfs_tree *t, uint64_t ino, uint64_t after, void **out)
+{
+    uint64_t gen;
+
+    listing_next(after, &gen);
+    pthread_mutex_lock(&t->lock);
+    if (ino == BFS_ROOT_INO) {
+        struct idlist *cand[2] = {t->ids, t->ids_prev};
+        for (int i = 0; i < 2; i++) {
+            if (cand[i] && gen_is(gen, cand[i]->gen)) {
+                cand[i]->refs++;
+                *out = cand[i];
+                pthread_mutex_unlock(&t->lock);
+                return 0;
+            }
+        }
+    } else {
+        struct namelist *cand[2] = {t->names, t->names_prev};
+        for (int i = 0; i < 2; i++) {
+            if (cand[i] && gen_is(gen, cand[i]->gen)) {
+                cand[i]->refs++;
+                *out = cand[i];
+                pthread_mutex_unlock(&t->lock);
+                return 0;
+            }
+        }
+    }
+    pthread_mutex_unlock(&t->lock);
+    /* A new listing, or one so old that its snapshot is gone: it goes on in the current
+     * one at the same index (entries that came or went meanwhile may be missed or repeated,
+     * as POSIX allows for a directory changed while read). */
+    if (ino == BFS_ROOT_INO) {
+        /* Without a watcher, a listing from the start is made anew, as `ls` expects */
+        maybe_check_root(t);
+        return ids_get(t, after == 0, (struct idlist **)out);
+    }
+    return names_get(t, (struct namelist **)out);
+}
+
+/* Entries of directory `ino` after offset `after`, at most `max`, into l. */
+static int list_dir(struct bfs_tree *t, uint64_t ino, uint64_t after, size_t max,
+                    struct bfs_dirlist *l, size_t *cap, bool *unchanged)
+{
+    struct node *n;
+    void *snap = NULL;
+    int r;
+
+    if (ino == BFS_ROOT_INO || ino == BFS_BYNAME_INO) {
+        r = snapshot_for(t, ino, after, &snap);
+        if (r < 0)
+            return r;
+        pthread_mutex_lock(&t->lock);
+        if (ino == BFS_ROOT_INO) {
+            r = list_root(t, snap, after, max, l, cap);
+            if (r == 0 && unchanged)
+                *unchanged = listed_again(&t->root_listed, l);
+            idlist_unref(snap);
+        } else {
+            r = list_byname(t, snap, after, max, l, cap);
+            if (r == 0 && unchanged)
+                *unchanged = listed_again(&t->byname_listed, l);
+            namelist_unref(snap);
+        }
+        pthread_mutex_unlock(&t->lock);
+        return r;
+    }
+    pthread_mutex_lock(&t->lock);
+    n = node_find(t, ino);
+    if (!n)
+        r = -ESTALE;
+    else if (n->kind != N_DIR)
+        r = -ENOTDIR;
+    else if ((r = list_ctr(t, n, after, max, l, cap)) == 0 && unchanged)
+        *unchanged = listed_again(&n->ctr->listed, l);
+    pthread_mutex_unlock(&t->lock);
+    return r;
+}
+
+int bfs_opendir(struct bfs_tree *t, uint64_t ino, struct bfs_dirlist **out, bool *unchanged)
 {
     struct bfs_dirlist *l = calloc(1, sizeof(*l));
     size_t cap = 0;
-    struct node *n;
+    int r;
+
+    *out = NULL;
+    *unchanged = false;
+    if (!l)
+        return -ENOMEM;
+    r = list_dir(t, ino, 0, SIZE_MAX, l, &cap, unchanged);
+    if (r < 0) {
+        bfs_dirlist_free(l);
+        return r;
+    }
+    *out = l;
+    return 0;
+}
+
+int bfs_readdir(struct bfs_tree *t, uint64_t ino, uint64_t after, size_t max,
+                struct bfs_dirlist **out)
+{
+    struct bfs_dirlist *l = calloc(1, sizeof(*l));
+    size_t cap = 0;
     int r;
 
     *out = NULL;
     if (!l)
         return -ENOMEM;
-    if (ino == BFS_ROOT_INO) {
-        r = opendir_root(t, l, &cap);
-    } else if (ino == BFS_BYNAME_INO) {
-        r = opendir_byname(t, l, &cap);
-    } else {
-        pthread_mutex_lock(&t->lock);
-        n = node_find(t, ino);
-        if (!n)
-            r = -ESTALE;
-        else if (n->kind != N_DIR)
-            r = -ENOTDIR;
-        else
-            r = opendir_ctr(t, n, l, &cap);
-        pthread_mutex_unlock(&t->lock);
-    }
+    r = list_dir(t, ino, after, max, l, &cap, NULL);
     if (r < 0) {
         bfs_dirlist_free(l);
         return r;
@@ -1466,15 +1677,21 @@ struct bfs_handle {
     enum bfs_file file;
 };
 
+/* Make b the most recently used (called with t->lock held). */
+static void bytes_touch(struct bfs_tree *t, struct bytes *b)
+{
+    if (b->in_lru) {
+        lru_unlink(t, b);
+        lru_push(t, b);
+    }
+}
+
 /* Pin bytes in h (called with t->lock held). */
 static void handle_pin(struct bfs_tree *t, struct bfs_handle *h, struct bytes *b)
 {
     h->bytes = b;
     b->refs++;
-    if (b->in_lru) { /* most recently used */
-        lru_unlink(t, b);
-        lru_push(t, b);
-    }
+    bytes_touch(t, b);
 }
 
 int bfs_open(struct bfs_tree *t, uint64_t ino, struct bfs_handle **out, bool *direct_io)
@@ -1574,6 +1791,72 @@ void bfs_read_unpin(struct bfs_tree *t, struct bfs_pin *pin)
     pthread_mutex_unlock(&t->lock);
 }
 
+int bfs_read_ino(struct bfs_tree *t, uint64_t ino, const char **data, size_t *len,
+                 struct bfs_pin **pin)
+{
+    struct version *v = NULL, *cur = NULL;
+    struct bytes *by = NULL;
+    struct node *n;
+    enum bfs_file f = BFS_FILE_CONFIG;
+    int r = 0;
+
+    pthread_mutex_lock(&t->lock);
+    n = node_find(t, ino);
+    if (!n) {
+        r = -ESTALE;
+        goto out;
+    }
+    if (n->kind != N_FILE || n->file == BFS_FILE_UTILITYVM) {
+        r = n->kind == N_DIR ? -EISDIR : -EINVAL;
+        goto out;
+    }
+    v = n->ver;
+    v->refs++; /* n may be forgotten while the lock is dropped below */
+    f = n->file;
+    if (v->f[f].failed) {
+        r = t->store && !dir_exists(t->store, "containers", v->ctr->id) ? -ENOENT : -EIO;
+        goto out;
+    }
+    by = v->bytes;
+    if (!by) {
+        /* Evicted: generate again. The same content re-attaches to v; a newer version whose
+         * file has the same bytes serves them too; other bytes would not match the size and
+         * the pages the kernel has of this inode. */
+        struct ctr *c = n->ctr;
+        c->refs++;
+        r = ctr_current(t, c, true, &cur);
+        ctr_unref(t, c);
+        if (r < 0)
+            goto out;
+        if (cur == v || memcmp(&cur->f[f], &v->f[f], sizeof(v->f[f])) == 0) {
+            by = cur->bytes;
+        } else {
+            bfs_log("%s/%s: this version changed before it was read, and its bytes were "
+                    "evicted: open it again",
+                    v->ctr->id, file_names[f]);
+            r = -ESTALE;
+            goto out;
+        }
+    }
+    by->refs++; /* the read's own pin, as bfs_read_pin's */
+    bytes_touch(t, by);
+out:
+    version_unref(t, v);
+    version_unref(t, cur);
+    pthread_mutex_unlock(&t->lock);
+    if (r < 0)
+        return r;
+    if (f == BFS_FILE_ERROR) {
+        *data = by->b->errors;
+        *len = by->b->errors_len;
+    } else {
+        *data = by->b->files[f].data;
+        *len = by->b->files[f].len;
+    }
+    *pin = (struct bfs_pin *)by;
+    return 0;
+}
+
 void bfs_release(struct bfs_tree *t, struct bfs_handle *h)
 {
     if (!h)
@@ -1611,15 +1894,69 @@ static const char *owner_id(const struct bfs_tree *t, const char *dir_rel, const
     return bf_is_hex64(id) ? id : NULL;
 }
 
+/* What the kernel may hold of one container: its entry in the root and its directory. */
+struct inval_ent {
+    uint64_t dir_ino;
+    char id[LS_ID_LEN + 1];
+};
+
+/* Every container of the table (called locked; NULL when out of memory). */
+static struct inval_ent *inval_list(struct bfs_tree *t, size_t *n)
+{
+    struct inval_ent *v = malloc((t->ctrs.n ? t->ctrs.n : 1) * sizeof(*v));
+
+    *n = 0;
+    if (!v)
+        return NULL;
+    for (size_t b = 0; b < t->ctrs.nb; b++) {
+        for (struct hlink *p = t->ctrs.b[b]; p; p = p->next) {
+            struct ctr *c = (struct ctr *)p;
+            v[*n].dir_ino = c->ino;
+            memcpy(v[*n].id, c->id, sizeof(c->id));
+            ++*n;
+        }
+    }
+    return v;
+}
+
+/* Drop the kernel's file entries and attributes of a container's directory (and its entry
+ * in the root), so the next access looks up the current version at once. Called unlocked:
+ * the kernel may be waiting for a request of ours that needs the lock. */
+static void inval_ctr(const struct inval_ent *e, bool root_entry, bfs_inval_fn inval, void *ctx)
+{
+    for (int f = 0; f < BFS_FILE_COUNT; f++)
+        inval(ctx, e->dir_ino, file_names[f]);
+    inval(ctx, e->dir_ino, NULL);
+    if (root_entry)
+        inval(ctx, BFS_ROOT_INO, e->id);
+}
+
+static void inval_all(struct inval_ent *v, size_t n, bool root_entries, bfs_inval_fn inval,
+                      void *ctx)
+{
+    if (!v) {
+        bfs_log("out of memory: what the kernel cached of the containers may stay stale for "
+                "up to the watched timeout");
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        inval_ctr(&v[i], root_entries, inval, ctx);
+    free(v);
+}
+
 void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name,
-                      void (*inval)(void *ctx, uint64_t parent, const char *name), void *ctx)
+                      bfs_inval_fn inval, void *ctx)
 {
     char idbuf[LS_ID_LEN + 1];
     const char *id;
     struct ctr *c = NULL;
-    uint64_t dir_ino = 0;
+    struct inval_ent one = {0}, *all = NULL;
+    size_t n = 0;
+    bool shared = false;
     bool in_containers =
         strncmp(dir_rel, "containers", 10) == 0 && (dir_rel[10] == '/' || !dir_rel[10]);
+    /* containers/ itself, or the data-root's own entries: a container came or went */
+    bool set_changed = !strcmp(dir_rel, "containers") || !dir_rel[0];
 
     pthread_mutex_lock(&t->lock);
     id = owner_id(t, dir_rel, name, idbuf);
@@ -1627,38 +1964,90 @@ void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name,
         c = ctr_find(t, id);
         if (c) {
             c->events++;
-            dir_ino = c->ino;
+            one.dir_ino = c->ino;
+            memcpy(one.id, c->id, sizeof(c->id));
         }
     } else {
-        t->epoch++; /* a shared input (image, layer, daemon.json, ...) */
+        t->epoch++; /* a shared input (image, layer, daemon.json, ...): every container */
         if (t->store)
             layerstore_cache_invalidate(t->store->ls);
+        shared = true;
+        if (inval)
+            all = inval_list(t, &n);
     }
+    if (set_changed)
+        t->ids_epoch++;
     if (in_containers || !dir_rel[0])
         t->names_epoch++;
     pthread_mutex_unlock(&t->lock);
 
     if (!inval)
         return;
-    /* Drop the kernel's entries so the next access looks up the new version at once. */
-    if (dir_ino)
-        for (int f = 0; f < BFS_FILE_COUNT; f++)
-            inval(ctx, dir_ino, file_names[f]);
-    if (id && !strcmp(dir_rel, "containers"))
-        inval(ctx, BFS_ROOT_INO, id);
+    if (shared)
+        inval_all(all, n, false, inval, ctx);
+    if (one.dir_ino)
+        inval_ctr(&one, false, inval, ctx);
+    if (id && set_changed)
+        inval(ctx, BFS_ROOT_INO, id); /* created or removed */
+    if (set_changed)
+        inval(ctx, BFS_ROOT_INO, NULL); /* the listing the kernel keeps */
+    if (in_containers || !dir_rel[0])
+        inval(ctx, BFS_BYNAME_INO, NULL); /* a name may have changed */
 }
 
-void bfs_tree_changed_all(struct bfs_tree *t)
+void bfs_tree_changed_all(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
 {
+    struct inval_ent *all = NULL;
+    size_t n = 0;
+
     pthread_mutex_lock(&t->lock);
     t->epoch++;
+    t->ids_epoch++;
     t->names_epoch++;
     if (t->store)
         layerstore_cache_invalidate(t->store->ls);
-    for (size_t b = 0; b < t->ctrs.nb; b++)
-        for (struct hlink *p = t->ctrs.b[b]; p; p = p->next)
+    for (size_t b = 0; b < t->ctrs.nb; b++) {
+        for (struct hlink *p = t->ctrs.b[b]; p; p = p->next) {
             ((struct ctr *)p)->events++;
+            ((struct ctr *)p)->dir_watched = false; /* watches may be gone (a new data-root) */
+        }
+    }
+    if (inval)
+        all = inval_list(t, &n);
     pthread_mutex_unlock(&t->lock);
+    if (!inval)
+        return;
+    inval_all(all, n, true, inval, ctx);
+    inval(ctx, BFS_ROOT_INO, NULL);
+    inval(ctx, BFS_BYNAME_INO, NULL);
+}
+
+void bfs_tree_sweep(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
+{
+    uint64_t *v = NULL;
+    size_t n = 0, cap = 0;
+
+    pthread_mutex_lock(&t->lock);
+    for (size_t b = 0; b < t->ctrs.nb; b++) {
+        for (struct hlink *p = t->ctrs.b[b]; p; p = p->next) {
+            struct ctr *c = (struct ctr *)p;
+            if (!c->listed_base ||
+                (c->cur && c->cur->base_ino == c->listed_base && watched(t, c->cur)))
+                continue;
+            if (n == cap) {
+                uint64_t *nv = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof(*v));
+                if (!nv)
+                    break; /* the rest on the next sweep */
+                v = nv;
+            }
+            v[n++] = c->ino;
+            c->listed_base = 0;
+        }
+    }
+    pthread_mutex_unlock(&t->lock);
+    for (size_t i = 0; i < n; i++)
+        inval(ctx, v[i], NULL);
+    free(v);
 }
 
 /* ---- the tree ---- */
@@ -1747,8 +2136,10 @@ void bfs_tree_free(struct bfs_tree *t)
     free(t->ctrs.b);
     while (t->lru.next != &t->lru)
         bytes_evict(t, t->lru.next);
-    names_clear(t);
+    namelist_unref(t->names);
+    namelist_unref(t->names_prev);
     idlist_unref(t->ids);
+    idlist_unref(t->ids_prev);
     store_unref_locked(t->store);
     pthread_mutex_unlock(&t->lock);
     pthread_mutex_destroy(&t->lock);

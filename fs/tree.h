@@ -11,9 +11,15 @@
  * holds a file open keeps reading exactly the version it opened, however the data-root changes.
  *
  * Memory. A version keeps a small summary (sizes, content hashes, mtime, link targets); the
- * bytes live in a bounded LRU cache. Bytes evicted from it are generated again on the next open
- * and must hash to what the version promised, or the open is served the new bytes with direct
- * I/O (its i_size would be wrong) and the container is marked stale.
+ * bytes live in a bounded LRU cache. Bytes evicted from it are generated again when next needed
+ * and must hash to what the version promised. Where the kernel sends opens, an open of an
+ * out-of-date inode is then served the new bytes with direct I/O (its i_size would be wrong);
+ * with zero-message opens (the default) a read of an inode whose bytes can no longer be made
+ * fails with ESTALE: it only happens to a process that held the file open across a change and
+ * the eviction of its bytes, after the kernel dropped its pages.
+ *
+ * A file that cannot be generated has size 1 and its reads fail with EIO (a size of 0 would
+ * let the kernel answer reads of it without asking: an empty file instead of the error).
  *
  * Freshness. A version is trusted until the watcher (fs/watch.c) reports a change in one of its
  * input directories, or, where nothing watches, for `trust_ms` after it was last validated.
@@ -56,12 +62,16 @@ struct bfs_attr {
     gid_t gid;
     uint64_t size;
     int64_t mtime_ns;
+    /* The watcher invalidates this entry (keep_entry) or these attributes (keep_attr) when they
+     * change, so the kernel may cache them for long; otherwise only for the short timeout. */
+    bool keep_entry, keep_attr;
 };
 
 struct bfs_dirent {
     char *name;
     uint64_t ino;
     enum bfs_type type;
+    uint64_t off; /* where a listing resumes after this entry */
 };
 
 struct bfs_dirlist {
@@ -101,7 +111,14 @@ int bfs_lookup(struct bfs_tree *t, uint64_t parent, const char *name, struct bfs
 void bfs_forget(struct bfs_tree *t, uint64_t ino, uint64_t nlookup);
 int bfs_getattr(struct bfs_tree *t, uint64_t ino, struct bfs_attr *out);
 int bfs_readlink(struct bfs_tree *t, uint64_t ino, char **target); /* malloc'd */
-int bfs_opendir(struct bfs_tree *t, uint64_t ino, struct bfs_dirlist **out);
+/* *unchanged: the listing is the one this directory gave last time, so the kernel may keep
+ * what it cached of it. */
+int bfs_opendir(struct bfs_tree *t, uint64_t ino, struct bfs_dirlist **out, bool *unchanged);
+/* Without an open (the kernel lists directories itself and caches what it read): at most
+ * `max` entries of directory `ino` after offset `after` (0: from the start). A listing read
+ * in several calls is one snapshot of the root or by-name (tree.c, listings). */
+int bfs_readdir(struct bfs_tree *t, uint64_t ino, uint64_t after, size_t max,
+                struct bfs_dirlist **out);
 void bfs_dirlist_free(struct bfs_dirlist *l);
 
 /* Open a regular file: the handle pins one version's bytes (generated again now if they were
@@ -115,16 +132,30 @@ int bfs_read_pin(struct bfs_tree *t, struct bfs_handle *h, const char **data, si
                  struct bfs_pin **pin);
 void bfs_read_unpin(struct bfs_tree *t, struct bfs_pin *pin);
 void bfs_release(struct bfs_tree *t, struct bfs_handle *h);
+/* Zero-message opens: the kernel opens files itself and reads come without a handle. Pins the
+ * bytes of the version inode `ino` stands for (generated again when evicted; -ESTALE when they
+ * can no longer be made), -EIO for a file that failed, -ENOENT when its container is gone. */
+int bfs_read_ino(struct bfs_tree *t, uint64_t ino, const char **data, size_t *len,
+                 struct bfs_pin **pin);
 
 /* ---- change notification (called by the watcher thread, never from a request) ---- */
 
+/* What the kernel caches is dropped through inval(ctx, parent, name): the entry `name` of
+ * directory `parent`, or with name NULL what it keeps of directory `parent` itself (its
+ * attributes and its listing). Never called with the tree's lock held. */
+typedef void (*bfs_inval_fn)(void *ctx, uint64_t parent, const char *name);
+
 /* Something changed in watched directory `dir_rel` (entry `name`, may be NULL). Marks what
- * depends on it stale. For each kernel entry that should be dropped, calls
- * inval(ctx, parent_ino, name). */
+ * depends on it stale and drops the kernel's entries and attributes for it. */
 void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name,
-                      void (*inval)(void *ctx, uint64_t parent, const char *name), void *ctx);
-/* Everything may have changed (watch queue overflow, watcher gone, data-root replaced). */
-void bfs_tree_changed_all(struct bfs_tree *t);
+                      bfs_inval_fn inval, void *ctx);
+/* Drop the kernel's cached listing of every container folder listed since the last sweep
+ * whose version changed since, or that the watcher does not fully cover (the watcher thread
+ * calls this once a second). */
+void bfs_tree_sweep(struct bfs_tree *t, bfs_inval_fn inval, void *ctx);
+/* Everything may have changed (watch queue overflow, unknown watch, data-root replaced):
+ * every container is stale and every entry of it the kernel may hold is dropped. */
+void bfs_tree_changed_all(struct bfs_tree *t, bfs_inval_fn inval, void *ctx);
 /* Re-check that the data-root path still names the directory in use; reopen it when it was
  * replaced, serve an empty root while it is missing. Returns true when the store changed. */
 bool bfs_tree_check_root(struct bfs_tree *t);

@@ -167,7 +167,7 @@ static void handle(struct bfs_watch *w, const struct inotify_event *ev)
     char *rel = NULL;
 
     if (ev->mask & IN_Q_OVERFLOW) {
-        bfs_tree_changed_all(w->t);
+        bfs_tree_changed_all(w->t, w->inval, w->ctx);
         return;
     }
     pthread_mutex_lock(&w->lock);
@@ -180,7 +180,7 @@ static void handle(struct bfs_watch *w, const struct inotify_event *ev)
     pthread_mutex_unlock(&w->lock);
     if (!rel) {
         if (ev->wd >= 0 && !(ev->mask & IN_IGNORED))
-            bfs_tree_changed_all(w->t); /* unknown watch or out of memory: be safe */
+            bfs_tree_changed_all(w->t, w->inval, w->ctx); /* unknown watch or no memory: be safe */
         return;
     }
     bfs_tree_changed(w->t, rel, ev->len ? ev->name : NULL, w->inval, w->ctx);
@@ -208,10 +208,12 @@ static void *run(void *arg)
                 q += sizeof(*ev) + ev->len;
             }
         }
+        bfs_tree_sweep(w->t, w->inval, w->ctx);
         if (bfs_tree_check_root(w->t)) {
             /* A new data-root: the old watches describe folders no longer in use. */
             clear_all(w);
             watch_basics(w);
+            bfs_tree_changed_all(w->t, w->inval, w->ctx);
         }
     }
     return NULL;

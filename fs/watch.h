@@ -20,8 +20,6 @@
 
 struct bfs_watch;
 
-typedef void (*bfs_inval_fn)(void *ctx, uint64_t parent, const char *name);
-
 int bfs_watch_start(struct bfs_tree *t, bfs_inval_fn inval, void *ctx, struct bfs_watch **out,
                     struct bf_error *err);
 void bfs_watch_stop(struct bfs_watch *w); /* also detaches it from the tree */

@@ -208,5 +208,59 @@ for i in 1 2 3; do cat "$M/$c/config.json" >/dev/null; done
 [ "$ino2" != "$ino" ] && ok "page cache: new inode" || bad "page cache: same inode $ino"
 same "page cache: READs for the new version" 1 "$(reads "$ino2")"
 if mount_stop_clean "$M"; then ok "daemon (-d) exited cleanly"; else bad "daemon (-d) exit"; fi
+# 11. What the kernel caches, and how it learns of changes (the daemon's -d log counts the
+#     requests that reach it). Warm, with the watcher: a second `find`+`cat` of every file,
+#     past the 1 s timeout, reaches the daemon with nothing at all (zero-message opens of
+#     files and folders, kept entries, attributes, listings and links); the watcher drops
+#     what changed: a container's listing when a file appears or goes, its folder's mtime,
+#     the root's listing when a container comes, by-name's on a rename. With -o daemon_open
+#     every open reaches the daemon again.
+M=$work/mnt-k
+mount_start "$M" "$R" -d
+scan() {
+    find "$M"/ -maxdepth 2 -path "$M/by-name" -prune -o -type f -exec cat {} + -o -type l -exec readlink {} + >/dev/null
+}
+# (find's statfs is never cached by the kernel: not counted)
+ops_since() { tail -n +"$1" "$M.log" | grep -o "opcode: [A-Z_]*" | grep -v STATFS | sort | uniq -c | tr -s ' ' | tr '\n' ';'; }
+scan
+sleep 1.5 # past the short timeout: only what the watcher invalidates is still kept
+n0=$(wc -l <"$M.log")
+scan
+same "kernel cache: requests for a warm find+cat of every file" "" "$(ops_since "$n0")"
+c=$("$BUNDLEFSCTL" "$R" containers | head -n 1 | cut -f1)
+has_error() { ls "$M/$c" | grep -qx error; }
+no_error() { ! has_error; }
+has_error && bad "kernel cache: $c has an error file (test setup)"
+cp "$R/containers/$c/hostconfig.json" "$work/hc.good"
+jq_edit '.Isolation = 5' "$R/containers/$c/hostconfig.json"
+if poll_until $BOUND "kernel cache: listing shows the new error file" has_error; then ok "kernel cache: the listing follows a file that appears"; else bad "kernel cache: ls $c: $(ls "$M/$c" | tr '\n' ' ')"; fi
+cp "$work/hc.good" "$R/containers/$c/hostconfig.json.tmp" && mv "$R/containers/$c/hostconfig.json.tmp" "$R/containers/$c/hostconfig.json"
+if poll_until $BOUND "kernel cache: the error file goes" no_error; then ok "kernel cache: the listing follows a file that goes"; else bad "kernel cache: ls $c: $(ls "$M/$c" | tr '\n' ' ')"; fi
+stat -c %Y "$M/$c" >/dev/null
+t=$(( $(date +%s) - 86400 * 3 ))
+touch -d "@$t" "$R/containers/$c/config.v2.json"
+if poll_until $BOUND "kernel cache: the folder's mtime follows" mtime_is "$M/$c" "$t"; then ok "kernel cache: folder attributes follow config.v2.json"; else bad "kernel cache: folder mtime $(stat -c %Y "$M/$c"), want $t"; fi
+ls "$M" >/dev/null
+new2=$(printf 'bundlefs kernel cache' | sha256sum | cut -c1-64)
+cp -a "$ldb/mounts/$c" "$ldb/mounts/$new2"
+printf '%s' "$new2" >"$ldb/mounts/$new2/mount-id"
+cp -a "$R/containers/$c" "$work/stage2"
+jq -c --arg id "$new2" '.ID = $id | .Name = "/kernel_cache_new"' "$work/stage2/config.v2.json" >"$work/stage2/config.v2.json.tmp"
+mv "$work/stage2/config.v2.json.tmp" "$work/stage2/config.v2.json"
+ls "$M/by-name" >/dev/null
+mv "$work/stage2" "$R/containers/$new2"
+if poll_until $BOUND "kernel cache: the root lists the new container" listed "$new2"; then ok "kernel cache: the root's listing follows"; else bad "kernel cache: $new2 not listed"; fi
+byname_has() { ls "$M/by-name" | grep -qx kernel_cache_new; }
+if poll_until $BOUND "kernel cache: by-name lists the new name" byname_has; then ok "kernel cache: by-name's listing follows"; else bad "kernel cache: by-name: $(ls "$M/by-name" | tr '\n' ' ')"; fi
+if mount_stop_clean "$M"; then ok "daemon (kernel cache) exited cleanly"; else bad "daemon (kernel cache) exit"; fi
+
+M=$work/mnt-o
+mount_start "$M" "$R" -d -o daemon_open
+scan
+n0=$(wc -l <"$M.log")
+scan
+opens=$(tail -n +"$n0" "$M.log" | grep -c "opcode: OPEN (14)" || true)
+[ "$opens" -gt 0 ] && ok "daemon_open: every open reaches the daemon ($opens)" || bad "daemon_open: no OPEN reached the daemon"
+if mount_stop_clean "$M"; then ok "daemon (daemon_open) exited cleanly"; else bad "daemon (daemon_open) exit"; fi
 echo "fs-freshness: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

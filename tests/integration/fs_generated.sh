@@ -143,7 +143,7 @@ check_mount() {
                     same "$name: jq -S . $id/$f" "$(jq -S . "$exp/$id/$f")" "$(jq -S . "$p" 2>&1)" ;;
                 esac
             elif [ -e "$exp/$id/$f.fail" ]; then
-                same "$name: ls -l $id/$f size (failed file)" "0" "$(awk -v f="$f" '$NF == f { print $5 }' "$work/ls")"
+                same "$name: ls -l $id/$f size (failed file)" "1" "$(awk -v f="$f" '$NF == f { print $5 }' "$work/ls")"
                 out=$(cat "$mnt/$id/$f" 2>&1 >/dev/null) && bad "$name: cat $id/$f (failed file) succeeded"
                 same "$name: cat $id/$f (failed file)" "cat: $mnt/$id/$f: Input/output error" "$out"
             fi

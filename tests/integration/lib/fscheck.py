@@ -8,7 +8,7 @@ EXP holds what bundlefsctl printed with the same options, one folder per contain
   EXP/ids                     the full IDs, one a line (what readdir(MNT) must list + by-name)
   EXP/names                   "<name> <id>" lines (the by-name links)
   EXP/<id>/<file>             the bytes of config.json, createoptions.json, layerpaths, error
-  EXP/<id>/<file>.fail        this file cannot be generated: size 0, open/read fail with EIO
+  EXP/<id>/<file>.fail        this file cannot be generated: size 1, open/read fail with EIO
   EXP/<id>/utilityvm.link     the link target (no newline) when the link must exist
   EXP/<id>/mtime              optional: the exact st_mtime (seconds) of the container's files
 Modes and owners come from DATAROOT/containers/<id>/config.v2.json (contract: files 0400,
@@ -21,6 +21,7 @@ import mmap
 import os
 import shutil
 import stat
+import subprocess
 import sys
 import tempfile
 
@@ -96,7 +97,8 @@ def check_ok_file(path, exp, mode, uid, gid, mtime):
 def check_failed_file(path, mode, uid, gid):
     st = os.lstat(path)
     same(path + ": (failed file) regular file", True, stat.S_ISREG(st.st_mode))
-    same(path + ": (failed file) st_size", 0, st.st_size)
+    # 1, not 0: with zero-message opens the kernel would answer reads of an empty file itself
+    same(path + ": (failed file) st_size", 1, st.st_size)
     same(path + ": (failed file) mode", oct(mode), oct(stat.S_IMODE(st.st_mode)))
     same(path + ": (failed file) owner", (uid, gid), (st.st_uid, st.st_gid))
 
@@ -105,6 +107,9 @@ def check_failed_file(path, mode, uid, gid):
             f.read()
 
     same(path + ": (failed file) open+read errno", "EIO", errno_of(op))
+
+    r = subprocess.run(["cat", path], capture_output=True, check=False)
+    same(path + ": (failed file) cat fails", True, r.returncode != 0 and not r.stdout)
 
 
 def main():

@@ -23,14 +23,19 @@
 
 static struct fx fx;
 static struct bfs_tree *tree;
+static bool unchanged; /* bfs_opendir's answer, for the tests that look at it */
 
 static void setup(void)
 {
     fx_std(&fx, "windowsfilter");
 }
 
+static struct bfs_watch *tw; /* a test's watcher, stopped even when the test fails */
+
 static void teardown(void)
 {
+    bfs_watch_stop(tw);
+    tw = NULL;
     bfs_tree_free(tree);
     tree = NULL;
     fx_cleanup(&fx);
@@ -120,7 +125,7 @@ static bool listed(uint64_t ino, const char *name)
     struct bfs_dirlist *l = NULL;
     bool found = false;
 
-    cr_assert_eq(bfs_opendir(tree, ino, &l), 0);
+    cr_assert_eq(bfs_opendir(tree, ino, &l, &unchanged), 0);
     for (size_t i = 0; i < l->n; i++)
         found |= strcmp(l->v[i].name, name) == 0;
     bfs_dirlist_free(l);
@@ -143,7 +148,7 @@ Test(tree, root_listing_and_container_files)
     uint64_t dir;
 
     open_tree(0, 0);
-    cr_assert_eq(bfs_opendir(tree, BFS_ROOT_INO, &l), 0);
+    cr_assert_eq(bfs_opendir(tree, BFS_ROOT_INO, &l, &unchanged), 0);
     cr_assert_eq(l->n, 4);
     cr_assert_str_eq(l->v[0].name, ".");
     cr_assert_str_eq(l->v[1].name, "..");
@@ -350,7 +355,7 @@ Test(tree, by_name)
     fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
     fx_container(&fx, CID3, "web", fx.image_hex, NULL, NULL, C3); /* a duplicate name */
     open_tree(0, 0);
-    cr_assert_eq(bfs_opendir(tree, BFS_BYNAME_INO, &l), 0);
+    cr_assert_eq(bfs_opendir(tree, BFS_BYNAME_INO, &l, &unchanged), 0);
     cr_assert_eq(l->n, 4);
     cr_assert_str_eq(l->v[2].name, "db");
     cr_assert_str_eq(l->v[3].name, "web");
@@ -381,8 +386,14 @@ Test(tree, broken_container_has_error_file_and_others_work)
     cr_assert(listed(dir, "error"));
     cr_assert(listed(dir, "config.json"), "a failed file is still listed");
     bad = lookup_ok(dir, "config.json", &a);
-    cr_assert_eq(a.size, 0);
+    cr_assert_eq(a.size, 1, "a failed file has size 1: the kernel must ask for its bytes");
     cr_assert_eq(bfs_open(tree, bad, &h, &direct), -EIO);
+    {
+        const char *data;
+        size_t n;
+        struct bfs_pin *pin;
+        cr_assert_eq(bfs_read_ino(tree, bad, &data, &n, &pin), -EIO, "a read without an open");
+    }
     got = read_all(lookup_ok(dir, "error", NULL), &len, NULL);
     want = expected(CID2, BFS_FILE_ERROR, &want_len);
     cr_assert_eq(len, want_len);
@@ -554,7 +565,16 @@ static void *stress_reader(void *arg)
         /* Every open is one snapshot: its bytes, whole, of its inode's size. The handle is
          * released before its read is done, as a RELEASE handled by another thread would:
          * the read's own pin keeps the bytes. */
-        if (bfs_open(tree, a.ino, &h, &direct) == 0) {
+        if (i % 2) {
+            /* a read without an open (zero-message opens): its inode's bytes, or ESTALE */
+            struct bfs_pin *pin = NULL;
+            int r = bfs_read_ino(tree, a.ino, &data, &len, &pin);
+            cr_assert(r == 0 || r == -ESTALE, "read_ino: %s", strerror(-r));
+            if (r == 0) {
+                cr_assert_eq(len, a.size, "a read without an open serves its inode's size");
+                bfs_read_unpin(tree, pin);
+            }
+        } else if (bfs_open(tree, a.ino, &h, &direct) == 0) {
             struct bfs_pin *pin = NULL;
             uint64_t sum = 0;
             cr_assert_eq(bfs_read_pin(tree, h, &data, &len, &pin), 0);
@@ -707,4 +727,305 @@ Test(tree, failed_versions_are_retried_good_ones_trusted)
     cr_assert_eq(s1.generations, s0.generations + 1, "failed: generated again");
     cr_assert_eq(s1.validations, s0.validations, "never validated by stamps");
     bfs_watch_stop(w);
+}
+
+/* ---- what the kernel may cache: reads without opens, listings without opens, keep flags,
+ * invalidation ---- */
+
+struct inval_rec {
+    pthread_mutex_t lock;
+    size_t n;
+    struct {
+        uint64_t parent;
+        char name[80];
+    } v[4096];
+};
+
+static struct inval_rec rec = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void record(void *ctx, uint64_t parent, const char *name)
+{
+    struct inval_rec *r = ctx;
+    pthread_mutex_lock(&r->lock);
+    if (r->n < sizeof(r->v) / sizeof(r->v[0])) {
+        r->v[r->n].parent = parent;
+        snprintf(r->v[r->n].name, sizeof(r->v[r->n].name), "%s", name ? name : "");
+        r->n++;
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+static void rec_clear(void)
+{
+    pthread_mutex_lock(&rec.lock);
+    rec.n = 0;
+    pthread_mutex_unlock(&rec.lock);
+}
+
+/* Was (parent, name) invalidated? name NULL: the inode itself. */
+static bool recorded(uint64_t parent, const char *name)
+{
+    bool found = false;
+    pthread_mutex_lock(&rec.lock);
+    for (size_t i = 0; i < rec.n; i++)
+        found |= rec.v[i].parent == parent && strcmp(rec.v[i].name, name ? name : "") == 0;
+    pthread_mutex_unlock(&rec.lock);
+    return found;
+}
+
+static bool wait_recorded(uint64_t parent, const char *name)
+{
+    for (int i = 0; i < 500; i++) { /* bounded: 5 s */
+        if (recorded(parent, name))
+            return true;
+        sleep_ms(10);
+    }
+    return false;
+}
+
+static char *read_ino(uint64_t ino, size_t *len, int *err)
+{
+    struct bfs_pin *pin = NULL;
+    const char *data;
+    char *copy;
+
+    *err = bfs_read_ino(tree, ino, &data, len, &pin);
+    if (*err < 0)
+        return NULL;
+    copy = malloc(*len + 1);
+    memcpy(copy, data, *len);
+    copy[*len] = '\0';
+    bfs_read_unpin(tree, pin);
+    return copy;
+}
+
+Test(tree, reads_without_open)
+{
+    uint64_t dir, cfg, lp, other;
+    size_t len, want_len;
+    char *got, *want;
+    int err;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    open_tree(1, 1); /* a 1-byte cache: every new bundle evicts the previous one */
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    cfg = lookup_ok(dir, "config.json", NULL);
+    lp = lookup_ok(dir, "layerpaths", NULL);
+    got = read_ino(cfg, &len, &err);
+    want = expected(CID1, BFS_FILE_CONFIG, &want_len);
+    cr_assert_eq(err, 0);
+    cr_assert_eq(len, want_len);
+    cr_assert_str_eq(got, want, "the inode's bytes, without a handle");
+    free(got);
+    free(want);
+
+    /* evicted, inputs unchanged: made again, the same bytes */
+    other = lookup_ok(lookup_ok(BFS_ROOT_INO, CID2, NULL), "config.json", NULL);
+    (void)other;
+    got = read_ino(cfg, &len, &err);
+    cr_assert_eq(err, 0, "evicted and unchanged: %s", strerror(-err));
+    want = expected(CID1, BFS_FILE_CONFIG, &want_len);
+    cr_assert_str_eq(got, want);
+    free(got);
+    free(want);
+
+    /* evicted and changed: config.json's bytes are gone for good (ESTALE); layerpaths did
+     * not change, so the new version's bytes are this inode's bytes */
+    want = expected(CID1, BFS_FILE_LAYERPATHS, &want_len);
+    set_isolation(CID1, "hyperv");
+    sleep_ms(5); /* past the trust period: CID2 is made again, and evicts CID1's bytes */
+    lookup_ok(lookup_ok(BFS_ROOT_INO, CID2, NULL), "config.json", NULL);
+    got = read_ino(cfg, &len, &err);
+    cr_assert_eq(err, -ESTALE, "a version that can no longer be made: %d", err);
+    cr_assert_null(got);
+    lookup_ok(lookup_ok(BFS_ROOT_INO, CID2, NULL), "config.json", NULL);
+    got = read_ino(lp, &len, &err);
+    cr_assert_eq(err, 0, "unchanged file of a changed container: %s", strerror(-err));
+    cr_assert_eq(len, want_len);
+    cr_assert_str_eq(got, want);
+    free(got);
+    free(want);
+
+    cr_assert_eq(bfs_read_ino(tree, dir, (const char **)&got, &len, (struct bfs_pin **)&want),
+                 -EISDIR);
+    cr_assert_eq(bfs_read_ino(tree, 999999, (const char **)&got, &len, (struct bfs_pin **)&want),
+                 -ESTALE, "an inode the kernel never had");
+}
+
+/* Every name a listing of `ino` gives, read `max` entries a call, joined with ' '. */
+static char *list_chunked(uint64_t ino, size_t max, uint64_t *after, int calls)
+{
+    char *out = calloc(1, 1 << 16);
+    uint64_t last = *after;
+
+    for (int c = 0; calls < 0 || c < calls; c++) {
+        struct bfs_dirlist *l = NULL;
+        cr_assert_eq(bfs_readdir(tree, ino, last, max, &l), 0);
+        cr_assert_leq(l->n, max);
+        if (!l->n) {
+            bfs_dirlist_free(l);
+            break;
+        }
+        for (size_t i = 0; i < l->n; i++) {
+            cr_assert_gt(l->v[i].off, last, "offsets grow");
+            last = l->v[i].off;
+            strcat(out, l->v[i].name);
+            strcat(out, " ");
+        }
+        bfs_dirlist_free(l);
+    }
+    *after = last;
+    return out;
+}
+
+Test(tree, listings_without_open_are_one_snapshot)
+{
+    char rel[128], *first, *rest, *whole;
+    uint64_t after = 0, after2 = 0;
+    const char *cid4 = "ef02000000000000000000000000000000000000000000000000000000000000";
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    fx_container(&fx, CID3, "cache", fx.image_hex, NULL, NULL, C3);
+    open_tree(3600000, 0);
+    whole = list_chunked(BFS_ROOT_INO, 1000, &after2, -1);
+    cr_assert_str_eq(whole, ". .. by-name " CID1 " " CID2 " " CID3 " ");
+    free(whole);
+
+    /* A listing read two entries at a time goes on in the snapshot it began with, though a
+     * container came meanwhile and a newer listing was made. */
+    first = list_chunked(BFS_ROOT_INO, 2, &after, 2);
+    cr_assert_str_eq(first, ". .. by-name " CID1 " ");
+    fx_container(&fx, cid4, "late", fx.image_hex, NULL, NULL, C3);
+    bfs_tree_changed(tree, "containers", cid4, NULL, NULL);
+    after2 = 0;
+    whole = list_chunked(BFS_ROOT_INO, 1000, &after2, -1);
+    cr_assert(strstr(whole, cid4), "a new listing has it: %s", whole);
+    rest = list_chunked(BFS_ROOT_INO, 2, &after, -1);
+    cr_assert_str_eq(rest, CID2 " " CID3 " ", "the old snapshot, whole: %s", rest);
+    free(first);
+    free(rest);
+    free(whole);
+
+    /* by-name the same way */
+    after = 0;
+    whole = list_chunked(BFS_BYNAME_INO, 1, &after, -1);
+    cr_assert_str_eq(whole, ". .. cache db late web ");
+    free(whole);
+
+    /* A container's folder: fixed offsets per file, so a file that appears between two
+     * calls is listed in its place, and nothing is repeated. */
+    after = 0;
+    first = list_chunked(lookup_ok(BFS_ROOT_INO, CID2, NULL), 3, &after, 1);
+    cr_assert_str_eq(first, ". .. config.json ");
+    snprintf(rel, sizeof(rel), "containers/%s/hostconfig.json", CID2);
+    fx_write(&fx, rel, "{\"Isolation\":5}");
+    bfs_tree_changed(tree, "containers/" CID2, "hostconfig.json", NULL, NULL);
+    rest = list_chunked(lookup_ok(BFS_ROOT_INO, CID2, NULL), 3, &after, -1);
+    cr_assert_str_eq(rest, "createoptions.json layerpaths error ");
+    free(first);
+    free(rest);
+}
+
+Test(tree, keep_flags_follow_the_watcher)
+{
+    struct bf_error err = BF_ERROR_INIT;
+    struct bfs_attr a;
+    uint64_t dir;
+    char rel[128];
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    open_tree(1000, 0);
+    /* polling: only what never changes is kept long */
+    lookup_ok(BFS_ROOT_INO, "by-name", &a);
+    cr_assert(a.keep_entry && a.keep_attr);
+    dir = lookup_ok(BFS_ROOT_INO, CID1, &a);
+    cr_assert_not(a.keep_entry || a.keep_attr, "polling: short timeouts");
+    lookup_ok(dir, "config.json", &a);
+    cr_assert_not(a.keep_entry || a.keep_attr, "polling: short timeouts");
+
+    cr_assert_eq(bfs_watch_start(tree, record, &rec, &tw, &err), 0, "%s", bf_error_message(&err));
+    dir = lookup_ok(BFS_ROOT_INO, CID1, &a);
+    cr_assert(a.keep_entry && a.keep_attr, "watched: the container's folder");
+    lookup_ok(dir, "config.json", &a);
+    cr_assert(a.keep_entry && a.keep_attr, "watched: a file of a watched version");
+    lookup_ok(BFS_ROOT_INO, "abc", &a);
+    cr_assert_not(a.keep_entry, "prefix entries are not invalidated one by one");
+    cr_assert(a.keep_attr, "a link's attributes never change");
+
+    /* a version with a failed file is generated again after the trust period: short */
+    snprintf(rel, sizeof(rel), "containers/%s/hostconfig.json", CID2);
+    fx_write(&fx, rel, "{\"Isolation\":5}");
+    dir = lookup_ok(BFS_ROOT_INO, CID2, NULL);
+    lookup_ok(dir, "config.json", &a);
+    cr_assert_not(a.keep_entry || a.keep_attr, "a failed version is not kept");
+}
+
+Test(tree, watcher_drops_what_the_kernel_keeps)
+{
+    struct bf_error err = BF_ERROR_INIT;
+    const char *cid4 = "ef02000000000000000000000000000000000000000000000000000000000000";
+    struct bfs_dirlist *l = NULL;
+    uint64_t dir;
+    char rel[160];
+
+    open_tree(3600000, 0);
+    rec_clear();
+    cr_assert_eq(bfs_watch_start(tree, record, &rec, &tw, &err), 0, "%s", bf_error_message(&err));
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    lookup_ok(dir, "config.json", NULL);
+    cr_assert_eq(bfs_readdir(tree, dir, 0, 100, &l), 0);
+    bfs_dirlist_free(l);
+
+    /* a container's input: its file entries and its folder (attributes, listing) */
+    set_isolation(CID1, "hyperv");
+    cr_assert(wait_recorded(dir, "config.json"), "the file entry is dropped");
+    cr_assert(wait_recorded(dir, NULL), "the folder's attributes and listing are dropped");
+    cr_assert(wait_recorded(BFS_BYNAME_INO, NULL), "by-name's listing (a name may change)");
+    cr_assert_not(recorded(BFS_ROOT_INO, NULL), "the root lists the same containers");
+
+    /* a new container: the root's listing */
+    rec_clear();
+    fx_container(&fx, cid4, "late", fx.image_hex, NULL, NULL, C3);
+    cr_assert(wait_recorded(BFS_ROOT_INO, NULL), "the root's listing is dropped");
+    cr_assert(wait_recorded(BFS_ROOT_INO, cid4), "and the new name's entry");
+
+    /* a shared input (the image): every container's entries */
+    rec_clear();
+    snprintf(rel, sizeof(rel), "image/windowsfilter/imagedb/content/sha256/%s", fx.image_hex);
+    {
+        char full[512];
+        snprintf(full, sizeof(full), "%s/%s", fx.root, rel);
+        FILE *f = fopen(full, "a");
+        cr_assert_not_null(f, "%s", full);
+        fclose(f);
+    }
+    cr_assert(wait_recorded(dir, "config.json"), "an image change drops every container's files");
+    cr_assert(wait_recorded(dir, NULL));
+
+    /* everything: every container's root entry too */
+    rec_clear();
+    bfs_tree_changed_all(tree, record, &rec);
+    cr_assert(recorded(BFS_ROOT_INO, CID1));
+    cr_assert(recorded(dir, "config.json"));
+    cr_assert(recorded(BFS_ROOT_INO, NULL));
+    cr_assert(recorded(BFS_BYNAME_INO, NULL));
+}
+
+Test(tree, sweep_drops_listings_the_watcher_cannot)
+{
+    struct bfs_dirlist *l = NULL;
+    uint64_t dir;
+
+    open_tree(1, 0); /* polling, trusted for 1 ms */
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    rec_clear();
+    bfs_tree_sweep(tree, record, &rec);
+    cr_assert_not(recorded(dir, NULL), "never listed: nothing to drop");
+    cr_assert_eq(bfs_readdir(tree, dir, 0, 100, &l), 0);
+    bfs_dirlist_free(l);
+    bfs_tree_sweep(tree, record, &rec);
+    cr_assert(recorded(dir, NULL), "listed, not watched: dropped at the sweep");
+    rec_clear();
+    bfs_tree_sweep(tree, record, &rec);
+    cr_assert_not(recorded(dir, NULL), "not listed since: nothing to drop");
 }
