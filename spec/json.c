@@ -7,27 +7,256 @@
 
 #include "spec_internal.h"
 
+/* The bytes json_dumpb(root, JSON_INDENT(2) or JSON_COMPACT) gives, written in one pass.
+ * json_dumpb walks the tree twice here (once to size the buffer) and, per object and array,
+ * formats its address into a loop-detection table, per string decodes every UTF-8 sequence and
+ * calls back per piece: three quarters of a container's generation were spent there. The trees
+ * are ours (no cycles: every node is inserted once, with _new). jansson's rules, kept exactly:
+ * objects in insertion order; '"', '\\' and bytes below 0x20 escaped (\b \f \n \r \t, else
+ * \u00XX in upper-case hex), everything else as is (no JSON_ENSURE_ASCII, no
+ * JSON_ESCAPE_SLASH); "%lld" integers; reals, which only a credential spec file can bring, by
+ * jansson itself; a string that is not UTF-8 by jansson's check is an error, as in
+ * json_dumpb. */
+struct wbuf {
+    char *p;
+    size_t len, cap;
+    int failed; /* ENOMEM or EINVAL (not UTF-8): the whole render fails */
+};
+
+static bool wb_grow(struct wbuf *w, size_t more)
+{
+    size_t cap = w->cap ? w->cap : 4096;
+    char *p;
+
+    if (w->failed)
+        return false;
+    while (cap - w->len < more) {
+        if (cap > SIZE_MAX / 2) {
+            w->failed = ENOMEM;
+            return false;
+        }
+        cap *= 2;
+    }
+    p = realloc(w->p, cap);
+    if (!p) {
+        w->failed = ENOMEM;
+        return false;
+    }
+    w->p = p;
+    w->cap = cap;
+    return true;
+}
+
+static inline void wb_put(struct wbuf *w, const char *s, size_t n)
+{
+    if (w->cap - w->len < n && !wb_grow(w, n))
+        return;
+    memcpy(w->p + w->len, s, n);
+    w->len += n;
+}
+
+static inline void wb_char(struct wbuf *w, char c)
+{
+    if (w->cap == w->len && !wb_grow(w, 1))
+        return;
+    w->p[w->len++] = c;
+}
+
+/* Length of the UTF-8 sequence at s (n bytes left) as jansson accepts it (no overlong forms,
+ * no surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    uint32_t cp;
+
+    if (c < 0x80)
+        return 1;
+    if (c < 0xC2)
+        return 0;
+    if (c < 0xE0) {
+        len = 2;
+        cp = c & 0x1F;
+    } else if (c < 0xF0) {
+        len = 3;
+        cp = c & 0x0F;
+    } else if (c < 0xF5) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+static void wb_string(struct wbuf *w, const char *str, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *s = (const unsigned char *)str, *end = s + len, *run = s;
+
+    wb_char(w, '"');
+    while (s < end) {
+        unsigned c = *s;
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            s++;
+            continue;
+        }
+        if (c >= 0x80) {
+            size_t k = utf8_seq(s, (size_t)(end - s));
+            if (!k) {
+                w->failed = EINVAL;
+                return;
+            }
+            s += k;
+            continue;
+        }
+        wb_put(w, (const char *)run, (size_t)(s - run));
+        switch (c) {
+        case '"':
+            wb_put(w, "\\\"", 2);
+            break;
+        case '\\':
+            wb_put(w, "\\\\", 2);
+            break;
+        case '\b':
+            wb_put(w, "\\b", 2);
+            break;
+        case '\f':
+            wb_put(w, "\\f", 2);
+            break;
+        case '\n':
+            wb_put(w, "\\n", 2);
+            break;
+        case '\r':
+            wb_put(w, "\\r", 2);
+            break;
+        case '\t':
+            wb_put(w, "\\t", 2);
+            break;
+        default: {
+            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+            wb_put(w, u, sizeof(u));
+        }
+        }
+        run = ++s;
+    }
+    wb_put(w, (const char *)run, (size_t)(s - run));
+    wb_char(w, '"');
+}
+
+/* What jansson's dump_indent writes before an element at `depth`. */
+static void wb_indent(struct wbuf *w, bool compact, int depth)
+{
+    static const char spaces[] = "                                ";
+
+    if (compact)
+        return;
+    wb_char(w, '\n');
+    for (size_t n = (size_t)depth * 2; n > 0;) {
+        size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+        wb_put(w, spaces, k);
+        n -= k;
+    }
+}
+
+static void wb_value(struct wbuf *w, const json_t *v, bool compact, int depth)
+{
+    switch (json_typeof(v)) {
+    case JSON_NULL:
+        wb_put(w, "null", 4);
+        break;
+    case JSON_TRUE:
+        wb_put(w, "true", 4);
+        break;
+    case JSON_FALSE:
+        wb_put(w, "false", 5);
+        break;
+    case JSON_INTEGER: {
+        char num[32];
+        int n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        wb_put(w, num, (size_t)n);
+        break;
+    }
+    case JSON_REAL: {
+        char *num = json_dumps(v, JSON_ENCODE_ANY);
+        if (!num) {
+            w->failed = ENOMEM;
+            return;
+        }
+        wb_put(w, num, strlen(num));
+        free(num);
+        break;
+    }
+    case JSON_STRING:
+        wb_string(w, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_ARRAY: {
+        size_t n = json_array_size(v);
+        wb_char(w, '[');
+        for (size_t i = 0; i < n && !w->failed; i++) {
+            if (i)
+                wb_char(w, ',');
+            wb_indent(w, compact, depth + 1);
+            wb_value(w, json_array_get(v, i), compact, depth + 1);
+        }
+        if (n)
+            wb_indent(w, compact, depth);
+        wb_char(w, ']');
+        break;
+    }
+    case JSON_OBJECT: {
+        void *it = json_object_iter((json_t *)v);
+        bool any = it != NULL;
+        wb_char(w, '{');
+        for (bool first = true; it && !w->failed; first = false) {
+            const char *key = json_object_iter_key(it);
+            if (!first)
+                wb_char(w, ',');
+            wb_indent(w, compact, depth + 1);
+            wb_string(w, key, strlen(key));
+            wb_put(w, compact ? ":" : ": ", compact ? 1 : 2);
+            wb_value(w, json_object_iter_value(it), compact, depth + 1);
+            it = json_object_iter_next((json_t *)v, it);
+        }
+        if (any)
+            wb_indent(w, compact, depth);
+        wb_char(w, '}');
+        break;
+    }
+    }
+}
+
 int spec_json_render(json_t *root, bool compact, char **out, size_t *len, struct bf_error *err)
 {
-    size_t flags = compact ? JSON_COMPACT : JSON_INDENT(2);
-    size_t need = json_dumpb(root, NULL, 0, flags), got;
+    struct wbuf w = {0};
     char *buf;
 
-    if (need == 0)
+    if (!json_is_object(root) && !json_is_array(root))
         return bf_error_set(err, EINVAL, "cannot serialize the spec (invalid UTF-8 in a string?)");
-    buf = malloc(need + 2);
-    if (!buf)
-        return bf_error_set(err, ENOMEM, "out of memory rendering the spec");
-    got = json_dumpb(root, buf, need, flags);
-    if (got != need) {
-        free(buf);
-        return bf_error_set(err, EIO, "spec serialization changed size while rendering");
-    }
+    wb_value(&w, root, compact, 0);
     if (!compact)
-        buf[got++] = '\n';
-    buf[got] = '\0';
-    *out = buf;
-    *len = got;
+        wb_char(&w, '\n');
+    wb_char(&w, '\0');
+    if (w.failed) {
+        free(w.p);
+        if (w.failed == ENOMEM)
+            return bf_error_set(err, ENOMEM, "out of memory rendering the spec");
+        return bf_error_set(err, EINVAL, "cannot serialize the spec (invalid UTF-8 in a string?)");
+    }
+    /* Exact size: generated bytes are kept as long as the container's files are cached. */
+    buf = realloc(w.p, w.len);
+    *out = buf ? buf : w.p;
+    *len = w.len - 1;
     return 0;
 }
 

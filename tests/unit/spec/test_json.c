@@ -1,0 +1,134 @@
+/* spec_json_render, bundlefs's own JSON writer, against the bytes jansson's json_dumpb gives for
+ * the same tree (what every golden file was made with): indented and compact, every escape,
+ * multi-byte UTF-8, empty and deep containers, integer limits, reals; and its errors. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spec_internal.h"
+
+static void check_like_jansson(json_t *root)
+{
+    for (int compact = 0; compact < 2; compact++) {
+        size_t flags = compact ? JSON_COMPACT : JSON_INDENT(2);
+        size_t need = json_dumpb(root, NULL, 0, flags);
+        char *want = malloc(need + 2), *got = NULL;
+        size_t len = 0;
+        struct bf_error err = BF_ERROR_INIT;
+
+        cr_assert(need > 0);
+        cr_assert_not_null(want);
+        cr_assert_eq(json_dumpb(root, want, need, flags), need);
+        if (!compact)
+            want[need++] = '\n';
+        want[need] = '\0';
+        cr_assert_eq(spec_json_render(root, compact, &got, &len, &err), 0, "%s",
+                     bf_error_message(&err));
+        cr_expect_eq(len, need, "compact %d: length %zu, jansson %zu", compact, len, need);
+        cr_expect_eq(got[len], '\0');
+        cr_expect(len == need && memcmp(got, want, len) == 0,
+                  "compact %d:\n--- got\n%s\n--- jansson\n%s", compact, got, want);
+        free(got);
+        free(want);
+    }
+    json_decref(root);
+}
+
+Test(json, exact_bytes)
+{
+    json_t *root = json_pack("{s:s, s:[i, b, n], s:{}, s:[]}", "a", "x\"y", "b", -1, 1, "c", "d");
+    char *got = NULL;
+    size_t len = 0;
+    struct bf_error err = BF_ERROR_INIT;
+    const char *want = "{\n  \"a\": \"x\\\"y\",\n  \"b\": [\n    -1,\n    true,\n    null\n  ],\n"
+                       "  \"c\": {},\n  \"d\": []\n}\n";
+
+    cr_assert_eq(spec_json_render(root, false, &got, &len, &err), 0);
+    cr_expect_str_eq(got, want);
+    cr_expect_eq(len, strlen(want));
+    free(got);
+    cr_assert_eq(spec_json_render(root, true, &got, &len, &err), 0);
+    cr_expect_str_eq(got, "{\"a\":\"x\\\"y\",\"b\":[-1,true,null],\"c\":{},\"d\":[]}");
+    free(got);
+    json_decref(root);
+}
+
+Test(json, escapes_like_jansson)
+{
+    json_t *root = json_object(), *arr = json_array();
+    char all[128];
+
+    /* every byte below 0x80 (NUL too, through json_stringn), in keys and values */
+    for (int i = 0; i < 128; i++)
+        all[i] = (char)i;
+    json_array_append_new(arr, json_stringn(all, sizeof(all)));
+    for (int i = 0; i < 128; i++) {
+        char s[4] = {'<', (char)(i ? i : 1), '>', 0};
+        json_array_append_new(arr, json_string(s));
+    }
+    json_object_set_new(root, "all", arr);
+    json_object_set_new(root, "key \"\\\x01\x1f/\t\n", json_string("v"));
+    json_object_set_new(root, "", json_string(""));
+    json_object_set_new(root, "slash", json_string("C:\\Windows\\System32 /a/b"));
+    json_object_set_new(root, "utf8",
+                        json_string("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xef\xbf\xbf "
+                                    "\xf4\x8f\xbf\xbf \xc2\x80\x7f"));
+    check_like_jansson(root);
+}
+
+Test(json, shapes_like_jansson)
+{
+    json_t *root = json_object(), *deep = root;
+
+    json_object_set_new(
+        root, "ints",
+        json_pack("[I, I, I, i]", (json_int_t)INT64_MAX, (json_int_t)INT64_MIN, (json_int_t)0, 42));
+    json_object_set_new(root, "reals",
+                        json_pack("[f, f, f, f, f]", 1.0, 0.1, -2.5e-300, 1e22, 123456789.125));
+    json_object_set_new(
+        root, "empty",
+        json_pack("{s:{}, s:[], s:[[]], s:[{}], s:{s:[]}}", "o", "a", "aa", "ao", "oa", "x"));
+    json_object_set_new(root, "bools", json_pack("[b, b, n]", 1, 0));
+    /* deeper than jansson's 32-space indent chunk */
+    for (int i = 0; i < 40; i++) {
+        json_t *next = json_object();
+        json_object_set_new(deep, i % 2 ? "o" : "p", next);
+        json_object_set_new(deep, "n", json_integer(i));
+        deep = next;
+    }
+    json_object_set_new(deep, "leaf", json_pack("[s, [i]]", "x", 1));
+    check_like_jansson(root);
+    check_like_jansson(json_pack("[s, {s:i}]", "top-level array", "k", 1));
+    check_like_jansson(json_object());
+    check_like_jansson(json_array());
+}
+
+/* A string jansson would not dump (not UTF-8: only json_*_nocheck can make one) is an error,
+ * as json_dumpb's 0 was; so is a root that is not an object or array. */
+Test(json, errors)
+{
+    static const char *const bad[] = {
+        "\xff", "\xc0\x80", "\xe0\x80\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "a\xc3", "\x80"};
+    char *got = NULL;
+    size_t len = 0;
+    struct bf_error err = BF_ERROR_INIT;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        json_t *root = json_pack("{s:[s, o]}", "k", "fine", json_string_nocheck(bad[i]));
+        cr_assert_not_null(root);
+        cr_expect_eq(json_dumpb(root, NULL, 0, JSON_INDENT(2)), 0, "case %zu", i);
+        cr_expect_eq(spec_json_render(root, false, &got, &len, &err), -EINVAL, "case %zu", i);
+        cr_expect_str_eq(bf_error_message(&err),
+                         "cannot serialize the spec (invalid UTF-8 in a string?)");
+        cr_expect_null(got);
+        bf_error_clear(&err);
+        json_decref(root);
+    }
+    json_t *s = json_string("x");
+    cr_expect_eq(spec_json_render(s, false, &got, &len, &err), -EINVAL);
+    bf_error_clear(&err);
+    json_decref(s);
+}
