@@ -27,6 +27,8 @@ same "bench-read: --passes 0" "2: bench-read: --passes must be 1..1000" "$rc: $e
 printf 'f ok\nx bad\n' >"$work/bad.list"
 rc=0; err=$("$BENCH_READ" --list "$work/bad.list" --root "$work" 2>&1) || rc=$?
 same "bench-read: bad list line" "1: bench-read: $work/bad.list:2: expected 'f PATH', 'l PATH' or 'd PATH' with PATH relative" "$rc: $err"
+rc=0; err=$("$(dirname "$BENCH_READ")/bench-walk" "$work" --generate --rounds 0 2>&1) || rc=$?
+same "bench-walk: --rounds 0" "2: bench-walk: --rounds must be 1..1000" "$rc: $err"
 rc=0; err=$(sh "$src/tools/bench-peer-layerpaths.sh" "$work" 2>&1) || rc=$?
 same "peer script: usage" "2: usage: bench-peer-layerpaths.sh DATAROOT ID..." "$rc: $err"
 
@@ -53,7 +55,8 @@ for pat in \
     "^machine: [0-9]+ CPUs, .*, kernel .*; small run" \
     "^warm: 100 containers x 5 layers, [0-9]+ files .*: bundlefs $num us/file .*, tmpfs $num us/file; ratio $num \(target <= 1.3\)$" \
     "^cold: 100 containers x 5 layers, .* first pass $num us/file, tmpfs $num us/file; ratio $num$" \
-    "^cold: per container: bundlefs $num us, reading its $num input files $num us; ratio $num \(target <= 3\)$" \
+    "^cold: per container: bundlefs $num us, reading its $num input files $num us; ratio $num \(target <= 3\), median of 3 rounds \(fresh mount, then inputs; order alternating\); per-round ratios $num\.\.$num$" \
+    "^cold: without FUSE \(bench-walk --generate\): generation $num us, reading its $num input files $num us; ratio $num, median of 3 rounds; per-round ratios $num\.\.$num$" \
     "^scale:   lookup by ID \(us\) +$num vs +$num; ratio $num, slope [-+]$num us per 1000 containers$" \
     "^scale:   lookup by prefix \(us\) +$num vs +$num; ratio $num, slope" \
     "^scale:   lookup by name \(us\) +$num vs +$num; ratio $num, slope" \
