@@ -55,9 +55,31 @@ struct want {
 };
 
 /* Bytes a string can hold as they are: 0x20..0x7f except '"' and '\\'. */
-static inline bool plain(unsigned char c)
+#define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+/* clang-format off */
+static const bool plain[256] = {
+    R16(0), R16(0),
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20: '"' */
+    R16(1), R16(1),
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50: '\\' */
+    R16(1), R16(1),
+    R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0),
+};
+/* clang-format on */
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Nonzero when one of the 8 bytes at p is not plain (< 0x20, '"', '\\' or >= 0x80). Exact:
+ * a subtraction borrows only out of a byte that is itself flagged. */
+static inline uint64_t special8(const unsigned char *p)
 {
-    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+    uint64_t x, q, b;
+
+    memcpy(&x, p, 8);
+    q = x ^ (ONES * '"');
+    b = x ^ (ONES * '\\');
+    return ((x - ONES * 0x20) | (q - ONES) | (b - ONES) | x) & HIGHS;
 }
 
 static bool is_digit(unsigned char c)
@@ -70,9 +92,9 @@ static bool is_alpha(unsigned char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static const unsigned char *skip_ws(const unsigned char *p, const unsigned char *end)
+static inline const unsigned char *skip_ws(const unsigned char *p, const unsigned char *end)
 {
-    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+    while (p < end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
     return p;
 }
@@ -127,13 +149,16 @@ static int32_t hex4(const unsigned char *p, const unsigned char *end)
 }
 
 /* The string whose opening quote is at *pp: on success *pp is past the closing quote. */
-static bool scan_string(const unsigned char **pp, const unsigned char *end, bool *escaped)
+static inline __attribute__((always_inline)) bool
+scan_string(const unsigned char **pp, const unsigned char *end, bool *escaped)
 {
     const unsigned char *p = *pp + 1;
 
     *escaped = false;
     for (;;) {
-        while (p < end && plain(*p))
+        while (end - p >= 8 && !special8(p))
+            p += 8;
+        while (p < end && plain[*p])
             p++;
         if (p == end)
             return false;

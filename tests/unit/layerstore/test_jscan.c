@@ -125,6 +125,25 @@ Test(jscan, utf8)
     BAD("{\"a\":1}\xc3\xa9"); /* outside a string too */
 }
 
+/* The 8-bytes-at-a-time string loop against jansson: every byte value at every offset of a
+ * string long enough for it, and next to each kind of byte that stops the loop. */
+Test(jscan, every_byte_in_a_string)
+{
+    char b[64];
+    for (int c = 0; c < 256; c++) {
+        for (int at = 0; at < 20; at++) {
+            for (int tail = 0; tail < 3; tail++) {
+                static const char *const tails[] = {"", "\\n", "\xc3\xa9"};
+                int n = snprintf(b, sizeof(b), "{\"a\":\"%.*s", at, "xxxxxxxxxxxxxxxxxxxxxxxx");
+                b[n++] = (char)c;
+                n += snprintf(b + n, sizeof(b) - n, "%sxxxxxxxxxxx\"}", tails[tail]);
+                int want = jansson_ok(b, n) ? LS_JSCAN_OK : LS_JSCAN_INVALID;
+                cr_assert_eq(scan(b, n), want, "byte 0x%02x at %d: [%.*s]", c, at, n, b);
+            }
+        }
+    }
+}
+
 /* ---- numbers ---- */
 
 Test(jscan, number_grammar)
