@@ -32,6 +32,10 @@
 #define FIRST_DYNAMIC_INO 16
 #define REGENERATE_TRIES 3
 #define FAILED_FILE_SIZE 1 /* tree.h: a size the kernel must ask about */
+/* Bytes looked up or read within the grace period are evicted only once the cache holds twice
+ * its bound: the kernel opens files without telling us, so the read that follows a lookup, and
+ * the next read of a file being read, should find its version's bytes (tree.h, Memory). */
+#define GRACE_NS 1000000000
 
 /* ---- logging ---- */
 
@@ -76,6 +80,8 @@ struct bytes {
     struct version *owner; /* weak */
     struct bytes *prev, *next;
     bool in_lru;
+    bool retained;   /* of a superseded version the kernel still holds (version_retire) */
+    int64_t used_ns; /* last lookup or read */
 };
 
 struct file_sum {
@@ -181,6 +187,7 @@ struct bfs_tree {
     uint64_t epoch;   /* bumped when a shared input may have changed */
     struct bytes lru; /* sentinel: lru.next is the most recently used */
     size_t cache_bytes;
+    size_t retained_bytes; /* bytes of superseded versions, outside the LRU, at most its bound */
     struct bfs_watch_ops watch;
     /* The listings of the root and of by-name, each the current one and the one before it
      * (NULL: none), so that a listing read in several requests is read from one snapshot. */
@@ -314,8 +321,8 @@ static void bytes_unref(struct bytes *b)
     }
 }
 
-/* Drop the LRU's reference (and the owner's pointer) to b. The LRU holds exactly one
- * reference while b is in it (in_lru), so this can never drop a handle's. */
+/* Drop the cache's reference (and the owner's pointer) to b. The LRU, or the retained pool,
+ * holds exactly one reference while b is in it, so this can never drop a handle's. */
 static void bytes_evict(struct bfs_tree *t, struct bytes *b)
 {
     if (b->owner && b->owner->bytes == b)
@@ -324,6 +331,35 @@ static void bytes_evict(struct bfs_tree *t, struct bytes *b)
     if (b->in_lru) {
         lru_unlink(t, b);
         bytes_unref(b);
+    } else if (b->retained) {
+        b->retained = false;
+        t->retained_bytes -= b->cost;
+        bytes_unref(b);
+    }
+}
+
+/* b was looked up or read: the most recently used (called with t->lock held). */
+static void bytes_touch(struct bfs_tree *t, struct bytes *b)
+{
+    b->used_ns = now_ns();
+    if (b->in_lru) {
+        lru_unlink(t, b);
+        lru_push(t, b);
+    }
+}
+
+/* Evict from the least recently used end down to the bound, sparing `keep` and, up to twice
+ * the bound, what was used within the grace period. */
+static void lru_trim(struct bfs_tree *t, const struct bytes *keep)
+{
+    int64_t now = now_ns();
+
+    while (t->cache_bytes > t->opts.cache_bytes && t->lru.prev != keep &&
+           t->lru.prev != &t->lru) {
+        struct bytes *b = t->lru.prev;
+        if (now - b->used_ns < GRACE_NS && t->cache_bytes / 2 <= t->opts.cache_bytes)
+            break; /* the rest is newer still */
+        bytes_evict(t, b);
     }
 }
 
@@ -349,13 +385,13 @@ static int bytes_attach(struct bfs_tree *t, struct version *v, struct spec_bundl
     by->refs = 1; /* the LRU's */
     by->b = b;
     by->cost = bundle_cost(b);
+    by->used_ns = now_ns();
     if (v->bytes)
         bytes_evict(t, v->bytes);
     by->owner = v;
     v->bytes = by;
     lru_push(t, by);
-    while (t->cache_bytes > t->opts.cache_bytes && t->lru.prev != by)
-        bytes_evict(t, t->lru.prev);
+    lru_trim(t, by);
     return 0;
 }
 
@@ -375,6 +411,22 @@ static void version_unref(struct bfs_tree *t, struct version *v)
     if (v->bytes)
         bytes_evict(t, v->bytes);
     version_free(v);
+}
+
+/* v is no longer its container's current version. While the kernel still holds one of its
+ * files (a process may have it open and read it later, after the pages were dropped), its
+ * cached bytes move out of the LRU into the retained pool, up to the cache's bound: they can
+ * no longer be generated again. Then drops the container's reference. */
+static void version_retire(struct bfs_tree *t, struct version *v)
+{
+    struct bytes *b = v ? v->bytes : NULL;
+
+    if (b && v->refs > 1 && b->in_lru && t->retained_bytes + b->cost <= t->opts.cache_bytes) {
+        lru_unlink(t, b);
+        b->retained = true;
+        t->retained_bytes += b->cost;
+    }
+    version_unref(t, v);
 }
 
 static void ctr_unref(struct bfs_tree *t, struct ctr *c)
@@ -783,7 +835,7 @@ static int ctr_current(struct bfs_tree *t, struct ctr *c, bool need_bytes, struc
             if (b->errors_len)
                 log_bundle_errors(b);
             c->cur = nv;
-            version_unref(t, v);
+            version_retire(t, v);
         }
         nv->epoch = epoch0;
         nv->events = ev0;
@@ -1325,6 +1377,8 @@ static int lookup_ctr(struct bfs_tree *t, struct node *dirn, const char *name, s
     if (r == 0 && !v->f[f].present)
         r = -ENOENT;
     if (r == 0) {
+        if (v->bytes)
+            bytes_touch(t, v->bytes); /* its read is likely next (lru_trim) */
         attr_file(t, v, f, out);
         r = node_ref(t, out->ino, N_FILE, f, c, v);
     }
@@ -1676,15 +1730,6 @@ struct bfs_handle {
     struct ctr *ctr;     /* lazy opens: its container (ref) */
     enum bfs_file file;
 };
-
-/* Make b the most recently used (called with t->lock held). */
-static void bytes_touch(struct bfs_tree *t, struct bytes *b)
-{
-    if (b->in_lru) {
-        lru_unlink(t, b);
-        lru_push(t, b);
-    }
-}
 
 /* Pin bytes in h (called with t->lock held). */
 static void handle_pin(struct bfs_tree *t, struct bfs_handle *h, struct bytes *b)
@@ -2165,5 +2210,6 @@ void bfs_tree_stats(struct bfs_tree *t, struct bfs_stats *out)
     pthread_mutex_lock(&t->lock);
     *out = t->stats;
     out->cache_bytes = t->cache_bytes;
+    out->retained_bytes = t->retained_bytes;
     pthread_mutex_unlock(&t->lock);
 }

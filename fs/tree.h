@@ -12,7 +12,10 @@
  *
  * Memory. A version keeps a small summary (sizes, content hashes, mtime, link targets); the
  * bytes live in a bounded LRU cache. Bytes evicted from it are generated again when next needed
- * and must hash to what the version promised. Where the kernel sends opens, an open of an
+ * and must hash to what the version promised. Bytes looked up or read in the last second are
+ * spared up to twice the bound (the read after a lookup, the next read of a file being read);
+ * a version replaced while the kernel still holds one of its files keeps its bytes in a
+ * retained pool (up to the bound) until the kernel forgets it. Where the kernel sends opens, an open of an
  * out-of-date inode is then served the new bytes with direct I/O (its i_size would be wrong);
  * with zero-message opens (the default) a read of an inode whose bytes can no longer be made
  * fails with ESTALE: it only happens to a process that held the file open across a change and
@@ -170,6 +173,7 @@ struct bfs_stats {
     uint64_t validations; /* input re-stat passes */
     uint64_t versions;    /* versions created */
     size_t cache_bytes;   /* bytes currently in the cache */
+    size_t retained_bytes; /* bytes of superseded versions the kernel may still read */
     size_t containers;    /* containers known */
     size_t nodes;         /* inodes the kernel holds */
 };
