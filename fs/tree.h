@@ -15,11 +15,11 @@
  * and must hash to what the version promised. Bytes looked up or read in the last second are
  * spared up to twice the bound (the read after a lookup, the next read of a file being read);
  * a version replaced while the kernel still holds one of its files keeps its bytes in a
- * retained pool (up to the bound) until the kernel forgets it. Where the kernel sends opens, an open of an
- * out-of-date inode is then served the new bytes with direct I/O (its i_size would be wrong);
- * with zero-message opens (the default) a read of an inode whose bytes can no longer be made
- * fails with ESTALE: it only happens to a process that held the file open across a change and
- * the eviction of its bytes, after the kernel dropped its pages.
+ * retained pool (up to the bound) until the kernel forgets it. Where the kernel sends opens,
+ * an open of an out-of-date inode is served the new bytes with direct I/O (its i_size would be
+ * wrong); with zero-message opens (the default) a read of an inode whose bytes can no longer
+ * be made fails with ESTALE: only a process that held the file open across a change without
+ * reading it for a second, after the kernel dropped its pages, can meet that.
  *
  * A file that cannot be generated has size 1 and its reads fail with EIO (a size of 0 would
  * let the kernel answer reads of it without asking: an empty file instead of the error).
