@@ -1739,34 +1739,54 @@ static void handle_pin(struct bfs_tree *t, struct bfs_handle *h, struct bytes *b
     bytes_touch(t, b);
 }
 
+/* The version regular file `ino` stands for (referenced), and its container, for a read:
+ * -ESTALE for an inode the kernel should not have, -EISDIR/-EINVAL for a folder or a link,
+ * -ENOENT/-EIO for a file that failed (its container gone, or not). Called locked. */
+static int file_version(struct bfs_tree *t, uint64_t ino, struct version **v, struct ctr **c,
+                        enum bfs_file *f)
+{
+    struct node *n = node_find(t, ino);
+
+    *v = NULL;
+    if (!n)
+        return -ESTALE;
+    if (n->kind != N_FILE || n->file == BFS_FILE_UTILITYVM)
+        return n->kind == N_DIR ? -EISDIR : -EINVAL;
+    if (n->ver->f[n->file].failed)
+        return t->store && !dir_exists(t->store, "containers", n->ctr->id) ? -ENOENT : -EIO;
+    *v = n->ver;
+    (*v)->refs++; /* n may be forgotten while the lock is dropped */
+    *c = n->ctr;
+    *f = n->file;
+    return 0;
+}
+
+/* A fresh current version of c with its bytes (for v's evicted ones). Called locked. */
+static int ctr_current_bytes(struct bfs_tree *t, struct ctr *c, struct version **cur)
+{
+    int r;
+
+    c->refs++;
+    r = ctr_current(t, c, true, cur);
+    ctr_unref(t, c);
+    return r;
+}
+
 int bfs_open(struct bfs_tree *t, uint64_t ino, struct bfs_handle **out, bool *direct_io)
 {
     struct bfs_handle *h = calloc(1, sizeof(*h));
     struct version *v = NULL, *cur = NULL;
-    struct node *n;
-    int r = 0;
+    struct ctr *c = NULL;
+    int r;
 
     *out = NULL;
     *direct_io = false;
     if (!h)
         return -ENOMEM;
     pthread_mutex_lock(&t->lock);
-    n = node_find(t, ino);
-    if (!n) {
-        r = -ESTALE;
+    r = file_version(t, ino, &v, &c, &h->file);
+    if (r < 0)
         goto out;
-    }
-    if (n->kind != N_FILE || n->file == BFS_FILE_UTILITYVM) {
-        r = n->kind == N_DIR ? -EISDIR : -EINVAL;
-        goto out;
-    }
-    v = n->ver;
-    v->refs++; /* n may be forgotten while the lock is dropped below */
-    h->file = n->file;
-    if (v->f[h->file].failed) {
-        r = t->store && !dir_exists(t->store, "containers", v->ctr->id) ? -ENOENT : -EIO;
-        goto out;
-    }
     if (v->bytes) {
         handle_pin(t, h, v->bytes);
         goto out;
@@ -1777,10 +1797,7 @@ int bfs_open(struct bfs_tree *t, uint64_t ino, struct bfs_handle **out, bool *di
          * change in between left nothing to serve: the fs-concurrency test saw EIO).
          * Identical content re-attaches to v (same inode, same bytes); different content
          * means the inode is out of date. */
-        struct ctr *c = n->ctr;
-        c->refs++;
-        r = ctr_current(t, c, true, &cur);
-        ctr_unref(t, c);
+        r = ctr_current_bytes(t, c, &cur);
         if (r < 0)
             goto out;
         if (cur != v || !v->bytes) {
@@ -1841,36 +1858,20 @@ int bfs_read_ino(struct bfs_tree *t, uint64_t ino, const char **data, size_t *le
 {
     struct version *v = NULL, *cur = NULL;
     struct bytes *by = NULL;
-    struct node *n;
+    struct ctr *c = NULL;
     enum bfs_file f = BFS_FILE_CONFIG;
-    int r = 0;
+    int r;
 
     pthread_mutex_lock(&t->lock);
-    n = node_find(t, ino);
-    if (!n) {
-        r = -ESTALE;
+    r = file_version(t, ino, &v, &c, &f);
+    if (r < 0)
         goto out;
-    }
-    if (n->kind != N_FILE || n->file == BFS_FILE_UTILITYVM) {
-        r = n->kind == N_DIR ? -EISDIR : -EINVAL;
-        goto out;
-    }
-    v = n->ver;
-    v->refs++; /* n may be forgotten while the lock is dropped below */
-    f = n->file;
-    if (v->f[f].failed) {
-        r = t->store && !dir_exists(t->store, "containers", v->ctr->id) ? -ENOENT : -EIO;
-        goto out;
-    }
     by = v->bytes;
     if (!by) {
         /* Evicted: generate again. The same content re-attaches to v; a newer version whose
          * file has the same bytes serves them too; other bytes would not match the size and
          * the pages the kernel has of this inode. */
-        struct ctr *c = n->ctr;
-        c->refs++;
-        r = ctr_current(t, c, true, &cur);
-        ctr_unref(t, c);
+        r = ctr_current_bytes(t, c, &cur);
         if (r < 0)
             goto out;
         if (cur == v || memcmp(&cur->f[f], &v->f[f], sizeof(v->f[f])) == 0) {
