@@ -148,9 +148,11 @@ struct store {
 };
 
 struct name_ent {
-    char *name;
+    char *name; /* NULL: no usable name (unreadable, empty, not a safe file name) */
     char id[LS_ID_LEN + 1];
 };
+
+#define NAMES_DIRTY_MAX 256 /* containers renamed between two name indexes, before a full one */
 
 /* An immutable, shared snapshot of the sorted container IDs. */
 struct idlist {
@@ -162,14 +164,18 @@ struct idlist {
     int64_t built_ns;
 };
 
-/* An immutable, shared snapshot of the name index: sorted names, one container each. */
+/* An immutable, shared snapshot of the name index: every listed container's name, sorted by
+ * ID (by_id, which owns the names), and the usable names sorted (v, one container each). */
 struct namelist {
     unsigned refs;
+    struct name_ent *by_id;
+    size_t n_by_id;
     struct name_ent *v;
     size_t n;
     uint64_t gen;
     uint64_t epoch, store_gen;
     int64_t built_ns;
+    bool watched; /* every containers/<id> read is watched: changes come as events */
 };
 
 struct bfs_tree {
@@ -196,6 +202,11 @@ struct bfs_tree {
     uint64_t list_gen;
     uint64_t ids_epoch;   /* bumped when containers/ itself changed: a container came or went */
     uint64_t names_epoch; /* bumped when anything under containers/ changed (names live there) */
+    /* Containers whose folder changed since the last name index: only they are read again
+     * (all of them after an overflow, without the watcher, or on a new data-root). */
+    char names_dirty[NAMES_DIRTY_MAX][LS_ID_LEN + 1];
+    size_t names_ndirty;
+    bool names_dirty_all;
     uint64_t root_listed, byname_listed; /* hashes of the last listings, 0: none yet */
     struct bfs_stats stats;
 };
@@ -1033,12 +1044,13 @@ static int list_ids(struct bfs_tree *t, char ***ids, size_t *n)
 }
 
 /* Is an index built from containers/ (the ID list, the names) still right? Until the watcher
- * sees the change its epoch counts, or, without a watcher, for one trust period. Locked. */
+ * sees the change its epoch counts, or, without a watcher or where a folder it read is not
+ * watched, for one trust period. Locked. */
 static bool index_fresh(const struct bfs_tree *t, uint64_t epoch, uint64_t now_epoch,
-                        uint64_t store_gen, int64_t built_ns, int64_t now)
+                        uint64_t store_gen, bool watched, int64_t built_ns, int64_t now)
 {
     return epoch == now_epoch && store_gen == t->store_gen &&
-           (t->watch.add || now - built_ns <= trust_ns(t));
+           ((t->watch.add && watched) || now - built_ns <= trust_ns(t));
 }
 
 static void idlist_unref(struct idlist *l)
@@ -1082,7 +1094,7 @@ static int ids_get(struct bfs_tree *t, bool relist, struct idlist **out)
     pthread_mutex_lock(&t->lock);
     l = t->ids;
     if (l && (t->watch.add || !relist) &&
-        index_fresh(t, l->epoch, t->ids_epoch, l->store_gen, l->built_ns, now)) {
+        index_fresh(t, l->epoch, t->ids_epoch, l->store_gen, true, l->built_ns, now)) {
         l->refs++;
         *out = l;
         pthread_mutex_unlock(&t->lock);
@@ -1149,29 +1161,120 @@ static int name_cmp(const void *a, const void *b)
 static void namelist_unref(struct namelist *l)
 {
     if (l && --l->refs == 0) {
-        for (size_t i = 0; i < l->n; i++)
-            free(l->v[i].name);
+        for (size_t i = 0; i < l->n_by_id; i++)
+            free(l->by_id[i].name);
+        free(l->by_id);
         free(l->v);
         free(l);
     }
 }
 
-/* The name index: the last one while nothing under containers/ changed, else a new one.
- * Called unlocked; the caller drops the reference with t->lock held. */
+/* Mark container `id`'s name to be read again (called locked). */
+static void names_mark(struct bfs_tree *t, const char *id)
+{
+    if (!id || t->names_ndirty == NAMES_DIRTY_MAX)
+        t->names_dirty_all = true;
+    else
+        memcpy(t->names_dirty[t->names_ndirty++], id, LS_ID_LEN + 1);
+}
+
+/* Container id's usable name from the data-root, or NULL. Its folder is watched first (a
+ * rename after this is an event); *watched is cleared when it cannot be. Unlocked. */
+static char *read_name(struct bfs_tree *t, struct store *s, const char *id, bool *watched)
+{
+    struct bf_error err = BF_ERROR_INIT;
+    char *name = NULL, rel[sizeof("containers/") + LS_ID_LEN];
+
+    snprintf(rel, sizeof(rel), "containers/%s", id);
+    if (!t->watch.add || t->watch.add(t->watch.ctx, rel) < 0)
+        *watched = false;
+
+    if (layerstore_container_name(s->ls, id, &name, NULL, &err) < 0 || !name || !*name ||
+        !bf_is_safe_component(name)) {
+        bf_error_clear(&err);
+        free(name);
+        return NULL; /* a container without a usable name has no by-name link */
+    }
+    return name;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* Fill l->by_id for the containers of ids: names of `old` reused for those not in `dirty`
+ * (sorted; all read again when old is NULL). Unlocked. */
+static int names_read(struct bfs_tree *t, struct store *s, const struct idlist *ids,
+                      const struct namelist *old, char (*dirty)[LS_ID_LEN + 1], size_t ndirty,
+                      struct namelist *l, uint64_t *nread)
+{
+    size_t j = 0;
+
+    l->watched = true;
+    l->by_id = calloc(ids->n ? ids->n : 1, sizeof(*l->by_id));
+    if (!l->by_id)
+        return -ENOMEM;
+    for (size_t i = 0; i < ids->n; i++) {
+        struct name_ent *e = &l->by_id[l->n_by_id++];
+        bool reuse = false;
+        memcpy(e->id, ids->v[i], LS_ID_LEN + 1);
+        if (old) { /* both sorted by ID: one merge walk */
+            while (j < old->n_by_id && strcmp(old->by_id[j].id, e->id) < 0)
+                j++;
+            reuse = j < old->n_by_id && strcmp(old->by_id[j].id, e->id) == 0 &&
+                    !(ndirty && bsearch(e->id, dirty, ndirty, sizeof(*dirty), cmp_id));
+        }
+        if (reuse && old->by_id[j].name) {
+            if (!(e->name = strdup(old->by_id[j].name)))
+                return -ENOMEM;
+        } else if (!reuse && s) {
+            e->name = read_name(t, s, e->id, &l->watched);
+            ++*nread;
+        }
+    }
+    return 0;
+}
+
+/* l->v from l->by_id: usable names sorted, each kept by its first container (by ID). */
+static int names_sort(struct namelist *l)
+{
+    size_t k = 0, w = 0;
+
+    l->v = calloc(l->n_by_id ? l->n_by_id : 1, sizeof(*l->v));
+    if (!l->v)
+        return -ENOMEM;
+    for (size_t i = 0; i < l->n_by_id; i++)
+        if (l->by_id[i].name)
+            l->v[k++] = l->by_id[i]; /* the name is by_id's */
+    qsort(l->v, k, sizeof(*l->v), name_cmp);
+    /* Docker keeps names unique; a broken root may not. The first container (by ID) keeps the
+     * name, the others get no link, so readdir and lookup always agree. */
+    for (size_t i = 0; i < k; i++)
+        if (!w || strcmp(l->v[w - 1].name, l->v[i].name) != 0)
+            l->v[w++] = l->v[i];
+    l->n = w;
+    return 0;
+}
+
+/* The name index: the last one while nothing under containers/ changed, else a new one, in
+ * which only the containers whose folder changed are read again. Called unlocked; the caller
+ * drops the reference with t->lock held. */
 static int names_get(struct bfs_tree *t, struct namelist **out)
 {
     struct idlist *ids = NULL;
-    struct namelist *l;
-    size_t k = 0;
-    struct name_ent *v;
+    struct namelist *l, *old = NULL;
+    char(*dirty)[LS_ID_LEN + 1] = NULL;
+    size_t ndirty = 0;
     struct store *s;
-    uint64_t ep, sg;
+    uint64_t ep, sg, nread = 0;
     int64_t now = now_ns();
     int r;
 
     pthread_mutex_lock(&t->lock);
     l = t->names;
-    if (l && index_fresh(t, l->epoch, t->names_epoch, l->store_gen, l->built_ns, now)) {
+    if (l && index_fresh(t, l->epoch, t->names_epoch, l->store_gen, l->watched, l->built_ns,
+                         now)) {
         l->refs++;
         *out = l;
         pthread_mutex_unlock(&t->lock);
@@ -1179,63 +1282,47 @@ static int names_get(struct bfs_tree *t, struct namelist **out)
     }
     ep = t->names_epoch;
     sg = t->store_gen;
+    if (l && !t->names_dirty_all && t->watch.add && l->watched && l->store_gen == sg &&
+        (dirty = malloc((t->names_ndirty ? t->names_ndirty : 1) * sizeof(*dirty)))) {
+        old = l;
+        old->refs++;
+        ndirty = t->names_ndirty;
+        memcpy(dirty, t->names_dirty, ndirty * sizeof(*dirty));
+    }
+    t->names_ndirty = 0;
+    t->names_dirty_all = false;
     pthread_mutex_unlock(&t->lock);
+    if (ndirty)
+        qsort(dirty, ndirty, sizeof(*dirty), cmp_id);
 
     r = ids_get(t, false, &ids);
-    if (r < 0)
-        return r;
     l = calloc(1, sizeof(*l));
-    v = calloc(ids->n ? ids->n : 1, sizeof(*v));
-    if (!l || !v) {
-        free(l);
-        free(v);
-        pthread_mutex_lock(&t->lock);
-        idlist_unref(ids);
-        pthread_mutex_unlock(&t->lock);
-        return -ENOMEM;
+    if (r == 0 && !l)
+        r = -ENOMEM;
+    if (r == 0) {
+        s = store_hold(t);
+        r = names_read(t, s, ids, old, dirty, ndirty, l, &nread);
+        store_release(t, s);
     }
-    s = store_hold(t);
-    for (size_t i = 0; s && i < ids->n; i++) {
-        struct bf_error err = BF_ERROR_INIT;
-        char *name = NULL;
-        if (layerstore_container_name(s->ls, ids->v[i], &name, NULL, &err) < 0 || !name || !*name) {
-            bf_error_clear(&err);
-            free(name);
-            continue; /* a container without a readable name has no by-name link */
-        }
-        if (!bf_is_safe_component(name)) {
-            free(name);
-            continue;
-        }
-        v[k].name = name;
-        memcpy(v[k].id, ids->v[i], LS_ID_LEN + 1);
-        k++;
-    }
-    store_release(t, s);
+    if (r == 0)
+        r = names_sort(l);
+    free(dirty);
     pthread_mutex_lock(&t->lock);
+    t->stats.name_reads += nread;
     idlist_unref(ids);
-    pthread_mutex_unlock(&t->lock);
-    qsort(v, k, sizeof(*v), name_cmp);
-    /* Docker keeps names unique; a broken root may not. The first container (by ID) keeps the
-     * name, the others get no link, so readdir and lookup always agree. */
-    {
-        size_t w = 0;
-        for (size_t i = 0; i < k; i++) {
-            if (w && strcmp(v[w - 1].name, v[i].name) == 0) {
-                free(v[i].name);
-                continue;
-            }
-            v[w++] = v[i];
-        }
-        k = w;
+    namelist_unref(old);
+    if (r < 0) {
+        t->names_dirty_all = true; /* what was marked is forgotten: read everything next time */
+        if (l)
+            l->refs = 1;
+        namelist_unref(l);
+        pthread_mutex_unlock(&t->lock);
+        return r;
     }
-    l->v = v;
-    l->n = k;
     l->refs = 2; /* the tree's and the caller's */
     l->epoch = ep;
     l->store_gen = sg;
     l->built_ns = now;
-    pthread_mutex_lock(&t->lock);
     l->gen = ++t->list_gen;
     namelist_unref(t->names_prev);
     t->names_prev = t->names;
@@ -2023,8 +2110,13 @@ void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name,
     }
     if (set_changed)
         t->ids_epoch++;
-    if (in_containers || !dir_rel[0])
+    if (in_containers || !dir_rel[0]) {
         t->names_epoch++;
+        /* a container's folder: its name may have changed; another entry of containers/
+         * changes no name; the data-root's own entries: anything may have */
+        if (id || (in_containers && strcmp(dir_rel, "containers") != 0) || !dir_rel[0])
+            names_mark(t, in_containers ? id : NULL);
+    }
     pthread_mutex_unlock(&t->lock);
 
     if (!inval)
@@ -2050,6 +2142,7 @@ void bfs_tree_changed_all(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
     t->epoch++;
     t->ids_epoch++;
     t->names_epoch++;
+    t->names_dirty_all = true;
     if (t->store)
         layerstore_cache_invalidate(t->store->ls);
     for (size_t b = 0; b < t->ctrs.nb; b++) {

@@ -172,6 +172,7 @@ struct bfs_stats {
     uint64_t generations; /* spec_bundle_generate calls */
     uint64_t validations; /* input re-stat passes */
     uint64_t versions;    /* versions created */
+    uint64_t name_reads;  /* config.v2.json names read for the by-name index */
     size_t cache_bytes;   /* bytes currently in the cache */
     size_t retained_bytes; /* bytes of superseded versions the kernel may still read */
     size_t containers;    /* containers known */

@@ -1106,3 +1106,46 @@ Test(tree, replaced_version_held_by_the_kernel_keeps_its_bytes)
     bfs_tree_stats(tree, &s);
     cr_assert_eq(s.retained_bytes, 0, "forgotten: nothing retained");
 }
+
+static int fake_watch_add(void *ctx, const char *rel)
+{
+    (void)ctx, (void)rel;
+    return 0; /* "already watched": changes are reported by the test itself */
+}
+
+Test(tree, name_index_reads_again_only_what_changed)
+{
+    const struct bfs_watch_ops ops = {.add = fake_watch_add};
+    const char *cid4 = "ef02000000000000000000000000000000000000000000000000000000000000";
+    struct bfs_stats s;
+    struct bfs_attr a;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    fx_container(&fx, CID3, "cache", fx.image_hex, NULL, NULL, C3);
+    open_tree(3600000, 0);
+    bfs_tree_set_watch(tree, &ops);
+    lookup_ok(BFS_BYNAME_INO, "web", NULL);
+    lookup_ok(BFS_BYNAME_INO, "db", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.name_reads, 3, "the first index reads every name");
+
+    fx_container(&fx, CID2, "db2", fx.image_hex, NULL, NULL, C3); /* renamed */
+    bfs_tree_changed(tree, "containers/" CID2, "config.v2.json", NULL, NULL);
+    lookup_ok(BFS_BYNAME_INO, "db2", NULL);
+    cr_assert_eq(bfs_lookup(tree, BFS_BYNAME_INO, "db", &a), -ENOENT, "the old name is gone");
+    lookup_ok(BFS_BYNAME_INO, "cache", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.name_reads, 4, "one container changed: one name read");
+
+    fx_container(&fx, cid4, "late", fx.image_hex, NULL, NULL, C3); /* created */
+    bfs_tree_changed(tree, "containers", cid4, NULL, NULL);
+    lookup_ok(BFS_BYNAME_INO, "late", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.name_reads, 5, "a new container: its name read");
+
+    bfs_tree_changed_all(tree, NULL, NULL); /* an overflow: everything again */
+    lookup_ok(BFS_BYNAME_INO, "web", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.name_reads, 9, "after an overflow every name is read");
+    bfs_tree_set_watch(tree, NULL);
+}
