@@ -47,6 +47,10 @@ int ls_read_line(const struct layerstore *ls, const char *rel, bool optional, ch
 int ls_read_json(const struct layerstore *ls, const char *rel, bool optional, json_t **out,
                  struct ls_inputs *in, struct bf_error *err);
 
+/* The tree json_loadb(buf, len, 0) gives when that is an object, built in one pass (jload.c);
+ * NULL for anything else (invalid JSON, another root, a case it leaves to jansson, no memory). */
+json_t *ls_json_load_object(const char *buf, size_t len);
+
 /* Parse `len` bytes of `buf` as a JSON object; errors name `rel`. */
 int ls_parse_json(const char *rel, const char *buf, size_t len, json_t **out, struct bf_error *err);
 

@@ -404,6 +404,13 @@ int ls_parse_json(const char *rel, const char *buf, size_t len, json_t **out, st
         return bf_error_set(err, EINVAL, "%s: file is empty", rel);
     /* Duplicate keys: the last one wins (jansson's default, as Go's encoding/json). */
     pthread_once(&json_alloc_once, json_alloc_setup);
+    /* The common case, a well-formed object, without jansson's parser; it has the last word
+     * on everything else (jload.c), so every message stays jansson's. */
+    root = ls_json_load_object(buf, len);
+    if (root) {
+        *out = root;
+        return 0;
+    }
     json_alloc_failed = false;
     root = json_loadb(buf, len, 0, &jerr);
     if (json_alloc_failed || (!root && json_error_code(&jerr) == json_error_out_of_memory)) {
