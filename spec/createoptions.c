@@ -23,6 +23,12 @@ static bool add(json_t *a, json_t *o)
     return o && json_array_append_new(a, o) == 0;
 }
 
+/* Unchecked: spec_b_finish checks UTF-8 while writing (json.c). */
+static json_t *spec_str(const char *s)
+{
+    return s ? json_stringn_nocheck(s, strlen(s)) : NULL;
+}
+
 int spec_render_createoptions(const struct spec_model *m, const char *const *credentials,
                               size_t n_credentials, char **out, size_t *len, struct bf_error *err)
 {
@@ -50,14 +56,14 @@ int spec_render_createoptions(const struct spec_model *m, const char *const *cre
         if (m->walk->n) {
             paths = json_array();
             for (size_t i = 0; paths && i < m->walk->n; i++)
-                if (json_array_append_new(paths, json_string(m->walk->layers[i].path)) < 0)
+                if (json_array_append_new(paths, spec_str(m->walk->layers[i].path)) < 0)
                     ok = false;
         } else {
             paths = json_null();
         }
         ok = ok && layer && paths;
         if (ok && m->layer_folder && *m->layer_folder)
-            ok = json_object_set_new(layer, "LayerFolderPath", json_string(m->layer_folder)) == 0;
+            ok = json_object_set_new(layer, "LayerFolderPath", spec_str(m->layer_folder)) == 0;
         if (ok)
             ok = json_object_set_new(layer, "LayerPaths", paths) == 0;
         else
@@ -69,7 +75,7 @@ int spec_render_createoptions(const struct spec_model *m, const char *const *cre
     if (ok && m->n_endpoints) {
         json_t *eps = json_array();
         for (size_t i = 0; eps && i < m->n_endpoints; i++)
-            if (json_array_append_new(eps, json_string(m->endpoints[i])) < 0)
+            if (json_array_append_new(eps, spec_str(m->endpoints[i])) < 0)
                 ok = false;
         ok = ok && eps &&
              add(a, json_pack("{s:s, s:o, s:b}", "type", "networkendpoints", "Endpoints", eps,

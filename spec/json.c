@@ -260,9 +260,12 @@ int spec_json_render(json_t *root, bool compact, char **out, size_t *len, struct
     return 0;
 }
 
+/* Strings and keys go in unchecked: spec_json_render checks UTF-8 as it writes them (once,
+ * instead of once here and again in json_dumpb), and spec_b_finish words a failure there
+ * as it words one found while building. */
 json_t *spec_b_str(struct spec_builder *b, const char *s)
 {
-    json_t *v = json_string(s ? s : "");
+    json_t *v = s ? json_stringn_nocheck(s, strlen(s)) : json_string("");
     if (!v)
         b->failed = true;
     return v;
@@ -296,7 +299,7 @@ json_t *spec_b_u64(struct spec_builder *b, uint64_t v)
 
 void spec_b_put(struct spec_builder *b, json_t *obj, const char *key, json_t *v)
 {
-    if (!v || json_object_set_new(obj, key, v) < 0)
+    if (!v || json_object_set_new_nocheck(obj, key, v) < 0)
         b->failed = true;
 }
 
@@ -339,8 +342,15 @@ void spec_b_put_hostname(struct spec_builder *b, json_t *root, const struct ls_c
 int spec_b_finish(struct spec_builder *b, json_t *root, bool compact, const char *id,
                   const char *file, char **out, size_t *len, struct bf_error *err)
 {
-    int r;
+    int r = 0;
 
+    if (!b->failed) {
+        r = spec_json_render(root, compact, out, len, err);
+        if (r == -EINVAL) { /* not UTF-8: a string went in unchecked */
+            bf_error_clear(err);
+            b->failed = true;
+        }
+    }
     if (b->failed) {
         json_decref(root);
         return bf_error_set(err, EINVAL,
@@ -348,7 +358,6 @@ int spec_b_finish(struct spec_builder *b, json_t *root, bool compact, const char
                             "valid UTF-8, a number above 2^63-1, or out of memory)",
                             id, file);
     }
-    r = spec_json_render(root, compact, out, len, err);
     json_decref(root);
     if (r < 0)
         bf_error_wrap(err, "container %s: %s", id, file);
