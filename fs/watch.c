@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "htab.h"
@@ -17,6 +18,14 @@
     (IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM |              \
      IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 #define ROOT_CHECK_MS 1000
+#define SWEEP_MS 250 /* bfs_tree_sweep walks every container: not on every event batch */
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 struct wentry {
     struct hlink by_rel; /* keyed by fnv1a(rel) */
@@ -191,6 +200,7 @@ static void *run(void *arg)
 {
     struct bfs_watch *w = arg;
     char buf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
+    int64_t last_sweep = 0;
 
     for (;;) {
         struct pollfd p[2] = {{.fd = w->ifd, .events = POLLIN},
@@ -208,7 +218,10 @@ static void *run(void *arg)
                 q += sizeof(*ev) + ev->len;
             }
         }
-        bfs_tree_sweep(w->t, w->inval, w->ctx);
+        if (mono_ms() - last_sweep >= SWEEP_MS) {
+            bfs_tree_sweep(w->t, w->inval, w->ctx);
+            last_sweep = mono_ms();
+        }
         if (bfs_tree_check_root(w->t)) {
             /* A new data-root: the old watches describe folders no longer in use. */
             clear_all(w);
