@@ -127,6 +127,28 @@ static size_t put_utf8(char *o, uint32_t cp)
     return 4;
 }
 
+/* How many bytes from s on are printable ASCII other than '"' and '\\' (0x20..0x7F): eight at
+ * a time while a word holds none of the others (bit tricks: a byte with its high bit set, a
+ * byte below 0x20, a byte equal to '"' or '\\'), then byte by byte. */
+static inline size_t plain_run(const unsigned char *s, const unsigned char *end)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    const unsigned char *p = s;
+
+    while (end - p >= 8) {
+        uint64_t v, q, b;
+        memcpy(&v, p, 8);
+        q = v ^ (ones * '"');
+        b = v ^ (ones * '\\');
+        if ((v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs)
+            break;
+        p += 8;
+    }
+    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        p++;
+    return (size_t)(p - s);
+}
+
 /* A string at j->p (just after the opening quote). *s and *len: its bytes, either inside the
  * buffer or decoded into j->tmp (NUL-terminated when `nul`). false: leave it to jansson. */
 static bool scan_string(struct jl *j, bool nul, const char **s, size_t *len)
@@ -134,17 +156,16 @@ static bool scan_string(struct jl *j, bool nul, const char **s, size_t *len)
     const unsigned char *start = j->p, *p = j->p;
     size_t o = 0;
 
-    while (p < j->end && *p != '"' && *p != '\\') {
+    for (;;) {
+        p += plain_run(p, j->end);
+        if (p >= j->end || *p == '"' || *p == '\\')
+            break;
         if (*p < 0x20)
             return false;
-        if (*p < 0x80) {
-            p++;
-        } else {
-            size_t k = utf8_len(p, j->end);
-            if (!k)
-                return false;
-            p += k;
-        }
+        size_t k = utf8_len(p, j->end);
+        if (!k)
+            return false;
+        p += k;
     }
     if (p >= j->end)
         return false;

@@ -99,6 +99,28 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
+/* How many bytes from s on are printable ASCII other than '"' and '\\' (0x20..0x7F): eight at
+ * a time while a word holds none of the others (bit tricks: a byte with its high bit set, a
+ * byte below 0x20, a byte equal to '"' or '\\'), then byte by byte. */
+static inline size_t plain_run(const unsigned char *s, const unsigned char *end)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    const unsigned char *p = s;
+
+    while (end - p >= 8) {
+        uint64_t v, q, b;
+        memcpy(&v, p, 8);
+        q = v ^ (ones * '"');
+        b = v ^ (ones * '\\');
+        if ((v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs)
+            break;
+        p += 8;
+    }
+    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        p++;
+    return (size_t)(p - s);
+}
+
 static void wb_string(struct wbuf *w, const char *str, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -106,11 +128,10 @@ static void wb_string(struct wbuf *w, const char *str, size_t len)
 
     wb_char(w, '"');
     while (s < end) {
+        s += plain_run(s, end);
+        if (s >= end)
+            break;
         unsigned c = *s;
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-            s++;
-            continue;
-        }
         if (c >= 0x80) {
             size_t k = utf8_seq(s, (size_t)(end - s));
             if (!k) {

@@ -191,3 +191,29 @@ Test(jload, fuzz_corpora)
     cr_expect_gt(files, 50, "only %zu corpus files found", files);
     cr_expect_gt(both, 20, "only %zu corpus files accepted by both", both);
 }
+
+/* The loader scans eight bytes at a time: an escape, a control byte, a quote or a UTF-8
+ * sequence (valid or not) at every position of a string, in a key and in a value. */
+Test(jload, every_position_like_jansson)
+{
+    static const struct {
+        const char *text;
+        int want; /* 1 accepted, 0 refused */
+    } cases[] = {{"\\\"", 1}, {"\\\\", 1},     {"\\n", 1},      {"\\u00e9", 1},
+                 {"\x01", 0}, {"\x1f", 0},     {"\xc3\xa9", 1}, {"\xf0\x9f\x98\x80", 1},
+                 {"\x7f", 1}, {"\xc3\x28", 0}, {"\xff", 0},     {"\"", 0}};
+
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
+        for (size_t pos = 0; pos < 30; pos++)
+            for (int in_key = 0; in_key < 2; in_key++) {
+                char s[64], doc[160];
+                memset(s, 'a' + (int)(pos % 26), pos);
+                snprintf(s + pos, sizeof(s) - pos, "%sxyz", cases[k].text);
+                if (in_key)
+                    snprintf(doc, sizeof(doc), "{\"%s\":1}", s);
+                else
+                    snprintf(doc, sizeof(doc), "{\"k\":\"%s\"}", s);
+                cr_expect_eq(compare(doc, strlen(doc)), cases[k].want, "case %zu at %zu in [%s]", k,
+                             pos, doc);
+            }
+}

@@ -132,3 +132,30 @@ Test(json, errors)
     bf_error_clear(&err);
     json_decref(s);
 }
+
+/* The writer scans eight bytes at a time: a byte to escape or a UTF-8 sequence at every
+ * position of a string, and strings of every length around a word. */
+Test(json, every_position_like_jansson)
+{
+    static const char *const specials[] = {"\"",   "\\",       "\x01",         "\x1f",
+                                           "\n",   "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+                                           "\x7f", " "};
+    json_t *root = json_array();
+
+    for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++)
+        for (size_t pos = 0; pos < 40; pos++) {
+            char s[64];
+            memset(s, 'a' + (int)(pos % 26), sizeof(s));
+            memcpy(s + pos, specials[k], strlen(specials[k]));
+            s[pos + strlen(specials[k]) + 3] = '\0';
+            json_array_append_new(root, json_string(s));
+        }
+    for (size_t n = 0; n < 40; n++) {
+        char s[64];
+        memset(s, 'x', n);
+        s[n] = '\0';
+        json_array_append_new(root, json_string(s));
+    }
+    cr_assert_eq(json_array_size(root), 440);
+    check_like_jansson(root);
+}
