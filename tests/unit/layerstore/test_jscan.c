@@ -395,6 +395,8 @@ Test(jscan, case_insensitive)
     expect_member(1, LS_JSCAN_ABSENT, NULL);
     OK("{\"name\":null,\"nAme\":\"b\",\"name\":\"c\"}");
     expect_member(1, LS_JSCAN_STRING, "b");
+    OK("{\"id\":\"a\",\"x\":{\"Id\":\"b\"}}"); /* a nested spelling is no member */
+    expect_member(0, LS_JSCAN_STRING, "a");
     OK("{\"iD\":1}");
     expect_member(0, LS_JSCAN_OTHER, NULL);
     /* more spellings than the scanner keeps: jansson answers */
