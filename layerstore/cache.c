@@ -179,7 +179,8 @@ static int walk_dup(const struct ls_walk *src, struct ls_walk *w)
     memcpy(w->top_chain_id, src->top_chain_id, sizeof(w->top_chain_id));
     if (!src->n)
         return 0;
-    w->layers = calloc(src->n, sizeof(*w->layers));
+    /* every field is assigned below: no need to zero a 125-layer array first */
+    w->layers = malloc(src->n * sizeof(*w->layers));
     if (!w->layers)
         return -ENOMEM;
     for (size_t i = 0; i < src->n; i++, w->n++) {
@@ -196,6 +197,8 @@ static int walk_dup(const struct ls_walk *src, struct ls_walk *w)
 
 static int inputs_append(struct ls_inputs *dst, const struct ls_inputs *src)
 {
+    if (dst && ls_inputs_reserve(dst, src->n) < 0)
+        return -ENOMEM;
     for (size_t i = 0; dst && i < src->n; i++)
         if (ls_inputs_add(dst, src->v[i].rel, &src->v[i].stamp) < 0)
             return -ENOMEM;

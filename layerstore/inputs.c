@@ -4,10 +4,31 @@
  * per walk, and a linear search per add would make a 125-layer walk quadratic.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ls_internal.h"
+
+int ls_inputs_reserve(struct ls_inputs *in, size_t more)
+{
+    size_t ncap = in->cap ? in->cap : 16;
+    struct ls_input *nv;
+
+    if (in->cap - in->n >= more)
+        return 0;
+    while (ncap - in->n < more) {
+        if (ncap > SIZE_MAX / 2 / sizeof(*nv))
+            return -ENOMEM;
+        ncap *= 2;
+    }
+    nv = realloc(in->v, ncap * sizeof(*nv));
+    if (!nv)
+        return -ENOMEM;
+    in->v = nv;
+    in->cap = ncap;
+    return 0;
+}
 
 int ls_inputs_add(struct ls_inputs *in, const char *rel, const struct bf_stamp *stamp)
 {
@@ -15,14 +36,8 @@ int ls_inputs_add(struct ls_inputs *in, const char *rel, const struct bf_stamp *
 
     if (!in)
         return 0;
-    if (in->n == in->cap) {
-        size_t ncap = in->cap ? in->cap * 2 : 16;
-        struct ls_input *nv = realloc(in->v, ncap * sizeof(*nv));
-        if (!nv)
-            return -ENOMEM;
-        in->v = nv;
-        in->cap = ncap;
-    }
+    if (in->n == in->cap && ls_inputs_reserve(in, 1) < 0)
+        return -ENOMEM;
     copy = strdup(rel);
     if (!copy)
         return -ENOMEM;

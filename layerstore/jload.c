@@ -20,6 +20,15 @@
 
 #define JLOAD_MAX_DEPTH 256 /* jansson allows 2048; deeper input is left to it */
 
+/* jansson 2.14 takes a key by length: one that points into the buffer needs no copy. */
+#if JANSSON_VERSION_HEX >= 0x020e00
+#define KEY_NEEDS_COPY(j, key) ((key) == (j)->tmp)
+#define SET_MEMBER(obj, key, len, v) json_object_setn_new_nocheck(obj, key, len, v)
+#else
+#define KEY_NEEDS_COPY(j, key) true
+#define SET_MEMBER(obj, key, len, v) json_object_set_new_nocheck(obj, key, v)
+#endif
+
 struct jl {
     const unsigned char *p, *end;
     char *tmp; /* decoded strings and NUL-terminated keys */
@@ -149,9 +158,10 @@ static inline size_t plain_run(const unsigned char *s, const unsigned char *end)
     return (size_t)(p - s);
 }
 
-/* A string at j->p (just after the opening quote). *s and *len: its bytes, either inside the
- * buffer or decoded into j->tmp (NUL-terminated when `nul`). false: leave it to jansson. */
-static bool scan_string(struct jl *j, bool nul, const char **s, size_t *len)
+/* A string at j->p (just after the opening quote). *s and *len: its bytes, inside the buffer
+ * when it has no escape, else decoded into j->tmp (NUL-terminated, and valid only until the
+ * next string). false: leave it to jansson. */
+static bool scan_string(struct jl *j, const char **s, size_t *len)
 {
     const unsigned char *start = j->p, *p = j->p;
     size_t o = 0;
@@ -169,14 +179,14 @@ static bool scan_string(struct jl *j, bool nul, const char **s, size_t *len)
     }
     if (p >= j->end)
         return false;
-    if (*p == '"' && !nul) {
+    if (*p == '"') {
         *s = (const char *)start;
         *len = (size_t)(p - start);
         j->p = p + 1;
         return true;
     }
-    /* Escapes (or a key that needs its NUL): decode into tmp. The decoded text is never
-     * longer than the source, so the source length bounds it. */
+    /* Escapes: decode into tmp. The decoded text is never longer than the source, so the
+     * source length bounds it. */
     {
         const unsigned char *q = p;
         while (q < j->end && *q != '"')
@@ -237,7 +247,10 @@ static bool scan_string(struct jl *j, bool nul, const char **s, size_t *len)
         } else if (*p < 0x20) {
             return false;
         } else if (*p < 0x80) {
-            j->tmp[o++] = (char)*p++;
+            size_t k = plain_run(p, j->end);
+            memcpy(j->tmp + o, p, k);
+            o += k;
+            p += k;
         } else {
             size_t k = utf8_len(p, j->end);
             if (!k)
@@ -341,13 +354,19 @@ static json_t *scan_object(struct jl *j, int depth)
         if (j->p >= j->end || *j->p != '"')
             goto fail;
         j->p++;
-        if (!scan_string(j, true, &key, &klen))
+        if (!scan_string(j, &key, &klen))
             goto fail;
-        /* key is in tmp, which scan_value may reuse: keep it on the stack or the heap */
-        char kbuf[64], *kheap = NULL, *k = kbuf;
-        if (klen >= sizeof(kbuf) && !(k = kheap = malloc(klen + 1)))
-            goto fail;
-        memcpy(k, key, klen + 1);
+        /* A decoded key is in tmp, which the value may reuse, and jansson before 2.14 wants
+         * it NUL-terminated: then it is copied to the stack or the heap. */
+        char kbuf[64], *kheap = NULL;
+        if (KEY_NEEDS_COPY(j, key)) {
+            char *k = kbuf;
+            if (klen >= sizeof(kbuf) && !(k = kheap = malloc(klen + 1)))
+                goto fail;
+            memcpy(k, key, klen);
+            k[klen] = '\0';
+            key = k;
+        }
         skip_ws(j);
         if (j->p >= j->end || *j->p != ':') {
             free(kheap);
@@ -355,7 +374,7 @@ static json_t *scan_object(struct jl *j, int depth)
         }
         j->p++;
         v = scan_value(j, depth + 1);
-        if (!v || json_object_set_new_nocheck(obj, k, v) < 0) {
+        if (!v || SET_MEMBER(obj, key, klen, v) < 0) {
             free(kheap);
             goto fail;
         }
@@ -434,7 +453,7 @@ static json_t *scan_value(struct jl *j, int depth)
         const char *s;
         size_t len;
         j->p++;
-        if (!scan_string(j, false, &s, &len))
+        if (!scan_string(j, &s, &len))
             return NULL;
         return json_stringn_nocheck(s, len);
     }

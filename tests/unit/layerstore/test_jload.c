@@ -61,6 +61,8 @@ Test(jload, accepts_like_jansson)
     ACCEPT("{\"t\":true,\"f\":false,\"n\":null,\"a\":[true,[false,[null,[{}]]]]}");
     ACCEPT("{\"a key longer than sixty-four bytes, which the loader copies to the heap...\":1,"
            "\"an escaped key longer than sixty-four bytes \\t which the loader decodes ....\":2}");
+    /* decoded keys whose values are decoded too (one scratch buffer for both) */
+    ACCEPT("{\"a\\tb\":\"c\\nd\",\"e\\u00e9\":[\"\\\"x\",{\"\\/\":\"\\\\\"}]}");
     /* a decoded string longer than the loader's first scratch buffer */
     char big[4000] = "{\"s\":\"";
     for (int i = 0; i < 300; i++)
