@@ -47,6 +47,21 @@ static void to_stat(const struct bfs_attr *a, struct stat *st)
     st->st_atim = st->st_mtim;
 }
 
+static mode_t type_mode(enum bfs_type type)
+{
+    return type == BFS_DIR ? S_IFDIR : type == BFS_LNK ? S_IFLNK : S_IFREG;
+}
+
+static void entry_of(const struct bfs_fs *fs, const struct bfs_attr *a, struct fuse_entry_param *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->ino = a->ino;
+    e->generation = 1; /* inode numbers are never reused while mounted */
+    e->attr_timeout = a->keep_attr ? fs->watch_timeout : fs->timeout;
+    e->entry_timeout = a->keep_entry ? fs->watch_timeout : fs->timeout;
+    to_stat(a, &e->attr);
+}
+
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
     struct bfs_fs *fs = fs_of(req);
@@ -58,12 +73,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
         fuse_reply_err(req, -r);
         return;
     }
-    memset(&e, 0, sizeof(e));
-    e.ino = a.ino;
-    e.generation = 1; /* inode numbers are never reused while mounted */
-    e.attr_timeout = a.keep_attr ? fs->watch_timeout : fs->timeout;
-    e.entry_timeout = a.keep_entry ? fs->watch_timeout : fs->timeout;
-    to_stat(&a, &e.attr);
+    entry_of(fs, &a, &e);
     if (fuse_reply_entry(req, &e) != 0 && a.ino != BFS_BYNAME_INO)
         bfs_forget(fs->tree, a.ino, 1); /* the kernel never got it (interrupted) */
 }
@@ -135,9 +145,13 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         bfs_dirlist_free(l);
 }
 
-static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-                       struct fuse_file_info *fi)
+/* READDIR and READDIRPLUS: the entries after `off`, from this open's snapshot, or (folders
+ * the kernel opened itself) from the tree. With plus, entries that come with attributes are
+ * lookups the kernel counts; those that do not fit are forgotten here. */
+static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                           struct fuse_file_info *fi, bool plus)
 {
+    struct bfs_fs *fs = fs_of(req);
     struct bfs_dirlist *l = (struct bfs_dirlist *)(uintptr_t)fi->fh, *own = NULL;
     uint64_t after = off < 0 ? 0 : (uint64_t)off;
     size_t used = 0, i = 0;
@@ -158,8 +172,8 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         }
     } else {
         /* opened by the kernel: the entries after `off`, as many as can fit (an entry takes
-         * at least 32 bytes) */
-        r = bfs_readdir(fs_of(req)->tree, ino, after, size / 32 + 1, &own);
+         * at least 32 bytes, 160 with attributes) */
+        r = bfs_readdir(fs->tree, ino, after, size / (plus ? 160 : 32) + 1, plus, &own);
         if (r < 0) {
             fuse_reply_err(req, -r);
             return;
@@ -168,26 +182,60 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     }
     buf = malloc(size);
     if (!buf) {
-        bfs_dirlist_free(own);
-        fuse_reply_err(req, ENOMEM);
-        return;
+        r = ENOMEM;
+        goto fail;
     }
     for (; i < l->n; i++) {
-        struct stat st = {0};
+        const struct bfs_dirent *d = &l->v[i];
         size_t need;
-        st.st_ino = l->v[i].ino;
-        st.st_mode = l->v[i].type == BFS_DIR   ? S_IFDIR
-                     : l->v[i].type == BFS_LNK ? S_IFLNK
-                                               : S_IFREG;
-        need = fuse_add_direntry(req, buf + used, size - used, l->v[i].name, &st,
-                                 (off_t)l->v[i].off);
+        if (plus) {
+            struct fuse_entry_param e;
+            if (d->looked_up) {
+                entry_of(fs, &d->attr, &e);
+            } else {
+                /* no attributes: a plain entry, not a lookup */
+                memset(&e, 0, sizeof(e));
+                e.attr.st_ino = d->ino;
+                e.attr.st_mode = type_mode(d->type);
+            }
+            need = fuse_add_direntry_plus(req, buf + used, size - used, d->name, &e,
+                                          (off_t)d->off);
+        } else {
+            struct stat st = {0};
+            st.st_ino = d->ino;
+            st.st_mode = type_mode(d->type);
+            need = fuse_add_direntry(req, buf + used, size - used, d->name, &st, (off_t)d->off);
+        }
         if (need > size - used)
             break;
         used += need;
     }
-    fuse_reply_buf(req, buf, used);
+    if (fuse_reply_buf(req, buf, used) != 0)
+        i = 0; /* the reply did not reach the kernel: none of it was a lookup */
     free(buf);
+    for (; own && i < l->n; i++) /* what was not sent */
+        if (l->v[i].looked_up)
+            bfs_forget(fs->tree, l->v[i].attr.ino, 1);
     bfs_dirlist_free(own);
+    return;
+fail:
+    for (i = 0; own && i < own->n; i++)
+        if (own->v[i].looked_up)
+            bfs_forget(fs->tree, own->v[i].attr.ino, 1);
+    bfs_dirlist_free(own);
+    fuse_reply_err(req, r);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                       struct fuse_file_info *fi)
+{
+    readdir_common(req, ino, size, off, fi, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                           struct fuse_file_info *fi)
+{
+    readdir_common(req, ino, size, off, fi, true);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -361,9 +409,9 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
     struct bfs_fs *fs = userdata;
 
     /* Pages are cached per inode and an inode is one version: no need for the kernel to drop
-     * them on every mtime change; and we answer plain readdir only. */
+     * them on every mtime change. READDIRPLUS (when the kernel thinks it pays) gives a
+     * container's files with their attributes: no lookup each. */
     conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA;
-    conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS;
     /* Link targets never change for an inode either: the kernel may keep them. */
     if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
         conn->want |= FUSE_CAP_CACHE_SYMLINKS;
@@ -381,6 +429,7 @@ const struct fuse_lowlevel_ops bfs_ops = {
     .readlink = op_readlink,
     .opendir = op_opendir,
     .readdir = op_readdir,
+    .readdirplus = op_readdirplus,
     .releasedir = op_releasedir,
     .open = op_open,
     .read = op_read,

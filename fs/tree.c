@@ -1558,6 +1558,7 @@ static int dl_add(struct bfs_dirlist *l, size_t *cap, const char *name, uint64_t
     l->v[l->n].ino = ino;
     l->v[l->n].type = type;
     l->v[l->n].off = off;
+    l->v[l->n].looked_up = false;
     l->n++;
     return 0;
 }
@@ -1668,8 +1669,9 @@ static int list_byname(struct bfs_tree *t, const struct namelist *names, uint64_
     return r;
 }
 
-/* A container's folder after offset `after` (called locked, drops the lock meanwhile). */
-static int list_ctr(struct bfs_tree *t, struct node *n, uint64_t after, size_t max,
+/* A container's folder after offset `after`; with `plus`, its files with their attributes,
+ * counted as lookups (called locked, drops the lock meanwhile). */
+static int list_ctr(struct bfs_tree *t, struct node *n, uint64_t after, size_t max, bool plus,
                     struct bfs_dirlist *l, size_t *cap)
 {
     struct ctr *c = n->ctr;
@@ -1682,10 +1684,19 @@ static int list_ctr(struct bfs_tree *t, struct node *n, uint64_t after, size_t m
         r = dl_add(l, cap, ".", c->ino, BFS_DIR, 1);
     if (r == 0 && after < 2 && l->n < max)
         r = dl_add(l, cap, "..", BFS_ROOT_INO, BFS_DIR, 2);
-    for (int f = 0; r == 0 && f < BFS_FILE_COUNT && l->n < max; f++)
-        if (v->f[f].present && (uint64_t)f + 3 > after)
-            r = dl_add(l, cap, file_names[f], v->base_ino + f,
-                       f == BFS_FILE_UTILITYVM ? BFS_LNK : BFS_REG, (uint64_t)f + 3);
+    for (int f = 0; r == 0 && f < BFS_FILE_COUNT && l->n < max; f++) {
+        struct bfs_dirent *e;
+        if (!v->f[f].present || (uint64_t)f + 3 <= after)
+            continue;
+        r = dl_add(l, cap, file_names[f], v->base_ino + f,
+                   f == BFS_FILE_UTILITYVM ? BFS_LNK : BFS_REG, (uint64_t)f + 3);
+        if (r < 0 || !plus)
+            continue;
+        e = &l->v[l->n - 1];
+        attr_file(t, v, f, &e->attr);
+        r = node_ref(t, e->attr.ino, N_FILE, f, c, v);
+        e->looked_up = r == 0;
+    }
     if (r == 0)
         c->listed_base = v->base_ino; /* bfs_tree_sweep: what the kernel may have cached */
     version_unref(t, v);
@@ -1735,7 +1746,7 @@ static int snapshot_for(struct bfs_tree *t, uint64_t ino, uint64_t after, void *
 }
 
 /* Entries of directory `ino` after offset `after`, at most `max`, into l. */
-static int list_dir(struct bfs_tree *t, uint64_t ino, uint64_t after, size_t max,
+static int list_dir(struct bfs_tree *t, uint64_t ino, uint64_t after, size_t max, bool plus,
                     struct bfs_dirlist *l, size_t *cap, bool *unchanged)
 {
     struct node *n;
@@ -1767,7 +1778,7 @@ static int list_dir(struct bfs_tree *t, uint64_t ino, uint64_t after, size_t max
         r = -ESTALE;
     else if (n->kind != N_DIR)
         r = -ENOTDIR;
-    else if ((r = list_ctr(t, n, after, max, l, cap)) == 0 && unchanged)
+    else if ((r = list_ctr(t, n, after, max, plus, l, cap)) == 0 && unchanged)
         *unchanged = listed_again(&n->ctr->listed, l);
     pthread_mutex_unlock(&t->lock);
     return r;
@@ -1783,7 +1794,7 @@ int bfs_opendir(struct bfs_tree *t, uint64_t ino, struct bfs_dirlist **out, bool
     *unchanged = false;
     if (!l)
         return -ENOMEM;
-    r = list_dir(t, ino, 0, SIZE_MAX, l, &cap, unchanged);
+    r = list_dir(t, ino, 0, SIZE_MAX, false, l, &cap, unchanged);
     if (r < 0) {
         bfs_dirlist_free(l);
         return r;
@@ -1792,7 +1803,7 @@ int bfs_opendir(struct bfs_tree *t, uint64_t ino, struct bfs_dirlist **out, bool
     return 0;
 }
 
-int bfs_readdir(struct bfs_tree *t, uint64_t ino, uint64_t after, size_t max,
+int bfs_readdir(struct bfs_tree *t, uint64_t ino, uint64_t after, size_t max, bool plus,
                 struct bfs_dirlist **out)
 {
     struct bfs_dirlist *l = calloc(1, sizeof(*l));
@@ -1802,8 +1813,11 @@ int bfs_readdir(struct bfs_tree *t, uint64_t ino, uint64_t after, size_t max,
     *out = NULL;
     if (!l)
         return -ENOMEM;
-    r = list_dir(t, ino, after, max, l, &cap, NULL);
+    r = list_dir(t, ino, after, max, plus, l, &cap, NULL);
     if (r < 0) {
+        for (size_t i = 0; i < l->n; i++)
+            if (l->v[i].looked_up)
+                bfs_forget(t, l->v[i].attr.ino, 1);
         bfs_dirlist_free(l);
         return r;
     }

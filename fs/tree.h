@@ -74,7 +74,9 @@ struct bfs_dirent {
     char *name;
     uint64_t ino;
     enum bfs_type type;
-    uint64_t off; /* where a listing resumes after this entry */
+    uint64_t off;  /* where a listing resumes after this entry */
+    bool looked_up; /* bfs_readdir with `plus`: attr is set and counts as a lookup */
+    struct bfs_attr attr;
 };
 
 struct bfs_dirlist {
@@ -119,8 +121,10 @@ int bfs_readlink(struct bfs_tree *t, uint64_t ino, char **target); /* malloc'd *
 int bfs_opendir(struct bfs_tree *t, uint64_t ino, struct bfs_dirlist **out, bool *unchanged);
 /* Without an open (the kernel lists directories itself and caches what it read): at most
  * `max` entries of directory `ino` after offset `after` (0: from the start). A listing read
- * in several calls is one snapshot of the root or by-name (tree.c, listings). */
-int bfs_readdir(struct bfs_tree *t, uint64_t ino, uint64_t after, size_t max,
+ * in several calls is one snapshot of the root or by-name (tree.c, listings). With `plus`,
+ * the files of a container's folder come with their attributes, each counted as a lookup
+ * (looked_up; whatever the caller does not pass on it must bfs_forget). */
+int bfs_readdir(struct bfs_tree *t, uint64_t ino, uint64_t after, size_t max, bool plus,
                 struct bfs_dirlist **out);
 void bfs_dirlist_free(struct bfs_dirlist *l);
 

@@ -862,7 +862,7 @@ static char *list_chunked(uint64_t ino, size_t max, uint64_t *after, int calls)
 
     for (int c = 0; calls < 0 || c < calls; c++) {
         struct bfs_dirlist *l = NULL;
-        cr_assert_eq(bfs_readdir(tree, ino, last, max, &l), 0);
+        cr_assert_eq(bfs_readdir(tree, ino, last, max, false, &l), 0);
         cr_assert_leq(l->n, max);
         if (!l->n) {
             bfs_dirlist_free(l);
@@ -975,7 +975,7 @@ Test(tree, watcher_drops_what_the_kernel_keeps)
     cr_assert_eq(bfs_watch_start(tree, record, &rec, &tw, &err), 0, "%s", bf_error_message(&err));
     dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
     lookup_ok(dir, "config.json", NULL);
-    cr_assert_eq(bfs_readdir(tree, dir, 0, 100, &l), 0);
+    cr_assert_eq(bfs_readdir(tree, dir, 0, 100, false, &l), 0);
     bfs_dirlist_free(l);
 
     /* a container's input: its file entries and its folder (attributes, listing) */
@@ -1023,7 +1023,7 @@ Test(tree, sweep_drops_listings_the_watcher_cannot)
     rec_clear();
     bfs_tree_sweep(tree, record, &rec);
     cr_assert_not(recorded(dir, NULL), "never listed: nothing to drop");
-    cr_assert_eq(bfs_readdir(tree, dir, 0, 100, &l), 0);
+    cr_assert_eq(bfs_readdir(tree, dir, 0, 100, false, &l), 0);
     bfs_dirlist_free(l);
     bfs_tree_sweep(tree, record, &rec);
     cr_assert(recorded(dir, NULL), "listed, not watched: dropped at the sweep");
@@ -1148,4 +1148,45 @@ Test(tree, name_index_reads_again_only_what_changed)
     bfs_tree_stats(tree, &s);
     cr_assert_eq(s.name_reads, 9, "after an overflow every name is read");
     bfs_tree_set_watch(tree, NULL);
+}
+
+Test(tree, readdirplus_entries_are_lookups)
+{
+    struct bfs_dirlist *l = NULL;
+    struct bfs_stats s0, s1;
+    struct bfs_attr a;
+    uint64_t dir;
+    size_t files = 0;
+
+    open_tree(60000, 0);
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    bfs_tree_stats(tree, &s0);
+    cr_assert_eq(bfs_readdir(tree, dir, 0, 100, true, &l), 0);
+    for (size_t i = 0; i < l->n; i++) {
+        const struct bfs_dirent *e = &l->v[i];
+        if (!strcmp(e->name, ".") || !strcmp(e->name, "..")) {
+            cr_assert_not(e->looked_up, "the folder and its parent are never lookups");
+            continue;
+        }
+        cr_assert(e->looked_up, "%s comes with its attributes", e->name);
+        lookup_ok(dir, e->name, &a);
+        cr_assert_eq(e->attr.ino, a.ino, "the same inode as a lookup");
+        cr_assert_eq(e->attr.size, a.size, "the same size as a lookup");
+        cr_assert_eq(e->attr.keep_entry, a.keep_entry);
+        files++;
+    }
+    bfs_tree_stats(tree, &s1);
+    cr_assert_eq(s1.nodes, s0.nodes + files, "one node per file");
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].looked_up)
+            bfs_forget(tree, l->v[i].attr.ino, 2); /* readdirplus's and lookup_ok's */
+    bfs_dirlist_free(l);
+    bfs_tree_stats(tree, &s1);
+    cr_assert_eq(s1.nodes, s0.nodes, "forgotten: the nodes go");
+
+    /* the root's and by-name's entries carry no attributes */
+    cr_assert_eq(bfs_readdir(tree, BFS_ROOT_INO, 0, 100, true, &l), 0);
+    for (size_t i = 0; i < l->n; i++)
+        cr_assert_not(l->v[i].looked_up);
+    bfs_dirlist_free(l);
 }
