@@ -153,6 +153,8 @@ refused "bundlefs: -o spec must be oci or windowsoci, not 'bogus'" -o spec=bogus
 refused "bundlefs: -o isolation must be process or hyperv, not 'bogus'" -o isolation=bogus "$R"
 refused "bundlefs: -o cpus must be at least 1" -o cpus=0 "$R"
 refused "bundlefs: -o cpus must be a whole number up to 65536, not 'x'" -o cpus=x "$R"
+refused "bundlefs: -o timeout must be a whole number up to 86400, not '-1'" -o timeout=-1 "$R"
+refused "bundlefs: -o watch_timeout must be a whole number up to 86400, not '86401'" -o watch_timeout=86401 "$R"
 refused "bundlefs: $work/nonexistent: No such file or directory" "$work/nonexistent"
 echo "fs-mount: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
