@@ -77,9 +77,18 @@ static inline uint64_t special8(const unsigned char *p)
     uint64_t x, q, b;
 
     memcpy(&x, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    x = __builtin_bswap64(x); /* the first byte lowest: borrows then run towards later bytes */
+#endif
     q = x ^ (ONES * '"');
     b = x ^ (ONES * '\\');
     return ((x - ONES * 0x20) | (q - ONES) | (b - ONES) | x) & HIGHS;
+}
+
+/* Index of the lowest-addressed byte whose flag bit (0x80) is set in a special8() word. */
+static inline unsigned first_byte(uint64_t flags)
+{
+    return (unsigned)__builtin_ctzll(flags) >> 3;
 }
 
 static bool is_digit(unsigned char c)
@@ -156,12 +165,18 @@ scan_string(const unsigned char **pp, const unsigned char *end, bool *escaped)
 
     *escaped = false;
     for (;;) {
-        while (end - p >= 8 && !special8(p))
+        uint64_t sp = 0;
+        while (end - p >= 8 && !(sp = special8(p)))
             p += 8;
-        while (p < end && plain[*p])
-            p++;
-        if (p == end)
-            return false;
+        if (sp) {
+            /* the lowest flagged byte is the first special one (nothing borrows into it) */
+            p += first_byte(sp);
+        } else {
+            while (p < end && plain[*p])
+                p++;
+            if (p == end)
+                return false;
+        }
         if (*p == '"')
             break;
         if (*p < 0x20)
