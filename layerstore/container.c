@@ -499,6 +499,15 @@ static int parse_ports(struct ls_container *ct, const struct ls_jctx *c, json_t 
     return 0;
 }
 
+/* Every top-level key parse_hostconfig reads: only these members of hostconfig.json (about 18
+ * of Docker's 65) are built into the tree. A key read below but missing here reads as absent. */
+static const char *const hostconfig_keys[] = {
+    "Isolation",   "CpuShares",         "Memory",        "NanoCpus",           "CpuCount",
+    "CpuPercent",  "MemoryReservation", "IOMaximumIOps", "IOMaximumBandwidth", "StorageOpt",
+    "SecurityOpt", "ReadonlyRootfs",    "ConsoleSize",   "NetworkMode",        "DnsSearch",
+    "Devices",     "Annotations",       "PortBindings",
+};
+
 static int parse_hostconfig(struct ls_container *ct, const struct ls_jctx *c, json_t *root)
 {
     struct {
@@ -619,7 +628,8 @@ int layerstore_container_load(struct layerstore *ls, const char *id, struct ls_c
     }
 
     snprintf(rel, sizeof(rel), "containers/%s/hostconfig.json", id);
-    r = ls_read_json(ls, rel, false, &root, in, err);
+    r = ls_read_json_members(ls, rel, false, hostconfig_keys, BF_ARRAY_SIZE(hostconfig_keys), &root,
+                             in, err);
     if (r < 0)
         goto fail;
     r = parse_hostconfig(ct, &(struct ls_jctx){.file = rel, .err = err}, root);

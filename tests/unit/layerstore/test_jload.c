@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ls_internal.h"
 
@@ -218,4 +219,75 @@ Test(jload, every_position_like_jansson)
                 cr_expect_eq(compare(doc, strlen(doc)), cases[k].want, "case %zu at %zu in [%s]", k,
                              pos, doc);
             }
+}
+
+/* With a list of wanted top-level keys: the same verdict as jansson on every input, and the
+ * tree is jansson's without the members ls_j_get could never return for those keys (nested
+ * members are all kept). */
+static int compare_members(const char *buf, size_t len, const char *const *want, size_t n)
+{
+    json_error_t e;
+    json_t *full = json_loadb(buf, len, 0, &e), *got = ls_json_load_members(buf, len, want, n);
+    int r;
+
+    if (!full || !json_is_object(full)) {
+        cr_expect_null(got, "jload accepted what jansson refuses: [%.*s]", (int)len, buf);
+        r = 0;
+    } else if (!got) {
+        r = -1;
+    } else {
+        json_t *want_tree = json_object();
+        const char *k;
+        json_t *v;
+        json_object_foreach(full, k, v)
+        {
+            for (size_t i = 0; i < n; i++)
+                if (strcasecmp(k, want[i]) == 0) {
+                    json_object_set(want_tree, k, v);
+                    break;
+                }
+        }
+        char *w = dump(want_tree), *g = dump(got);
+        cr_expect_str_eq(g, w, "members of [%.*s]", (int)len, buf);
+        free(w);
+        free(g);
+        json_decref(want_tree);
+        r = 1;
+    }
+    json_decref(full);
+    json_decref(got);
+    return r;
+}
+
+Test(jload, members_like_jansson)
+{
+    static const char *const want[] = {"Memory", "PortBindings", "Isolation"};
+    static const struct {
+        const char *doc;
+        int verdict;
+    } cases[] = {
+        {"{}", 1},
+        {"{\"Memory\":1,\"Other\":{\"Memory\":2,\"x\":[1,\"\\u00e9\",{}]},\"memory\":3}", 1},
+        {"{\"A\":1,\"PORTBINDINGS\":{\"80/tcp\":null},\"Isolation\":\"hyperv\",\"Z\":[[]]}", 1},
+        {"{\"Isolation\\u0041\":1,\"Isolatio\\u006e\":\"x\",\"Memory\":1,\"Memory\":2}", 1},
+        {"{\"Skipped\":1e400,\"Memory\":1}", -1},               /* range: left to jansson */
+        {"{\"Skipped\":9223372036854775808,\"Memory\":1}", -1}, /* too big: jansson refuses */
+        {"{\"Skipped\":01,\"Memory\":1}", 0},
+        {"{\"Skipped\":\"\\u0000\",\"Memory\":1}", 0},
+        {"{\"Skipped\":\"\x01\",\"Memory\":1}", 0},
+        {"{\"Skipped\":\"\xff\",\"Memory\":1}", 0},
+        {"{\"Skipped\":[1,],\"Memory\":1}", 0},
+        {"{\"Skipped\":{\"a\":1,},\"Memory\":1}", 0},
+        {"{\"Skipped\":{\"a\"},\"Memory\":1}", 0},
+        {"{\"Skipped\":tru,\"Memory\":1}", 0},
+        {"{\"Memory\":1,\"Skipped\":[}", 0},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int r = compare_members(cases[i].doc, strlen(cases[i].doc), want, 3);
+        if (cases[i].verdict == -1)
+            cr_expect(r != 1, "case %zu: [%s] gave %d", i, cases[i].doc, r);
+        else
+            cr_expect_eq(r, cases[i].verdict, "case %zu: [%s]", i, cases[i].doc);
+    }
 }
