@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bf_utf8.h"
 #include "ls_internal.h"
 
 #define JLOAD_MAX_DEPTH 256 /* jansson allows 2048; deeper input is left to it */
@@ -42,42 +43,6 @@ static inline void skip_ws(struct jl *j)
 {
     while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\r' || *j->p == '\t'))
         j->p++;
-}
-
-/* Length of the UTF-8 sequence at s as jansson accepts it, or 0. */
-static size_t utf8_len(const unsigned char *s, const unsigned char *end)
-{
-    unsigned c = s[0];
-    size_t len;
-    uint32_t cp;
-
-    if (c < 0x80)
-        return 1;
-    if (c < 0xC2)
-        return 0;
-    if (c < 0xE0) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c < 0xF0) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c < 0xF5) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - s) < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
 }
 
 static bool tmp_reserve(struct jl *j, size_t need)
@@ -139,28 +104,6 @@ static size_t put_utf8(char *o, uint32_t cp)
     return 4;
 }
 
-/* How many bytes from s on are printable ASCII other than '"' and '\\' (0x20..0x7F): eight at
- * a time while a word holds none of the others (bit tricks: a byte with its high bit set, a
- * byte below 0x20, a byte equal to '"' or '\\'), then byte by byte. */
-static inline size_t plain_run(const unsigned char *s, const unsigned char *end)
-{
-    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    const unsigned char *p = s;
-
-    while (end - p >= 8) {
-        uint64_t v, q, b;
-        memcpy(&v, p, 8);
-        q = v ^ (ones * '"');
-        b = v ^ (ones * '\\');
-        if ((v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs)
-            break;
-        p += 8;
-    }
-    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-        p++;
-    return (size_t)(p - s);
-}
-
 /* A string at j->p (just after the opening quote). *s and *len: its bytes, inside the buffer
  * when it has no escape, else decoded into j->tmp (NUL-terminated, and valid only until the
  * next string). false: leave it to jansson. */
@@ -170,12 +113,12 @@ static bool scan_string(struct jl *j, const char **s, size_t *len)
     size_t o = 0;
 
     for (;;) {
-        p += plain_run(p, j->end);
+        p += bf_plain_run(p, j->end);
         if (p >= j->end || *p == '"' || *p == '\\')
             break;
         if (*p < 0x20)
             return false;
-        size_t k = utf8_len(p, j->end);
+        size_t k = bf_utf8_seq(p, (size_t)(j->end - p));
         if (!k)
             return false;
         p += k;
@@ -250,12 +193,12 @@ static bool scan_string(struct jl *j, const char **s, size_t *len)
         } else if (*p < 0x20) {
             return false;
         } else if (*p < 0x80) {
-            size_t k = plain_run(p, j->end);
+            size_t k = bf_plain_run(p, j->end);
             memcpy(j->tmp + o, p, k);
             o += k;
             p += k;
         } else {
-            size_t k = utf8_len(p, j->end);
+            size_t k = bf_utf8_seq(p, (size_t)(j->end - p));
             if (!k)
                 return false;
             memcpy(j->tmp + o, p, k);

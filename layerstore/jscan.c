@@ -29,6 +29,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bf_utf8.h"
 #include "jscan.h"
 
 #define MAX_DEPTH 512 /* open containers; deeper is left to jansson */
@@ -108,33 +109,6 @@ static inline const unsigned char *skip_ws(const unsigned char *p, const unsigne
     return p;
 }
 
-/* Length of the well-formed UTF-8 sequence at p (first byte >= 0x80), 0 when malformed. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-    size_t n;
-    uint32_t v;
-
-    if (p[0] >= 0xc2 && p[0] <= 0xdf)
-        n = 2, v = p[0] & 0x1f;
-    else if (p[0] >= 0xe0 && p[0] <= 0xef)
-        n = 3, v = p[0] & 0x0f;
-    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-        n = 4, v = p[0] & 0x07;
-    else
-        return 0;
-    if ((size_t)(end - p) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (p[i] & 0x3f);
-    }
-    if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) || (n == 3 && v < 0x800) ||
-        (n == 4 && v < 0x10000))
-        return 0;
-    return n;
-}
-
 /* The value of the 4 hex digits at p, -1 when there are not 4. */
 static int32_t hex4(const unsigned char *p, const unsigned char *end)
 {
@@ -182,7 +156,7 @@ scan_string(const unsigned char **pp, const unsigned char *end, bool *escaped)
         if (*p < 0x20)
             return false;
         if (*p >= 0x80) {
-            size_t n = utf8_len(p, end);
+            size_t n = bf_utf8_seq(p, (size_t)(end - p));
             if (!n)
                 return false;
             p += n;

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include "bf_utf8.h"
 #include "bf_util.h"
 #include "spec_internal.h"
 
@@ -141,38 +142,9 @@ static int split_location(char *loc, char **comps, size_t max)
 
 static bool valid_utf8(const unsigned char *s, size_t len)
 {
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t k;
-        uint32_t cp;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if ((c & 0xe0) == 0xc0)
-            k = 1, cp = c & 0x1f;
-        else if ((c & 0xf0) == 0xe0)
-            k = 2, cp = c & 0x0f;
-        else if ((c & 0xf8) == 0xf0)
-            k = 3, cp = c & 0x07;
-        else
+    for (size_t i = 0, k; i < len; i += k)
+        if (!(k = bf_utf8_seq(s + i, len - i)))
             return false;
-        if (k >= len - i)
-            return false; /* truncated sequence */
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + j] & 0x3f);
-        }
-        /* overlong forms, surrogates and values past U+10FFFF are not UTF-8 */
-        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += k + 1;
-    }
     return true;
 }
 
