@@ -52,12 +52,18 @@ static mode_t type_mode(enum bfs_type type)
     return type == BFS_DIR ? S_IFDIR : type == BFS_LNK ? S_IFLNK : S_IFREG;
 }
 
+/* How long the kernel may keep these attributes: long when the watcher invalidates them. */
+static double attr_timeout(const struct bfs_fs *fs, const struct bfs_attr *a)
+{
+    return a->keep_attr ? fs->watch_timeout : fs->timeout;
+}
+
 static void entry_of(const struct bfs_fs *fs, const struct bfs_attr *a, struct fuse_entry_param *e)
 {
     memset(e, 0, sizeof(*e));
     e->ino = a->ino;
     e->generation = 1; /* inode numbers are never reused while mounted */
-    e->attr_timeout = a->keep_attr ? fs->watch_timeout : fs->timeout;
+    e->attr_timeout = attr_timeout(fs, a);
     e->entry_timeout = a->keep_entry ? fs->watch_timeout : fs->timeout;
     to_stat(a, &e->attr);
 }
@@ -104,7 +110,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         return;
     }
     to_stat(&a, &st);
-    fuse_reply_attr(req, &st, a.keep_attr ? fs->watch_timeout : fs->timeout);
+    fuse_reply_attr(req, &st, attr_timeout(fs, &a));
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)

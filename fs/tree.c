@@ -1826,9 +1826,7 @@ int bfs_readdir(struct bfs_tree *t, uint64_t ino, uint64_t after, size_t max, bo
 }
 
 struct bfs_handle {
-    struct bytes *bytes; /* pinned bytes; NULL until first needed when opened lazily */
-    struct version *ver; /* lazy opens: the version the bytes must be (ref) */
-    struct ctr *ctr;     /* lazy opens: its container (ref) */
+    struct bytes *bytes; /* pinned at open */
     enum bfs_file file;
 };
 

@@ -163,6 +163,15 @@ static int err_for(enum fn f)
     return f >= F_MALLOC ? ENOMEM : EIO;
 }
 
+/* Should this call of f fail? Then errno is what it fails with. */
+static bool fail_now(enum fn f)
+{
+    if (!hit(f))
+        return false;
+    errno = err_for(f);
+    return true;
+}
+
 __attribute__((destructor)) static void report(void)
 {
     if (!ready)
@@ -170,6 +179,17 @@ __attribute__((destructor)) static void report(void)
     configure();
     log_line("calls %ld\n", atomic_load(&counter), NULL);
 }
+
+/* The mode argument of an open-family call, present only when the flags create a file. */
+#define OPEN_MODE(flags, mode)                                                                     \
+    do {                                                                                           \
+        if ((flags) & (O_CREAT | __O_TMPFILE)) {                                                   \
+            va_list ap;                                                                            \
+            va_start(ap, flags);                                                                   \
+            mode = va_arg(ap, mode_t);                                                             \
+            va_end(ap);                                                                            \
+        }                                                                                          \
+    } while (0)
 
 #define NEXT(name)                                                                                 \
     static __typeof__(&name) next_##name;                                                          \
@@ -182,16 +202,9 @@ int open(const char *path, int flags, ...)
 {
     mode_t mode = 0;
     NEXT(open);
-    if (flags & (O_CREAT | __O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, mode_t);
-        va_end(ap);
-    }
-    if (hit(F_OPEN)) {
-        errno = err_for(F_OPEN);
+    OPEN_MODE(flags, mode);
+    if (fail_now(F_OPEN))
         return -1;
-    }
     return next_open(path, flags, mode);
 }
 
@@ -199,16 +212,9 @@ int open64(const char *path, int flags, ...)
 {
     mode_t mode = 0;
     NEXT(open64);
-    if (flags & (O_CREAT | __O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, mode_t);
-        va_end(ap);
-    }
-    if (hit(F_OPEN)) {
-        errno = err_for(F_OPEN);
+    OPEN_MODE(flags, mode);
+    if (fail_now(F_OPEN))
         return -1;
-    }
     return next_open64(path, flags, mode);
 }
 
@@ -216,16 +222,9 @@ int openat(int dirfd, const char *path, int flags, ...)
 {
     mode_t mode = 0;
     NEXT(openat);
-    if (flags & (O_CREAT | __O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, mode_t);
-        va_end(ap);
-    }
-    if (hit(F_OPENAT)) {
-        errno = err_for(F_OPENAT);
+    OPEN_MODE(flags, mode);
+    if (fail_now(F_OPENAT))
         return -1;
-    }
     return next_openat(dirfd, path, flags, mode);
 }
 
@@ -233,16 +232,9 @@ int openat64(int dirfd, const char *path, int flags, ...)
 {
     mode_t mode = 0;
     NEXT(openat64);
-    if (flags & (O_CREAT | __O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, mode_t);
-        va_end(ap);
-    }
-    if (hit(F_OPENAT)) {
-        errno = err_for(F_OPENAT);
+    OPEN_MODE(flags, mode);
+    if (fail_now(F_OPENAT))
         return -1;
-    }
     return next_openat64(dirfd, path, flags, mode);
 }
 
@@ -255,10 +247,8 @@ long syscall(long number, ...)
     for (int i = 0; i < 6; i++)
         a[i] = va_arg(ap, long);
     va_end(ap);
-    if (number == SYS_openat2 && hit(F_OPENAT2)) {
-        errno = err_for(F_OPENAT2);
+    if (number == SYS_openat2 && fail_now(F_OPENAT2))
         return -1;
-    }
     return next_syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
@@ -287,9 +277,10 @@ static bool regular(int fd)
 ssize_t read(int fd, void *buf, size_t n)
 {
     NEXT(read);
-    if (regular(fd) && hit(F_READ)) {
+    if (regular(fd) && fail_now(F_READ)) {
+        int e = errno;
         log_fd(fd);
-        errno = err_for(F_READ);
+        errno = e;
         return -1;
     }
     return next_read(fd, buf, n);
@@ -298,60 +289,48 @@ ssize_t read(int fd, void *buf, size_t n)
 ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
     NEXT(pread);
-    if (regular(fd) && hit(F_PREAD)) {
-        errno = err_for(F_PREAD);
+    if (regular(fd) && fail_now(F_PREAD))
         return -1;
-    }
     return next_pread(fd, buf, n, off);
 }
 
 ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
 {
     NEXT(pread64);
-    if (regular(fd) && hit(F_PREAD)) {
-        errno = err_for(F_PREAD);
+    if (regular(fd) && fail_now(F_PREAD))
         return -1;
-    }
     return next_pread64(fd, buf, n, off);
 }
 
 int fstat(int fd, struct stat *st)
 {
     NEXT(fstat);
-    if (hit(F_FSTAT)) {
-        errno = err_for(F_FSTAT);
+    if (fail_now(F_FSTAT))
         return -1;
-    }
     return next_fstat(fd, st);
 }
 
 int fstat64(int fd, struct stat64 *st)
 {
     NEXT(fstat64);
-    if (hit(F_FSTAT)) {
-        errno = err_for(F_FSTAT);
+    if (fail_now(F_FSTAT))
         return -1;
-    }
     return next_fstat64(fd, st);
 }
 
 struct dirent *readdir(DIR *d)
 {
     NEXT(readdir);
-    if (hit(F_READDIR)) {
-        errno = err_for(F_READDIR);
+    if (fail_now(F_READDIR))
         return NULL;
-    }
     return next_readdir(d);
 }
 
 struct dirent64 *readdir64(DIR *d)
 {
     NEXT(readdir64);
-    if (hit(F_READDIR)) {
-        errno = err_for(F_READDIR);
+    if (fail_now(F_READDIR))
         return NULL;
-    }
     return next_readdir64(d);
 }
 
