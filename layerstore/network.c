@@ -116,20 +116,35 @@ static int scan_visit(void *ctx, const uint8_t *key, size_t klen, const uint8_t 
     return 0;
 }
 
+/* Records sorted by endpoint ID, then key (the store's own order of two records of one ID):
+ * a container's record is found by binary search, not by a scan of every record. */
+static int rec_cmp(const void *a, const void *b)
+{
+    const struct winrec *x = a, *y = b;
+    int c = strcmp(x->eid, y->eid);
+    return c ? c : strcmp(x->key, y->key);
+}
+
 /* The one record of endpoint `eid`, NULL when there is none; two records is an error. */
 static int find_rec(const struct scan *s, const char *eid, const struct winrec **out,
                     struct bf_error *err)
 {
+    size_t lo = 0, hi = s->n;
+
     *out = NULL;
-    for (size_t i = 0; i < s->n; i++) {
-        if (strcmp(s->v[i].eid, eid) != 0)
-            continue;
-        if (*out)
-            return bf_error_set(err, EINVAL,
-                                "%s: " BUCKET ": endpoint %s has two records (%s and %s)",
-                                STORE_REL, eid, (*out)->key, s->v[i].key);
-        *out = &s->v[i];
+    while (lo < hi) { /* the first record whose ID is >= eid */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(s->v[mid].eid, eid) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
+    if (lo == s->n || strcmp(s->v[lo].eid, eid) != 0)
+        return 0;
+    if (lo + 1 < s->n && strcmp(s->v[lo + 1].eid, eid) == 0)
+        return bf_error_set(err, EINVAL, "%s: " BUCKET ": endpoint %s has two records (%s and %s)",
+                            STORE_REL, eid, s->v[lo].key, s->v[lo + 1].key);
+    *out = &s->v[lo];
     return 0;
 }
 
@@ -337,6 +352,8 @@ static int netcache_refresh(struct layerstore *ls, struct bf_stamp *st, struct b
     r = bolt_bucket(&root, BUCKET, &nc->lib, &nc->have_lib, err);
     if (r == 0 && nc->have_lib)
         r = bolt_foreach(&nc->lib, scan_visit, &nc->s, err);
+    if (r == 0 && nc->s.n > 1)
+        qsort(nc->s.v, nc->s.n, sizeof(*nc->s.v), rec_cmp);
     if (r < 0)
         netcache_drop(nc);
     return r;
