@@ -216,6 +216,11 @@ int bf_read_file(int dirfd, const char *rel, size_t cap, char **buf, size_t *len
         if (r == 0)
             break;
         used += (size_t)r;
+        /* Short of the byte past the size fstat gave: that is the end, no read to see it
+         * (a file that grows later has another stamp). A short read before that size is
+         * not (some network filesystems return those): read on. */
+        if (used < alloc && used >= (size_t)st.st_size)
+            break;
     }
     if (used > cap)
         return bf_error_set(err, EFBIG, "%s: file too large (grew past limit %zu)", rel, cap);
