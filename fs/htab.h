@@ -1,11 +1,12 @@
 /* htab.h - a small intrusive chained hash table (the caller embeds struct hlink first in its
- * object, computes the hash and compares keys), and FNV-1a-64 for string keys and content. */
+ * object, computes the hash and compares keys), and bfs_hash for string keys and content. */
 #ifndef BFS_HTAB_H
 #define BFS_HTAB_H
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct hlink {
     struct hlink *next;
@@ -58,15 +59,26 @@ static inline struct hlink *htab_first(const struct htab *h, uint64_t hash)
     return h->nb ? h->b[hash & (h->nb - 1)] : NULL;
 }
 
-static inline uint64_t fnv1a(const void *p, size_t n)
+/* A 64-bit hash of n bytes, eight at a time (a byte at a time, FNV-1a cost 4 instructions a
+ * byte: a third of the tree's own work when a container's files are summarized). Not for
+ * anything an attacker must not collide; the same bytes give the same hash within a run. */
+static inline uint64_t bfs_hash(const void *p, size_t n)
 {
     const unsigned char *s = p;
-    uint64_t x = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        x ^= s[i];
-        x *= 0x100000001b3ull;
+    uint64_t h = 0x243f6a8885a308d3ull ^ (n * 0x9e3779b97f4a7c15ull), w;
+
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
     }
-    return x;
+    w = 0;
+    if (n)
+        memcpy(&w, s, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    h *= 0xff51afd7ed558ccdull;
+    return h ^ (h >> 32);
 }
 
 static inline void htab_free(struct htab *h)

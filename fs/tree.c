@@ -451,7 +451,7 @@ static void ctr_unref(struct bfs_tree *t, struct ctr *c)
 
 static struct ctr *ctr_find(struct bfs_tree *t, const char *id)
 {
-    uint64_t h = fnv1a(id, LS_ID_LEN);
+    uint64_t h = bfs_hash(id, LS_ID_LEN);
     for (struct hlink *l = htab_first(&t->ctrs, h); l; l = l->next) {
         struct ctr *c = (struct ctr *)l;
         if (l->hash == h && strcmp(c->id, id) == 0)
@@ -476,7 +476,7 @@ static struct ctr *ctr_get(struct bfs_tree *t, const char *id)
     c->ino = t->next_ino;
     t->next_ino += 3;
     pthread_cond_init(&c->cond, NULL);
-    if (htab_add(&t->ctrs, &c->h, fnv1a(id, LS_ID_LEN)) < 0) {
+    if (htab_add(&t->ctrs, &c->h, bfs_hash(id, LS_ID_LEN)) < 0) {
         pthread_cond_destroy(&c->cond);
         free(c);
         return NULL;
@@ -575,7 +575,7 @@ static void summarize_file(struct file_sum *f, const char *data, size_t len, boo
     f->present = true;
     f->failed = failed;
     f->size = failed ? FAILED_FILE_SIZE : len;
-    f->hash = failed ? 0 : fnv1a(data, len);
+    f->hash = failed ? 0 : bfs_hash(data, len);
 }
 
 /* Did a file fail (a note alone, e.g. no endpoint record, fails nothing)? */
@@ -1614,7 +1614,7 @@ static uint64_t dirlist_hash(const struct bfs_dirlist *l)
     uint64_t h = 1469598103934665603ull;
 
     for (size_t i = 0; i < l->n; i++) {
-        h = mix64(h ^ fnv1a(l->v[i].name, strlen(l->v[i].name)));
+        h = mix64(h ^ bfs_hash(l->v[i].name, strlen(l->v[i].name)));
         h = mix64(h ^ l->v[i].ino ^ ((uint64_t)l->v[i].type << 62));
     }
     return h | 1;

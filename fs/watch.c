@@ -28,7 +28,7 @@ static int64_t mono_ms(void)
 }
 
 struct wentry {
-    struct hlink by_rel; /* keyed by fnv1a(rel) */
+    struct hlink by_rel; /* keyed by bfs_hash(rel) */
     struct hlink by_wd;  /* keyed by wd */
     int wd;
     char rel[];
@@ -52,7 +52,7 @@ struct bfs_watch {
 
 static struct wentry *find_rel(struct bfs_watch *w, const char *rel)
 {
-    uint64_t h = fnv1a(rel, strlen(rel));
+    uint64_t h = bfs_hash(rel, strlen(rel));
     for (struct hlink *l = htab_first(&w->rels, h); l; l = l->next)
         if (l->hash == h && strcmp(ENTRY_OF_REL(l)->rel, rel) == 0)
             return ENTRY_OF_REL(l);
@@ -127,7 +127,7 @@ static int add_locked(struct bfs_watch *w, const char *rel)
         return -ENOMEM;
     e->wd = wd;
     strcpy(e->rel, rel);
-    if (htab_add(&w->rels, &e->by_rel, fnv1a(rel, strlen(rel))) < 0) {
+    if (htab_add(&w->rels, &e->by_rel, bfs_hash(rel, strlen(rel))) < 0) {
         free(e);
         return -ENOMEM;
     }
