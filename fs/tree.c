@@ -1650,6 +1650,19 @@ static int list_root(struct bfs_tree *t, const struct idlist *ids, uint64_t afte
     return r;
 }
 
+/* The containers of a root listing with their attributes, as if each was looked up (a walk
+ * that lists the root and then enters every folder needs no LOOKUP each). A container gone
+ * meanwhile stays a plain entry. */
+static void list_root_plus(struct bfs_tree *t, struct bfs_dirlist *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        struct bfs_dirent *d = &l->v[i];
+        if (d->off <= 3 || lookup_root(t, d->name, &d->attr) < 0)
+            continue;
+        d->looked_up = true;
+    }
+}
+
 static int list_byname(struct bfs_tree *t, const struct namelist *names, uint64_t after,
                        size_t max, struct bfs_dirlist *l, size_t *cap)
 {
@@ -1763,6 +1776,11 @@ static int list_dir(struct bfs_tree *t, uint64_t ino, uint64_t after, size_t max
             if (r == 0 && unchanged)
                 *unchanged = listed_again(&t->root_listed, l);
             idlist_unref(snap);
+            if (r == 0 && plus) {
+                pthread_mutex_unlock(&t->lock);
+                list_root_plus(t, l);
+                return 0;
+            }
         } else {
             r = list_byname(t, snap, after, max, l, cap);
             if (r == 0 && unchanged)

@@ -1184,8 +1184,34 @@ Test(tree, readdirplus_entries_are_lookups)
     bfs_tree_stats(tree, &s1);
     cr_assert_eq(s1.nodes, s0.nodes, "forgotten: the nodes go");
 
-    /* the root's and by-name's entries carry no attributes */
+    /* the root's containers come with their folder's attributes, each a lookup (no LOOKUP
+     * per folder for a walk that follows); ".", ".." and by-name do not */
+    bfs_tree_stats(tree, &s0);
     cr_assert_eq(bfs_readdir(tree, BFS_ROOT_INO, 0, 100, true, &l), 0);
+    files = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const struct bfs_dirent *e = &l->v[i];
+        struct bfs_attr a;
+        if (e->off <= 3) {
+            cr_assert_not(e->looked_up, "%s", e->name);
+            continue;
+        }
+        cr_assert(e->looked_up, "%s", e->name);
+        cr_assert_eq(bfs_lookup(tree, BFS_ROOT_INO, e->name, &a), 0);
+        cr_assert_eq(e->attr.ino, a.ino);
+        cr_assert_eq(e->attr.type, BFS_DIR);
+        cr_assert_eq(e->attr.perm, a.perm);
+        cr_assert_eq(e->attr.mtime_ns, a.mtime_ns);
+        cr_assert_eq(e->attr.keep_attr, a.keep_attr);
+        bfs_forget(tree, a.ino, 2); /* readdirplus's and this lookup's */
+        files++;
+    }
+    cr_assert_gt(files, 0);
+    bfs_dirlist_free(l);
+    bfs_tree_stats(tree, &s1);
+    cr_assert_eq(s1.nodes, s0.nodes, "forgotten: the folders' nodes go");
+    /* by-name's entries carry no attributes */
+    cr_assert_eq(bfs_readdir(tree, BFS_BYNAME_INO, 0, 100, true, &l), 0);
     for (size_t i = 0; i < l->n; i++)
         cr_assert_not(l->v[i].looked_up);
     bfs_dirlist_free(l);
