@@ -12,6 +12,7 @@
 #include <sys/statvfs.h>
 
 #include "ops.h"
+#include "push.h"
 
 static struct bfs_fs *fs_of(fuse_req_t req)
 {
@@ -286,13 +287,15 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi)
 {
-    struct bfs_tree *t = fs_of(req)->tree;
+    struct bfs_fs *fs = fs_of(req);
+    struct bfs_tree *t = fs->tree;
     struct bfs_handle *h = (struct bfs_handle *)(uintptr_t)fi->fh;
     struct bfs_pin *pin = NULL;
     const char *data;
     size_t len;
     int r;
 
+    bfs_push_read(fs->push, ino);
     /* Opened by the kernel (zero-message open): the inode names the version. */
     r = h ? bfs_read_pin(t, h, &data, &len, &pin) : bfs_read_ino(t, ino, &data, &len, &pin);
     if (r < 0) {

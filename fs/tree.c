@@ -111,6 +111,7 @@ struct version {
     bool watched;
     bool failed; /* a file failed: generated again after the trust period, never validated by
                     stamps, so a transient failure (EIO, ENOMEM, ...) heals on its own */
+    unsigned served; /* 1 << file: read by the kernel, or pushed to it (bfs_file_siblings) */
 };
 
 struct ctr {
@@ -2003,6 +2004,7 @@ int bfs_read_ino(struct bfs_tree *t, uint64_t ino, const char **data, size_t *le
     }
     by->refs++; /* the read's own pin, as bfs_read_pin's */
     bytes_touch(t, by);
+    v->served |= 1u << f;
 out:
     version_unref(t, v);
     version_unref(t, cur);
@@ -2018,6 +2020,34 @@ out:
     }
     *pin = (struct bfs_pin *)by;
     return 0;
+}
+
+size_t bfs_file_siblings(struct bfs_tree *t, uint64_t ino, bool claim, uint64_t *out, size_t max)
+{
+    struct node *n, *sib;
+    struct version *v;
+    size_t k = 0;
+
+    pthread_mutex_lock(&t->lock);
+    n = node_find(t, ino);
+    if (!n || n->kind != N_FILE)
+        goto out;
+    v = n->ver;
+    for (int f = 0; f < BFS_FILE_COUNT && k < max; f++) {
+        if (f == (int)n->file || f == BFS_FILE_UTILITYVM || (v->served & (1u << f)) ||
+            !v->f[f].present || v->f[f].failed || v->f[f].size == 0)
+            continue;
+        /* the kernel holds it (a lookup or a listing with attributes gave it) */
+        sib = node_find(t, v->base_ino + (uint64_t)f);
+        if (!sib || sib->nlookup == 0)
+            continue;
+        out[k++] = sib->ino;
+        if (claim)
+            v->served |= 1u << f;
+    }
+out:
+    pthread_mutex_unlock(&t->lock);
+    return k;
 }
 
 void bfs_release(struct bfs_tree *t, struct bfs_handle *h)

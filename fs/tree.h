@@ -145,6 +145,12 @@ void bfs_release(struct bfs_tree *t, struct bfs_handle *h);
 int bfs_read_ino(struct bfs_tree *t, uint64_t ino, const char **data, size_t *len,
                  struct bfs_pin **pin);
 
+/* The other regular files of the version inode `ino` stands for that the kernel holds (looked
+ * up, or listed with attributes) and that it has neither read nor been given (at most `max`
+ * inodes into `out`); with `claim` they count as given from now on. What the pusher (push.h)
+ * stores into the kernel's page cache when one file of a container is read. */
+size_t bfs_file_siblings(struct bfs_tree *t, uint64_t ino, bool claim, uint64_t *out, size_t max);
+
 /* ---- change notification (called by the watcher thread, never from a request) ---- */
 
 /* What the kernel caches is dropped through inval(ctx, parent, name): the entry `name` of

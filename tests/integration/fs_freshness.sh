@@ -262,5 +262,40 @@ scan
 opens=$(tail -n +"$n0" "$M.log" | grep -c "opcode: OPEN (14)" || true)
 [ "$opens" -gt 0 ] && ok "daemon_open: every open reaches the daemon ($opens)" || bad "daemon_open: no OPEN reached the daemon"
 if mount_stop_clean "$M"; then ok "daemon (daemon_open) exited cleanly"; else bad "daemon (daemon_open) exit"; fi
+# 12. The pusher (fs/push.h): the first READ of a container's file stores the container's
+#     other listed files into the kernel's page cache before it is answered, so a walk that
+#     reads every file sends fewer READs than it reads files, and reads the bytes bundlefsctl
+#     prints; a walk that reads one file of each container stores nothing else (fincore counts
+#     a file's pages in the page cache without reading them).
+R2=$work/root-push
+"$gen" --quiet --seed 22 --containers 40 --images 3 --layers 2-4 "$R2"
+mapfile -t pids < <("$BUNDLEFSCTL" "$R2" containers | cut -f1)
+pages() { fincore -n -b -o RES "$@" 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
+M=$work/mnt-p
+mount_start "$M" "$R2" -d
+for c in "${pids[@]}"; do ls -l "$M/$c" >/dev/null; cat "$M/$c/config.json" >/dev/null; done
+others=()
+for c in "${pids[@]}"; do others+=("$M/$c/createoptions.json" "$M/$c/layerpaths"); done
+same "pusher: pages of the files not read, one file of each container read" 0 "$(pages "${others[@]}")"
+if mount_stop_clean "$M"; then ok "daemon (pusher, one file each) exited cleanly"; else bad "daemon (pusher, one file each) exit"; fi
+mount_start "$M" "$R2" -d
+files=0 wrong=()
+for c in "${pids[@]}"; do
+    ls "$M/$c" >/dev/null
+    for f in config:config.json createoptions:createoptions.json layerpaths:layerpaths; do
+        files=$((files + 1))
+        cmp -s <("$BUNDLEFSCTL" "$R2" "${f%%:*}" "$c" 2>/dev/null) "$M/$c/${f#*:}" || wrong+=("$c/${f#*:}")
+    done
+done
+same "pusher: every file read has bundlefsctl's bytes" "" "${wrong[*]}"
+reads=$(grep -c "opcode: READ (15)" "$M.log" || true)
+echo "pusher: $reads READs reached the daemon for $files files of ${#pids[@]} containers"
+[ "$reads" -lt "$files" ] && ok "pusher: fewer READs than files read ($reads < $files)" || bad "pusher: $reads READs for $files files"
+if mount_stop_clean "$M"; then ok "daemon (pusher, every file) exited cleanly"; else bad "daemon (pusher, every file) exit"; fi
+M=$work/mnt-n
+mount_start "$M" "$R2" -d -o nopush
+for c in "${pids[@]}"; do ls "$M/$c" >/dev/null; cat "$M/$c/config.json" "$M/$c/createoptions.json" "$M/$c/layerpaths" >/dev/null; done
+same "nopush: one READ per file" "$files" "$(grep -c "opcode: READ (15)" "$M.log" || true)"
+if mount_stop_clean "$M"; then ok "daemon (nopush) exited cleanly"; else bad "daemon (nopush) exit"; fi
 echo "fs-freshness: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -801,6 +801,49 @@ static char *read_ino(uint64_t ino, size_t *len, int *err)
     return copy;
 }
 
+/* What the pusher (fs/push.c) may store ahead of a read: the other regular files of the
+ * version that the kernel holds and has neither read nor been given. */
+Test(tree, file_siblings)
+{
+    uint64_t dir, cfg, co, lp, got[BFS_FILE_COUNT];
+    size_t len;
+    char *bytes;
+    int err;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    open_tree(60000, 0);
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    cfg = lookup_ok(dir, "config.json", NULL);
+    lp = lookup_ok(dir, "layerpaths", NULL);
+    cr_assert_eq(bfs_file_siblings(tree, cfg, false, got, BFS_FILE_COUNT), 1,
+                 "createoptions.json is not held by the kernel: only layerpaths");
+    cr_assert_eq(got[0], lp);
+    co = lookup_ok(dir, "createoptions.json", NULL);
+    cr_assert_eq(bfs_file_siblings(tree, cfg, false, got, BFS_FILE_COUNT), 2);
+    cr_assert(got[0] == co && got[1] == lp, "in file order");
+    cr_assert_eq(bfs_file_siblings(tree, cfg, false, got, 1), 1, "at most max");
+
+    /* a file read is not given again */
+    bytes = read_ino(co, &len, &err);
+    cr_assert_eq(err, 0);
+    free(bytes);
+    cr_assert_eq(bfs_file_siblings(tree, cfg, false, got, BFS_FILE_COUNT), 1);
+    cr_assert_eq(got[0], lp);
+    /* claimed: given from now on */
+    cr_assert_eq(bfs_file_siblings(tree, cfg, true, got, BFS_FILE_COUNT), 1);
+    cr_assert_eq(bfs_file_siblings(tree, cfg, false, got, BFS_FILE_COUNT), 0);
+    cr_assert_eq(bfs_file_siblings(tree, co, false, got, BFS_FILE_COUNT), 1);
+    cr_assert_eq(got[0], cfg, "config.json was neither read nor given");
+    /* forgotten by the kernel: never a sibling */
+    bfs_forget(tree, cfg, 1);
+    cr_assert_eq(bfs_file_siblings(tree, co, false, got, BFS_FILE_COUNT), 0);
+    /* another container's files are not siblings; a folder has none */
+    lookup_ok(lookup_ok(BFS_ROOT_INO, CID2, NULL), "config.json", NULL);
+    cr_assert_eq(bfs_file_siblings(tree, co, false, got, BFS_FILE_COUNT), 0);
+    cr_assert_eq(bfs_file_siblings(tree, dir, false, got, BFS_FILE_COUNT), 0);
+    cr_assert_eq(bfs_file_siblings(tree, 999999, false, got, BFS_FILE_COUNT), 0);
+}
+
 Test(tree, reads_without_open)
 {
     uint64_t dir, cfg, lp, other;
