@@ -195,7 +195,7 @@ static int walk_dup(const struct ls_walk *src, struct ls_walk *w)
     return 0;
 }
 
-static int inputs_append(struct ls_inputs *dst, const struct ls_inputs *src)
+int ls_inputs_append(struct ls_inputs *dst, const struct ls_inputs *src)
 {
     if (dst && ls_inputs_reserve(dst, src->n) < 0)
         return -ENOMEM;
@@ -335,7 +335,7 @@ int ls_cache_image_walk(struct layerstore *ls, const char *image_id, struct ls_i
     *img = image_dup(e->img);
     r = *img ? walk_dup(&e->walk, w) : -ENOMEM;
     if (r == 0)
-        r = inputs_append(in, &e->in);
+        r = ls_inputs_append(in, &e->in);
     pthread_mutex_lock(&ls->cache->lock);
     centry_unref(e);
     pthread_mutex_unlock(&ls->cache->lock);
@@ -346,4 +346,29 @@ int ls_cache_image_walk(struct layerstore *ls, const char *image_id, struct ls_i
         return bf_error_set(err, ENOMEM, "out of memory");
     }
     return 0;
+}
+
+/* ---- data-root-wide loads (struct ls_shared, ls_internal.h) ---- */
+
+void ls_shared_begin(struct layerstore *ls, struct ls_shared *sh)
+{
+    sh->epoch = 0;
+    sh->at_ns = mono_ns();
+    if (ls->cache) {
+        pthread_mutex_lock(&ls->cache->lock);
+        sh->epoch = ls->cache->epoch;
+        pthread_mutex_unlock(&ls->cache->lock);
+    }
+}
+
+bool ls_shared_fresh(struct layerstore *ls, const struct ls_shared *sh)
+{
+    bool fresh = false;
+
+    if (!sh->valid || !ls->cache)
+        return false;
+    pthread_mutex_lock(&ls->cache->lock);
+    fresh = sh->epoch == ls->cache->epoch && mono_ns() - sh->at_ns <= ls->cache->trust_ns;
+    pthread_mutex_unlock(&ls->cache->lock);
+    return fresh;
 }

@@ -16,14 +16,31 @@ struct layerstore {
     char *image_rel;       /* "image/<driver>" */
     struct ls_cache *cache; /* images and walks shared by containers; NULL: read every time */
     struct ls_netcache *netcache; /* network.c: libnetwork's store, kept while unchanged */
+    struct ls_dccache *dccache;   /* daemonconfig.c: daemon.json and the store probe */
 };
 
 void ls_netcache_free(struct ls_netcache *nc);
+void ls_dccache_free(struct ls_dccache *dcc);
 
 /* cache.c: the image and walk of `image_id` (deep copies, inputs appended to `in`). */
 int ls_cache_image_walk(struct layerstore *ls, const char *image_id, struct ls_image **img,
                         struct ls_walk *w, struct ls_inputs *in, struct bf_error *err);
 void ls_cache_free(struct ls_cache *c);
+int ls_inputs_append(struct ls_inputs *dst, const struct ls_inputs *src);
+
+/* A data-root-wide load every container repeats (daemon.json, the network store's presence and
+ * snapshot): with the cache enabled, it is reused under the image entries' rule, until
+ * layerstore_cache_invalidate() and for at most the trust period; each user keeps the loaded
+ * value next to its record and its own lock. ls_shared_begin before loading (an invalidation
+ * while loading leaves the record stale), then set valid; ls_shared_fresh says whether it may
+ * be reused now. Without the cache nothing is ever fresh. */
+struct ls_shared {
+    bool valid;
+    uint64_t epoch;
+    int64_t at_ns;
+};
+void ls_shared_begin(struct layerstore *ls, struct ls_shared *sh);
+bool ls_shared_fresh(struct layerstore *ls, const struct ls_shared *sh);
 
 /* Record `rel` in `in` (nullable) with the stamp of what was read, or probe it now when
  * `stamp` is NULL (absent files are recorded as absent: their appearance is a change). */

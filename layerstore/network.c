@@ -11,7 +11,9 @@
  *   it never gives us half of one transaction and half of another. The snapshot and its index
  *   of driver records are kept with the layerstore and reused while the file's identity, size,
  *   times and both meta pages are unchanged (a store of a few MB is then not copied again for
- *   every container); any commit renews it.
+ *   every container); any commit renews it. With the layerstore cache, the look at the file
+ *   itself is reused as the cache's entries are (struct ls_shared): the filesystem's watcher
+ *   invalidates it on any change in network/files/.
  * - A record is trusted only when it is the container's: its key names the container's
  *   EndpointID, its "id" says the same and its "nid" is the NetworkID of config.v2.json.
  *   Anything else about the container's own records is an error, never a guess.
@@ -312,6 +314,10 @@ struct ls_netcache {
     bool have_lib;      /* the "libnetwork" bucket exists */
     struct bolt_bucket lib;
     struct scan s; /* the Windows driver's records in it */
+    /* The last look at the file (its stamp), reused without another while fresh (struct
+     * ls_shared: with the layerstore cache, until the data-root's shared inputs change). */
+    struct ls_shared checked;
+    struct bf_stamp st;
 };
 
 /* One lock for every layerstore's cache: loads are short once the snapshot is indexed. */
@@ -404,9 +410,11 @@ int layerstore_endpoints_load(struct layerstore *ls, const struct ls_container *
                               struct ls_endpoints *out, struct ls_inputs *in, struct bf_error *err)
 {
     struct ls_endpoints e = {0};
+    struct ls_shared sh = {0};
     struct bf_stamp st;
     mode_t mode = 0;
-    int r;
+    bool fresh = false;
+    int r = 0;
 
     memset(out, 0, sizeof(*out));
     if (c->n_networks) {
@@ -420,17 +428,34 @@ int layerstore_endpoints_load(struct layerstore *ls, const struct ls_container *
         if (c->networks[i].endpoint_id && *c->networks[i].endpoint_id)
             e.n_joined++;
     }
-    r = bf_stat_beneath(ls->dirfd, STORE_REL, &st, &mode, err);
+    pthread_mutex_lock(&netcache_lock);
+    if (!ls->netcache && !(ls->netcache = calloc(1, sizeof(*ls->netcache))))
+        r = bf_error_set(err, ENOMEM, "out of memory");
+    if (r == 0 && (fresh = ls_shared_fresh(ls, &ls->netcache->checked)))
+        st = ls->netcache->st;
+    pthread_mutex_unlock(&netcache_lock);
+    if (r == 0 && !fresh) {
+        ls_shared_begin(ls, &sh);
+        r = bf_stat_beneath(ls->dirfd, STORE_REL, &st, &mode, err);
+    }
     if (r == 0 && !st.exists) {
+        if (!fresh) { /* remembered absent too */
+            pthread_mutex_lock(&netcache_lock);
+            ls->netcache->st = st;
+            ls->netcache->checked = sh;
+            ls->netcache->checked.valid = true;
+            pthread_mutex_unlock(&netcache_lock);
+        }
         r = ls_record(ls, in, STORE_REL, &st, err);
         goto done;
     }
     if (r == 0) {
         pthread_mutex_lock(&netcache_lock);
-        if (!ls->netcache && !(ls->netcache = calloc(1, sizeof(*ls->netcache))))
-            r = bf_error_set(err, ENOMEM, "out of memory");
-        if (r == 0)
-            r = netcache_refresh(ls, &st, err);
+        if (!fresh && (r = netcache_refresh(ls, &st, err)) == 0) {
+            ls->netcache->st = st;
+            ls->netcache->checked = sh;
+            ls->netcache->checked.valid = true;
+        }
         if (r == 0) {
             e.store = true;
             r = ls_record(ls, in, STORE_REL, &st, err);

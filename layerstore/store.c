@@ -264,6 +264,7 @@ void layerstore_close(struct layerstore *ls)
         close(ls->dirfd);
     ls_cache_free(ls->cache);
     ls_netcache_free(ls->netcache);
+    ls_dccache_free(ls->dccache);
     free(ls->root);
     free(ls->hostroot);
     free(ls->image_rel);

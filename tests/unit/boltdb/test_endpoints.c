@@ -300,3 +300,40 @@ Test(endpoints, a_commit_is_seen)
     expect_error(STORE ": no valid meta page (meta 0: truncated; meta 1: none found at any page "
                        "size)");
 }
+
+/* With the layerstore cache (the filesystem's), the look at the store is reused while the
+ * cache trusts it: a commit is seen once the cache is invalidated (the watcher does that on
+ * any change in network/files/), or on every use with no trust period. */
+Test(endpoints, a_commit_is_seen_through_the_cache)
+{
+    struct rec r1[] = {{KA, REC_A}};
+    struct rec r2[] = {
+        {KA, "{\"id\":\"" EA "\",\"nid\":\"" NA "\",\"Type\":\"nat\",\"profileID\":\"HNS-Z\"}"}};
+    cr_assert_eq(layerstore_cache_enable(ls, 0, 60000000000LL), 0);
+    store(r1, 1);
+    cr_assert_eq(load(), 0, "%s", bf_error_message(&err));
+    cr_assert_str_eq(eps.v[0].hnsid, "HNS-A");
+    ls_endpoints_free(&eps);
+    store(r2, 1);
+    cr_assert_eq(load(), 0, "%s", bf_error_message(&err));
+    cr_assert_str_eq(eps.v[0].hnsid, "HNS-A", "trusted: the store is not looked at again");
+    cr_assert_eq(memcmp(&in.v[0].stamp, &in.v[1].stamp, sizeof(in.v[0].stamp)), 0,
+                 "a reuse records the stamp it was loaded with");
+    ls_endpoints_free(&eps);
+    layerstore_cache_invalidate(ls);
+    cr_assert_eq(load(), 0, "%s", bf_error_message(&err));
+    cr_assert_str_eq(eps.v[0].hnsid, "HNS-Z", "invalidated: the commit is seen");
+    ls_endpoints_free(&eps);
+    layerstore_cache_set_trust(ls, 0);
+    store(r1, 1);
+    cr_assert_eq(load(), 0, "%s", bf_error_message(&err));
+    cr_assert_str_eq(eps.v[0].hnsid, "HNS-A", "no trust period: every use looks");
+    ls_endpoints_free(&eps);
+    layerstore_cache_set_trust(ls, 60000000000LL);
+    fx_write(&fx, STORE, "garbage");
+    layerstore_cache_invalidate(ls);
+    cr_assert_lt(load(), 0);
+    store(r2, 1);
+    cr_assert_eq(load(), 0, "a failed look is not kept: %s", bf_error_message(&err));
+    cr_assert_str_eq(eps.v[0].hnsid, "HNS-Z");
+}

@@ -205,3 +205,111 @@ Test(cache, errors_are_not_cached)
     result_free(&b);
     layerstore_close(ls);
 }
+
+/* daemon.json and the network store's presence, asked by every container's generation: with
+ * the cache, reused (the same value, the same recorded inputs) until invalidated or past the
+ * trust period; never without the cache; an error is read again. */
+static char *dc_load(struct layerstore *ls, struct ls_inputs *in, int *r)
+{
+    struct ls_daemon_config dc;
+    struct bf_error err = BF_ERROR_INIT;
+    char *iso;
+
+    *r = layerstore_daemon_config_load(ls, &dc, in, &err);
+    bf_error_clear(&err);
+    if (*r < 0)
+        return NULL;
+    iso = strdup(dc.isolation ? dc.isolation : (dc.present ? "(unset)" : "(no file)"));
+    ls_daemon_config_free(&dc);
+    return iso;
+}
+
+static bool has_store(struct layerstore *ls, struct ls_inputs *in)
+{
+    struct bf_error err = BF_ERROR_INIT;
+    bool has = false;
+
+    cr_assert_eq(layerstore_has_network_store(ls, &has, in, &err), 0, "%s",
+                 bf_error_message(&err));
+    return has;
+}
+
+static void assert_same_inputs(const struct ls_inputs *a, const struct ls_inputs *b)
+{
+    cr_assert_eq(a->n, b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        cr_assert_str_eq(a->v[i].rel, b->v[i].rel);
+        cr_assert_eq(memcmp(&a->v[i].stamp, &b->v[i].stamp, sizeof(a->v[i].stamp)), 0, "%s",
+                     a->v[i].rel);
+    }
+}
+
+Test(cache, shared_loads_are_reused_until_invalidated)
+{
+    struct layerstore *ls = open_ls(true, 60000000000LL), *plain = open_ls(false, 0);
+    struct ls_inputs in1 = {0}, in2 = {0};
+    char *v;
+    int r;
+
+    fx_write(&fx, "config/daemon.json", "{\"exec-opts\":[\"isolation=hyperv\"]}");
+    v = dc_load(ls, &in1, &r);
+    cr_assert_str_eq(v, "hyperv");
+    free(v);
+    cr_assert_not(has_store(ls, &in1));
+    fx_write(&fx, "config/daemon.json", "{\"exec-opts\":[\"isolation=process\"]}");
+    fx_mkdir(&fx, "network/files");
+    fx_write(&fx, "network/files/local-kv.db", "x");
+    v = dc_load(ls, &in2, &r);
+    cr_assert_str_eq(v, "hyperv", "reused: no read within the trust period");
+    free(v);
+    cr_assert_not(has_store(ls, &in2), "reused");
+    assert_same_inputs(&in1, &in2);
+    v = dc_load(plain, NULL, &r);
+    cr_assert_str_eq(v, "process", "without the cache every call reads");
+    free(v);
+    cr_assert(has_store(plain, NULL));
+
+    layerstore_cache_invalidate(ls);
+    ls_inputs_free(&in2);
+    v = dc_load(ls, &in2, &r);
+    cr_assert_str_eq(v, "process", "invalidated: read again");
+    free(v);
+    cr_assert(has_store(ls, &in2));
+    cr_assert_eq(in2.n, in1.n);
+    cr_assert(bf_stamp_changed(layerstore_dirfd(ls), in1.v[0].rel, &in1.v[0].stamp),
+              "the first record is out of date");
+
+    /* an error is not kept: fixed on disk, read again at once */
+    fx_write(&fx, "config/daemon.json", "{\"exec-opts\":[\"isolation=bogus\"]}");
+    layerstore_cache_invalidate(ls);
+    cr_assert_null(dc_load(ls, NULL, &r));
+    cr_assert_lt(r, 0);
+    fx_write(&fx, "config/daemon.json", "{}");
+    v = dc_load(ls, NULL, &r);
+    cr_assert_str_eq(v, "(unset)");
+    free(v);
+    ls_inputs_free(&in1);
+    ls_inputs_free(&in2);
+    layerstore_close(ls);
+    layerstore_close(plain);
+}
+
+Test(cache, shared_loads_follow_the_trust_period)
+{
+    struct layerstore *ls = open_ls(true, 0); /* look again on every use */
+    char *v;
+    int r;
+
+    v = dc_load(ls, NULL, &r);
+    cr_assert_str_eq(v, "(no file)");
+    free(v);
+    cr_assert_not(has_store(ls, NULL));
+    fx_write(&fx, "config/daemon.json", "{\"exec-opts\":[\"isolation=hyperv\"]}");
+    fx_mkdir(&fx, "network/files");
+    fx_write(&fx, "network/files/local-kv.db", "x");
+    v = dc_load(ls, NULL, &r);
+    cr_assert_str_eq(v, "hyperv");
+    free(v);
+    cr_assert(has_store(ls, NULL));
+    layerstore_close(ls);
+}
