@@ -39,6 +39,7 @@ struct config {
     int nowatch;
     int daemon_open;
     int nopush;
+    int noreadahead;
     int nonopts;
 };
 
@@ -61,6 +62,7 @@ static const struct fuse_opt opt_specs[] = {
     OPT("nowatch", nowatch),
     OPT("daemon_open", daemon_open),
     OPT("nopush", nopush),
+    OPT("noreadahead", noreadahead),
     FUSE_OPT_END,
 };
 
@@ -104,7 +106,8 @@ static void usage(const char *prog)
         "    -o daemon_open             every open asks the daemon and keeps its version\n"
         "                               (default: the kernel opens files itself)\n"
         "    -o nopush                  do not store a listed container's files into the\n"
-        "                               page cache ahead of their reads\n\n",
+        "                               page cache ahead of their reads\n"
+        "    -o noreadahead             do not make the next containers of a walk ahead of it\n\n",
         prog);
 }
 
@@ -345,6 +348,8 @@ int main(int argc, char **argv)
     /* Directories the kernel lists itself stay cached until something drops them: only the
      * watcher can. Set before the loop answers INIT (op_init). */
     fs.no_opendir = watch && !conf.daemon_open;
+    if (!conf.noreadahead && (r = bfs_tree_readahead(fs.tree, true)) < 0)
+        bfs_log("cannot start readahead (%s): containers are made when asked for", strerror(-r));
     if (!conf.nopush && (r = bfs_push_start(fs.tree, se, &fs.push)) < 0)
         bfs_log("cannot start the pusher (%s): listed files are read on demand",
                 strerror(-r));

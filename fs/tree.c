@@ -153,6 +153,9 @@ struct name_ent {
     char id[LS_ID_LEN + 1];
 };
 
+/* Readahead (bfs_tree_readahead): how many containers past the one being read are made. */
+#define AHEAD_DEPTH 2
+
 #define NAMES_DIRTY_MAX 256 /* containers renamed between two name indexes, before a full one */
 
 /* An immutable, shared snapshot of the sorted container IDs. */
@@ -209,6 +212,16 @@ struct bfs_tree {
     size_t names_ndirty;
     bool names_dirty_all;
     uint64_t root_listed, byname_listed; /* hashes of the last listings, 0: none yet */
+    struct {
+        bool running, stop;
+        pthread_t thread;
+        pthread_cond_t cond; /* with t->lock */
+        char want[AHEAD_DEPTH][LS_ID_LEN + 1]; /* containers to make, nearest first */
+        size_t n_want;
+        bool have_last; /* the last container a request asked for, in the root's listing */
+        uint64_t last_gen;
+        size_t last_idx;
+    } ahead;
     struct bfs_stats stats;
 };
 
@@ -867,6 +880,114 @@ static int ctr_current(struct bfs_tree *t, struct ctr *c, bool need_bytes, struc
     }
 }
 
+/* ---- readahead ----
+ *
+ * A walk of the mount (find, ls -R, cat <every container>/<file>, a runtime scanning bundles)
+ * asks for containers in the root's listing order, one after the other, and each first ask
+ * waits for a generation while the machine's other cores idle. When the container a request
+ * asks for is the one after the previous one in the root's current listing, a thread of the
+ * tree's own makes the next AHEAD_DEPTH containers (what a listing of their folders would
+ * make: their version, watched, with its bytes), so the walk finds them made. A jump anywhere
+ * else starts no readahead; a request for a container being made waits for that generation
+ * instead of starting another (ctr_current). The bytes go to the bounded cache like any. */
+
+/* Position of id in ids (sorted), or SIZE_MAX. */
+static size_t idlist_find(const struct idlist *ids, const char *id)
+{
+    size_t lo = 0, hi = ids->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int cmp = strcmp(ids->v[mid], id);
+        if (cmp == 0)
+            return mid;
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return SIZE_MAX;
+}
+
+/* A request asks for container c (called locked). */
+static void ahead_note(struct bfs_tree *t, const struct ctr *c)
+{
+    const struct idlist *ids = t->ids;
+    size_t idx;
+    bool next;
+
+    if (!t->ahead.running || !ids || (idx = idlist_find(ids, c->id)) == SIZE_MAX)
+        return;
+    next = t->ahead.have_last && t->ahead.last_gen == ids->gen && idx == t->ahead.last_idx + 1;
+    if (t->ahead.have_last && t->ahead.last_gen == ids->gen && idx == t->ahead.last_idx)
+        return; /* the same container again (its next file) */
+    t->ahead.have_last = true;
+    t->ahead.last_gen = ids->gen;
+    t->ahead.last_idx = idx;
+    if (!next)
+        return;
+    t->ahead.n_want = 0;
+    for (size_t k = 1; k <= AHEAD_DEPTH && idx + k < ids->n; k++)
+        memcpy(t->ahead.want[t->ahead.n_want++], ids->v[idx + k], LS_ID_LEN + 1);
+    pthread_cond_signal(&t->ahead.cond);
+}
+
+static void *ahead_thread(void *arg)
+{
+    struct bfs_tree *t = arg;
+
+    pthread_mutex_lock(&t->lock);
+    while (!t->ahead.stop) {
+        char id[LS_ID_LEN + 1];
+        struct version *v = NULL;
+        struct ctr *c;
+        int r;
+        if (t->ahead.n_want == 0) {
+            pthread_cond_wait(&t->ahead.cond, &t->lock);
+            continue;
+        }
+        memcpy(id, t->ahead.want[0], sizeof(id));
+        memmove(t->ahead.want[0], t->ahead.want[1],
+                (--t->ahead.n_want) * sizeof(t->ahead.want[0]));
+        c = ctr_get(t, id);
+        if (!c || (c->cur && c->cur->bytes && !c->generating && version_fresh(t, c->cur, now_ns())))
+            continue; /* made already */
+        c->refs++;
+        r = ctr_current(t, c, true, &v); /* unlocked while it reads */
+        if (r == 0)
+            t->stats.readahead++;
+        else if (r == -ENOENT && c->in_table && c->refs == 2 && !c->cur)
+            ctr_remove(t, c); /* gone meanwhile: nothing holds it */
+        version_unref(t, v);
+        ctr_unref(t, c);
+    }
+    pthread_mutex_unlock(&t->lock);
+    return NULL;
+}
+
+int bfs_tree_readahead(struct bfs_tree *t, bool on)
+{
+    int r = 0;
+
+    pthread_mutex_lock(&t->lock);
+    if (on && !t->ahead.running) {
+        t->ahead.stop = false;
+        r = -pthread_create(&t->ahead.thread, NULL, ahead_thread, t);
+        t->ahead.running = r == 0;
+    } else if (!on && t->ahead.running) {
+        t->ahead.stop = true;
+        pthread_cond_signal(&t->ahead.cond);
+        pthread_mutex_unlock(&t->lock);
+        pthread_join(t->ahead.thread, NULL);
+        pthread_mutex_lock(&t->lock);
+        t->ahead.running = false;
+        t->ahead.have_last = false;
+        t->ahead.n_want = 0;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return r;
+}
+
 /* ---- attributes ---- */
 
 /* Does the watcher tell of every change to what v was made from? */
@@ -1460,6 +1581,7 @@ static int lookup_ctr(struct bfs_tree *t, struct node *dirn, const char *name, s
 
     if (f < 0)
         return -ENOENT;
+    ahead_note(t, c);
     c->refs++;
     r = ctr_current(t, c, false, &v);
     if (r == 0 && !v->f[f].present)
@@ -1692,6 +1814,8 @@ static int list_ctr(struct bfs_tree *t, struct node *n, uint64_t after, size_t m
     struct version *v = NULL;
     int r;
 
+    if (after == 0)
+        ahead_note(t, c);
     c->refs++;
     r = ctr_current(t, c, false, &v);
     if (r == 0 && after < 1 && l->n < max)
@@ -2298,6 +2422,7 @@ int bfs_tree_new(const char *dataroot, const struct bfs_tree_options *opts, stru
         return bf_error_set(err, ENOMEM, "out of memory");
     }
     pthread_mutex_init(&t->lock, NULL);
+    pthread_cond_init(&t->ahead.cond, NULL);
     t->lru.next = t->lru.prev = &t->lru;
     t->next_ino = FIRST_DYNAMIC_INO;
     t->root_checked_ns = now_ns();
@@ -2314,6 +2439,7 @@ void bfs_tree_free(struct bfs_tree *t)
 {
     if (!t)
         return;
+    bfs_tree_readahead(t, false);
     pthread_mutex_lock(&t->lock);
     for (size_t b = 0; b < t->nodes.nb; b++) {
         for (struct hlink *p = t->nodes.b[b], *next; p; p = next) {
@@ -2341,6 +2467,7 @@ void bfs_tree_free(struct bfs_tree *t)
     idlist_unref(t->ids_prev);
     store_unref_locked(t->store);
     pthread_mutex_unlock(&t->lock);
+    pthread_cond_destroy(&t->ahead.cond);
     pthread_mutex_destroy(&t->lock);
     free(t->dataroot);
     free(t);

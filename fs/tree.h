@@ -151,6 +151,11 @@ int bfs_read_ino(struct bfs_tree *t, uint64_t ino, const char **data, size_t *le
  * stores into the kernel's page cache when one file of a container is read. */
 size_t bfs_file_siblings(struct bfs_tree *t, uint64_t ino, bool claim, uint64_t *out, size_t max);
 
+/* Readahead on or off (off by default; bfs_tree_free turns it off): while requests ask for
+ * containers one after the other in the root's listing order, a thread of the tree's own makes
+ * the next two before they are asked for (tree.c, readahead). */
+int bfs_tree_readahead(struct bfs_tree *t, bool on);
+
 /* ---- change notification (called by the watcher thread, never from a request) ---- */
 
 /* What the kernel caches is dropped through inval(ctx, parent, name): the entry `name` of
@@ -183,6 +188,7 @@ struct bfs_stats {
     uint64_t validations; /* input re-stat passes */
     uint64_t versions;    /* versions created */
     uint64_t name_reads;  /* config.v2.json names read for the by-name index */
+    uint64_t readahead;   /* containers made ahead of a walk (bfs_tree_readahead) */
     size_t cache_bytes;   /* bytes currently in the cache */
     size_t retained_bytes; /* bytes of superseded versions the kernel may still read */
     size_t containers;    /* containers known */
