@@ -13,7 +13,8 @@
  * Memory. A version keeps a small summary (sizes, content hashes, mtime, link targets); the
  * bytes live in a bounded LRU cache. Bytes evicted from it are generated again when next needed
  * and must hash to what the version promised. Bytes looked up or read in the last second are
- * spared up to twice the bound (the read after a lookup, the next read of a file being read);
+ * spared up to 4 MiB past the bound, or twice a smaller bound (the read after a lookup, the
+ * next read of a file being read);
  * a version replaced while the kernel still holds one of its files keeps its bytes in a
  * retained pool (up to the bound) until the kernel forgets it. Where the kernel sends opens,
  * an open of an out-of-date inode is served the new bytes with direct I/O (its i_size would be
