@@ -370,7 +370,10 @@ int main(int argc, char **argv)
             fuse_loop_cfg_set_idle_threads(loop, opts.max_idle_threads);
         ret = fuse_session_loop_mt(se, loop);
     }
-    ret = ret != 0;
+    /* libfuse returns the signal's number after SIGTERM, SIGINT or SIGHUP (its handlers end
+     * the loop): a requested stop, unmounted below like any, is a clean exit. A failure of
+     * the loop is a negative errno. */
+    ret = ret < 0;
 
 out_watch:
     bfs_push_stop(fs.push);
