@@ -376,7 +376,8 @@ int main(int argc, char **argv)
     ret = ret < 0;
 
 out_watch:
-    bfs_push_stop(fs.push);
+    bfs_push_stop(fs.push); /* the loop has ended: no request handler uses it any more */
+    fs.push = NULL;
     bfs_watch_stop(watch);
 out_unmount:
     fuse_session_unmount(se);
