@@ -172,6 +172,21 @@ struct idlist {
     int64_t built_ns;
 };
 
+/* The position of the first ID >= key in ids (sorted), ids->n when there is none. */
+static size_t idlist_lower_bound(const struct idlist *ids, const char *key)
+{
+    size_t lo = 0, hi = ids->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(ids->v[mid], key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* An immutable, shared snapshot of the name index: every listed container's name, sorted by
  * ID (by_id, which owns the names), and the usable names sorted (v, one container each). */
 struct namelist {
@@ -382,11 +397,11 @@ static void bytes_touch(struct bfs_tree *t, struct bytes *b)
 static void lru_trim(struct bfs_tree *t, const struct bytes *keep)
 {
     int64_t now = now_ns();
+    size_t extra = t->opts.cache_bytes < GRACE_EXTRA_MAX ? t->opts.cache_bytes : GRACE_EXTRA_MAX;
 
     while (t->cache_bytes > t->opts.cache_bytes && t->lru.prev != keep &&
            t->lru.prev != &t->lru) {
         struct bytes *b = t->lru.prev;
-        size_t extra = t->opts.cache_bytes < GRACE_EXTRA_MAX ? t->opts.cache_bytes : GRACE_EXTRA_MAX;
         if (now - b->used_ns < GRACE_NS && t->cache_bytes <= t->opts.cache_bytes + extra)
             break; /* the rest is newer still */
         bytes_evict(t, b);
@@ -589,6 +604,14 @@ static bool version_fresh(const struct bfs_tree *t, const struct version *v, int
     return (v->watched && !v->failed) || now - v->validated_ns <= trust_ns(t);
 }
 
+/* Can v be served now without another look at the data-root (with need_bytes: its bytes
+ * cached too)? */
+static bool version_ready(const struct bfs_tree *t, const struct version *v, bool need_bytes,
+                          int64_t now)
+{
+    return v && version_fresh(t, v, now) && (!need_bytes || v->bytes);
+}
+
 static void summarize_file(struct file_sum *f, const char *data, size_t len, bool failed)
 {
     f->present = true;
@@ -787,7 +810,7 @@ static int ctr_current(struct bfs_tree *t, struct ctr *c, bool need_bytes, struc
             pthread_cond_wait(&c->cond, &t->lock);
         now = now_ns();
         v = c->cur;
-        if (v && version_fresh(t, v, now) && (!need_bytes || v->bytes)) {
+        if (version_ready(t, v, need_bytes, now)) {
             v->refs++;
             *out = v;
             return 0;
@@ -896,36 +919,20 @@ static int ctr_current(struct bfs_tree *t, struct ctr *c, bool need_bytes, struc
  * else starts no readahead; a request for a container being made waits for that generation
  * instead of starting another (ctr_current). The bytes go to the bounded cache like any. */
 
-/* Position of id in ids (sorted), or SIZE_MAX. */
-static size_t idlist_find(const struct idlist *ids, const char *id)
-{
-    size_t lo = 0, hi = ids->n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int cmp = strcmp(ids->v[mid], id);
-        if (cmp == 0)
-            return mid;
-        if (cmp < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return SIZE_MAX;
-}
-
 /* A request asks for container c (called locked). */
 static void ahead_note(struct bfs_tree *t, const struct ctr *c)
 {
     const struct idlist *ids = t->ids;
     size_t idx;
-    bool next;
+    bool same_list, next;
 
-    if (!t->ahead.running || !ids || (idx = idlist_find(ids, c->id)) == SIZE_MAX)
+    if (!t->ahead.running || !ids || (idx = idlist_lower_bound(ids, c->id)) == ids->n ||
+        strcmp(ids->v[idx], c->id) != 0)
         return;
-    next = t->ahead.have_last && t->ahead.last_gen == ids->gen && idx == t->ahead.last_idx + 1;
-    if (t->ahead.have_last && t->ahead.last_gen == ids->gen && idx == t->ahead.last_idx)
+    same_list = t->ahead.have_last && t->ahead.last_gen == ids->gen;
+    if (same_list && idx == t->ahead.last_idx)
         return; /* the same container again (its next file) */
+    next = same_list && idx == t->ahead.last_idx + 1;
     t->ahead.have_last = true;
     t->ahead.last_gen = ids->gen;
     t->ahead.last_idx = idx;
@@ -955,7 +962,7 @@ static void *ahead_thread(void *arg)
         memmove(t->ahead.want[0], t->ahead.want[1],
                 (--t->ahead.n_want) * sizeof(t->ahead.want[0]));
         c = ctr_get(t, id);
-        if (!c || (c->cur && c->cur->bytes && !c->generating && version_fresh(t, c->cur, now_ns())))
+        if (!c || (!c->generating && version_ready(t, c->cur, true, now_ns())))
             continue; /* made already */
         c->refs++;
         r = ctr_current(t, c, true, &v); /* unlocked while it reads */
@@ -1486,18 +1493,12 @@ static int lookup_root(struct bfs_tree *t, const char *name, struct bfs_attr *ou
         memcpy(full, name, sizeof(full));
     } else {
         struct idlist *l = NULL;
-        size_t lo = 0, hi, len = strlen(name);
+        size_t lo, len = strlen(name);
         bool unique;
         r = ids_get(t, false, &l);
         if (r < 0)
             return r;
-        for (hi = l->n; lo < hi;) { /* the first ID >= name */
-            size_t mid = lo + (hi - lo) / 2;
-            if (strcmp(l->v[mid], name) < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
+        lo = idlist_lower_bound(l, name);
         unique = lo < l->n && strncmp(l->v[lo], name, len) == 0 &&
                  (lo + 1 == l->n || strncmp(l->v[lo + 1], name, len) != 0);
         if (unique)
@@ -2166,9 +2167,10 @@ size_t bfs_file_siblings(struct bfs_tree *t, uint64_t ino, bool claim, uint64_t 
         if (f == (int)n->file || f == BFS_FILE_UTILITYVM || (v->served & (1u << f)) ||
             !v->f[f].present || v->f[f].failed || v->f[f].size == 0)
             continue;
-        /* the kernel holds it (a lookup or a listing with attributes gave it) */
+        /* the kernel holds it: its node lives from a lookup (or a listing with attributes)
+         * to the forget that brings nlookup to 0 */
         sib = node_find(t, v->base_ino + (uint64_t)f);
-        if (!sib || sib->nlookup == 0)
+        if (!sib)
             continue;
         out[k++] = sib->ino;
         if (claim)

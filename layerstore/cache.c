@@ -352,6 +352,7 @@ int ls_cache_image_walk(struct layerstore *ls, const char *image_id, struct ls_i
 
 void ls_shared_begin(struct layerstore *ls, struct ls_shared *sh)
 {
+    sh->valid = true;
     sh->epoch = 0;
     sh->at_ns = mono_ns();
     if (ls->cache) {

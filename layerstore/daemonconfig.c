@@ -208,29 +208,24 @@ int layerstore_daemon_config_load(struct layerstore *ls, struct ls_daemon_config
     pthread_mutex_unlock(&dcc->lock);
     ls_shared_begin(ls, &sh);
     r = daemon_config_read(ls, out, &rec, err);
-    if (r == 0 && ls_inputs_append(in, &rec) < 0) {
+    if (ls_inputs_append(in, &rec) < 0 && r == 0) {
         ls_daemon_config_free(out);
         r = bf_error_set(err, ENOMEM, "%s: out of memory", DAEMON_JSON);
     }
-    if (r < 0) {
-        if (err->code != ENOMEM)
-            ls_inputs_append(in, &rec); /* what the failed read recorded: re-read on checks */
-        ls_inputs_free(&rec);
-        return r;
+    if (r == 0) {
+        pthread_mutex_lock(&dcc->lock);
+        ls_daemon_config_free(&dcc->dc);
+        ls_inputs_free(&dcc->dj_in);
+        dcc->dj.valid = false;
+        if (dc_copy(&dcc->dc, out) == 0) {
+            dcc->dj_in = rec;
+            rec = (struct ls_inputs){0};
+            dcc->dj = sh;
+        }
+        pthread_mutex_unlock(&dcc->lock);
     }
-    pthread_mutex_lock(&dcc->lock);
-    ls_daemon_config_free(&dcc->dc);
-    ls_inputs_free(&dcc->dj_in);
-    dcc->dj.valid = dc_copy(&dcc->dc, out) == 0;
-    if (dcc->dj.valid) {
-        dcc->dj_in = rec;
-        rec = (struct ls_inputs){0};
-        dcc->dj.epoch = sh.epoch;
-        dcc->dj.at_ns = sh.at_ns;
-    }
-    pthread_mutex_unlock(&dcc->lock);
     ls_inputs_free(&rec);
-    return 0;
+    return r;
 }
 
 static int has_network_store_probe(struct layerstore *ls, bool *has, struct ls_inputs *in,
@@ -280,7 +275,7 @@ int layerstore_has_network_store(struct layerstore *ls, bool *has, struct ls_inp
         dcc->probe_in = rec;
         rec = (struct ls_inputs){0};
         dcc->has_store = *has;
-        dcc->probe = (struct ls_shared){.valid = true, .epoch = sh.epoch, .at_ns = sh.at_ns};
+        dcc->probe = sh;
         pthread_mutex_unlock(&dcc->lock);
     }
     ls_inputs_free(&rec);

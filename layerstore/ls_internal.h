@@ -31,9 +31,10 @@ int ls_inputs_append(struct ls_inputs *dst, const struct ls_inputs *src);
 /* A data-root-wide load every container repeats (daemon.json, the network store's presence and
  * snapshot): with the cache enabled, it is reused under the image entries' rule, until
  * layerstore_cache_invalidate() and for at most the trust period; each user keeps the loaded
- * value next to its record and its own lock. ls_shared_begin before loading (an invalidation
- * while loading leaves the record stale), then set valid; ls_shared_fresh says whether it may
- * be reused now. Without the cache nothing is ever fresh. */
+ * value next to its record and its own lock. ls_shared_begin fills a record before loading (an
+ * invalidation while loading leaves it stale), which the user keeps once the load succeeded;
+ * ls_shared_fresh says whether a kept record may be reused now. Without the cache nothing is
+ * ever fresh. */
 struct ls_shared {
     bool valid;
     uint64_t epoch;

@@ -443,7 +443,6 @@ int layerstore_endpoints_load(struct layerstore *ls, const struct ls_container *
             pthread_mutex_lock(&netcache_lock);
             ls->netcache->st = st;
             ls->netcache->checked = sh;
-            ls->netcache->checked.valid = true;
             pthread_mutex_unlock(&netcache_lock);
         }
         r = ls_record(ls, in, STORE_REL, &st, err);
@@ -454,7 +453,6 @@ int layerstore_endpoints_load(struct layerstore *ls, const struct ls_container *
         if (!fresh && (r = netcache_refresh(ls, &st, err)) == 0) {
             ls->netcache->st = st;
             ls->netcache->checked = sh;
-            ls->netcache->checked.valid = true;
         }
         if (r == 0) {
             e.store = true;
