@@ -93,7 +93,7 @@ static void usage(const char *prog)
         "                               config/daemon.json says (default process)\n"
         "    -o hostroot=WINPATH        render paths as Windows paths under WINPATH\n"
         "                               (C:\\ProgramData\\docker as typed, or\n"
-           "                               C:/ProgramData/docker, e.g. in /etc/fstab)\n"
+        "                               C:/ProgramData/docker, e.g. in /etc/fstab)\n"
         "    -o driver=NAME             windowsfilter, overlay2 or vfs (default: detect)\n"
         "    -o compact                 compact JSON instead of 2-space indented\n"
         "    -o credspec-registry=DIR   files for registry:// credential specs\n"
@@ -351,8 +351,7 @@ int main(int argc, char **argv)
     if (!conf.noreadahead && (r = bfs_tree_readahead(fs.tree, true)) < 0)
         bfs_log("cannot start readahead (%s): containers are made when asked for", strerror(-r));
     if (!conf.nopush && (r = bfs_push_start(fs.tree, se, &fs.push)) < 0)
-        bfs_log("cannot start the pusher (%s): listed files are read on demand",
-                strerror(-r));
+        bfs_log("cannot start the pusher (%s): listed files are read on demand", strerror(-r));
 
     if (opts.singlethread) {
         ret = fuse_session_loop(se);

@@ -205,8 +205,7 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
                 e.attr.st_ino = d->ino;
                 e.attr.st_mode = type_mode(d->type);
             }
-            need = fuse_add_direntry_plus(req, buf + used, size - used, d->name, &e,
-                                          (off_t)d->off);
+            need = fuse_add_direntry_plus(req, buf + used, size - used, d->name, &e, (off_t)d->off);
         } else {
             struct stat st = {0};
             st.st_ino = d->ino;

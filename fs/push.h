@@ -2,9 +2,9 @@
  * reads.
  *
  * A cold `cat` of a container's files costs one READ round trip each. Files of one container
- * are mostly read together (a runtime taking the bundle, `cat $c/<each file>`, a walk of the mount), so
- * when the first READ of one of them reaches the daemon, the pusher stores the bytes of the
- * container's other files the kernel holds (looked up or listed with attributes) and has not
+ * are mostly read together (a runtime taking the bundle, `cat $c/<each file>`, a walk of the
+ * mount), so when the first READ of one of them reaches the daemon, the pusher stores the bytes of
+ * the container's other files the kernel holds (looked up or listed with attributes) and has not
  * read yet into the kernel's cache of those inodes (FUSE_NOTIFY_STORE), before that READ is
  * answered: the reads that follow are the kernel's alone. Measured on a fresh mount walking
  * 2,000 containers: 0.89x the time without it (README, Benchmarks).
@@ -20,10 +20,11 @@
  * (push.c), then is answered anyway. At unmount, bfs_push_stop answers requests itself until
  * that thread is done, for the same reason.
  *
- * Adaptive: where one file of each container is read (`cat <every container>/config.json` after a `find`
- * listed them all), pushing the others would only fill the page cache. One push in PROBE_EVERY
- * is left out (a probe): while none of the last PROBE_WINDOW probes had another file read, the
- * pusher pushes nothing (every trigger is then a probe) and the next such read turns it on.
+ * Adaptive: where one file of each container is read (`cat <every container>/config.json` after a
+ * `find` listed them all), pushing the others would only fill the page cache. One push in
+ * PROBE_EVERY is left out (a probe): while none of the last PROBE_WINDOW probes had another file
+ * read, the pusher pushes nothing (every trigger is then a probe) and the next such read turns it
+ * on.
  */
 #ifndef BFS_PUSH_H
 #define BFS_PUSH_H

@@ -113,8 +113,8 @@ struct version {
     uint64_t epoch, events, store_gen;
     int64_t validated_ns;
     bool watched;
-    bool failed; /* a file failed: generated again after the trust period, never validated by
-                    stamps, so a transient failure (EIO, ENOMEM, ...) heals on its own */
+    bool failed;     /* a file failed: generated again after the trust period, never validated by
+                        stamps, so a transient failure (EIO, ENOMEM, ...) heals on its own */
     unsigned served; /* 1 << file: read by the kernel, or pushed to it (bfs_file_siblings) */
 };
 
@@ -234,7 +234,7 @@ struct bfs_tree {
     struct {
         bool running, stop;
         pthread_t thread;
-        pthread_cond_t cond; /* with t->lock */
+        pthread_cond_t cond;                   /* with t->lock */
         char want[AHEAD_DEPTH][LS_ID_LEN + 1]; /* containers to make, nearest first */
         size_t n_want;
         bool have_last; /* the last container a request asked for, in the root's listing */
@@ -399,8 +399,7 @@ static void lru_trim(struct bfs_tree *t, const struct bytes *keep)
     int64_t now = now_ns();
     size_t extra = t->opts.cache_bytes < GRACE_EXTRA_MAX ? t->opts.cache_bytes : GRACE_EXTRA_MAX;
 
-    while (t->cache_bytes > t->opts.cache_bytes && t->lru.prev != keep &&
-           t->lru.prev != &t->lru) {
+    while (t->cache_bytes > t->opts.cache_bytes && t->lru.prev != keep && t->lru.prev != &t->lru) {
         struct bytes *b = t->lru.prev;
         if (now - b->used_ns < GRACE_NS && t->cache_bytes <= t->opts.cache_bytes + extra)
             break; /* the rest is newer still */
@@ -959,8 +958,7 @@ static void *ahead_thread(void *arg)
             continue;
         }
         memcpy(id, t->ahead.want[0], sizeof(id));
-        memmove(t->ahead.want[0], t->ahead.want[1],
-                (--t->ahead.n_want) * sizeof(t->ahead.want[0]));
+        memmove(t->ahead.want[0], t->ahead.want[1], (--t->ahead.n_want) * sizeof(t->ahead.want[0]));
         c = ctr_get(t, id);
         if (!c || (!c->generating && version_ready(t, c->cur, true, now_ns())))
             continue; /* made already */
@@ -1407,8 +1405,7 @@ static int names_get(struct bfs_tree *t, struct namelist **out)
 
     pthread_mutex_lock(&t->lock);
     l = t->names;
-    if (l && index_fresh(t, l->epoch, t->names_epoch, l->store_gen, l->watched, l->built_ns,
-                         now)) {
+    if (l && index_fresh(t, l->epoch, t->names_epoch, l->store_gen, l->watched, l->built_ns, now)) {
         l->refs++;
         *out = l;
         pthread_mutex_unlock(&t->lock);
@@ -1792,8 +1789,8 @@ static void list_root_plus(struct bfs_tree *t, struct bfs_dirlist *l)
     }
 }
 
-static int list_byname(struct bfs_tree *t, const struct namelist *names, uint64_t after,
-                       size_t max, struct bfs_dirlist *l, size_t *cap)
+static int list_byname(struct bfs_tree *t, const struct namelist *names, uint64_t after, size_t max,
+                       struct bfs_dirlist *l, size_t *cap)
 {
     uint64_t gen;
     int r = 0;
@@ -1804,8 +1801,7 @@ static int list_byname(struct bfs_tree *t, const struct namelist *names, uint64_
         r = dl_add(l, cap, "..", BFS_ROOT_INO, BFS_DIR, 2);
     for (size_t i = listing_next(after, &gen); r == 0 && i < names->n && l->n < max; i++) {
         struct ctr *c = ctr_get(t, names->v[i].id);
-        r = c ? dl_add(l, cap, names->v[i].name, c->ino + 1, BFS_LNK,
-                       listing_off(names->gen, i))
+        r = c ? dl_add(l, cap, names->v[i].name, c->ino + 1, BFS_LNK, listing_off(names->gen, i))
               : -ENOMEM;
     }
     return r;
@@ -2268,8 +2264,8 @@ static void inval_all(struct inval_ent *v, size_t n, bool root_entries, bfs_inva
     free(v);
 }
 
-void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name,
-                      bfs_inval_fn inval, void *ctx)
+void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name, bfs_inval_fn inval,
+                      void *ctx)
 {
     char idbuf[LS_ID_LEN + 1];
     const char *id;

@@ -9,12 +9,12 @@
 #include "layerstore.h"
 
 struct layerstore {
-    int dirfd;             /* the data-root, opened once */
-    enum ls_driver driver; /* detected or named */
-    char *root;            /* absolute, no trailing '/' */
-    char *hostroot;        /* Windows root without trailing '\', or NULL */
-    char *image_rel;       /* "image/<driver>" */
-    struct ls_cache *cache; /* images and walks shared by containers; NULL: read every time */
+    int dirfd;                    /* the data-root, opened once */
+    enum ls_driver driver;        /* detected or named */
+    char *root;                   /* absolute, no trailing '/' */
+    char *hostroot;               /* Windows root without trailing '\', or NULL */
+    char *image_rel;              /* "image/<driver>" */
+    struct ls_cache *cache;       /* images and walks shared by containers; NULL: read every time */
     struct ls_netcache *netcache; /* network.c: libnetwork's store, kept while unchanged */
     struct ls_dccache *dccache;   /* daemonconfig.c: daemon.json and the store probe */
 };

@@ -1107,8 +1107,8 @@ Test(tree, bytes_used_within_a_second_are_spared_up_to_twice_the_bound)
     sleep_ms(1100);
     fx_container(&fx, "ef02000000000000000000000000000000000000000000000000000000000000", "late",
                  fx.image_hex, NULL, NULL, C3);
-    lookup_ok(lookup_ok(BFS_ROOT_INO, "ef02000000000000000000000000000000000000000000000000000000000000",
-                        NULL),
+    lookup_ok(lookup_ok(BFS_ROOT_INO,
+                        "ef02000000000000000000000000000000000000000000000000000000000000", NULL),
               "config.json", NULL); /* a new bundle: the cache is trimmed */
     bfs_tree_stats(tree, &s);
     cr_assert_leq(s.cache_bytes, cost + cost / 2, "past the grace period: down to the bound");

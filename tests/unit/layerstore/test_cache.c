@@ -229,8 +229,7 @@ static bool has_store(struct layerstore *ls, struct ls_inputs *in)
     struct bf_error err = BF_ERROR_INIT;
     bool has = false;
 
-    cr_assert_eq(layerstore_has_network_store(ls, &has, in, &err), 0, "%s",
-                 bf_error_message(&err));
+    cr_assert_eq(layerstore_has_network_store(ls, &has, in, &err), 0, "%s", bf_error_message(&err));
     return has;
 }
 
