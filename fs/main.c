@@ -28,6 +28,7 @@ struct config {
     char *spec;
     char *isolation;
     char *hostroot;
+    char *daemon_config;
     char *driver;
     char *credreg;
     char *cpus;
@@ -51,6 +52,7 @@ static const struct fuse_opt opt_specs[] = {
     OPT("spec=%s", spec),
     OPT("isolation=%s", isolation),
     OPT("hostroot=%s", hostroot),
+    OPT("daemon_config=%s", daemon_config),
     OPT("driver=%s", driver),
     OPT("credspec-registry=%s", credreg),
     OPT("cpus=%s", cpus),
@@ -85,7 +87,8 @@ static void usage(const char *prog)
         "usage: %s [options] DATAROOT MOUNTPOINT\n\n"
         "Mount a Docker data-root (e.g. /var/lib/docker, or a copy of a Windows host's\n"
         "C:\\ProgramData\\docker) read-only: one directory per container with config.json,\n"
-        "createoptions.json, layerpaths, utilityvm (Hyper-V) and error; by-name/<name> links.\n\n"
+        "layerpaths and error; createoptions.json and utilityvm (Hyper-V) for Windows\n"
+        "containers, mountopts for overlay2 Linux containers; by-name/<name> links.\n\n"
         "bundlefs options:\n"
         "    -o spec=oci|windowsoci     config.json format (default oci: runtime-spec 1.3.0)\n"
         "    -o isolation=process|hyperv\n"
@@ -95,6 +98,8 @@ static void usage(const char *prog)
         "                               (C:\\ProgramData\\docker as typed, or\n"
         "                               C:/ProgramData/docker, e.g. in /etc/fstab)\n"
         "    -o driver=NAME             windowsfilter, overlay2 or vfs (default: detect)\n"
+        "    -o daemon_config=FILE      the Linux daemon's configuration (dockerd\n"
+        "                               --config-file; default /etc/docker/daemon.json)\n"
         "    -o compact                 compact JSON instead of 2-space indented\n"
         "    -o credspec-registry=DIR   files for registry:// credential specs\n"
         "    -o cpus=N                  host CPU count for NanoCpus (default: this machine's)\n"
@@ -279,6 +284,7 @@ int main(int argc, char **argv)
         if (*p == '/')
             *p = '\\';
     topts.ls.hostroot = conf.hostroot;
+    topts.ls.daemon_config = conf.daemon_config;
     if (conf.cpus) {
         if (parse_uint("cpus", conf.cpus, 65536, &v) < 0 || v == 0) {
             if (v == 0)
@@ -394,6 +400,7 @@ out:
     free(conf.spec);
     free(conf.isolation);
     free(conf.hostroot);
+    free(conf.daemon_config);
     free(conf.driver);
     free(conf.credreg);
     free(conf.cpus);

@@ -251,8 +251,8 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static const char *const file_names[BFS_FILE_COUNT] = {"config.json", "createoptions.json",
-                                                       "layerpaths", "utilityvm", "error"};
+static const char *const file_names[BFS_FILE_COUNT] = {
+    "config.json", "createoptions.json", "layerpaths", "utilityvm", "mountopts", "error"};
 
 /* ---- store ---- */
 
@@ -637,7 +637,7 @@ static struct version *version_new(const struct spec_bundle *b, const struct sta
         return NULL;
     for (int i = 0; i < SPEC_FILE_COUNT; i++) {
         const struct spec_blob *f = &b->files[i];
-        if (i == SPEC_FILE_UTILITYVM && !b->has_uvm)
+        if (b->omit[i])
             continue;
         summarize_file(&v->f[i], f->data, f->len, f->err.code != 0);
     }

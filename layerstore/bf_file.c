@@ -129,6 +129,20 @@ int bf_open_beneath(int dirfd, const char *rel, int flags, struct bf_error *err)
     return fd;
 }
 
+int bf_open_entry_beneath(int dirfd, const char *rel, struct bf_error *err)
+{
+    int fd;
+
+    if (!rel_is_sane(rel))
+        return bf_error_set(err, EINVAL,
+                            "%s: refusing a path that is absolute, empty or climbs with ..",
+                            rel ? rel : "(null)");
+    fd = open_raw(dirfd, rel, O_PATH);
+    if (fd < 0)
+        return bf_error_set(err, -fd, "%s: %s", rel, describe_errno(-fd));
+    return fd;
+}
+
 static void stamp_from_stat(struct bf_stamp *stamp, const struct stat *st)
 {
     stamp->dev = st->st_dev;

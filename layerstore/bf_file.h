@@ -36,6 +36,11 @@ struct bf_stamp {
  * "<rel>: <what is wrong>". */
 int bf_open_beneath(int dirfd, const char *rel, int flags, struct bf_error *err);
 
+/* An O_PATH descriptor of `rel` itself, never following a link: a symbolic link as the last
+ * component is handed back (for fstat and readlinkat(fd, "")), one in a middle component is
+ * ELOOP as above. Only layerstore/rootfs.c wants the link itself; everyone else refuses it. */
+int bf_open_entry_beneath(int dirfd, const char *rel, struct bf_error *err);
+
 /* Read a whole regular file of at most `cap` bytes. The buffer is NUL-terminated (not counted
  * in *len). `stamp` (nullable) receives the identity of what was read. */
 int bf_read_file(int dirfd, const char *rel, size_t cap, char **buf, size_t *len,

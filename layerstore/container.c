@@ -55,6 +55,7 @@ static void mounts_free(struct ls_mount *v, size_t n)
         free(v[i].name);
         free(v[i].driver);
         free(v[i].type);
+        ls_linux_mount_free(&v[i]);
     }
     free(v);
 }
@@ -114,6 +115,7 @@ void ls_container_free(struct ls_container *c)
     free(c->mount_parent);
     free(c->layer_rel);
     free(c->layer_path);
+    ls_linux_free(&c->lx);
     free(c);
 }
 
@@ -302,6 +304,8 @@ static int parse_mounts(struct ls_container *ct, const struct ls_jctx *c, json_t
                    (r = ls_j_string(c, ls_j_get(val, "Type"), fp[5], "", &m->type)) < 0);
         for (size_t k = 0; k < BF_ARRAY_SIZE(names); k++)
             free(fp[k]);
+        if (r == 0)
+            r = ls_linux_parse_mount(m, c, val, p);
         if (r < 0)
             return r;
         /* Docker builds the spec from the Destination field; the map key is the same value in
@@ -371,6 +375,9 @@ static int parse_config_v2(struct ls_container *ct, const struct ls_jctx *c, jso
     if (r < 0)
         return r;
     r = ls_j_string(c, ls_j_get(ns, "SandboxID"), "NetworkSettings.SandboxID", "", &ct->sandbox_id);
+    if (r < 0)
+        return r;
+    r = ls_linux_parse_config(ct, c, root);
     if (r < 0)
         return r;
     return parse_mounts(ct, c, root);
@@ -505,7 +512,7 @@ static const char *const hostconfig_keys[] = {
     "Isolation",   "CpuShares",         "Memory",        "NanoCpus",           "CpuCount",
     "CpuPercent",  "MemoryReservation", "IOMaximumIOps", "IOMaximumBandwidth", "StorageOpt",
     "SecurityOpt", "ReadonlyRootfs",    "ConsoleSize",   "NetworkMode",        "DnsSearch",
-    "Devices",     "Annotations",       "PortBindings",
+    "Devices",     "Annotations",       "PortBindings",      LS_LINUX_HOSTCONFIG_KEYS,
 };
 
 static int parse_hostconfig(struct ls_container *ct, const struct ls_jctx *c, json_t *root)
@@ -546,7 +553,7 @@ static int parse_hostconfig(struct ls_container *ct, const struct ls_jctx *c, js
                      &ct->host.n_annotations)) < 0 ||
         (r = parse_ports(ct, c, ls_j_get(root, "PortBindings"))) < 0)
         return r;
-    return 0;
+    return ls_linux_parse_hostconfig(ct, c, root);
 }
 
 static int load_mounts_dir(struct layerstore *ls, struct ls_container *ct, struct ls_inputs *in,

@@ -32,6 +32,8 @@ struct ls_options {
     const char *driver;   /* NULL: detect from R/image/<driver>/; else one of the names */
     const char *hostroot; /* NULL: local paths under R; else Windows paths under this root,
                              e.g. "C:\\ProgramData\\docker" (backslash separators) */
+    const char *daemon_config; /* the Linux daemon's configuration file (dockerd's
+                                  --config-file); NULL: /etc/docker/daemon.json */
 };
 
 struct layerstore;
@@ -74,6 +76,11 @@ char *layerstore_path(const struct layerstore *ls, const char *rel);
 /* Read any file under R with bf_read_file's guarantees, recording it in `in`. */
 int layerstore_read_file(const struct layerstore *ls, const char *rel, size_t cap, char **buf,
                          size_t *len, struct ls_inputs *in, struct bf_error *err);
+
+/* Stat `rel` under R without following links, recording it in `in` (an absent path is recorded
+ * as absent: its appearance is a change). *exists=false when absent (not an error). */
+int layerstore_probe(const struct layerstore *ls, const char *rel, bool *exists, mode_t *mode,
+                     struct ls_inputs *in, struct bf_error *err);
 
 /* Find the entry of directory `dir_rel` whose name equals `name` case-insensitively (NTFS
  * semantics: "CredentialSpecs" finds "credentialspecs"). *found is a malloc'd actual name, or
@@ -186,6 +193,70 @@ void ls_daemon_config_free(struct ls_daemon_config *dc);
 int layerstore_has_network_store(struct layerstore *ls, bool *has, struct ls_inputs *in,
                                  struct bf_error *err);
 
+/* ---- host facts (layerstore/host.c) ----
+ * What a Linux container's spec needs that no file of the data-root says: the daemon's own
+ * configuration and this host's kernel, cgroups, security modules and devices. They are read
+ * from fixed host paths (README lists each), never from a path built from data-root contents,
+ * once per store (a mount): dockerd itself reads them at its start. */
+
+struct ls_host_device { /* a device node under /dev (runc's HostDevices) */
+    char *path;
+    char type; /* 'c' or 'b' */
+    int64_t major, minor;
+    uint32_t mode, uid, gid; /* st_mode without the file type, as runc gives it */
+};
+
+struct ls_host {
+    /* the daemon configuration file */
+    char *config_file;    /* the path it was read from (or would have been) */
+    bool config_present;  /* it exists */
+    char *cgroup_driver;  /* exec-opts native.cgroupdriver, "" when not set */
+    char *cgroup_parent;  /* "cgroup-parent", "" */
+    bool init;            /* "init" */
+    char *init_path;      /* "init-path", "" */
+    char *seccomp_profile; /* the contents of the file "seccomp-profile" names, NULL: none */
+    size_t seccomp_profile_len;
+    bool userns_remap;     /* "userns-remap" is set (no ID mapping is read: an error) */
+    bool rootless;         /* "rootless" */
+    struct ls_ulimit *default_ulimits; /* "default-ulimits", sorted by name */
+    size_t n_default_ulimits;
+    char *config_error; /* the file exists but cannot be read or used: every Linux spec fails */
+    /* the host */
+    bool cgroup_v2;       /* /sys/fs/cgroup is cgroup2 */
+    bool systemd_running; /* /run/systemd/system exists */
+    bool apparmor;        /* runc's apparmor.IsEnabled */
+    bool in_userns;       /* this process runs in a user namespace */
+    bool seccomp;         /* the kernel has seccomp filters */
+    bool overlay_index;   /* /sys/module/overlay/parameters/index exists */
+    bool sysctl_ping_group_range, sysctl_unprivileged_port_start; /* under /proc/sys */
+    int cap_last_cap;                                              /* /proc/sys/kernel/cap_last_cap */
+    char machine[32];                                              /* uname -m */
+    unsigned kernel_major, kernel_minor;
+    char *docker_init; /* docker-init found in dockerd's default PATH, NULL: none */
+    /* /dev for privileged containers, by path; NULL until first asked for */
+    struct ls_host_device *devices;
+    size_t n_devices;
+    bool devices_loaded;
+    char *devices_error;
+};
+
+/* Read every host fact. A daemon configuration that exists but cannot be read or parsed is
+ * recorded in config_error (the caller fails Linux specs with it), not returned. */
+int ls_host_load(const char *daemon_config, struct ls_host **out, struct bf_error *err);
+void ls_host_free(struct ls_host *h);
+/* The store's host facts, loaded at the first call (thread-safe); NULL only on ENOMEM. */
+const struct ls_host *layerstore_host(struct layerstore *ls, struct bf_error *err);
+/* The host's devices (runc's HostDevices: /dev without pts, shm, fd, mqueue, .lxc,
+ * .lxd-mounts, .udev and console; char and block nodes only), walked once. */
+int layerstore_host_devices(struct layerstore *ls, const struct ls_host_device **v, size_t *n,
+                            struct bf_error *err);
+/* One device node on the host by path (oci.DevicesFromPath: a link is resolved, a directory
+ * walked). Only paths under /dev are looked at. Each path is what follows `path` ("" for the
+ * node itself, "/<name>" below a folder), for the caller to put under PathInContainer. */
+int ls_host_device_from_path(const char *path, struct ls_host_device **v, size_t *n,
+                             struct bf_error *err);
+void ls_host_devices_free(struct ls_host_device *v, size_t n);
+
 /* ---- network endpoints (libnetwork's store, R/network/files/local-kv.db, doc §1.3) ---- */
 
 #define LS_CAP_NETWORK_STORE (64u << 20) /* bytes of local-kv.db read at most */
@@ -238,9 +309,75 @@ struct ls_mount { /* MountPoints[destination] */
     char *destination;
     char *source;
     bool rw;
-    char *name;   /* volume name, "" for binds */
-    char *driver; /* volume driver, "" for binds */
-    char *type;   /* "bind", "volume", ... or "" */
+    char *name;        /* volume name, "" for binds */
+    char *driver;      /* volume driver, "" for binds */
+    char *type;        /* "bind", "volume", ... or "" */
+    char *propagation; /* "Propagation": "rprivate", ... or "" */
+    /* "Spec" (the API's mount.Mount the mount point was made from) */
+    char *spec_type;       /* Spec.Type, "" when absent */
+    bool non_recursive;    /* Spec.BindOptions.NonRecursive */
+    bool bind_propagation; /* Spec.BindOptions.Propagation is set */
+    bool spec_readonly;    /* Spec.ReadOnly */
+    int64_t tmpfs_size;    /* Spec.TmpfsOptions.SizeBytes */
+    bool has_tmpfs_mode;
+    uint32_t tmpfs_mode; /* Spec.TmpfsOptions.Mode (Go os.FileMode bits) */
+};
+
+struct ls_ulimit { /* HostConfig.Ulimits[] */
+    char *name;
+    int64_t soft, hard;
+};
+
+struct ls_blkio_device { /* BlkioWeightDevice (weight) or a throttle list (rate) */
+    char *path;
+    uint64_t value;
+};
+
+enum ls_blkio_list {
+    LS_BLKIO_WEIGHT,
+    LS_BLKIO_READ_BPS,
+    LS_BLKIO_WRITE_BPS,
+    LS_BLKIO_READ_IOPS,
+    LS_BLKIO_WRITE_IOPS,
+    LS_BLKIO_COUNT,
+};
+
+/* A pointer field of Go's (*bool, *int64): absent/null, or a value. */
+struct ls_opt_i64 {
+    bool set;
+    int64_t v;
+};
+
+/* What a Linux container's spec needs beyond the platform-neutral members (layerstore/
+ * container_linux.c). Strings are "" when absent. */
+struct ls_linux {
+    /* config.v2.json */
+    int64_t pid; /* State.Pid */
+    bool dead;   /* State.Dead */
+    char *resolv_conf_path, *hostname_path, *hosts_path, *shm_path;
+    char *apparmor_profile, *seccomp_profile, *process_label, *mount_label;
+    bool no_new_privileges;
+    char *sandbox_key; /* NetworkSettings.SandboxKey */
+    /* hostconfig.json */
+    bool privileged;
+    char **cap_add, **cap_drop, **group_add, **device_cgroup_rules, **links;
+    size_t n_cap_add, n_cap_drop, n_group_add, n_device_cgroup_rules, n_links;
+    struct ls_opt_i64 init, oom_kill_disable, swappiness, pids_limit;
+    char *pid_mode, *ipc_mode, *uts_mode, *userns_mode, *cgroupns_mode, *cgroup_parent;
+    int64_t shm_size, oom_score_adj, memory_swap, kernel_memory, kernel_memory_tcp;
+    int64_t cpu_period, cpu_quota, cpu_rt_period, cpu_rt_runtime;
+    char *cpuset_cpus, *cpuset_mems;
+    uint16_t blkio_weight;
+    struct ls_blkio_device *blkio[LS_BLKIO_COUNT];
+    size_t n_blkio[LS_BLKIO_COUNT];
+    struct ls_kv *tmpfs, *sysctls; /* sorted by key */
+    size_t n_tmpfs, n_sysctls;
+    struct ls_ulimit *ulimits;
+    size_t n_ulimits;
+    /* nil (absent/null) and [] differ: nil keeps the defaults, [] clears them */
+    bool has_masked_paths, has_readonly_paths;
+    char **masked_paths, **readonly_paths;
+    size_t n_masked_paths, n_readonly_paths;
 };
 
 struct ls_port_binding {
@@ -314,6 +451,8 @@ struct ls_container {
         size_t n_port_bindings;
     } host;
 
+    struct ls_linux lx;
+
     /* layerdb/mounts/<id>/ */
     char *mount_id;     /* validated like a cache-id */
     char *init_id;      /* NULL when absent */
@@ -359,5 +498,29 @@ int layerstore_container_name(struct layerstore *ls, const char *id, char **name
                               struct ls_inputs *in, struct bf_error *err);
 
 void ls_strv_free(char **v, size_t n);
+
+/* ---- a Linux container's root filesystem (layerstore/rootfs.c) ----
+ * One file of the container's root as Docker's getUser finds it on the mounted root
+ * (FollowSymlinkInScope, then os.Open), redone on the layers without mounting anything. */
+
+#define LS_CAP_ROOTFS_FILE (16u << 20) /* bytes of one file of a container's root read at most */
+
+/* Read `path` (absolute inside the container, e.g. "/etc/passwd") from container c's root:
+ * overlay2 = its own layer (R/overlay2/<mount-id>/diff), its init layer (when c->init_id), then
+ * the image's layers from `w` (top-most first), merged as overlayfs does (char device 0/0
+ * whiteouts, trusted.overlay.opaque = "y"); vfs = R/vfs/dir/<mount-id> alone (`w` unused).
+ * Links are resolved inside that root as moby/sys/symlink's evalSymlinksInScope does (".." and
+ * absolute targets stay inside; at most 256 components: more is ELOOP, "evalSymlinksInScope:
+ * too many links in <root><path>"), reading each link, never following one.
+ * Returns 0 with *found=false when nothing openable is there (absent, or a socket), 0 with
+ * *found=true and *buf (NUL-terminated, *len bytes) for a regular file of at most `cap` bytes.
+ * -EISDIR when it is a directory, with Go's read error ("read <root><path>: is a directory":
+ * Docker opens it and fails reading); other errors: a component under a file ("lstat <path>:
+ * not a directory"), a name or path too long, a FIFO or device, a bigger file, a missing layer
+ * folder. <root> is the rendered R/overlay2/<mount-id>/merged (or R/vfs/dir/<mount-id>).
+ * Every entry looked at in every layer is recorded in `in` (absent ones as absent). */
+int layerstore_rootfs_read(struct layerstore *ls, const struct ls_container *c,
+                           const struct ls_walk *w, const char *path, size_t cap, char **buf,
+                           size_t *len, bool *found, struct ls_inputs *in, struct bf_error *err);
 
 #endif

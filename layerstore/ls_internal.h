@@ -17,6 +17,8 @@ struct layerstore {
     struct ls_cache *cache;       /* images and walks shared by containers; NULL: read every time */
     struct ls_netcache *netcache; /* network.c: libnetwork's store, kept while unchanged */
     struct ls_dccache *dccache;   /* daemonconfig.c: daemon.json and the store probe */
+    char *daemon_config;          /* ls_options.daemon_config, NULL: the default path */
+    struct ls_host *host;         /* host.c: loaded at first use */
 };
 
 void ls_netcache_free(struct ls_netcache *nc);
@@ -126,5 +128,23 @@ char *ls_driver_layer_rel(const struct layerstore *ls, const char *id);
 
 char *ls_strjoin(const char *a, const char *b, const char *c); /* a+b+c, NULL on ENOMEM */
 int ls_strv_cmp(const void *a, const void *b);                 /* qsort over char * */
+
+/* container_linux.c: the hostconfig.json members only Linux specs read (container.c builds
+ * them into its tree along with its own). */
+#define LS_LINUX_HOSTCONFIG_KEYS \
+    "Privileged", "CapAdd", "CapDrop", "GroupAdd", "DeviceCgroupRules", "Links", "Init", \
+    "OomKillDisable", "MemorySwappiness", "PidsLimit", "PidMode", "IpcMode", "UTSMode", \
+    "UsernsMode", "CgroupnsMode", "CgroupParent", "ShmSize", "OomScoreAdj", "MemorySwap", \
+    "KernelMemory", "KernelMemoryTCP", "CpuPeriod", "CpuQuota", "CpuRealtimePeriod", \
+    "CpuRealtimeRuntime", "CpusetCpus", "CpusetMems", "BlkioWeight", "BlkioWeightDevice", \
+    "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps", \
+    "Tmpfs", "Sysctls", "Ulimits", "MaskedPaths", "ReadonlyPaths"
+int ls_linux_parse_config(struct ls_container *ct, const struct ls_jctx *c, json_t *root);
+int ls_linux_parse_hostconfig(struct ls_container *ct, const struct ls_jctx *c, json_t *root);
+/* MountPoints[<path>]'s Propagation and Spec; `path` is the key path for messages. */
+int ls_linux_parse_mount(struct ls_mount *m, const struct ls_jctx *c, json_t *val,
+                         const char *path);
+void ls_linux_mount_free(struct ls_mount *m);
+void ls_linux_free(struct ls_linux *lx);
 
 #endif

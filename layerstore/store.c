@@ -224,6 +224,10 @@ int layerstore_open(const char *dataroot, const struct ls_options *opts, struct 
             goto fail;
         }
     }
+    if (opts && opts->daemon_config && !(ls->daemon_config = strdup(opts->daemon_config))) {
+        r = bf_error_set(err, ENOMEM, "daemon configuration: out of memory");
+        goto fail;
+    }
     if (opts && opts->driver) {
         if (!driver_from_name(opts->driver, &drv)) {
             r = bf_error_set(err, ENOTSUP, "unsupported storage driver \"%s\" (supported: %s)",
@@ -265,6 +269,8 @@ void layerstore_close(struct layerstore *ls)
     ls_cache_free(ls->cache);
     ls_netcache_free(ls->netcache);
     ls_dccache_free(ls->dccache);
+    ls_host_free(ls->host);
+    free(ls->daemon_config);
     free(ls->root);
     free(ls->hostroot);
     free(ls->image_rel);
@@ -578,4 +584,17 @@ bool ls_dir_absent(const struct layerstore *ls, const char *dir, struct ls_input
         ls_record(ls, in, dir, &st, &local);
     bf_error_clear(&local);
     return absent;
+}
+
+int layerstore_probe(const struct layerstore *ls, const char *rel, bool *exists, mode_t *mode,
+                     struct ls_inputs *in, struct bf_error *err)
+{
+    struct bf_stamp st = {0};
+    mode_t m = 0;
+    int r = ls_probe(ls, rel, &st, &m, in, err);
+
+    *exists = r == 0 && st.exists;
+    if (mode)
+        *mode = m;
+    return r;
 }

@@ -20,8 +20,8 @@
 #include "spec.h"
 #include "spec_internal.h"
 
-static const char *const file_names[SPEC_FILE_COUNT] = {"config.json", "createoptions.json",
-                                                        "layerpaths", "utilityvm"};
+static const char *const file_names[SPEC_FILE_COUNT] = {
+    "config.json", "createoptions.json", "layerpaths", "utilityvm", "mountopts"};
 
 const char *spec_file_name(enum spec_file f)
 {
@@ -61,11 +61,67 @@ static void fail(struct spec_bundle *b, enum spec_file f, const struct bf_error 
     bf_error_set(&b->files[f].err, e->code, "%s", bf_error_message(e));
 }
 
+static bool image_is_windows(const struct ls_image *img);
+
 static void fail_all(struct spec_bundle *b, const struct bf_error *e)
 {
     for (int i = 0; i < SPEC_FILE_COUNT; i++)
-        if (i != SPEC_FILE_UTILITYVM)
+        if (i != SPEC_FILE_UTILITYVM && i != SPEC_FILE_MOUNTOPTS)
             fail(b, i, e);
+}
+
+/* Which files the container has: a Linux container (its image's os, else config.v2.json's OS,
+ * else a Linux storage driver) has config.json, layerpaths and, on overlay2, mountopts; a
+ * Windows one config.json, createoptions.json, layerpaths and utilityvm when found. */
+static void file_set(struct layerstore *ls, struct spec_bundle *b, const struct ls_container *c,
+                     const struct ls_image *img)
+{
+    if (img && img->os)
+        b->is_linux = strcasecmp(img->os, "windows") != 0;
+    else if (c && c->os)
+        b->is_linux = strcasecmp(c->os, "windows") != 0;
+    else
+        b->is_linux = layerstore_driver(ls) != LS_DRIVER_WINDOWSFILTER;
+    b->omit[SPEC_FILE_UTILITYVM] = !b->has_uvm;
+    b->omit[SPEC_FILE_CREATEOPTIONS] = b->is_linux;
+    b->omit[SPEC_FILE_MOUNTOPTS] = !b->is_linux || layerstore_driver(ls) != LS_DRIVER_OVERLAY2;
+    for (int i = 0; i < SPEC_FILE_COUNT; i++) {
+        if (b->omit[i]) {
+            free(b->files[i].data);
+            b->files[i].data = NULL;
+            b->files[i].len = 0;
+            bf_error_clear(&b->files[i].err);
+        }
+    }
+}
+
+/* config.json (oci) and mountopts of a Linux container. */
+static void linux_files(struct layerstore *ls, struct spec_bundle *b, const struct ls_container *c,
+                        const struct ls_image *img, const struct ls_walk *w,
+                        const struct spec_options *opts)
+{
+    struct spec_linux lx = {0};
+    struct spec_model m = {.c = c, .img = img, .walk = w, .compact = opts->compact};
+    struct bf_error e = BF_ERROR_INIT;
+    struct spec_blob *f = &b->files[SPEC_FILE_CONFIG];
+
+    if (spec_linux_prepare(ls, c, w, &lx, &b->inputs, &e) < 0 ||
+        spec_render_linux(&m, &lx, &f->data, &f->len, &e) < 0)
+        fail(b, SPEC_FILE_CONFIG, &e);
+    bf_error_clear(&e);
+    if (lx.note && !b->note)
+        b->note = steal_pointer(&lx.note);
+    if (layerstore_driver(ls) == LS_DRIVER_OVERLAY2 && lx.host) {
+        f = &b->files[SPEC_FILE_MOUNTOPTS];
+        if (spec_render_mountopts(ls, c, w, lx.host, &f->data, &f->len, &b->inputs, &e) < 0)
+            fail(b, SPEC_FILE_MOUNTOPTS, &e);
+        bf_error_clear(&e);
+    } else if (layerstore_driver(ls) == LS_DRIVER_OVERLAY2) {
+        bf_error_set(&e, ENOMEM, "out of memory");
+        fail(b, SPEC_FILE_MOUNTOPTS, &e);
+        bf_error_clear(&e);
+    }
+    spec_linux_free(&lx);
 }
 
 static void collect_errors(struct spec_bundle *b)
@@ -229,6 +285,11 @@ int spec_bundle_generate(struct layerstore *ls, const char *id, const struct spe
         fail(b, SPEC_FILE_LAYERPATHS, &e);
     bf_error_clear(&e);
 
+    if (!image_is_windows(img) && opts->format == SPEC_FORMAT_OCI) {
+        linux_files(ls, b, c, img, &walk, opts);
+        goto done;
+    }
+
     if (layerstore_daemon_config_load(ls, &dc, &b->inputs, &e) < 0 ||
         spec_isolation_resolve(c, &dc, opts->isolation, &iso, &e) < 0) {
         fail(b, SPEC_FILE_CONFIG, &e);
@@ -340,6 +401,7 @@ int spec_bundle_generate(struct layerstore *ls, const char *id, const struct spe
 
 done:
     bf_error_clear(&e);
+    file_set(ls, b, c, img);
     collect_errors(b);
     for (size_t i = 0; creds && i < n_cs; i++)
         free(creds[i]);

@@ -38,6 +38,7 @@ enum spec_file {
     SPEC_FILE_CREATEOPTIONS, /* createoptions.json */
     SPEC_FILE_LAYERPATHS,    /* layerpaths */
     SPEC_FILE_UTILITYVM,     /* utilityvm symlink target (no newline); only when has_uvm */
+    SPEC_FILE_MOUNTOPTS,     /* mountopts: overlay2 mount data of a Linux container's root */
     SPEC_FILE_COUNT,
 };
 
@@ -52,6 +53,8 @@ struct spec_bundle {
     char *name;    /* container name without '/', NULL if config.v2.json could not be read */
     bool hyperv;   /* resolved isolation is Hyper-V */
     bool has_uvm;  /* a utility VM folder was found (the utilityvm link exists) */
+    bool is_linux; /* a Linux container: no createoptions.json or utilityvm */
+    bool omit[SPEC_FILE_COUNT]; /* files this container does not have (not listed at all) */
     struct spec_blob files[SPEC_FILE_COUNT];
     char *note;   /* a problem that stopped no file (no endpoint record found), or NULL;
                      it is also the last line of `errors` */

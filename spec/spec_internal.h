@@ -182,4 +182,107 @@ int spec_b_finish(struct spec_builder *b, json_t *root, bool compact, const char
 /* Render a jansson tree once: 2-space indent + "\n", or compact. */
 int spec_json_render(json_t *root, bool compact, char **out, size_t *len, struct bf_error *err);
 
+/* ---- Linux containers (caps.c, linux_mounts.c, linux.c) ---- */
+
+extern const char *const spec_default_caps[];
+extern const size_t spec_n_default_caps;
+
+/* caps.TweakCapabilities for HostConfig's CapAdd, CapDrop and Privileged; Docker's
+ * `unknown capability: "CAP_X"` for a name this kernel and 20.10 do not know. */
+int spec_caps_tweak(const struct ls_host *h, const struct ls_linux *lx, char ***out, size_t *n,
+                    struct bf_error *err);
+
+struct spec_lmount { /* one runtime-spec mount */
+    char *destination, *type, *source;
+    char **options;
+    size_t n_options;
+};
+
+struct spec_lmounts {
+    struct spec_lmount *v;
+    size_t n;
+    char *rootfs_propagation; /* set by a shared or slave bind, else NULL */
+    char *note;               /* network files skipped (a never-started container), or NULL */
+};
+
+/* withMounts (and the docker-init bind of withCommonOptions): the default mounts filtered and
+ * sized, then the container's binds, volumes, network files, /dev/shm and tmpfs mounts, with
+ * the read-only-rootfs and privileged rules. `init_path` is the docker-init bind's source, NULL
+ * for none. Every file it looks at under R is recorded in `in`. */
+int spec_linux_mounts(const struct layerstore *ls, const struct ls_container *c,
+                      const struct ls_host *h, const char *init_path, struct spec_lmounts *out,
+                      struct ls_inputs *in, struct bf_error *err);
+void spec_lmounts_free(struct spec_lmounts *m);
+
+/* mount.MergeTmpfsOptions over `opts` (consumed on success and on failure). */
+int spec_merge_tmpfs_options(char **opts, size_t n, char ***out, size_t *n_out,
+                             struct bf_error *err);
+
+struct spec_lnamespace {
+    const char *type;
+    char *path; /* NULL: a new namespace */
+};
+
+struct spec_ldevice { /* linux.devices[] */
+    char *path;
+    char type;
+    int64_t major, minor;
+    uint32_t mode, uid, gid;
+};
+
+struct spec_lcgroup { /* linux.resources.devices[] */
+    bool allow;
+    char type[2]; /* "" for every type */
+    bool has_major, has_minor;
+    int64_t major, minor;
+    char access[4];
+};
+
+/* Everything a Linux config.json needs beyond the container and its image, made by
+ * spec_linux_prepare() with every check that can fail, so that rendering cannot. */
+struct spec_linux {
+    const struct ls_host *host;
+    uint32_t uid, gid;
+    uint32_t *gids; /* additionalGids */
+    size_t n_gids;
+    char **caps;
+    size_t n_caps;
+    char **env;
+    size_t n_env;
+    char **args;
+    size_t n_args;
+    char *root_path;
+    struct spec_lmounts mounts;
+    struct spec_lnamespace ns[8];
+    size_t n_ns;
+    bool uts_host; /* hostname "" */
+    struct spec_ldevice *devices;
+    size_t n_devices;
+    struct spec_lcgroup *cgroups;
+    size_t n_cgroups;
+    char *cgroups_path;
+    json_t *seccomp; /* owned; NULL: none */
+    char *note;      /* a problem that stops no file, or NULL */
+};
+
+/* WithUser, WithCapabilities, WithSeccomp, WithMounts, WithNamespaces, WithDevices, WithCgroups
+ * and withCommonOptions' checks for container c over image walk w. Every file it reads is
+ * recorded in `in`. Errors are Docker's texts with the container named. */
+int spec_linux_prepare(struct layerstore *ls, const struct ls_container *c,
+                       const struct ls_walk *w, struct spec_linux *out, struct ls_inputs *in,
+                       struct bf_error *err);
+void spec_linux_free(struct spec_linux *lx);
+
+/* config.json of a Linux container: runtime-spec keys in specs-go order, every value as
+ * Docker 20.10's createSpec sets it; ociVersion is 1.3.0 and the libnetwork-setkey hook of a
+ * live dockerd is left out. */
+int spec_render_linux(const struct spec_model *m, const struct spec_linux *lx, char **out,
+                      size_t *len, struct bf_error *err);
+
+/* `mountopts` of an overlay2 container: Docker's overlay2 mount data for its root, from its
+ * `lower` file checked against the chain (mountopts.c). Ends with a newline. */
+int spec_render_mountopts(struct layerstore *ls, const struct ls_container *c,
+                          const struct ls_walk *w, const struct ls_host *h, char **out,
+                          size_t *len, struct ls_inputs *in, struct bf_error *err);
+
 #endif

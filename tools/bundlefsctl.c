@@ -200,7 +200,13 @@ static int print_bundle_file(struct ctl *ctl, const char *arg, enum spec_file wh
         r = bf_error_set(err, f->err.code, "%s", bf_error_message(&f->err));
     } else if (which == SPEC_FILE_UTILITYVM && !b->has_uvm) {
         r = bf_error_set(err, ENOENT, "container %s has no utility VM (%s)", id,
-                         b->hyperv ? "its image has no UtilityVM folder" : "not Hyper-V isolated");
+                         b->is_linux     ? "a Linux container"
+                         : b->hyperv ? "its image has no UtilityVM folder"
+                                     : "not Hyper-V isolated");
+    } else if (b->omit[which]) {
+        r = bf_error_set(err, ENOENT, "container %s has no %s (%s)", id, spec_file_name(which),
+                         b->is_linux ? "a Linux container on the storage driver of this data-root"
+                                  : "a Windows container");
     } else if (f->len && fwrite(f->data, 1, f->len, stdout) != f->len) {
         r = bf_error_set(err, errno ? errno : EIO, "stdout: write error");
     } else if (which == SPEC_FILE_UTILITYVM && putchar('\n') == EOF) {
@@ -228,6 +234,11 @@ static int cmd_createoptions(struct ctl *ctl, const char *arg, struct bf_error *
 static int cmd_utilityvm(struct ctl *ctl, const char *arg, struct bf_error *err)
 {
     return print_bundle_file(ctl, arg, SPEC_FILE_UTILITYVM, err);
+}
+
+static int cmd_mountopts(struct ctl *ctl, const char *arg, struct bf_error *err)
+{
+    return print_bundle_file(ctl, arg, SPEC_FILE_MOUNTOPTS, err);
 }
 
 /* The `error` file: empty output (and exit 0) when every file was generated. */
@@ -287,6 +298,8 @@ static const struct command commands[] = {
     {"config", "CONTAINER", "the container's `config.json` (see --spec)", cmd_config},
     {"createoptions", "CONTAINER", "the container's `createoptions.json`", cmd_createoptions},
     {"utilityvm", "CONTAINER", "where the `utilityvm` link points (Hyper-V only)", cmd_utilityvm},
+    {"mountopts", "CONTAINER", "the overlay2 mount options of a Linux container's root",
+     cmd_mountopts},
     {"errors", "CONTAINER", "the container's `error` file (empty when all is well)", cmd_errors},
     {"layerfolder", "CONTAINER", "the container's own (read-write) layer folder", cmd_layerfolder},
     {"resolve", "REF", "the full ID of a container given by ID, unique ID prefix or name",
@@ -314,6 +327,8 @@ static void usage(FILE *out)
             "  --compact                compact JSON (default: indented)\n"
             "  --credspec-registry=DIR  directory of registry:// credential specs\n"
             "  --cpus=N                 host CPU count for NanoCpus (default: this machine's)\n"
+            "  --daemon-config=FILE     the Linux daemon's configuration (dockerd --config-file;\n"
+            "                           default: /etc/docker/daemon.json)\n"
             "  --help                   show this help\n"
             "\n"
             "Commands:\n");
@@ -337,7 +352,8 @@ static int usage_error(const char *fmt, const char *arg)
 
 static int parse_options(int argc, char **argv, struct ctl *ctl)
 {
-    enum { O_DRIVER = 256, O_HOSTROOT, O_SPEC, O_ISOLATION, O_COMPACT, O_CREDREG, O_CPUS, O_HELP };
+    enum { O_DRIVER = 256, O_HOSTROOT, O_SPEC, O_ISOLATION, O_COMPACT, O_CREDREG, O_CPUS, O_HELP,
+           O_DAEMONCFG };
     static const struct option longopts[] = {
         {"driver", required_argument, NULL, O_DRIVER},
         {"hostroot", required_argument, NULL, O_HOSTROOT},
@@ -346,6 +362,7 @@ static int parse_options(int argc, char **argv, struct ctl *ctl)
         {"compact", no_argument, NULL, O_COMPACT},
         {"credspec-registry", required_argument, NULL, O_CREDREG},
         {"cpus", required_argument, NULL, O_CPUS},
+        {"daemon-config", required_argument, NULL, O_DAEMONCFG},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -360,6 +377,9 @@ static int parse_options(int argc, char **argv, struct ctl *ctl)
             break;
         case O_HOSTROOT:
             ctl->ls_opts.hostroot = optarg;
+            break;
+        case O_DAEMONCFG:
+            ctl->ls_opts.daemon_config = optarg;
             break;
         case O_SPEC:
             if (strcmp(optarg, "oci") == 0)

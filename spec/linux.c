@@ -1,0 +1,1016 @@
+/* linux.c - config.json of a Linux container, as Docker 20.10.24's createSpec builds it
+ * (daemon/oci_linux.go with oci/defaults.go, oci/caps, daemon/seccomp_linux.go).
+ *
+ * spec_linux_prepare() does every step that reads or can fail (the user from the container's
+ * own /etc/passwd and /etc/group, capabilities, seccomp, mounts, joined namespaces, devices);
+ * spec_render_linux() only writes what it found, in specs-go's key order and omitempty rules.
+ * Where Go iterates a map (sysctls, daemon default-ulimits) the output is sorted, as Go's JSON
+ * encoder sorts map keys; the ulimits of daemon.json are appended in name order.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "bf_util.h"
+#include "seccomp.h"
+#include "spec.h"
+#include "spec_internal.h"
+#include "user.h"
+
+static const char *const default_masked[] = {
+    "/proc/asound",        "/proc/acpi",       "/proc/kcore",       "/proc/keys",
+    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+    "/proc/scsi",          "/sys/firmware",
+};
+static const char *const default_readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                               "/proc/sysrq-trigger"};
+
+static int oom(struct bf_error *err)
+{
+    return bf_error_set(err, ENOMEM, "out of memory");
+}
+
+/* Go's filepath.Clean for '/'-separated paths. */
+static char *path_clean(const char *p)
+{
+    size_t n = strlen(p), o = 0, floor = 0; /* out[0..floor) is never removed by ".." */
+    char *out = malloc(n + 2);
+    bool rooted = p[0] == '/';
+
+    if (!out)
+        return NULL;
+    if (rooted)
+        out[o++] = '/', floor = 1;
+    for (size_t i = 0; i < n;) {
+        size_t e = i;
+        while (e < n && p[e] != '/')
+            e++;
+        size_t len = e - i;
+        if (len == 0 || (len == 1 && p[i] == '.')) {
+            /* empty or "." */
+        } else if (len == 2 && p[i] == '.' && p[i + 1] == '.') {
+            if (o > floor) {
+                while (o > floor && out[o - 1] != '/')
+                    o--;
+                if (o > floor)
+                    o--; /* the separator before the removed name */
+            } else if (!rooted) {
+                if (o > 0)
+                    out[o++] = '/';
+                out[o++] = '.';
+                out[o++] = '.';
+                floor = o;
+            }
+        } else {
+            if (o > (rooted ? 1u : 0u))
+                out[o++] = '/';
+            memcpy(out + o, p + i, len);
+            o += len;
+        }
+        i = e + 1;
+    }
+    if (o == 0)
+        out[o++] = '.';
+    out[o] = '\0';
+    return out;
+}
+
+/* ---- process ---- */
+
+static bool mode_is_container(const char *m)
+{
+    return strncmp(m, "container:", 10) == 0;
+}
+
+static bool pid_private(const struct ls_linux *lx)
+{
+    return strcmp(lx->pid_mode, "host") != 0 && !mode_is_container(lx->pid_mode);
+}
+
+static int strv_push(char ***v, size_t *n, const char *s, size_t len, struct bf_error *err)
+{
+    char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+    if (!nv)
+        return oom(err);
+    *v = nv;
+    if (!(nv[*n] = len == SIZE_MAX ? strdup(s) : strndup(s, len)))
+        return oom(err);
+    (*n)++;
+    return 0;
+}
+
+/* CreateDaemonEnvironment + ReplaceOrAppendEnvValues: the defaults' keys are replaced in place
+ * (an entry without '=' removes the default of that key), every other entry is appended. */
+static int make_env(const struct ls_container *c, struct spec_linux *out, struct bf_error *err)
+{
+    _cleanup_free_ char *host = NULL;
+    size_t n_defaults;
+    int r;
+
+    if (asprintf(&host, "HOSTNAME=%s", c->config.hostname) < 0)
+        return oom(err);
+    if ((r = strv_push(&out->env, &out->n_env,
+                       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", SIZE_MAX,
+                       err)) < 0 ||
+        (r = strv_push(&out->env, &out->n_env, host, SIZE_MAX, err)) < 0 ||
+        (c->config.tty && (r = strv_push(&out->env, &out->n_env, "TERM=xterm", SIZE_MAX, err)) < 0))
+        return r;
+    n_defaults = out->n_env;
+    for (size_t i = 0; i < c->config.n_env; i++) {
+        const char *e = c->config.env[i], *eq = strchr(e, '=');
+        size_t kl = eq ? (size_t)(eq - e) : strlen(e);
+        ssize_t hit = -1;
+        for (size_t k = 0; k < n_defaults; k++) {
+            const char *d = out->env[k];
+            if (d && strncmp(d, e, kl) == 0 && d[kl] == '=')
+                hit = (ssize_t)k;
+        }
+        if (!eq) {
+            if (hit >= 0) {
+                free(out->env[hit]);
+                out->env[hit] = NULL;
+            }
+            continue;
+        }
+        if (hit >= 0) {
+            char *v = strdup(e);
+            if (!v)
+                return oom(err);
+            free(out->env[hit]);
+            out->env[hit] = v;
+        } else if ((r = strv_push(&out->env, &out->n_env, e, SIZE_MAX, err)) < 0) {
+            return r;
+        }
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < out->n_env; i++)
+        if (out->env[i])
+            out->env[k++] = out->env[i];
+    out->n_env = k;
+    return 0;
+}
+
+static int make_args(const struct ls_container *c, const char *init, struct spec_linux *out,
+                     struct bf_error *err)
+{
+    int r = 0;
+
+    if (init && ((r = strv_push(&out->args, &out->n_args, "/sbin/docker-init", SIZE_MAX, err)) <
+                     0 ||
+                 (r = strv_push(&out->args, &out->n_args, "--", SIZE_MAX, err)) < 0))
+        return r;
+    if ((r = strv_push(&out->args, &out->n_args, c->path, SIZE_MAX, err)) < 0)
+        return r;
+    for (size_t i = 0; i < c->n_args && r == 0; i++)
+        r = strv_push(&out->args, &out->n_args, c->args[i], SIZE_MAX, err);
+    return r;
+}
+
+/* getUser: GetExecUserPath over the container's own /etc/passwd and /etc/group. */
+static int resolve_user(struct layerstore *ls, const struct ls_container *c,
+                        const struct ls_walk *w, struct spec_linux *out, struct ls_inputs *in,
+                        struct bf_error *err)
+{
+    struct spec_user u = {0};
+    int r = spec_user_from_rootfs(ls, c, w, c->lx.group_add, c->lx.n_group_add, &u, in, err);
+
+    if (r < 0)
+        return bf_error_wrap(err, "container %s", c->id);
+    out->uid = u.uid;
+    out->gid = u.gid;
+    out->gids = steal_pointer(&u.additional_gids);
+    out->n_gids = u.n_additional_gids;
+    spec_user_free(&u);
+    return 0;
+}
+
+/* ---- namespaces ---- */
+
+static struct spec_lnamespace *ns_set(struct spec_linux *out, const char *type)
+{
+    for (size_t i = 0; i < out->n_ns; i++)
+        if (strcmp(out->ns[i].type, type) == 0)
+            return &out->ns[i];
+    if (out->n_ns == BF_ARRAY_SIZE(out->ns))
+        return NULL;
+    out->ns[out->n_ns] = (struct spec_lnamespace){.type = type};
+    return &out->ns[out->n_ns++];
+}
+
+static void ns_remove(struct spec_linux *out, const char *type)
+{
+    for (size_t i = 0; i < out->n_ns; i++) {
+        if (strcmp(out->ns[i].type, type) == 0) {
+            free(out->ns[i].path);
+            memmove(&out->ns[i], &out->ns[i + 1], (out->n_ns - i - 1) * sizeof(out->ns[0]));
+            out->n_ns--;
+            return;
+        }
+    }
+}
+
+/* The container a "container:<ref>" mode names, loaded (its files become inputs). */
+static int target(struct layerstore *ls, const struct ls_container *c, const char *ref,
+                  struct ls_container **t, struct ls_inputs *in, struct bf_error *err)
+{
+    char id[LS_ID_LEN + 1];
+    int r;
+
+    *t = NULL;
+    if ((r = layerstore_container_resolve(ls, ref, id, err)) < 0)
+        return r;
+    (void)c;
+    return layerstore_container_load(ls, id, t, in, err);
+}
+
+static int ns_path(struct spec_lnamespace *ns, int64_t pid, const char *name,
+                   struct bf_error *err)
+{
+    free(ns->path);
+    if (asprintf(&ns->path, "/proc/%lld/ns/%s", (long long)pid, name) < 0) {
+        ns->path = NULL;
+        return oom(err);
+    }
+    return 0;
+}
+
+static int namespaces(struct layerstore *ls, const struct ls_container *c, struct spec_linux *out,
+                      struct ls_inputs *in, struct bf_error *err)
+{
+    static const char *const defaults[] = {"mount", "network", "uts", "pid", "ipc"};
+    const struct ls_linux *lx = &c->lx;
+    const char *net = c->host.network_mode, *ipc = lx->ipc_mode;
+    struct ls_container *t = NULL;
+    int r = 0;
+
+    for (size_t i = 0; i < BF_ARRAY_SIZE(defaults); i++)
+        ns_set(out, defaults[i]);
+    if (!c->config.network_disabled) {
+        struct spec_lnamespace *ns = ns_set(out, "network");
+        if (mode_is_container(net)) {
+            if ((r = target(ls, c, net + 10, &t, in, err)) < 0)
+                return r;
+            if (strcmp(t->id, c->id) == 0)
+                r = bf_error_set(err, EINVAL, "cannot join own network");
+            else if (!t->running)
+                r = bf_error_set(err, EBUSY,
+                                 "cannot join network of a non running container: %s", net + 10);
+            else
+                r = ns_path(ns, t->lx.pid, "net", err);
+            ls_container_free(t);
+            t = NULL;
+            if (r < 0)
+                return r;
+        } else if (strcmp(net, "host") == 0) {
+            /* the daemon's netns/default under its exec-root: only a running dockerd has it */
+            free(ns->path);
+            ns->path = NULL;
+        }
+    }
+    if (mode_is_container(ipc)) {
+        const char *ref = ipc + 10;
+        struct spec_lnamespace *ns = ns_set(out, "ipc");
+        r = target(ls, c, ref, &t, in, err);
+        if (r == 0 && !t->running)
+            r = bf_error_set(err, EBUSY, "container %s is not running", t->id);
+        if (r == 0) {
+            /* the donor's ShmPath must be a folder (IpcMode shareable) */
+            bool ok = false;
+            const char *sp = t->lx.shm_path;
+            size_t n = strlen(sp);
+            if (n > 11 && strcmp(sp + n - 11, "/mounts/shm") == 0) {
+                char rel[LS_ID_LEN + 32];
+                bool exists = false;
+                mode_t mode = 0;
+                snprintf(rel, sizeof(rel), "containers/%s/mounts/shm", t->id);
+                r = layerstore_probe(ls, rel, &exists, &mode, in, err);
+                ok = r == 0 && exists && S_ISDIR(mode);
+            }
+            if (r == 0 && !ok)
+                r = bf_error_set(err, EINVAL,
+                                 "non-shareable IPC (hint: use IpcMode:shareable for the donor "
+                                 "container)");
+        }
+        if (r == 0)
+            r = ns_path(ns, t->lx.pid, "ipc", err);
+        ls_container_free(t);
+        t = NULL;
+        if (r < 0)
+            return bf_error_wrap(err, "can't join IPC of container %s", ref);
+    } else if (strcmp(ipc, "host") == 0) {
+        ns_remove(out, "ipc");
+    } else if (*ipc && strcmp(ipc, "private") != 0 && strcmp(ipc, "shareable") != 0 &&
+               strcmp(ipc, "none") != 0) {
+        return bf_error_set(err, EINVAL, "Invalid IPC mode: %s", ipc);
+    }
+    if (mode_is_container(lx->pid_mode)) {
+        const char *ref = lx->pid_mode + 10;
+        r = target(ls, c, ref, &t, in, err);
+        if (r < 0)
+            return bf_error_wrap(err, "cannot join PID of a non running container: %s", ref);
+        if (!t->running)
+            r = bf_error_set(err, EBUSY, "container %s is not running", t->id);
+        else
+            r = ns_path(ns_set(out, "pid"), t->lx.pid, "pid", err);
+        ls_container_free(t);
+        if (r < 0)
+            return r;
+    } else if (strcmp(lx->pid_mode, "host") == 0) {
+        ns_remove(out, "pid");
+    }
+    if (strcmp(lx->uts_mode, "host") == 0) {
+        ns_remove(out, "uts");
+        out->uts_host = true;
+    }
+    if (*lx->cgroupns_mode) {
+        if (strcmp(lx->cgroupns_mode, "host") != 0 && strcmp(lx->cgroupns_mode, "private") != 0)
+            return bf_error_set(err, EINVAL, "invalid cgroup namespace mode: %s",
+                                lx->cgroupns_mode);
+        if (strcmp(lx->cgroupns_mode, "private") == 0)
+            ns_set(out, "cgroup");
+    }
+    return 0;
+}
+
+/* ---- devices ---- */
+
+static int device_add(struct spec_linux *out, const struct ls_host_device *d, const char *path,
+                      const char *perms, bool rule, struct bf_error *err)
+{
+    struct spec_ldevice *v = realloc(out->devices, (out->n_devices + 1) * sizeof(*v));
+
+    if (!v)
+        return oom(err);
+    out->devices = v;
+    v[out->n_devices] = (struct spec_ldevice){.path = strdup(path),
+                                              .type = d->type,
+                                              .major = d->major,
+                                              .minor = d->minor,
+                                              .mode = d->mode,
+                                              .uid = d->uid,
+                                              .gid = d->gid};
+    if (!v[out->n_devices].path)
+        return oom(err);
+    out->n_devices++;
+    if (!rule)
+        return 0;
+    struct spec_lcgroup *cg = realloc(out->cgroups, (out->n_cgroups + 1) * sizeof(*cg));
+    if (!cg)
+        return oom(err);
+    out->cgroups = cg;
+    cg = &cg[out->n_cgroups++];
+    *cg = (struct spec_lcgroup){.allow = true,
+                                .type = {d->type, 0},
+                                .has_major = true,
+                                .major = d->major,
+                                .has_minor = true,
+                                .minor = d->minor};
+    snprintf(cg->access, sizeof(cg->access), "%.3s", perms);
+    return 0;
+}
+
+/* oci.DevicesFromPath for one HostConfig.Devices entry. */
+static int devices_from_path(struct spec_linux *out, const struct ls_device *dm, const char *perms,
+                             bool rule, struct bf_error *err)
+{
+    struct ls_host_device *v = NULL;
+    size_t n = 0;
+    int r = ls_host_device_from_path(dm->path_on_host, &v, &n, err);
+
+    for (size_t i = 0; i < n && r == 0; i++) {
+        _cleanup_free_ char *p = NULL;
+        /* a single node is shown at PathInContainer, a folder's nodes below it */
+        if (asprintf(&p, "%s%s", dm->path_in_container, v[i].path) < 0)
+            p = NULL;
+        r = p ? device_add(out, &v[i], p, perms, rule, err) : oom(err);
+    }
+    ls_host_devices_free(v, n);
+    return r;
+}
+
+static int cgroup_rule(struct spec_linux *out, const char *rule, struct bf_error *err)
+{
+    /* ^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$ */
+    const char *p = rule;
+    struct spec_lcgroup cg = {.allow = true, .has_major = true, .has_minor = true};
+    int64_t *num[2] = {&cg.major, &cg.minor};
+
+    if (!(*p == 'a' || *p == 'c' || *p == 'b') || p[1] != ' ')
+        goto bad;
+    cg.type[0] = *p;
+    p += 2;
+    for (int k = 0; k < 2; k++) {
+        if (*p == '*') {
+            *num[k] = -1;
+            p++;
+        } else {
+            const char *s = p;
+            long long v = 0;
+            bool overflow = false;
+            while (*p >= '0' && *p <= '9') {
+                if (v > (INT64_MAX - (*p - '0')) / 10)
+                    overflow = true;
+                else
+                    v = v * 10 + (*p - '0');
+                p++;
+            }
+            if (p == s)
+                goto bad;
+            if (overflow)
+                return bf_error_set(err, EINVAL,
+                                    "invalid %s value in device cgroup rule format: '%s'",
+                                    k ? "minor" : "major", rule);
+            *num[k] = v;
+        }
+        if (*p++ != (k ? ' ' : ':'))
+            goto bad;
+    }
+    size_t n = strspn(p, "rwm");
+    if (n < 1 || n > 3 || p[n])
+        goto bad;
+    memcpy(cg.access, p, n);
+    struct spec_lcgroup *v = realloc(out->cgroups, (out->n_cgroups + 1) * sizeof(*v));
+    if (!v)
+        return oom(err);
+    out->cgroups = v;
+    v[out->n_cgroups++] = cg;
+    return 0;
+bad:
+    return bf_error_set(err, EINVAL, "invalid device cgroup rule format: '%s'", rule);
+}
+
+static int devices(struct layerstore *ls, const struct ls_container *c, struct spec_linux *out,
+                   struct bf_error *err)
+{
+    static const struct spec_lcgroup defaults[] = {
+        {false, "", false, false, 0, 0, "rwm"},   {true, "c", true, true, 1, 5, "rwm"},
+        {true, "c", true, true, 1, 3, "rwm"},     {true, "c", true, true, 1, 9, "rwm"},
+        {true, "c", true, true, 1, 8, "rwm"},     {true, "c", true, true, 5, 0, "rwm"},
+        {true, "c", true, true, 5, 1, "rwm"},     {false, "c", true, true, 10, 229, "rwm"},
+    };
+    const struct ls_linux *lx = &c->lx;
+    int r = 0;
+
+    if (lx->privileged && !out->host->in_userns) {
+        const struct ls_host_device *hv;
+        size_t hn;
+        if ((r = layerstore_host_devices(ls, &hv, &hn, err)) < 0)
+            return r;
+        for (size_t i = 0; i < hn && r == 0; i++)
+            r = device_add(out, &hv[i], hv[i].path, "rwm", false, err);
+        for (size_t i = 0; i < c->host.n_devices && r == 0; i++)
+            if (strcmp(c->host.devices[i].path_on_host, c->host.devices[i].path_in_container) != 0)
+                r = devices_from_path(out, &c->host.devices[i], "rwm", false, err);
+        if (r < 0)
+            return r;
+        if (!(out->cgroups = calloc(1, sizeof(*out->cgroups))))
+            return oom(err);
+        out->cgroups[0] = (struct spec_lcgroup){.allow = true, .access = "rwm"};
+        out->n_cgroups = 1;
+        return 0;
+    }
+    if (!(out->cgroups = malloc(sizeof(defaults))))
+        return oom(err);
+    memcpy(out->cgroups, defaults, sizeof(defaults));
+    out->n_cgroups = BF_ARRAY_SIZE(defaults);
+    for (size_t i = 0; i < c->host.n_devices && r == 0; i++)
+        r = devices_from_path(out, &c->host.devices[i], c->host.devices[i].cgroup_permissions, true,
+                              err);
+    for (size_t i = 0; i < lx->n_device_cgroup_rules && r == 0; i++)
+        r = cgroup_rule(out, lx->device_cgroup_rules[i], err);
+    return r;
+}
+
+/* ---- cgroups, seccomp ---- */
+
+static int cgroups_path(const struct ls_container *c, const struct ls_host *h,
+                        struct spec_linux *out, struct bf_error *err)
+{
+    bool systemd = strcmp(h->cgroup_driver, "systemd") == 0 ||
+                   (!*h->cgroup_driver && h->cgroup_v2 && h->systemd_running);
+    const char *parent = systemd ? (h->rootless ? "user.slice" : "system.slice") : "/docker";
+    _cleanup_free_ char *joined = NULL;
+
+    if (*c->lx.cgroup_parent)
+        parent = c->lx.cgroup_parent;
+    else if (*h->cgroup_parent)
+        parent = h->cgroup_parent;
+    if (systemd) {
+        if (asprintf(&out->cgroups_path, "%s:docker:%s", parent, c->id) < 0)
+            out->cgroups_path = NULL;
+    } else if (asprintf(&joined, "%s/%s", parent, c->id) >= 0) {
+        out->cgroups_path = path_clean(joined);
+    }
+    return out->cgroups_path ? 0 : oom(err);
+}
+
+static int seccomp(const struct ls_container *c, struct spec_linux *out, struct bf_error *err)
+{
+    const struct ls_host *h = out->host;
+    const struct spec_seccomp_profile *def = NULL;
+    struct spec_seccomp_profile *custom = NULL;
+    struct spec_kernel k = {h->kernel_major, h->kernel_minor};
+    const char *prof = c->lx.seccomp_profile;
+    int r;
+
+    if (strcmp(prof, "unconfined") == 0 || c->lx.privileged)
+        return 0;
+    if (!h->seccomp) {
+        if (*prof)
+            return bf_error_set(err, ENOTSUP, "seccomp is not enabled in your kernel, cannot run "
+                                              "a custom seccomp profile");
+        return 0;
+    }
+    if (*prof || h->seccomp_profile) {
+        char what[160];
+        if (*prof)
+            snprintf(what, sizeof(what), "container %s: config.v2.json: SeccompProfile", c->id);
+        else
+            snprintf(what, sizeof(what), "container %s: %s: seccomp-profile", c->id,
+                     h->config_file);
+        r = *prof ? spec_seccomp_parse(prof, strlen(prof), what, &custom, err)
+                  : spec_seccomp_parse(h->seccomp_profile, h->seccomp_profile_len, what, &custom,
+                                       err);
+        if (r < 0)
+            return r;
+    } else if ((r = spec_seccomp_default(&def, err)) < 0) {
+        return r;
+    }
+    r = spec_seccomp_build(custom ? custom : def, spec_seccomp_goarch(h->machine),
+                           (const char *const *)out->caps, out->n_caps, &k, &out->seccomp, err);
+    spec_seccomp_free(custom);
+    if (r < 0)
+        return bf_error_wrap(err, "container %s", c->id);
+    return 0;
+}
+
+/* BaseFS: where the container's root is mounted (overlay2) or lives (vfs). */
+static int root_path(struct layerstore *ls, const struct ls_container *c, struct spec_linux *out,
+                     struct bf_error *err)
+{
+    _cleanup_free_ char *rel = NULL;
+
+    switch (layerstore_driver(ls)) {
+    case LS_DRIVER_OVERLAY2:
+        if (asprintf(&rel, "overlay2/%s/merged", c->mount_id) < 0)
+            rel = NULL;
+        break;
+    case LS_DRIVER_VFS:
+        if (asprintf(&rel, "vfs/dir/%s", c->mount_id) < 0)
+            rel = NULL;
+        break;
+    default:
+        return bf_error_set(err, ENOTSUP,
+                            "container %s: a Linux container on the %s driver has no root "
+                            "filesystem bundlefs knows",
+                            c->id, ls_driver_name(layerstore_driver(ls)));
+    }
+    if (!rel || !(out->root_path = layerstore_path(ls, rel)))
+        return oom(err);
+    return 0;
+}
+
+int spec_linux_prepare(struct layerstore *ls, const struct ls_container *c,
+                       const struct ls_walk *w, struct spec_linux *out, struct ls_inputs *in,
+                       struct bf_error *err)
+{
+    const struct ls_linux *lx = &c->lx;
+    const char *init = NULL;
+    int r;
+
+    memset(out, 0, sizeof(*out));
+    if (!(out->host = layerstore_host(ls, err)))
+        return -ENOMEM;
+    if (out->host->config_error)
+        return bf_error_set(err, EINVAL, "container %s: %s", c->id, out->host->config_error);
+    if (out->host->userns_remap)
+        return bf_error_set(err, ENOTSUP,
+                            "container %s: %s sets userns-remap: bundlefs does not read the "
+                            "daemon's ID mappings",
+                            c->id, out->host->config_file);
+    if (lx->n_links)
+        return bf_error_set(err, ENOTSUP,
+                            "container %s: legacy links (HostConfig.Links): the environment "
+                            "Docker makes from the linked containers is not built yet",
+                            c->id);
+    if (pid_private(lx) && (lx->init.set ? lx->init.v : out->host->init)) {
+        init = *out->host->init_path ? out->host->init_path : out->host->docker_init;
+        if (!init)
+            return bf_error_set(err, ENOENT,
+                                "container %s: exec: \"docker-init\": executable file not found "
+                                "in $PATH",
+                                c->id);
+    }
+    if ((r = root_path(ls, c, out, err)) < 0 || (r = resolve_user(ls, c, w, out, in, err)) < 0)
+        return r;
+    if ((r = make_args(c, init, out, err)) < 0 || (r = make_env(c, out, err)) < 0)
+        return r;
+    if ((r = spec_caps_tweak(out->host, lx, &out->caps, &out->n_caps, err)) < 0)
+        return bf_error_wrap(err, "container %s", c->id);
+    if ((r = seccomp(c, out, err)) < 0)
+        return r;
+    if ((r = spec_linux_mounts(ls, c, out->host, init, &out->mounts, in, err)) < 0)
+        return bf_error_wrap(err, "container %s", c->id);
+    if ((r = namespaces(ls, c, out, in, err)) < 0 || (r = devices(ls, c, out, err)) < 0 ||
+        (r = cgroups_path(c, out->host, out, err)) < 0)
+        return bf_error_wrap(err, "container %s", c->id);
+    if (out->mounts.note)
+        out->note = strdup(out->mounts.note);
+    return 0;
+}
+
+void spec_linux_free(struct spec_linux *lx)
+{
+    free(lx->gids);
+    ls_strv_free(lx->caps, lx->n_caps);
+    ls_strv_free(lx->env, lx->n_env);
+    ls_strv_free(lx->args, lx->n_args);
+    free(lx->root_path);
+    spec_lmounts_free(&lx->mounts);
+    for (size_t i = 0; i < lx->n_ns; i++)
+        free(lx->ns[i].path);
+    for (size_t i = 0; i < lx->n_devices; i++)
+        free(lx->devices[i].path);
+    free(lx->devices);
+    free(lx->cgroups);
+    free(lx->cgroups_path);
+    json_decref(lx->seccomp);
+    free(lx->note);
+    memset(lx, 0, sizeof(*lx));
+}
+
+/* ---- rendering ---- */
+
+static json_t *strv(struct spec_builder *b, char *const *v, size_t n)
+{
+    json_t *a = spec_b_arr(b);
+    for (size_t i = 0; i < n; i++)
+        spec_b_push(b, a, spec_b_str(b, v[i]));
+    return a;
+}
+
+static json_t *cstrv(struct spec_builder *b, const char *const *v, size_t n)
+{
+    return strv(b, (char *const *)v, n);
+}
+
+static json_t *i64(struct spec_builder *b, int64_t v)
+{
+    json_t *j = json_integer(v);
+    if (!j)
+        b->failed = true;
+    return j;
+}
+
+static json_t *render_process(struct spec_builder *b, const struct spec_model *m,
+                              const struct spec_linux *lx)
+{
+    const struct ls_container *c = m->c;
+    const struct ls_linux *l = &c->lx;
+    json_t *p = spec_b_obj(b), *user = spec_b_obj(b), *caps = spec_b_obj(b);
+    _cleanup_free_ char *cwd = NULL;
+
+    if (c->config.tty)
+        spec_b_put(b, p, "terminal", json_true());
+    spec_b_put(b, user, "uid", spec_b_u64(b, lx->uid));
+    spec_b_put(b, user, "gid", spec_b_u64(b, lx->gid));
+    if (lx->n_gids) {
+        json_t *g = spec_b_arr(b);
+        for (size_t i = 0; i < lx->n_gids; i++)
+            spec_b_push(b, g, spec_b_u64(b, lx->gids[i]));
+        spec_b_put(b, user, "additionalGids", g);
+    }
+    spec_b_put(b, p, "user", user);
+    spec_b_put(b, p, "args", strv(b, lx->args, lx->n_args));
+    if (lx->n_env)
+        spec_b_put(b, p, "env", strv(b, lx->env, lx->n_env));
+    cwd = *c->config.working_dir ? path_clean(c->config.working_dir) : strdup("/");
+    spec_b_put(b, p, "cwd", spec_b_str(b, cwd));
+    if (!cwd)
+        b->failed = true;
+    /* SetCapabilities: 20.10 gives a non-root user the bounding set only */
+    if (lx->n_caps) {
+        spec_b_put(b, caps, "bounding", strv(b, lx->caps, lx->n_caps));
+        if (lx->uid == 0) {
+            spec_b_put(b, caps, "effective", strv(b, lx->caps, lx->n_caps));
+            spec_b_put(b, caps, "permitted", strv(b, lx->caps, lx->n_caps));
+        }
+    }
+    spec_b_put(b, p, "capabilities", caps);
+    if (l->n_ulimits || lx->host->n_default_ulimits) {
+        json_t *rl = spec_b_arr(b);
+        for (size_t k = 0; k < l->n_ulimits + lx->host->n_default_ulimits; k++) {
+            const struct ls_ulimit *u =
+                k < l->n_ulimits ? &l->ulimits[k] : &lx->host->default_ulimits[k - l->n_ulimits];
+            bool dup = false;
+            for (size_t j = 0; k >= l->n_ulimits && j < l->n_ulimits && !dup; j++)
+                dup = strcmp(l->ulimits[j].name, u->name) == 0;
+            if (dup)
+                continue;
+            json_t *o = spec_b_obj(b);
+            char type[96];
+            size_t i = 0;
+            i += (size_t)snprintf(type, sizeof(type), "RLIMIT_");
+            for (const char *s = u->name; *s && i + 1 < sizeof(type); s++)
+                type[i++] = (char)(*s >= 'a' && *s <= 'z' ? *s - 32 : *s);
+            type[i] = '\0';
+            spec_b_put(b, o, "type", spec_b_str(b, type));
+            spec_b_put(b, o, "hard", spec_b_u64(b, (uint64_t)u->hard));
+            spec_b_put(b, o, "soft", spec_b_u64(b, (uint64_t)u->soft));
+            spec_b_push(b, rl, o);
+        }
+        spec_b_put(b, p, "rlimits", rl);
+    }
+    if (l->no_new_privileges)
+        spec_b_put(b, p, "noNewPrivileges", json_true());
+    if (lx->host->apparmor)
+        spec_b_put(b, p, "apparmorProfile",
+                   spec_b_str(b, *l->apparmor_profile ? l->apparmor_profile
+                                 : l->privileged      ? "unconfined"
+                                                      : "docker-default"));
+    spec_b_put(b, p, "oomScoreAdj", i64(b, l->oom_score_adj));
+    if (!l->privileged && *l->process_label)
+        spec_b_put(b, p, "selinuxLabel", spec_b_str(b, l->process_label));
+    return p;
+}
+
+static json_t *render_mounts(struct spec_builder *b, const struct spec_lmounts *ms)
+{
+    json_t *a = spec_b_arr(b);
+
+    for (size_t i = 0; i < ms->n; i++) {
+        const struct spec_lmount *mt = &ms->v[i];
+        json_t *o = spec_b_obj(b);
+        spec_b_put(b, o, "destination", spec_b_str(b, mt->destination));
+        if (*mt->type)
+            spec_b_put(b, o, "type", spec_b_str(b, mt->type));
+        if (*mt->source)
+            spec_b_put(b, o, "source", spec_b_str(b, mt->source));
+        if (mt->n_options)
+            spec_b_put(b, o, "options", strv(b, mt->options, mt->n_options));
+        spec_b_push(b, a, o);
+    }
+    return a;
+}
+
+static int kv_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Docker's sysctls (kernel.domainname, the two network defaults), HostConfig's over them; sorted
+ * by key as Go marshals a map. */
+static json_t *render_sysctl(struct spec_builder *b, const struct spec_model *m,
+                             const struct spec_linux *lx)
+{
+    const struct ls_container *c = m->c;
+    const char *net = c->host.network_mode;
+    bool private_net = strcmp(net, "host") != 0 && !mode_is_container(net);
+    const char *keys[3 + 64], *vals[3 + 64];
+    size_t n = 0;
+    json_t *o;
+
+    if (*c->config.domainname)
+        keys[n] = "kernel.domainname", vals[n++] = c->config.domainname;
+    if (private_net && !lx->host->in_userns && lx->host->sysctl_ping_group_range)
+        keys[n] = "net.ipv4.ping_group_range", vals[n++] = "0 2147483647";
+    if (private_net && lx->host->sysctl_unprivileged_port_start)
+        keys[n] = "net.ipv4.ip_unprivileged_port_start", vals[n++] = "0";
+    o = spec_b_obj(b);
+    /* jansson keeps insertion order: put Docker's, then HostConfig's (replacing), then sort */
+    for (size_t i = 0; i < n; i++)
+        spec_b_put(b, o, keys[i], spec_b_str(b, vals[i]));
+    for (size_t i = 0; i < c->lx.n_sysctls; i++)
+        spec_b_put(b, o, c->lx.sysctls[i].key, spec_b_str(b, c->lx.sysctls[i].value));
+    size_t total = json_object_size(o);
+    if (!total) {
+        json_decref(o);
+        return NULL;
+    }
+    const char **sorted = calloc(total, sizeof(*sorted));
+    json_t *out = spec_b_obj(b);
+    const char *k;
+    json_t *v;
+    size_t i = 0;
+    if (!sorted) {
+        b->failed = true;
+        json_decref(o);
+        return out;
+    }
+    json_object_foreach(o, k, v) sorted[i++] = k;
+    qsort(sorted, total, sizeof(*sorted), kv_cmp);
+    for (i = 0; i < total; i++)
+        spec_b_put(b, out, sorted[i], json_incref(json_object_get(o, sorted[i])));
+    free(sorted);
+    json_decref(o);
+    return out;
+}
+
+/* getBlkioWeightDevices / getBlkioThrottleDevices: each path is stat'ed on the host. */
+static json_t *blkio_list(struct spec_builder *b, const struct ls_linux *l, enum ls_blkio_list k,
+                          struct bf_error *err, int *r)
+{
+    json_t *a = spec_b_arr(b);
+
+    for (size_t i = 0; i < l->n_blkio[k] && *r == 0; i++) {
+        const struct ls_blkio_device *d = &l->blkio[k][i];
+        struct stat st;
+        if (strncmp(d->path, "/dev/", 5) != 0 || strstr(d->path, "/../") ||
+            stat(d->path, &st) < 0) {
+            *r = bf_error_set(err, ENOENT, "stat %s: %s", d->path,
+                              strncmp(d->path, "/dev/", 5) != 0 || strstr(d->path, "/../")
+                                  ? "bundlefs looks up devices under /dev only"
+                                  : strerror(errno));
+            break;
+        }
+        json_t *o = spec_b_obj(b);
+        spec_b_put(b, o, "major", i64(b, major(st.st_rdev)));
+        spec_b_put(b, o, "minor", i64(b, minor(st.st_rdev)));
+        spec_b_put(b, o, k == LS_BLKIO_WEIGHT ? "weight" : "rate", spec_b_u64(b, d->value));
+        spec_b_push(b, a, o);
+    }
+    return a;
+}
+
+static json_t *render_resources(struct spec_builder *b, const struct spec_model *m,
+                                const struct spec_linux *lx, struct bf_error *err, int *r)
+{
+    const struct ls_container *c = m->c;
+    const struct ls_linux *l = &c->lx;
+    json_t *res = spec_b_obj(b), *devs = spec_b_arr(b), *mem = spec_b_obj(b), *cpu = spec_b_obj(b);
+    json_t *blk = spec_b_obj(b);
+    static const char *const blk_keys[LS_BLKIO_COUNT] = {
+        "weightDevice",           "throttleReadBpsDevice",  "throttleWriteBpsDevice",
+        "throttleReadIOPSDevice", "throttleWriteIOPSDevice"};
+
+    for (size_t i = 0; i < lx->n_cgroups; i++) {
+        const struct spec_lcgroup *g = &lx->cgroups[i];
+        json_t *o = spec_b_obj(b);
+        spec_b_put(b, o, "allow", json_boolean(g->allow));
+        if (*g->type)
+            spec_b_put(b, o, "type", spec_b_str(b, g->type));
+        if (g->has_major)
+            spec_b_put(b, o, "major", i64(b, g->major));
+        if (g->has_minor)
+            spec_b_put(b, o, "minor", i64(b, g->minor));
+        if (*g->access)
+            spec_b_put(b, o, "access", spec_b_str(b, g->access));
+        spec_b_push(b, devs, o);
+    }
+    if (json_array_size(devs))
+        spec_b_put(b, res, "devices", devs);
+    else
+        json_decref(devs);
+    if (c->host.memory > 0)
+        spec_b_put(b, mem, "limit", i64(b, c->host.memory));
+    if (c->host.memory_reservation > 0)
+        spec_b_put(b, mem, "reservation", i64(b, c->host.memory_reservation));
+    if (l->memory_swap > 0)
+        spec_b_put(b, mem, "swap", i64(b, l->memory_swap));
+    if (l->kernel_memory)
+        spec_b_put(b, mem, "kernel", i64(b, l->kernel_memory));
+    if (l->kernel_memory_tcp)
+        spec_b_put(b, mem, "kernelTCP", i64(b, l->kernel_memory_tcp));
+    if (l->swappiness.set)
+        spec_b_put(b, mem, "swappiness", spec_b_u64(b, (uint64_t)l->swappiness.v));
+    if (l->oom_kill_disable.set)
+        spec_b_put(b, mem, "disableOOMKiller", json_boolean(l->oom_kill_disable.v));
+    spec_b_put(b, res, "memory", mem);
+
+    if (c->host.cpu_shares < 0 && *r == 0)
+        *r = bf_error_set(err, EINVAL, "container %s: shares: invalid argument", c->id);
+    spec_b_put(b, cpu, "shares", spec_b_u64(b, (uint64_t)(c->host.cpu_shares < 0 ? 0 : c->host.cpu_shares)));
+    {
+        bool has_period = false, has_quota = false;
+        uint64_t period = 0;
+        int64_t quota = 0;
+        if (c->host.nano_cpus > 0) {
+            period = 100000;
+            quota = c->host.nano_cpus * 100000 / 1000000000;
+            has_period = has_quota = true;
+        }
+        if (l->cpu_period)
+            period = (uint64_t)l->cpu_period, has_period = true;
+        if (l->cpu_quota)
+            quota = l->cpu_quota, has_quota = true;
+        if (has_quota)
+            spec_b_put(b, cpu, "quota", i64(b, quota));
+        if (has_period)
+            spec_b_put(b, cpu, "period", spec_b_u64(b, period));
+    }
+    if (l->cpu_rt_runtime)
+        spec_b_put(b, cpu, "realtimeRuntime", i64(b, l->cpu_rt_runtime));
+    if (l->cpu_rt_period)
+        spec_b_put(b, cpu, "realtimePeriod", spec_b_u64(b, (uint64_t)l->cpu_rt_period));
+    if (*l->cpuset_cpus)
+        spec_b_put(b, cpu, "cpus", spec_b_str(b, l->cpuset_cpus));
+    if (*l->cpuset_mems)
+        spec_b_put(b, cpu, "mems", spec_b_str(b, l->cpuset_mems));
+    spec_b_put(b, res, "cpu", cpu);
+    if (l->pids_limit.set) {
+        json_t *pids = spec_b_obj(b);
+        spec_b_put(b, pids, "limit", i64(b, l->pids_limit.v <= 0 ? -1 : l->pids_limit.v));
+        spec_b_put(b, res, "pids", pids);
+    }
+    spec_b_put(b, blk, "weight", spec_b_u64(b, l->blkio_weight));
+    for (int k = 0; k < LS_BLKIO_COUNT; k++) {
+        if (!l->n_blkio[k])
+            continue;
+        spec_b_put(b, blk, blk_keys[k], blkio_list(b, l, k, err, r));
+    }
+    spec_b_put(b, res, "blockIO", blk);
+    return res;
+}
+
+static json_t *render_linux(struct spec_builder *b, const struct spec_model *m,
+                            const struct spec_linux *lx, struct bf_error *err, int *r)
+{
+    const struct ls_container *c = m->c;
+    const struct ls_linux *l = &c->lx;
+    json_t *lnx = spec_b_obj(b), *ns = spec_b_arr(b), *sys;
+
+    if ((sys = render_sysctl(b, m, lx)))
+        spec_b_put(b, lnx, "sysctl", sys);
+    spec_b_put(b, lnx, "resources", render_resources(b, m, lx, err, r));
+    spec_b_put(b, lnx, "cgroupsPath", spec_b_str(b, lx->cgroups_path));
+    for (size_t i = 0; i < lx->n_ns; i++) {
+        json_t *o = spec_b_obj(b);
+        spec_b_put(b, o, "type", spec_b_str(b, lx->ns[i].type));
+        if (lx->ns[i].path)
+            spec_b_put(b, o, "path", spec_b_str(b, lx->ns[i].path));
+        spec_b_push(b, ns, o);
+    }
+    spec_b_put(b, lnx, "namespaces", ns);
+    if (lx->n_devices) {
+        json_t *a = spec_b_arr(b);
+        for (size_t i = 0; i < lx->n_devices; i++) {
+            const struct spec_ldevice *d = &lx->devices[i];
+            json_t *o = spec_b_obj(b);
+            char t[2] = {d->type, 0};
+            spec_b_put(b, o, "path", spec_b_str(b, d->path));
+            spec_b_put(b, o, "type", spec_b_str(b, t));
+            spec_b_put(b, o, "major", i64(b, d->major));
+            spec_b_put(b, o, "minor", i64(b, d->minor));
+            spec_b_put(b, o, "fileMode", spec_b_u64(b, d->mode));
+            spec_b_put(b, o, "uid", spec_b_u64(b, d->uid));
+            spec_b_put(b, o, "gid", spec_b_u64(b, d->gid));
+            spec_b_push(b, a, o);
+        }
+        spec_b_put(b, lnx, "devices", a);
+    }
+    if (lx->seccomp)
+        spec_b_put(b, lnx, "seccomp", json_incref(lx->seccomp));
+    if (lx->mounts.rootfs_propagation)
+        spec_b_put(b, lnx, "rootfsPropagation", spec_b_str(b, lx->mounts.rootfs_propagation));
+    /* HostConfig's lists when stored (Docker writes them at create), else the defaults; a
+     * privileged container has none unless its HostConfig names some. */
+    if (l->has_masked_paths) {
+        if (l->n_masked_paths)
+            spec_b_put(b, lnx, "maskedPaths", strv(b, l->masked_paths, l->n_masked_paths));
+    } else if (!l->privileged) {
+        spec_b_put(b, lnx, "maskedPaths",
+                   cstrv(b, default_masked, BF_ARRAY_SIZE(default_masked)));
+    }
+    if (l->has_readonly_paths) {
+        if (l->n_readonly_paths)
+            spec_b_put(b, lnx, "readonlyPaths",
+                       strv(b, l->readonly_paths, l->n_readonly_paths));
+    } else if (!l->privileged) {
+        spec_b_put(b, lnx, "readonlyPaths",
+                   cstrv(b, default_readonly, BF_ARRAY_SIZE(default_readonly)));
+    }
+    if (*l->mount_label)
+        spec_b_put(b, lnx, "mountLabel", spec_b_str(b, l->mount_label));
+    return lnx;
+}
+
+int spec_render_linux(const struct spec_model *m, const struct spec_linux *lx, char **out,
+                      size_t *len, struct bf_error *err)
+{
+    const struct ls_container *c = m->c;
+    struct spec_builder b = {false};
+    json_t *root = spec_b_obj(&b), *rt = spec_b_obj(&b), *lnx;
+    int r = 0;
+
+    spec_b_put(&b, root, "ociVersion", spec_b_str(&b, "1.3.0"));
+    spec_b_put(&b, root, "process", render_process(&b, m, lx));
+    spec_b_put(&b, rt, "path", spec_b_str(&b, lx->root_path));
+    if (c->host.readonly_rootfs)
+        spec_b_put(&b, rt, "readonly", json_true());
+    spec_b_put(&b, root, "root", rt);
+    if (!lx->uts_host && *c->config.hostname)
+        spec_b_put(&b, root, "hostname", spec_b_str(&b, c->config.hostname));
+    if (lx->mounts.n)
+        spec_b_put(&b, root, "mounts", render_mounts(&b, &lx->mounts));
+    lnx = render_linux(&b, m, lx, err, &r);
+    spec_b_put(&b, root, "linux", lnx);
+    if (r < 0) {
+        json_decref(root);
+        return r;
+    }
+    return spec_b_finish(&b, root, m->compact, c->id, "config.json", out, len, err);
+}

@@ -1,0 +1,148 @@
+/* mountopts.c - the `mountopts` file of an overlay2 container: the -o string Docker's overlay2
+ * driver mounts the container's root with (daemon/graphdriver/overlay2/overlay.go, Get).
+ *
+ *     [index=off,]lowerdir=<R>/overlay2/l/<link>:...,upperdir=<R>/overlay2/<id>/diff,workdir=...
+ *
+ * and, when that does not fit a page, Docker's relative form (lowerdir=l/<link>:...,
+ * upperdir=<id>/diff,workdir=<id>/work) for a mount run in R/overlay2. The `lower` file is
+ * untrusted: every element must be "l/" and a 26-character link name whose link in
+ * R/overlay2/l/ points at the diff folder of exactly the layer the chain puts there (the
+ * container's init layer, then the image's layers top-most first), so nothing but the
+ * container's own layers can ever reach mount(8).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bf_util.h"
+#include "spec.h"
+#include "spec_internal.h"
+
+#define LINK_LEN 26
+
+static bool link_name_ok(const char *s, size_t n)
+{
+    if (n != LINK_LEN)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+            return false;
+    return true;
+}
+
+/* readlink of R/overlay2/l/<name> (the name is checked: no '/' can reach the kernel). */
+static int read_link(int ldir, const char *name, char *buf, size_t size)
+{
+    ssize_t n = readlinkat(ldir, name, buf, size - 1);
+
+    if (n < 0)
+        return -errno;
+    buf[n] = '\0';
+    return 0;
+}
+
+int spec_render_mountopts(struct layerstore *ls, const struct ls_container *c,
+                          const struct ls_walk *w, const struct ls_host *h, char **out,
+                          size_t *len, struct ls_inputs *in, struct bf_error *err)
+{
+    char rel[LS_ID_LEN + 64];
+    _cleanup_free_ char *lower = NULL, *abs = NULL, *relform = NULL, *root = NULL;
+    _cleanup_close_ int ldir = -1;
+    size_t lower_len = 0, n_expected = w->n + (c->init_id ? 1 : 0), k = 0;
+    const char *index = h->overlay_index ? "index=off," : "";
+    long page = sysconf(_SC_PAGESIZE);
+    int r;
+
+    *out = NULL;
+    snprintf(rel, sizeof(rel), "overlay2/%s/lower", c->mount_id);
+    r = layerstore_read_file(ls, rel, BF_CAP_SMALL * 16, &lower, &lower_len, in, err);
+    if (r < 0)
+        return bf_error_wrap(err, "container %s", c->id);
+    while (lower_len && (lower[lower_len - 1] == '\n' || lower[lower_len - 1] == ' '))
+        lower[--lower_len] = '\0';
+    ldir = bf_open_beneath(layerstore_dirfd(ls), "overlay2/l", O_DIRECTORY | O_PATH, err);
+    if (ldir < 0)
+        return bf_error_wrap(err, "container %s", c->id);
+    if (!(root = layerstore_path(ls, "overlay2")))
+        return bf_error_set(err, ENOMEM, "out of memory");
+    size_t cap = strlen(root) * (n_expected + 2) + lower_len * 2 + 256 + 2 * LS_ID_LEN;
+    if (!(abs = malloc(cap)) || !(relform = malloc(cap)))
+        return bf_error_set(err, ENOMEM, "out of memory");
+    size_t ao = (size_t)snprintf(abs, cap, "%slowerdir=", index);
+    size_t ro = (size_t)snprintf(relform, cap, "%slowerdir=", index);
+
+    for (const char *p = lower; *p || k == 0; k++) {
+        const char *e = strchr(p, ':');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        char target[256], want[LS_ID_LEN + 16];
+        const char *cache_id;
+
+        if (k >= n_expected)
+            return bf_error_set(err, EINVAL,
+                                "container %s: %s: more layers than the container's chain (%zu)",
+                                c->id, rel, n_expected);
+        cache_id = c->init_id ? (k == 0 ? c->init_id : w->layers[k - 1].cache_id)
+                              : w->layers[k].cache_id;
+        if (n < 2 || strncmp(p, "l/", 2) != 0 || !link_name_ok(p + 2, n - 2))
+            return bf_error_set(err, EINVAL,
+                                "container %s: %s: element %zu (\"%.*s\") is not l/<26-character "
+                                "link name>",
+                                c->id, rel, k + 1, (int)(n > 64 ? 64 : n), p);
+        char name[LINK_LEN + 1];
+        memcpy(name, p + 2, LINK_LEN);
+        name[LINK_LEN] = '\0';
+        r = read_link(ldir, name, target, sizeof(target));
+        snprintf(want, sizeof(want), "../%s/diff", cache_id);
+        if (r < 0 || strcmp(target, want) != 0)
+            return bf_error_set(err, EINVAL,
+                                "container %s: %s: element %zu: overlay2/l/%s %s, but layer %zu of "
+                                "the chain is overlay2/%s/diff",
+                                c->id, rel, k + 1, name,
+                                r < 0 ? strerror(-r) : "points elsewhere", k + 1, cache_id);
+        {
+            /* the link is an input: a new link of that name is a change */
+            char lrel[LINK_LEN + 16];
+            bool exists;
+            snprintf(lrel, sizeof(lrel), "overlay2/l/%s", name);
+            if (layerstore_probe(ls, lrel, &exists, NULL, in, err) < 0)
+                bf_error_clear(err);
+        }
+        ao += (size_t)snprintf(abs + ao, cap - ao, "%s%s/l/%s", k ? ":" : "", root, name);
+        ro += (size_t)snprintf(relform + ro, cap - ro, "%sl/%s", k ? ":" : "", name);
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    if (k + 1 != n_expected)
+        return bf_error_set(err, EINVAL,
+                            "container %s: %s: %zu layers, but the container's chain has %zu",
+                            c->id, rel, k + 1, n_expected);
+    snprintf(rel, sizeof(rel), "overlay2/%s/diff", c->mount_id);
+    {
+        bool exists = false;
+        mode_t mode = 0;
+        if ((r = layerstore_probe(ls, rel, &exists, &mode, in, err)) < 0)
+            return bf_error_wrap(err, "container %s", c->id);
+        if (!exists || !S_ISDIR(mode))
+            return bf_error_set(err, ENOENT, "container %s: %s: no such directory", c->id, rel);
+    }
+    ao += (size_t)snprintf(abs + ao, cap - ao, ",upperdir=%s/%s/diff,workdir=%s/%s/work", root,
+                           c->mount_id, root, c->mount_id);
+    ro += (size_t)snprintf(relform + ro, cap - ro, ",upperdir=%s/diff,workdir=%s/work",
+                           c->mount_id, c->mount_id);
+    const char *chosen = (long)ao > page - 1 ? relform : abs;
+    if ((long)strlen(chosen) > page - 1)
+        return bf_error_set(err, E2BIG,
+                            "container %s: cannot mount layer, mount label too large %zu", c->id,
+                            strlen(chosen));
+    if (asprintf(out, "%s\n", chosen) < 0) {
+        *out = NULL;
+        return bf_error_set(err, ENOMEM, "out of memory");
+    }
+    *len = strlen(*out);
+    return 0;
+}
