@@ -8,6 +8,7 @@
  * encoder sorts map keys; the ulimits of daemon.json are appended in name order.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -508,6 +509,66 @@ static int cgroups_path(const struct ls_container *c, const struct ls_host *h,
     return out->cgroups_path ? 0 : oom(err);
 }
 
+/* The default profile's result depends only on the capability set (the architecture and kernel
+ * are the host's): built once per set and shared, read-only (jansson's reference counts are
+ * atomic). Bounded: a new set beyond the last slot replaces the oldest. */
+#define SECCOMP_CACHE 16
+static struct {
+    char *caps; /* the set joined with ',' */
+    json_t *obj;
+} seccomp_cache[SECCOMP_CACHE];
+static size_t seccomp_next;
+static pthread_mutex_t seccomp_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static char *caps_key(const struct spec_linux *out)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < out->n_caps; i++)
+        len += strlen(out->caps[i]) + 1;
+    char *k = malloc(len), *p = k;
+    if (!k)
+        return NULL;
+    *p = '\0';
+    for (size_t i = 0; i < out->n_caps; i++)
+        p += sprintf(p, "%s,", out->caps[i]);
+    return k;
+}
+
+static int seccomp_default(const struct spec_linux *out, json_t **obj, struct bf_error *err)
+{
+    const struct ls_host *h = out->host;
+    const struct spec_seccomp_profile *def = NULL;
+    struct spec_kernel k = {h->kernel_major, h->kernel_minor};
+    _cleanup_free_ char *key = caps_key(out);
+    int r;
+
+    if (!key)
+        return oom(err);
+    pthread_mutex_lock(&seccomp_lock);
+    for (size_t i = 0; i < SECCOMP_CACHE; i++) {
+        if (seccomp_cache[i].caps && strcmp(seccomp_cache[i].caps, key) == 0) {
+            *obj = json_incref(seccomp_cache[i].obj);
+            pthread_mutex_unlock(&seccomp_lock);
+            return 0;
+        }
+    }
+    pthread_mutex_unlock(&seccomp_lock);
+    if ((r = spec_seccomp_default(&def, err)) < 0 ||
+        (r = spec_seccomp_build(def, spec_seccomp_goarch(h->machine),
+                                (const char *const *)out->caps, out->n_caps, &k, obj, err)) < 0)
+        return r;
+    if (!*obj)
+        return 0;
+    pthread_mutex_lock(&seccomp_lock);
+    size_t slot = seccomp_next++ % SECCOMP_CACHE;
+    free(seccomp_cache[slot].caps);
+    json_decref(seccomp_cache[slot].obj);
+    seccomp_cache[slot].caps = steal_pointer(&key);
+    seccomp_cache[slot].obj = json_incref(*obj);
+    pthread_mutex_unlock(&seccomp_lock);
+    return 0;
+}
+
 static int seccomp(const struct ls_container *c, struct spec_linux *out, struct bf_error *err)
 {
     const struct ls_host *h = out->host;
@@ -537,8 +598,10 @@ static int seccomp(const struct ls_container *c, struct spec_linux *out, struct 
                                        err);
         if (r < 0)
             return r;
-    } else if ((r = spec_seccomp_default(&def, err)) < 0) {
-        return r;
+    } else {
+        if ((r = seccomp_default(out, &out->seccomp, err)) < 0)
+            return bf_error_wrap(err, "container %s", c->id);
+        return 0;
     }
     r = spec_seccomp_build(custom ? custom : def, spec_seccomp_goarch(h->machine),
                            (const char *const *)out->caps, out->n_caps, &k, &out->seccomp, err);

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "layerstore.h"
+#include "seccomp.h"
 #include "spec.h"
 
 struct bench {
@@ -303,6 +304,9 @@ int main(int argc, char **argv)
     double mq = median(q, (size_t)rounds);
     printf("ratio:      %.2f (median of %ld per-round ratios %s / read only; spread %.2f..%.2f)\n",
            mq, rounds, side, q[0], q[rounds - 1]);
+    if (b.generate)
+        printf("seccomp:    default profile parsed %lu time(s) in this process\n",
+               spec_seccomp_default_parses());
     free(tw);
     free(tr);
     free(q);

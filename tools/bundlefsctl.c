@@ -241,6 +241,30 @@ static int cmd_mountopts(struct ctl *ctl, const char *arg, struct bf_error *err)
     return print_bundle_file(ctl, arg, SPEC_FILE_MOUNTOPTS, err);
 }
 
+/* The names of the files the container's folder has, one per line, in the mount's order. */
+static int cmd_files(struct ctl *ctl, const char *arg, struct bf_error *err)
+{
+    char id[LS_ID_LEN + 1];
+    struct spec_bundle *b = NULL;
+    int r;
+
+    r = layerstore_container_resolve(ctl->ls, arg, id, err);
+    if (r < 0)
+        return r;
+    r = spec_bundle_generate(ctl->ls, id, &ctl->spec, &b, err);
+    if (r < 0)
+        return r;
+    for (int i = 0; i < SPEC_FILE_COUNT; i++)
+        if (!b->omit[i])
+            printf("%s\n", spec_file_name(i));
+    if (b->errors_len)
+        printf("error\n");
+    spec_bundle_free(b);
+    if (fflush(stdout) != 0)
+        return bf_error_set(err, EIO, "stdout: write error");
+    return 0;
+}
+
 /* The `error` file: empty output (and exit 0) when every file was generated. */
 static int cmd_errors(struct ctl *ctl, const char *arg, struct bf_error *err)
 {
@@ -301,6 +325,7 @@ static const struct command commands[] = {
     {"mountopts", "CONTAINER", "the overlay2 mount options of a Linux container's root",
      cmd_mountopts},
     {"errors", "CONTAINER", "the container's `error` file (empty when all is well)", cmd_errors},
+    {"files", "CONTAINER", "the names of the files the container's folder has", cmd_files},
     {"layerfolder", "CONTAINER", "the container's own (read-write) layer folder", cmd_layerfolder},
     {"resolve", "REF", "the full ID of a container given by ID, unique ID prefix or name",
      cmd_resolve},
