@@ -43,6 +43,7 @@ static void networks_free(struct ls_network *v, size_t n)
         free(v[i].network_id);
         free(v[i].endpoint_id);
         free(v[i].mac_address);
+        free(v[i].ip_address);
     }
     free(v);
 }
@@ -236,7 +237,7 @@ static int parse_networks(struct ls_container *ct, const struct ls_jctx *c, json
     {
         struct ls_network *nw = &ct->networks[i];
         _cleanup_free_ char *p = keypath("NetworkSettings.Networks", key);
-        _cleanup_free_ char *p1 = NULL, *p2 = NULL, *p3 = NULL;
+        _cleanup_free_ char *p1 = NULL, *p2 = NULL, *p3 = NULL, *p4 = NULL;
         json_t *obj;
 
         ct->n_networks = ++i;
@@ -249,11 +250,13 @@ static int parse_networks(struct ls_container *ct, const struct ls_jctx *c, json
         p1 = keypath(p, "NetworkID");
         p2 = keypath(p, "EndpointID");
         p3 = keypath(p, "MacAddress");
-        if (!p1 || !p2 || !p3)
+        p4 = keypath(p, "IPAddress");
+        if (!p1 || !p2 || !p3 || !p4)
             return oom(c);
         if ((r = ls_j_string(c, ls_j_get(obj, "NetworkID"), p1, "", &nw->network_id)) < 0 ||
             (r = ls_j_string(c, ls_j_get(obj, "EndpointID"), p2, "", &nw->endpoint_id)) < 0 ||
-            (r = ls_j_string(c, ls_j_get(obj, "MacAddress"), p3, "", &nw->mac_address)) < 0)
+            (r = ls_j_string(c, ls_j_get(obj, "MacAddress"), p3, "", &nw->mac_address)) < 0 ||
+            (r = ls_j_string(c, ls_j_get(obj, "IPAddress"), p4, "", &nw->ip_address)) < 0)
             return r;
     }
     qsort(ct->networks, ct->n_networks, sizeof(*ct->networks), network_cmp);

@@ -35,6 +35,7 @@ void ls_linux_free(struct ls_linux *lx)
     free(lx->process_label);
     free(lx->mount_label);
     free(lx->sandbox_key);
+    ls_strv_free(lx->exposed_ports, lx->n_exposed_ports);
     ls_strv_free(lx->cap_add, lx->n_cap_add);
     ls_strv_free(lx->cap_drop, lx->n_cap_drop);
     ls_strv_free(lx->group_add, lx->n_group_add);
@@ -136,6 +137,36 @@ int ls_linux_parse_mount(struct ls_mount *m, const struct ls_jctx *c, json_t *va
     return 0;
 }
 
+/* Config.ExposedPorts: a set (map[nat.Port]struct{}), kept as its sorted keys. */
+static int parse_exposed_ports(struct ls_linux *lx, const struct ls_jctx *c, json_t *v)
+{
+    const char *key;
+    json_t *val;
+    size_t i = 0;
+
+    if (!v)
+        return 0;
+    if (!json_is_object(v))
+        return bf_error_set(c->err, EINVAL, "%s: \"Config.ExposedPorts\" must be an object",
+                            c->file);
+    if (!json_object_size(v))
+        return 0;
+    if (!(lx->exposed_ports = calloc(json_object_size(v), sizeof(char *))))
+        return oom(c);
+    json_object_foreach(v, key, val)
+    {
+        if (!json_is_object(val) && !json_is_null(val))
+            return bf_error_set(c->err, EINVAL,
+                                "%s: \"Config.ExposedPorts.%.40s\" must be an object", c->file,
+                                key);
+        if (!(lx->exposed_ports[i] = strdup(key)))
+            return oom(c);
+        lx->n_exposed_ports = ++i;
+    }
+    qsort(lx->exposed_ports, lx->n_exposed_ports, sizeof(char *), ls_strv_cmp);
+    return 0;
+}
+
 int ls_linux_parse_config(struct ls_container *ct, const struct ls_jctx *c, json_t *root)
 {
     struct ls_linux *lx = &ct->lx;
@@ -163,7 +194,7 @@ int ls_linux_parse_config(struct ls_container *ct, const struct ls_jctx *c, json
         (r = ls_j_string(c, ls_j_get(ns, "SandboxKey"), "NetworkSettings.SandboxKey", "",
                          &lx->sandbox_key)) < 0)
         return r;
-    return 0;
+    return parse_exposed_ports(lx, c, ls_j_get(ls_j_get(root, "Config"), "ExposedPorts"));
 }
 
 static int parse_ulimits(struct ls_linux *lx, const struct ls_jctx *c, json_t *v)

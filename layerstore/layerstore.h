@@ -303,6 +303,7 @@ struct ls_network { /* NetworkSettings.Networks[name] */
     char *network_id;  /* "NetworkID" */
     char *endpoint_id; /* "EndpointID": libnetwork endpoint ID, not the HNS ID */
     char *mac_address; /* "MacAddress" */
+    char *ip_address;  /* "IPAddress" */
 };
 
 struct ls_mount { /* MountPoints[destination] */
@@ -357,7 +358,9 @@ struct ls_linux {
     char *resolv_conf_path, *hostname_path, *hosts_path, *shm_path;
     char *apparmor_profile, *seccomp_profile, *process_label, *mount_label;
     bool no_new_privileges;
-    char *sandbox_key; /* NetworkSettings.SandboxKey */
+    char *sandbox_key;    /* NetworkSettings.SandboxKey */
+    char **exposed_ports; /* the keys of Config.ExposedPorts ("8080/tcp"), sorted */
+    size_t n_exposed_ports;
     /* hostconfig.json */
     bool privileged;
     char **cap_add, **cap_drop, **group_add, **device_cgroup_rules, **links;

@@ -7,11 +7,14 @@
  * Where Go iterates a map (sysctls, daemon default-ulimits) the output is sorted, as Go's JSON
  * encoder sorts map keys; the ulimits of daemon.json are appended in name order.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -104,9 +107,255 @@ static int strv_push(char ***v, size_t *n, const char *s, size_t len, struct bf_
     return 0;
 }
 
+/* ---- legacy links (setupLinkedContainers, links.Link.ToEnv) ---- */
+
+static int target(struct layerstore *ls, const struct ls_container *c, const char *ref,
+                  struct ls_container **t, struct ls_inputs *in, struct bf_error *err);
+
+struct port { /* nat.Port "8080/tcp" */
+    const char *s;
+    int num; /* Port.Int(): 0 when not a number */
+    size_t port_len;
+    const char *proto;
+};
+
+static int port_less(const struct port *a, const struct port *b)
+{
+    /* nat.Sort's order in ToEnv: by number, tcp first among equals */
+    return a->num < b->num || (a->num == b->num && strcasecmp(a->proto, "tcp") == 0);
+}
+
+static int env_addf(char ***v, size_t *n, struct bf_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int env_addf(char ***v, size_t *n, struct bf_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    char *e;
+    int r;
+
+    va_start(ap, fmt);
+    r = vasprintf(&e, fmt, ap);
+    va_end(ap);
+    if (r < 0)
+        return oom(err);
+    r = strv_push(v, n, e, SIZE_MAX, err);
+    free(e);
+    return r;
+}
+
+/* ToEnv for one link: alias is the link's name's last element, upper-cased, '-' as '_'. */
+static int link_env(const char *name, const char *ip, const struct ls_container *child,
+                    char ***env, size_t *n, struct bf_error *err)
+{
+    const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+    const struct ls_linux *cl = &child->lx;
+    size_t np = cl->n_exposed_ports;
+    struct port *ports = np ? calloc(np, sizeof(*ports)) : NULL;
+    char alias[256];
+    int r = 0;
+
+    if (np && !ports)
+        return oom(err);
+    snprintf(alias, sizeof(alias), "%s", base);
+    for (char *a = alias; *a; a++)
+        *a = *a == '-' ? '_' : (char)toupper((unsigned char)*a);
+    for (size_t i = 0; i < np; i++) {
+        const char *p = cl->exposed_ports[i], *slash = strchr(p, '/');
+        ports[i].s = p;
+        ports[i].port_len = slash ? (size_t)(slash - p) : strlen(p);
+        ports[i].proto = slash ? slash + 1 : "tcp";
+        char num[16] = "";
+        bool digits = ports[i].port_len > 0 && ports[i].port_len < sizeof(num);
+        for (size_t k = 0; digits && k < ports[i].port_len; k++)
+            digits = p[k] >= '0' && p[k] <= '9';
+        if (digits) {
+            memcpy(num, p, ports[i].port_len);
+            ports[i].num = atoi(num);
+        }
+    }
+    /* a stable insertion sort: the ports are few (Config.ExposedPorts) */
+    for (size_t i = 1; i < np; i++)
+        for (size_t j = i; j > 0 && port_less(&ports[j], &ports[j - 1]); j--) {
+            struct port t = ports[j];
+            ports[j] = ports[j - 1];
+            ports[j - 1] = t;
+        }
+#define P(x) (int)(x).port_len, (x).s
+    if (np)
+        r = env_addf(env, n, err, "%s_PORT=%s://%s:%.*s", alias, ports[0].proto, ip, P(ports[0]));
+    for (size_t i = 0; i < np && r == 0;) {
+        size_t j = i;
+        /* nextContiguous */
+        if (i + 1 < np) {
+            int value = ports[i].num;
+            j = np - 1;
+            for (size_t k = i + 1; k < np; k++, value++)
+                if (ports[k].num > value + 1) {
+                    j = k - 1;
+                    break;
+                }
+        }
+        if (j > i + 1) {
+            char up[16], upq[16];
+            snprintf(up, sizeof(up), "%s", ports[i].proto);
+            snprintf(upq, sizeof(upq), "%s", ports[j].proto);
+            for (char *a = up; *a; a++)
+                *a = (char)toupper((unsigned char)*a);
+            for (char *a = upq; *a; a++)
+                *a = (char)toupper((unsigned char)*a);
+            const struct port *p = &ports[i], *q = &ports[j];
+            if ((r = env_addf(env, n, err, "%s_PORT_%.*s_%s_START=%s://%s:%.*s", alias, P(*p), up,
+                              p->proto, ip, P(*p))) < 0 ||
+                (r = env_addf(env, n, err, "%s_PORT_%.*s_%s_ADDR=%s", alias, P(*p), up, ip)) < 0 ||
+                (r = env_addf(env, n, err, "%s_PORT_%.*s_%s_PROTO=%s", alias, P(*p), up,
+                              p->proto)) < 0 ||
+                (r = env_addf(env, n, err, "%s_PORT_%.*s_%s_PORT_START=%.*s", alias, P(*p), up,
+                              P(*p))) < 0 ||
+                (r = env_addf(env, n, err, "%s_PORT_%.*s_%s_END=%s://%s:%.*s", alias, P(*p), upq,
+                              q->proto, ip, P(*q))) < 0 ||
+                (r = env_addf(env, n, err, "%s_PORT_%.*s_%s_PORT_END=%.*s", alias, P(*p), upq,
+                              P(*q))) < 0)
+                break;
+            i = j + 1;
+        } else {
+            i++;
+        }
+    }
+    for (size_t i = 0; i < np && r == 0; i++) {
+        const struct port *p = &ports[i];
+        char up[16];
+        snprintf(up, sizeof(up), "%s", p->proto);
+        for (char *a = up; *a; a++)
+            *a = (char)toupper((unsigned char)*a);
+        if ((r = env_addf(env, n, err, "%s_PORT_%.*s_%s=%s://%s:%.*s", alias, P(*p), up, p->proto,
+                          ip, P(*p))) < 0 ||
+            (r = env_addf(env, n, err, "%s_PORT_%.*s_%s_ADDR=%s", alias, P(*p), up, ip)) < 0 ||
+            (r = env_addf(env, n, err, "%s_PORT_%.*s_%s_PORT=%.*s", alias, P(*p), up, P(*p))) < 0 ||
+            (r = env_addf(env, n, err, "%s_PORT_%.*s_%s_PROTO=%s", alias, P(*p), up, p->proto)) <
+                0)
+            break;
+    }
+#undef P
+    free(ports);
+    if (r == 0)
+        r = env_addf(env, n, err, "%s_NAME=%s", alias, name);
+    for (size_t i = 0; i < child->config.n_env && r == 0; i++) {
+        const char *e = child->config.env[i], *eq = strchr(e, '=');
+        if (!eq || (eq - e == 4 && (!strncmp(e, "HOME", 4) || !strncmp(e, "PATH", 4))))
+            continue;
+        r = env_addf(env, n, err, "%s_ENV_%.*s=%s", alias, (int)(eq - e), e, eq + 1);
+    }
+    return r;
+}
+
+static const struct ls_network *network_named(const struct ls_container *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_networks; i++)
+        if (strcmp(c->networks[i].name, name) == 0)
+            return &c->networks[i];
+    return NULL;
+}
+
+static bool mode_user_defined(const char *m)
+{
+    return *m && strcmp(m, "default") != 0 && strcmp(m, "bridge") != 0 &&
+           strcmp(m, "host") != 0 && strcmp(m, "none") != 0 && strncmp(m, "container:", 10) != 0;
+}
+
+struct link {
+    char *name, *alias; /* opts.ParseLink */
+};
+
+static int link_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct link *)a)->alias, ((const struct link *)b)->alias);
+}
+
+/* The environment of the container's legacy links. Docker registers them only off user-defined
+ * networks and makes them only for a container on the default bridge; its map of children has
+ * no order, so links come in alias order. */
+static int links_env(struct layerstore *ls, const struct ls_container *c, char ***env, size_t *n,
+                     struct ls_inputs *in, struct bf_error *err)
+{
+    const struct ls_linux *lx = &c->lx;
+    struct link *links;
+    int r = 0;
+
+    if (!lx->n_links || mode_user_defined(c->host.network_mode) || !network_named(c, "bridge"))
+        return 0;
+    if (!(links = calloc(lx->n_links, sizeof(*links))))
+        return oom(err);
+    for (size_t i = 0; i < lx->n_links && r == 0; i++) {
+        const char *l = lx->links[i], *colon = strchr(l, ':');
+        if (!*l)
+            r = bf_error_set(err, EINVAL, "empty string specified for links");
+        else if (colon && strchr(colon + 1, ':'))
+            r = bf_error_set(err, EINVAL, "bad format for links: %s", l);
+        else if (!colon) {
+            links[i].name = strdup(l);
+            links[i].alias = strdup(l);
+        } else if (l[0] == '/') {
+            const char *a = strrchr(colon + 1, '/');
+            links[i].name = strndup(l + 1, (size_t)(colon - l - 1));
+            links[i].alias = strdup(a ? a + 1 : colon + 1);
+        } else {
+            links[i].name = strndup(l, (size_t)(colon - l));
+            links[i].alias = strdup(colon + 1);
+        }
+        if (r == 0 && (!links[i].name || !links[i].alias))
+            r = oom(err);
+    }
+    if (r == 0)
+        qsort(links, lx->n_links, sizeof(*links), link_cmp);
+    for (size_t i = 0; i < lx->n_links && r == 0; i++) {
+        struct ls_container *child = NULL;
+        _cleanup_free_ char *full = NULL;
+        if (asprintf(&full, "/%s/%s", c->name, links[i].alias) < 0) {
+            full = NULL;
+            r = oom(err);
+            break;
+        }
+        if ((r = target(ls, c, links[i].name, &child, in, err)) < 0) {
+            bf_error_wrap(err, "could not get container for %s", links[i].name);
+            break;
+        }
+        /* a child sharing another's network is linked to that one */
+        for (int hops = 0; r == 0 && mode_is_container(child->host.network_mode); hops++) {
+            struct ls_container *next = NULL;
+            if (hops == 16)
+                r = bf_error_set(err, ELOOP, "%s: too many container: network modes", full);
+            else if ((r = target(ls, c, child->host.network_mode + 10, &next, in, err)) == 0) {
+                ls_container_free(child);
+                child = next;
+            }
+        }
+        const struct ls_network *cb = child ? network_named(child, "bridge") : NULL;
+        if (r == 0 && strcmp(child->host.network_mode, "host") == 0)
+            r = bf_error_set(err, EINVAL,
+                             "conflicting options: host type networking can't be used with "
+                             "links. This would result in undefined behavior");
+        else if (r == 0 && !child->running)
+            r = bf_error_set(err, EBUSY, "Cannot link to a non running container: /%s AS %s",
+                             child->name, full);
+        else if (r == 0 && !cb)
+            r = bf_error_set(err, EINVAL, "container %s not attached to default bridge network",
+                             child->id);
+        else if (r == 0)
+            r = link_env(full, cb->ip_address, child, env, n, err);
+        ls_container_free(child);
+    }
+    for (size_t i = 0; i < lx->n_links; i++) {
+        free(links[i].name);
+        free(links[i].alias);
+    }
+    free(links);
+    return r;
+}
+
 /* CreateDaemonEnvironment + ReplaceOrAppendEnvValues: the defaults' keys are replaced in place
  * (an entry without '=' removes the default of that key), every other entry is appended. */
-static int make_env(const struct ls_container *c, struct spec_linux *out, struct bf_error *err)
+static int make_env(struct layerstore *ls, const struct ls_container *c, struct spec_linux *out,
+                    struct ls_inputs *in, struct bf_error *err)
 {
     _cleanup_free_ char *host = NULL;
     size_t n_defaults;
@@ -119,6 +368,8 @@ static int make_env(const struct ls_container *c, struct spec_linux *out, struct
                        err)) < 0 ||
         (r = strv_push(&out->env, &out->n_env, host, SIZE_MAX, err)) < 0 ||
         (c->config.tty && (r = strv_push(&out->env, &out->n_env, "TERM=xterm", SIZE_MAX, err)) < 0))
+        return r;
+    if ((r = links_env(ls, c, &out->env, &out->n_env, in, err)) < 0)
         return r;
     n_defaults = out->n_env;
     for (size_t i = 0; i < c->config.n_env; i++) {
@@ -655,11 +906,6 @@ int spec_linux_prepare(struct layerstore *ls, const struct ls_container *c,
                             "container %s: %s sets userns-remap: bundlefs does not read the "
                             "daemon's ID mappings",
                             c->id, out->host->config_file);
-    if (lx->n_links)
-        return bf_error_set(err, ENOTSUP,
-                            "container %s: legacy links (HostConfig.Links): the environment "
-                            "Docker makes from the linked containers is not built yet",
-                            c->id);
     if (pid_private(lx) && (lx->init.set ? lx->init.v : out->host->init)) {
         init = *out->host->init_path ? out->host->init_path : out->host->docker_init;
         if (!init)
@@ -670,8 +916,8 @@ int spec_linux_prepare(struct layerstore *ls, const struct ls_container *c,
     }
     if ((r = root_path(ls, c, out, err)) < 0 || (r = resolve_user(ls, c, w, out, in, err)) < 0)
         return r;
-    if ((r = make_args(c, init, out, err)) < 0 || (r = make_env(c, out, err)) < 0)
-        return r;
+    if ((r = make_args(c, init, out, err)) < 0 || (r = make_env(ls, c, out, in, err)) < 0)
+        return bf_error_wrap(err, "container %s", c->id);
     if ((r = spec_caps_tweak(out->host, lx, &out->caps, &out->n_caps, err)) < 0)
         return bf_error_wrap(err, "container %s", c->id);
     if ((r = seccomp(c, out, err)) < 0)
