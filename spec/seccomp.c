@@ -204,7 +204,7 @@ static const char *native_to_seccomp(const char *native)
 
 static bool str_is(const struct spec_sc_str *s, const char *c)
 {
-    return s->n == strlen(c) && memcmp(s->s, c, s->n) == 0;
+    return s->n == strlen(c) && (s->n == 0 || memcmp(s->s, c, s->n) == 0);
 }
 
 static const struct spec_sc_str *strs(const struct spec_sc_slice *s)

@@ -119,9 +119,18 @@ struct spec_seccomp_profile {
     struct spec_sc_slice syscalls;      /* struct spec_sc_call *, NULL for a JSON null */
 };
 
-/* Go's json.Unmarshal of `json` into a zeroed *p (seccomp_decode.c). On failure the message is
- * Go's error text alone (no prefix) and *p holds whatever was decoded; free it either way. */
+/* Go's json.Unmarshal of `json` into a zeroed *p (seccomp_decode.c). On failure (-EINVAL: Go's
+ * error; -E2BIG: over SPEC_SECCOMP_MAX_ITEMS; -ENOMEM) *msg is the text alone, no prefix (NULL
+ * for -ENOMEM), and *p holds whatever was decoded: clear it either way. */
 int spec_seccomp_decode(const char *json, size_t len, struct spec_seccomp_profile *p, char **msg);
+/* Free everything but `what` and zero the rest. */
 void spec_seccomp_profile_clear(struct spec_seccomp_profile *p);
+
+/* Go's checkValid over len bytes (seccomp_scan.c): 0, or -EINVAL with Go's SyntaxError text in
+ * msg (at most `size` bytes), or -ENOMEM. Checked input has no NUL byte and no control byte in
+ * a string. */
+int spec_go_json_check(const unsigned char *p, size_t len, char *msg, size_t size);
+bool spec_go_json_space(unsigned char c); /* ' ', '\t', '\r', '\n' */
+bool spec_go_json_hex(unsigned char c);
 
 #endif

@@ -1,18 +1,16 @@
 /* seccomp_decode.c - a Docker seccomp profile read with Go 1.19's encoding/json rules.
  *
  * dockerd 20.10.24 reads a profile with json.Unmarshal into types.Seccomp, so what a container
- * gets, and the error when it gets nothing, is Go's decoder's doing. Two passes, as in Go:
- * - a syntax check with Go's scanner texts ("invalid character 'x' looking for beginning of
- *   value", "unexpected end of JSON input", "exceeded max depth" past 10000 levels);
- * - a decode of the checked bytes into the model with Go's value rules: keys match fields
- *   case-insensitively (with Go's U+017F/U+212A folds for s and k), unknown keys are skipped,
- *   null leaves strings, numbers and structs alone and resets slices and pointers, a repeated
- *   key decodes into what is there (structs merge, a slice reuses its elements and capacity as
- *   reflect does), strings get Go's unquoting (bad UTF-8 and lone surrogates become U+FFFD).
- *   The first type mismatch is kept ("json: cannot unmarshal string into Go struct field
- *   Syscall.syscalls.names of type []string") while decoding goes on; a minKernel error
- *   (KernelVersion.UnmarshalJSON) stops it and wins.
- * The input is bounded by the caller (SPEC_SECCOMP_MAX_BYTES) and array elements by a budget.
+ * gets, and the error when it gets nothing, is Go's decoder's doing. After Go's syntax check
+ * (seccomp_scan.c) the checked bytes are decoded into the model with Go's value rules: keys
+ * match fields case-insensitively (with Go's U+017F/U+212A folds for s and k), unknown keys are
+ * skipped, null leaves strings, numbers and structs alone and resets slices and pointers, a
+ * repeated key decodes into what is there (structs merge, a slice reuses its elements and
+ * capacity as reflect does), strings get Go's unquoting (bad UTF-8 and lone surrogates become
+ * U+FFFD). The first type mismatch is kept ("json: cannot unmarshal string into Go struct field
+ * Syscall.syscalls.names of type []string") while decoding goes on; a minKernel error
+ * (KernelVersion.UnmarshalJSON) stops it and wins. The caller bounds the input
+ * (SPEC_SECCOMP_MAX_BYTES); array elements are bounded here (SPEC_SECCOMP_MAX_ITEMS).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -24,315 +22,7 @@
 #include "bf_util.h"
 #include "seccomp.h"
 
-/* ---- pass 1: Go's scanner (encoding/json checkValid) ---- */
-
-#define GO_MAX_DEPTH 10000
-
-enum scan_state {
-    S_VALUE,          /* start of a value */
-    S_VALUE_OR_CLOSE, /* after '[' */
-    S_KEY_OR_CLOSE,   /* after '{' */
-    S_KEY,            /* after ',' in an object */
-    S_END_VALUE,      /* after a value */
-    S_END_TOP,        /* after the top-level value */
-    S_STR,
-    S_STR_ESC,
-    S_STR_U, /* inside \uXXXX, `hex` digits read */
-    S_NEG,
-    S_INT,  /* after a non-zero first digit */
-    S_ZERO, /* after the integer part */
-    S_DOT,
-    S_FRAC,
-    S_EXP,
-    S_EXP_SIGN,
-    S_EXP_DIGITS,
-    S_WORD, /* inside true/false/null */
-};
-
-enum { IN_KEY, IN_VALUE, IN_ARRAY };
-
-struct scan {
-    enum scan_state st;
-    unsigned char *stack; /* what each open container expects next */
-    size_t depth;
-    int hex;
-    const char *word; /* "true", "false", "null" */
-    size_t word_pos;
-    char msg[80];
-};
-
-static bool is_space(unsigned char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* strconv.Quote of the one-rune string string(c) between single quotes, as quoteChar. */
-static void go_quote_char(unsigned char c, char *buf, size_t size)
-{
-    static const char esc[] = "abtnvfr"; /* \a..\r are 7..13 */
-
-    if (c == '\'')
-        snprintf(buf, size, "'\\''");
-    else if (c == '"')
-        snprintf(buf, size, "'\"'");
-    else if (c == '\\')
-        snprintf(buf, size, "'\\\\'");
-    else if (c >= 0x20 && c < 0x7f)
-        snprintf(buf, size, "'%c'", c);
-    else if (c >= 7 && c <= 13)
-        snprintf(buf, size, "'\\%c'", esc[c - 7]);
-    else if (c < 0x20 || c == 0x7f)
-        snprintf(buf, size, "'\\x%02x'", c);
-    else if (c > 0xa0 && c != 0xad) /* printable Latin-1, written as UTF-8 */
-        snprintf(buf, size, "'%c%c'", 0xc0 | (c >> 6), 0x80 | (c & 0x3f));
-    else
-        snprintf(buf, size, "'\\u%04x'", c);
-}
-
-static int scan_fail(struct scan *s, unsigned char c, const char *context)
-{
-    char q[16];
-
-    go_quote_char(c, q, sizeof(q));
-    snprintf(s->msg, sizeof(s->msg), "invalid character %s %s", q, context);
-    return -1;
-}
-
-static int scan_push(struct scan *s, unsigned char c, unsigned char what)
-{
-    if (s->depth == GO_MAX_DEPTH)
-        return scan_fail(s, c, "exceeded max depth");
-    s->stack[s->depth++] = what;
-    return 0;
-}
-
-static bool is_hex(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
-/* One byte through the state machine; -1 with s->msg on a syntax error. */
-static int scan_step(struct scan *s, unsigned char c)
-{
-    for (;;) {
-        switch (s->st) {
-        case S_VALUE_OR_CLOSE:
-            if (is_space(c))
-                return 0;
-            if (c == ']') {
-                s->st = S_END_VALUE;
-                continue;
-            }
-            s->st = S_VALUE;
-            continue;
-        case S_VALUE:
-            if (is_space(c))
-                return 0;
-            switch (c) {
-            case '{':
-                s->st = S_KEY_OR_CLOSE;
-                return scan_push(s, c, IN_KEY);
-            case '[':
-                s->st = S_VALUE_OR_CLOSE;
-                return scan_push(s, c, IN_ARRAY);
-            case '"':
-                s->st = S_STR;
-                return 0;
-            case '-':
-                s->st = S_NEG;
-                return 0;
-            case '0':
-                s->st = S_ZERO;
-                return 0;
-            case 't':
-            case 'f':
-            case 'n':
-                s->word = c == 't' ? "true" : c == 'f' ? "false" : "null";
-                s->word_pos = 1;
-                s->st = S_WORD;
-                return 0;
-            }
-            if (c >= '1' && c <= '9') {
-                s->st = S_INT;
-                return 0;
-            }
-            return scan_fail(s, c, "looking for beginning of value");
-        case S_KEY_OR_CLOSE:
-            if (is_space(c))
-                return 0;
-            if (c == '}') {
-                s->stack[s->depth - 1] = IN_VALUE;
-                s->st = S_END_VALUE;
-                continue;
-            }
-            s->st = S_KEY;
-            continue;
-        case S_KEY:
-            if (is_space(c))
-                return 0;
-            if (c == '"') {
-                s->st = S_STR;
-                return 0;
-            }
-            return scan_fail(s, c, "looking for beginning of object key string");
-        case S_END_VALUE:
-            if (s->depth == 0) {
-                s->st = S_END_TOP;
-                continue;
-            }
-            if (is_space(c))
-                return 0;
-            switch (s->stack[s->depth - 1]) {
-            case IN_KEY:
-                if (c != ':')
-                    return scan_fail(s, c, "after object key");
-                s->stack[s->depth - 1] = IN_VALUE;
-                s->st = S_VALUE;
-                return 0;
-            case IN_VALUE:
-                if (c == ',') {
-                    s->stack[s->depth - 1] = IN_KEY;
-                    s->st = S_KEY;
-                    return 0;
-                }
-                if (c != '}')
-                    return scan_fail(s, c, "after object key:value pair");
-                break;
-            default:
-                if (c == ',') {
-                    s->st = S_VALUE;
-                    return 0;
-                }
-                if (c != ']')
-                    return scan_fail(s, c, "after array element");
-            }
-            s->depth--;
-            s->st = s->depth ? S_END_VALUE : S_END_TOP;
-            return 0;
-        case S_END_TOP:
-            if (!is_space(c))
-                return scan_fail(s, c, "after top-level value");
-            return 0;
-        case S_STR:
-            if (c == '"')
-                s->st = S_END_VALUE;
-            else if (c == '\\')
-                s->st = S_STR_ESC;
-            else if (c < 0x20)
-                return scan_fail(s, c, "in string literal");
-            return 0;
-        case S_STR_ESC:
-            if (c == 'u') {
-                s->hex = 0;
-                s->st = S_STR_U;
-                return 0;
-            }
-            if (!strchr("bfnrt\\/\"", c) || !c)
-                return scan_fail(s, c, "in string escape code");
-            s->st = S_STR;
-            return 0;
-        case S_STR_U:
-            if (!is_hex(c))
-                return scan_fail(s, c, "in \\u hexadecimal character escape");
-            if (++s->hex == 4)
-                s->st = S_STR;
-            return 0;
-        case S_NEG:
-            if (c == '0')
-                s->st = S_ZERO;
-            else if (c >= '1' && c <= '9')
-                s->st = S_INT;
-            else
-                return scan_fail(s, c, "in numeric literal");
-            return 0;
-        case S_INT:
-            if (c >= '0' && c <= '9')
-                return 0;
-            s->st = S_ZERO;
-            continue;
-        case S_ZERO:
-            if (c == '.') {
-                s->st = S_DOT;
-                return 0;
-            }
-            if (c == 'e' || c == 'E') {
-                s->st = S_EXP;
-                return 0;
-            }
-            s->st = S_END_VALUE;
-            continue;
-        case S_DOT:
-            if (c < '0' || c > '9')
-                return scan_fail(s, c, "after decimal point in numeric literal");
-            s->st = S_FRAC;
-            return 0;
-        case S_FRAC:
-            if (c >= '0' && c <= '9')
-                return 0;
-            if (c == 'e' || c == 'E') {
-                s->st = S_EXP;
-                return 0;
-            }
-            s->st = S_END_VALUE;
-            continue;
-        case S_EXP:
-            if (c == '+' || c == '-') {
-                s->st = S_EXP_SIGN;
-                return 0;
-            }
-            s->st = S_EXP_SIGN;
-            continue;
-        case S_EXP_SIGN:
-            if (c < '0' || c > '9')
-                return scan_fail(s, c, "in exponent of numeric literal");
-            s->st = S_EXP_DIGITS;
-            return 0;
-        case S_EXP_DIGITS:
-            if (c >= '0' && c <= '9')
-                return 0;
-            s->st = S_END_VALUE;
-            continue;
-        case S_WORD: {
-            char ctx[40];
-            if (c == (unsigned char)s->word[s->word_pos]) {
-                if (!s->word[++s->word_pos])
-                    s->st = S_END_VALUE;
-                return 0;
-            }
-            snprintf(ctx, sizeof(ctx), "in literal %s (expecting '%c')", s->word,
-                     s->word[s->word_pos]);
-            return scan_fail(s, c, ctx);
-        }
-        }
-    }
-}
-
-/* checkValid: 0, or -EINVAL with Go's SyntaxError text in msg (or -ENOMEM). */
-static int go_check_valid(const unsigned char *p, size_t len, char *msg, size_t size)
-{
-    struct scan s = {.st = S_VALUE};
-    int r = 0;
-
-    s.stack = malloc(GO_MAX_DEPTH);
-    if (!s.stack)
-        return -ENOMEM;
-    for (size_t i = 0; i < len && r == 0; i++)
-        r = scan_step(&s, p[i]);
-    /* At the end Go feeds one space, which ends a number or fails a word. */
-    if (r == 0 && s.st != S_END_TOP)
-        r = scan_step(&s, ' ');
-    if (r == 0 && s.st != S_END_TOP) {
-        snprintf(s.msg, sizeof(s.msg), "unexpected end of JSON input");
-        r = -1;
-    }
-    free(s.stack);
-    if (r == 0)
-        return 0;
-    snprintf(msg, size, "%s", s.msg);
-    return -EINVAL;
-}
-
-/* ---- pass 2: decoding checked bytes (decode.go's value rules) ---- */
+/* ---- decoding checked bytes (decode.go's value rules) ---- */
 
 struct dec {
     const unsigned char *p;
@@ -369,7 +59,7 @@ static int dec_oom(struct dec *d)
 
 static void ws(struct dec *d)
 {
-    while (is_space(*d->p))
+    while (spec_go_json_space(*d->p))
         d->p++;
 }
 
@@ -404,7 +94,7 @@ static void skip_value(struct dec *d)
             d->p++;
             continue;
         } else {
-            while (*d->p && !is_space(*d->p) && !strchr(",:]}", *d->p))
+            while (*d->p && !spec_go_json_space(*d->p) && !strchr(",:]}", *d->p))
                 d->p++;
         }
         if (depth == 0)
@@ -488,7 +178,7 @@ static long get_u4(const unsigned char *s, size_t n)
         return -1;
     for (size_t i = 2; i < 6; i++) {
         unsigned c = s[i];
-        if (!is_hex((unsigned char)c))
+        if (!spec_go_json_hex((unsigned char)c))
             return -1;
         r = r * 16 + (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
     }
@@ -771,7 +461,8 @@ static bool go_printable(uint32_t r)
 {
     if (r < 0x80)
         return r >= 0x20 && r < 0x7f;
-    if (r <= 0xa0 || r == 0xad || r == 0x1680 || (r >= 0x2000 && r <= 0x200f) ||
+    if (r <= 0xa0 || r == 0xad || (r >= 0x600 && r <= 0x605) || r == 0x61c || r == 0x6dd ||
+        r == 0x70f || r == 0x1680 || r == 0x180e || (r >= 0x2000 && r <= 0x200f) ||
         (r >= 0x2028 && r <= 0x202f) || (r >= 0x205f && r <= 0x206f) || r == 0x3000 ||
         (r >= 0xe000 && r <= 0xf8ff) || r == 0xfeff || (r >= 0xfff9 && r <= 0xfffb) ||
         (r & 0xfffe) == 0xfffe || r >= 0xf0000)
@@ -1129,7 +820,7 @@ int spec_seccomp_decode(const char *json, size_t len, struct spec_seccomp_profil
     int r;
 
     *msg = NULL;
-    r = go_check_valid((const unsigned char *)json, len, syntax, sizeof(syntax));
+    r = spec_go_json_check((const unsigned char *)json, len, syntax, sizeof(syntax));
     if (r == -EINVAL) {
         *msg = strdup(syntax);
         return *msg ? -EINVAL : -ENOMEM;
