@@ -133,26 +133,34 @@ static int parse_default_ulimits(struct ls_host *h, const struct ls_jctx *c, jso
     return 0;
 }
 
-/* parsers.ParseKeyValueOpt: "key=value", both trimmed; NULL when there is no '='. */
-static char *kv_value(const char *opt, const char *want)
+static bool go_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* parsers.ParseKeyValueOpt: "key=value", both TrimSpace'd; NULL when there is no '=' or the key
+ * is not `want` (any case); *matched tells the two apart from ENOMEM. */
+static char *kv_value(const char *opt, const char *want, bool *matched)
 {
     const char *eq = strchr(opt, '=');
     const char *k = opt, *ke;
 
+    *matched = false;
     if (!eq)
         return NULL;
-    while (*k == ' ' || *k == '\t')
+    while (go_space(*k))
         k++;
     ke = eq;
-    while (ke > k && (ke[-1] == ' ' || ke[-1] == '\t'))
+    while (ke > k && go_space(ke[-1]))
         ke--;
     if ((size_t)(ke - k) != strlen(want) || strncasecmp(k, want, strlen(want)) != 0)
         return NULL;
+    *matched = true;
     eq++;
-    while (*eq == ' ' || *eq == '\t')
+    while (go_space(*eq))
         eq++;
     size_t n = strlen(eq);
-    while (n && (eq[n - 1] == ' ' || eq[n - 1] == '\t'))
+    while (n && go_space(eq[n - 1]))
         n--;
     return strndup(eq, n);
 }
@@ -167,15 +175,26 @@ static int parse_daemon_config(struct ls_host *h, const char *file, json_t *root
 
     if ((r = ls_j_strv(&c, ls_j_get(root, "exec-opts"), "exec-opts", &opts, &n)) < 0)
         return r;
-    /* getCD: the first native.cgroupdriver option. */
-    for (size_t i = 0; i < n && !*h->cgroup_driver; i++) {
-        char *v = kv_value(opts[i], "native.cgroupdriver");
-        if (v) {
+    /* getCD: the first native.cgroupdriver option, even an empty one. */
+    for (size_t i = 0; i < n; i++) {
+        bool matched;
+        char *v = kv_value(opts[i], "native.cgroupdriver", &matched);
+        if (matched) {
+            if (!v) {
+                ls_strv_free(opts, n);
+                return bf_error_set(err, ENOMEM, "out of memory");
+            }
             free(h->cgroup_driver);
             h->cgroup_driver = v;
+            break;
         }
     }
     ls_strv_free(opts, n);
+    if (strcmp(h->cgroup_driver, "none") == 0)
+        return bf_error_set(err, EINVAL,
+                            "%s: native.cgroupdriver option none is internally used and cannot "
+                            "be specified manually",
+                            file);
     if (*h->cgroup_driver && strcmp(h->cgroup_driver, "cgroupfs") != 0 &&
         strcmp(h->cgroup_driver, "systemd") != 0)
         return bf_error_set(err, EINVAL, "%s: native.cgroupdriver option %s not supported", file,
@@ -198,14 +217,29 @@ static int parse_daemon_config(struct ls_host *h, const char *file, json_t *root
     }
     h->userns_remap = *userns != '\0';
     free(userns);
+    /* verifyDaemonSettings: with systemd's driver the parent must be a slice */
+    bool systemd = strcmp(h->cgroup_driver, "systemd") == 0;
+    size_t pl = strlen(h->cgroup_parent);
+    if (systemd && pl && (pl < 6 || strcmp(h->cgroup_parent + pl - 6, ".slice") != 0)) {
+        free(seccomp);
+        return bf_error_set(err, EINVAL,
+                            "%s: cgroup-parent for systemd cgroup should be a valid slice named "
+                            "as \"xxx.slice\"",
+                            file);
+    }
     /* setupSeccompProfile: the file is read once, whatever it says. */
     if (*seccomp) {
         struct bf_error e = BF_ERROR_INIT;
         r = read_host_file(seccomp, HOST_CAP_FILE, &h->seccomp_profile, &h->seccomp_profile_len,
                            &e);
-        if (r < 0)
-            bf_error_set(err, e.code, "%s: opening seccomp profile (%s) failed: %s", file, seccomp,
-                         bf_error_message(&e));
+        if (r < 0) {
+            char why[128];
+            snprintf(why, sizeof(why), "%s", strerror(e.code));
+            if (why[0] >= 'A' && why[0] <= 'Z' && !(why[1] >= 'A' && why[1] <= 'Z'))
+                why[0] = (char)(why[0] - 'A' + 'a'); /* Go's errno text */
+            bf_error_set(err, e.code, "%s: opening seccomp profile (%s) failed: open %s: %s", file,
+                         seccomp, seccomp, why);
+        }
         bf_error_clear(&e);
     }
     free(seccomp);

@@ -44,9 +44,9 @@
 #include "bf_util.h"
 #include "ls_internal.h"
 
-#define RFS_MAX_ITER 255     /* evalSymlinksInScope's maxIter */
-#define RFS_PATH_MAX 4096    /* an Lstat of a longer host path is ENAMETOOLONG */
-#define RFS_NAME_MAX 255     /* likewise for one component */
+#define RFS_MAX_ITER 255  /* evalSymlinksInScope's maxIter */
+#define RFS_PATH_MAX 4096 /* an Lstat of a longer host path is ENAMETOOLONG */
+#define RFS_NAME_MAX 255  /* likewise for one component */
 #define RFS_MAX_LAYERS (LS_MAX_LAYERS + 2)
 
 enum rfs_kind {
@@ -64,10 +64,11 @@ struct rfs_node {
     char *vpath; /* clean, absolute inside the root: "/" or "/etc/passwd" */
     size_t vlen;
     enum rfs_kind kind;
-    size_t top;       /* the layer the entry comes from (not for RK_ABSENT) */
-    size_t *layers;   /* RK_DIR: the layers merged into it, top-most first */
+    size_t top;     /* the layer the entry comes from (not for RK_ABSENT) */
+    dev_t rdev;     /* RK_CHR, RK_BLK */
+    size_t *layers; /* RK_DIR: the layers merged into it, top-most first */
     size_t n_layers;
-    char *link;       /* RK_LNK: its target */
+    char *link; /* RK_LNK: its target */
 };
 
 struct rfs {
@@ -240,6 +241,7 @@ static int lookup(struct rfs *r, const struct rfs_node *parent, struct rfs_node 
             found = true;
             child->kind = kind;
             child->top = layer;
+            child->rdev = st.st_rdev;
             if (kind == RK_LNK)
                 return read_link(r, fd, rel, &child->link);
             if (kind != RK_DIR)
@@ -286,8 +288,8 @@ static int rfs_lstat(struct rfs *r, const char *vpath, const struct rfs_node **o
 
     if (strlen(r->root) + vlen >= RFS_PATH_MAX)
         return go_errno(r, ENAMETOOLONG, "lstat", vpath, "file name too long");
-    while (keep > 1 && !path_has_prefix(vpath, vlen, r->stack[keep - 1].vpath,
-                                        r->stack[keep - 1].vlen))
+    while (keep > 1 &&
+           !path_has_prefix(vpath, vlen, r->stack[keep - 1].vpath, r->stack[keep - 1].vlen))
         keep--;
     while (r->depth > keep)
         node_free(&r->stack[--r->depth]);
@@ -425,8 +427,8 @@ static int rfs_eval(struct rfs *r, const char *path, char **final)
         _cleanup_free_ char *clean = NULL;
 
         if (n > RFS_MAX_ITER) {
-            rc = bf_error_set(r->err, ELOOP, "evalSymlinksInScope: too many links in %s%s",
-                              r->root, path);
+            rc = bf_error_set(r->err, ELOOP, "evalSymlinksInScope: too many links in %s%s", r->root,
+                              path);
             break;
         }
         top->pos += plen + (slash ? 1 : 0);
@@ -544,8 +546,7 @@ static int rfs_setup(struct rfs *r, struct layerstore *ls, const struct ls_conta
             return bf_error_set(r->err, ENOENT, "%s: layer directory does not exist",
                                 r->layer_rel[i]);
         if (!S_ISDIR(mode))
-            return bf_error_set(r->err, ENOTDIR, "%s: layer is not a directory",
-                                r->layer_rel[i]);
+            return bf_error_set(r->err, ENOTDIR, "%s: layer is not a directory", r->layer_rel[i]);
         r->stack[0].layers[r->stack[0].n_layers++] = i;
     }
     return 0;
@@ -566,8 +567,8 @@ int layerstore_rootfs_read(struct layerstore *ls, const struct ls_container *c,
         *len = 0;
     *found = false;
     if (!path || !(abs = clean_abs(path))) {
-        rc = bf_error_set(err, path ? ENOMEM : EINVAL, "rootfs: %s", path ? "out of memory"
-                                                                       : "no path given");
+        rc = bf_error_set(err, path ? ENOMEM : EINVAL, "rootfs: %s",
+                          path ? "out of memory" : "no path given");
         goto out;
     }
     if ((rc = rfs_setup(&r, ls, c, w)) < 0)
@@ -584,17 +585,20 @@ int layerstore_rootfs_read(struct layerstore *ls, const struct ls_container *c,
     }
     if ((rc = rfs_lstat(&r, final, &node)) < 0)
         goto out;
-    switch (node->kind) {
-    case RK_ABSENT:
-    case RK_SOCK: /* open(2) of a socket is ENXIO: os.Open fails, the file counts as absent */
+    /* os.Open, then the first read. */
+    if (node->kind == RK_ABSENT || node->kind == RK_SOCK ||
+        (node->kind == RK_CHR && node->rdev == makedev(0, 0))) {
+        /* A socket's open(2) is ENXIO, as is a device 0:0's (no driver has it; overlayfs
+         * hides those, vfs shows them): os.Open fails, GetExecUserPath sees no file. */
         rc = 0;
         goto out;
-    case RK_DIR:
+    }
+    if (node->kind == RK_DIR) {
         rc = go_errno(&r, EISDIR, "read", final, "is a directory");
         goto out;
-    case RK_REG:
-        break;
-    default:
+    }
+    if (node->kind != RK_REG) {
+        /* A FIFO would block dockerd's open; a device would read the host's. */
         rel = layer_path(&r, node->top, final);
         rc = bf_error_set(err, EINVAL, "%s: %s of the container is a %s, not a regular file",
                           rel ? rel : final, final, kind_name(node->kind));

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bf_utf8.h"
 #include "bf_util.h"
 #include "spec_internal.h"
 
@@ -34,6 +35,43 @@ const char *const spec_default_caps[] = {
     "CAP_NET_BIND_SERVICE",           "CAP_SYS_CHROOT",       "CAP_KILL",       "CAP_AUDIT_WRITE",
 };
 const size_t spec_n_default_caps = BF_ARRAY_SIZE(spec_default_caps);
+
+char *spec_go_quote(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = malloc(n * 4 + 3), *o = out;
+
+    if (!out)
+        return NULL;
+    *o++ = '"';
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        static const char esc[] = "\a\b\f\n\r\t\v";
+        static const char let[] = "abfnrtv";
+        const char *e = *p ? strchr(esc, *p) : NULL;
+        size_t len = 0;
+        if (*p == '"' || *p == '\\') {
+            *o++ = '\\';
+            *o++ = (char)*p++;
+        } else if (e) {
+            *o++ = '\\';
+            *o++ = let[e - esc];
+            p++;
+        } else if (*p < 0x20 || *p == 0x7f) {
+            o += sprintf(o, "\\x%02x", *p++);
+        } else if (*p < 0x80) {
+            *o++ = (char)*p++;
+        } else if ((len = bf_utf8_seq(p, strlen((const char *)p))) > 0) {
+            memcpy(o, p, len);
+            o += len;
+            p += len;
+        } else {
+            o += sprintf(o, "\\x%02x", *p++);
+        }
+    }
+    *o++ = '"';
+    *o = '\0';
+    return out;
+}
 
 /* How many of all_caps this kernel and 20.10 know (gocapability's init, caps' init). */
 static size_t known(const struct ls_host *h)
@@ -82,8 +120,10 @@ static int normalize(const struct ls_host *h, char *const *in_v, size_t n, char 
         bool ok = false;
         for (size_t j = 0; j < k && !ok; j++)
             ok = strcmp(all_caps[j], c) == 0;
-        if (!ok)
-            return bf_error_set(err, EINVAL, "unknown capability: \"%s\"", c);
+        if (!ok) {
+            _cleanup_free_ char *q = spec_go_quote(c);
+            return bf_error_set(err, EINVAL, "unknown capability: %s", q ? q : "\"?\"");
+        }
     }
     return 0;
 }

@@ -1,5 +1,6 @@
 /* json.c - the single place a spec tree becomes bytes. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,12 @@
 
 #include "bf_utf8.h"
 #include "spec_internal.h"
+
+/* A uint64 above INT64_MAX, which jansson's signed integers cannot hold: a string node of
+ * SPEC_U64_MARK and the decimal digits, written by the writer as the bare number. No other
+ * string can start so: every string the builder takes is checked UTF-8, and 0xff never is. */
+#define SPEC_U64_MARK "\0\xff"
+#define SPEC_U64_MARK_LEN 2
 
 /* The bytes json_dumpb(root, JSON_INDENT(2) or JSON_COMPACT) gives, written in one pass.
  * json_dumpb walks the tree twice here (once to size the buffer) and, per object and array,
@@ -160,9 +167,15 @@ static void wb_value(struct wbuf *w, const json_t *v, bool compact, int depth)
         free(num);
         break;
     }
-    case JSON_STRING:
-        wb_string(w, json_string_value(v), json_string_length(v));
+    case JSON_STRING: {
+        const char *str = json_string_value(v);
+        size_t len = json_string_length(v);
+        if (len > SPEC_U64_MARK_LEN && memcmp(str, SPEC_U64_MARK, SPEC_U64_MARK_LEN) == 0)
+            wb_put(w, str + SPEC_U64_MARK_LEN, len - SPEC_U64_MARK_LEN); /* spec_b_u64 */
+        else
+            wb_string(w, str, len);
         break;
+    }
     case JSON_ARRAY: {
         size_t n = json_array_size(v);
         wb_char(w, '[');
@@ -252,10 +265,14 @@ json_t *spec_b_arr(struct spec_builder *b)
 
 json_t *spec_b_u64(struct spec_builder *b, uint64_t v)
 {
-    /* jansson integers are signed 64-bit; Go would print the unsigned value. */
     if (v > INT64_MAX) {
-        b->failed = true;
-        return NULL;
+        char num[SPEC_U64_MARK_LEN + 24];
+        memcpy(num, SPEC_U64_MARK, SPEC_U64_MARK_LEN);
+        int n = snprintf(num + SPEC_U64_MARK_LEN, sizeof(num) - SPEC_U64_MARK_LEN, "%" PRIu64, v);
+        json_t *j = json_stringn_nocheck(num, SPEC_U64_MARK_LEN + (size_t)n);
+        if (!j)
+            b->failed = true;
+        return j;
     }
     return json_integer((json_int_t)v);
 }

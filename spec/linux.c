@@ -352,13 +352,16 @@ static int links_env(struct layerstore *ls, const struct ls_container *c, char *
     return r;
 }
 
-/* CreateDaemonEnvironment + ReplaceOrAppendEnvValues: the defaults' keys are replaced in place
- * (an entry without '=' removes the default of that key), every other entry is appended. */
+/* CreateDaemonEnvironment + ReplaceOrAppendEnvValues: the defaults' keys (PATH, HOSTNAME, TERM,
+ * the links') keep their slots: an entry of Config.Env replaces the value in the slot of its key
+ * (an entry without '=' empties it, and a later one of that key fills it again), every other
+ * entry is appended; emptied slots go at the end. */
 static int make_env(struct layerstore *ls, const struct ls_container *c, struct spec_linux *out,
                     struct ls_inputs *in, struct bf_error *err)
 {
     _cleanup_free_ char *host = NULL;
     size_t n_defaults;
+    size_t *klen = NULL;
     int r;
 
     if (asprintf(&host, "HOSTNAME=%s", c->config.hostname) < 0)
@@ -372,15 +375,26 @@ static int make_env(struct layerstore *ls, const struct ls_container *c, struct 
     if ((r = links_env(ls, c, &out->env, &out->n_env, in, err)) < 0)
         return r;
     n_defaults = out->n_env;
-    for (size_t i = 0; i < c->config.n_env; i++) {
+    if (!(klen = calloc(n_defaults, sizeof(*klen))))
+        return oom(err);
+    for (size_t k = 0; k < n_defaults; k++) {
+        const char *eq = strchr(out->env[k], '=');
+        klen[k] = eq ? (size_t)(eq - out->env[k]) : strlen(out->env[k]);
+    }
+    /* the key of a default slot stays that slot's even while it is emptied */
+    char **keys = calloc(n_defaults ? n_defaults : 1, sizeof(*keys));
+    for (size_t k = 0; keys && k < n_defaults; k++)
+        if (!(keys[k] = strndup(out->env[k], klen[k])))
+            r = oom(err);
+    if (!keys)
+        r = oom(err);
+    for (size_t i = 0; r == 0 && i < c->config.n_env; i++) {
         const char *e = c->config.env[i], *eq = strchr(e, '=');
         size_t kl = eq ? (size_t)(eq - e) : strlen(e);
         ssize_t hit = -1;
-        for (size_t k = 0; k < n_defaults; k++) {
-            const char *d = out->env[k];
-            if (d && strncmp(d, e, kl) == 0 && d[kl] == '=')
+        for (size_t k = 0; k < n_defaults; k++)
+            if (klen[k] == kl && strncmp(keys[k], e, kl) == 0)
                 hit = (ssize_t)k;
-        }
         if (!eq) {
             if (hit >= 0) {
                 free(out->env[hit]);
@@ -390,20 +404,24 @@ static int make_env(struct layerstore *ls, const struct ls_container *c, struct 
         }
         if (hit >= 0) {
             char *v = strdup(e);
-            if (!v)
-                return oom(err);
+            if (!v) {
+                r = oom(err);
+                break;
+            }
             free(out->env[hit]);
             out->env[hit] = v;
-        } else if ((r = strv_push(&out->env, &out->n_env, e, SIZE_MAX, err)) < 0) {
-            return r;
+        } else {
+            r = strv_push(&out->env, &out->n_env, e, SIZE_MAX, err);
         }
     }
+    ls_strv_free(keys, keys ? n_defaults : 0);
+    free(klen);
     size_t k = 0;
     for (size_t i = 0; i < out->n_env; i++)
         if (out->env[i])
             out->env[k++] = out->env[i];
     out->n_env = k;
-    return 0;
+    return r;
 }
 
 static int make_args(const struct ls_container *c, const char *init, struct spec_linux *out,
@@ -431,7 +449,7 @@ static int resolve_user(struct layerstore *ls, const struct ls_container *c,
     int r = spec_user_from_rootfs(ls, c, w, c->lx.group_add, c->lx.n_group_add, &u, in, err);
 
     if (r < 0)
-        return bf_error_wrap(err, "container %s", c->id);
+        return r;
     out->uid = u.uid;
     out->gid = u.gid;
     out->gids = steal_pointer(&u.additional_gids);
@@ -518,9 +536,10 @@ static int namespaces(struct layerstore *ls, const struct ls_container *c, struc
             if (r < 0)
                 return r;
         } else if (strcmp(net, "host") == 0) {
-            /* the daemon's netns/default under its exec-root: only a running dockerd has it */
-            free(ns->path);
-            ns->path = NULL;
+            /* 20.10 joins SandboxKey, the daemon's <exec-root>/netns/default (the host's
+             * namespace, bound there by a running dockerd): no namespace is the same network
+             * without the daemon, as today's Docker writes it */
+            ns_remove(out, "network");
         }
     }
     if (mode_is_container(ipc)) {
@@ -737,6 +756,46 @@ static int devices(struct layerstore *ls, const struct ls_container *c, struct s
     return r;
 }
 
+/* Go's text of an errno (its syscall table: strerror with a lower-case first letter). */
+static void go_errno(int e, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", strerror(e));
+    if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+        buf[0] = (char)(buf[0] - 'A' + 'a');
+}
+
+/* WithResources' checks: shares must not be negative; each blkio device path is stat'ed on the
+ * host (getBlkioWeightDevices, getBlkioThrottleDevices), under /dev only. */
+static int resources(const struct ls_container *c, struct spec_linux *out, struct bf_error *err)
+{
+    const struct ls_linux *l = &c->lx;
+
+    for (int k = 0; k < LS_BLKIO_COUNT; k++) {
+        if (!l->n_blkio[k])
+            continue;
+        if (!(out->blkio[k] = calloc(l->n_blkio[k], sizeof(*out->blkio[k]))))
+            return oom(err);
+        for (size_t i = 0; i < l->n_blkio[k]; i++) {
+            const struct ls_blkio_device *d = &l->blkio[k][i];
+            struct stat st;
+            char why[128];
+            if (strncmp(d->path, "/dev/", 5) != 0 || strstr(d->path, "/../")) {
+                snprintf(why, sizeof(why), "bundlefs looks up devices under /dev only");
+            } else if (stat(d->path, &st) < 0) {
+                go_errno(errno, why, sizeof(why));
+            } else {
+                out->blkio[k][out->n_blkio[k]++] = (struct spec_lblkio){
+                    .major = major(st.st_rdev), .minor = minor(st.st_rdev), .value = d->value};
+                continue;
+            }
+            return bf_error_set(err, ENOENT, "stat %s: %s", d->path, why);
+        }
+    }
+    if (c->host.cpu_shares < 0)
+        return bf_error_set(err, EINVAL, "shares: invalid argument");
+    return 0;
+}
+
 /* ---- cgroups, seccomp ---- */
 
 static int cgroups_path(const struct ls_container *c, const struct ls_host *h,
@@ -840,26 +899,21 @@ static int seccomp(const struct ls_container *c, struct spec_linux *out, struct 
     if (*prof || h->seccomp_profile) {
         char what[160];
         if (*prof)
-            snprintf(what, sizeof(what), "container %s: config.v2.json: SeccompProfile", c->id);
+            snprintf(what, sizeof(what), "config.v2.json: SeccompProfile");
         else
-            snprintf(what, sizeof(what), "container %s: %s: seccomp-profile", c->id,
-                     h->config_file);
+            snprintf(what, sizeof(what), "%.100s: seccomp-profile", h->config_file);
         r = *prof ? spec_seccomp_parse(prof, strlen(prof), what, &custom, err)
                   : spec_seccomp_parse(h->seccomp_profile, h->seccomp_profile_len, what, &custom,
                                        err);
         if (r < 0)
             return r;
     } else {
-        if ((r = seccomp_default(out, &out->seccomp, err)) < 0)
-            return bf_error_wrap(err, "container %s", c->id);
-        return 0;
+        return seccomp_default(out, &out->seccomp, err);
     }
     r = spec_seccomp_build(custom ? custom : def, spec_seccomp_goarch(h->machine),
                            (const char *const *)out->caps, out->n_caps, &k, &out->seccomp, err);
     spec_seccomp_free(custom);
-    if (r < 0)
-        return bf_error_wrap(err, "container %s", c->id);
-    return 0;
+    return r;
 }
 
 /* BaseFS: where the container's root is mounted (overlay2) or lives (vfs). */
@@ -879,9 +933,9 @@ static int root_path(struct layerstore *ls, const struct ls_container *c, struct
         break;
     default:
         return bf_error_set(err, ENOTSUP,
-                            "container %s: a Linux container on the %s driver has no root "
-                            "filesystem bundlefs knows",
-                            c->id, ls_driver_name(layerstore_driver(ls)));
+                            "a Linux container on the %s driver has no root filesystem bundlefs "
+                            "knows",
+                            ls_driver_name(layerstore_driver(ls)));
     }
     if (!rel || !(out->root_path = layerstore_path(ls, rel)))
         return oom(err);
@@ -906,27 +960,22 @@ int spec_linux_prepare(struct layerstore *ls, const struct ls_container *c,
                             "container %s: %s sets userns-remap: bundlefs does not read the "
                             "daemon's ID mappings",
                             c->id, out->host->config_file);
-    if (pid_private(lx) && (lx->init.set ? lx->init.v : out->host->init)) {
+    bool want_init = pid_private(lx) && (lx->init.set ? lx->init.v : out->host->init);
+    if (want_init)
         init = *out->host->init_path ? out->host->init_path : out->host->docker_init;
-        if (!init)
-            return bf_error_set(err, ENOENT,
-                                "container %s: exec: \"docker-init\": executable file not found "
-                                "in $PATH",
-                                c->id);
-    }
-    if ((r = root_path(ls, c, out, err)) < 0 || (r = resolve_user(ls, c, w, out, in, err)) < 0)
-        return r;
-    if ((r = make_args(c, init, out, err)) < 0 || (r = make_env(ls, c, out, in, err)) < 0)
+    /* createSpec's order, so that of several problems Docker's first is the one reported */
+    if ((r = make_env(ls, c, out, in, err)) < 0 || (r = root_path(ls, c, out, err)) < 0 ||
+        (want_init && !init &&
+         (r = bf_error_set(err, ENOENT,
+                           "exec: \"docker-init\": executable file not found in $PATH")) < 0) ||
+        (r = make_args(c, init, out, err)) < 0 || (r = cgroups_path(c, out->host, out, err)) < 0 ||
+        (r = resources(c, out, err)) < 0 || (r = devices(ls, c, out, err)) < 0 ||
+        (r = resolve_user(ls, c, w, out, in, err)) < 0 || (r = namespaces(ls, c, out, in, err)) < 0 ||
+        (r = spec_caps_tweak(out->host, lx, &out->caps, &out->n_caps, err)) < 0 ||
+        (r = seccomp(c, out, err)) < 0)
         return bf_error_wrap(err, "container %s", c->id);
-    if ((r = spec_caps_tweak(out->host, lx, &out->caps, &out->n_caps, err)) < 0)
-        return bf_error_wrap(err, "container %s", c->id);
-    if ((r = seccomp(c, out, err)) < 0)
-        return r;
     if ((r = spec_linux_mounts(ls, c, out->host, init, &out->mounts, in, err)) < 0)
-        return bf_error_wrap(err, "container %s", c->id);
-    if ((r = namespaces(ls, c, out, in, err)) < 0 || (r = devices(ls, c, out, err)) < 0 ||
-        (r = cgroups_path(c, out->host, out, err)) < 0)
-        return bf_error_wrap(err, "container %s", c->id);
+        return r;
     if (out->mounts.note)
         out->note = strdup(out->mounts.note);
     return 0;
@@ -947,6 +996,8 @@ void spec_linux_free(struct spec_linux *lx)
     free(lx->devices);
     free(lx->cgroups);
     free(lx->cgroups_path);
+    for (int k = 0; k < LS_BLKIO_COUNT; k++)
+        free(lx->blkio[k]);
     json_decref(lx->seccomp);
     free(lx->note);
     memset(lx, 0, sizeof(*lx));
@@ -1119,34 +1170,24 @@ static json_t *render_sysctl(struct spec_builder *b, const struct spec_model *m,
     return out;
 }
 
-/* getBlkioWeightDevices / getBlkioThrottleDevices: each path is stat'ed on the host. */
-static json_t *blkio_list(struct spec_builder *b, const struct ls_linux *l, enum ls_blkio_list k,
-                          struct bf_error *err, int *r)
+static json_t *blkio_list(struct spec_builder *b, const struct spec_linux *lx,
+                          enum ls_blkio_list k)
 {
     json_t *a = spec_b_arr(b);
 
-    for (size_t i = 0; i < l->n_blkio[k] && *r == 0; i++) {
-        const struct ls_blkio_device *d = &l->blkio[k][i];
-        struct stat st;
-        if (strncmp(d->path, "/dev/", 5) != 0 || strstr(d->path, "/../") ||
-            stat(d->path, &st) < 0) {
-            *r = bf_error_set(err, ENOENT, "stat %s: %s", d->path,
-                              strncmp(d->path, "/dev/", 5) != 0 || strstr(d->path, "/../")
-                                  ? "bundlefs looks up devices under /dev only"
-                                  : strerror(errno));
-            break;
-        }
+    for (size_t i = 0; i < lx->n_blkio[k]; i++) {
         json_t *o = spec_b_obj(b);
-        spec_b_put(b, o, "major", i64(b, major(st.st_rdev)));
-        spec_b_put(b, o, "minor", i64(b, minor(st.st_rdev)));
-        spec_b_put(b, o, k == LS_BLKIO_WEIGHT ? "weight" : "rate", spec_b_u64(b, d->value));
+        spec_b_put(b, o, "major", i64(b, lx->blkio[k][i].major));
+        spec_b_put(b, o, "minor", i64(b, lx->blkio[k][i].minor));
+        spec_b_put(b, o, k == LS_BLKIO_WEIGHT ? "weight" : "rate",
+                   spec_b_u64(b, lx->blkio[k][i].value));
         spec_b_push(b, a, o);
     }
     return a;
 }
 
 static json_t *render_resources(struct spec_builder *b, const struct spec_model *m,
-                                const struct spec_linux *lx, struct bf_error *err, int *r)
+                                const struct spec_linux *lx)
 {
     const struct ls_container *c = m->c;
     const struct ls_linux *l = &c->lx;
@@ -1190,8 +1231,6 @@ static json_t *render_resources(struct spec_builder *b, const struct spec_model 
         spec_b_put(b, mem, "disableOOMKiller", json_boolean(l->oom_kill_disable.v));
     spec_b_put(b, res, "memory", mem);
 
-    if (c->host.cpu_shares < 0 && *r == 0)
-        *r = bf_error_set(err, EINVAL, "container %s: shares: invalid argument", c->id);
     spec_b_put(b, cpu, "shares", spec_b_u64(b, (uint64_t)(c->host.cpu_shares < 0 ? 0 : c->host.cpu_shares)));
     {
         bool has_period = false, has_quota = false;
@@ -1229,14 +1268,14 @@ static json_t *render_resources(struct spec_builder *b, const struct spec_model 
     for (int k = 0; k < LS_BLKIO_COUNT; k++) {
         if (!l->n_blkio[k])
             continue;
-        spec_b_put(b, blk, blk_keys[k], blkio_list(b, l, k, err, r));
+        spec_b_put(b, blk, blk_keys[k], blkio_list(b, lx, k));
     }
     spec_b_put(b, res, "blockIO", blk);
     return res;
 }
 
 static json_t *render_linux(struct spec_builder *b, const struct spec_model *m,
-                            const struct spec_linux *lx, struct bf_error *err, int *r)
+                            const struct spec_linux *lx)
 {
     const struct ls_container *c = m->c;
     const struct ls_linux *l = &c->lx;
@@ -1244,7 +1283,7 @@ static json_t *render_linux(struct spec_builder *b, const struct spec_model *m,
 
     if ((sys = render_sysctl(b, m, lx)))
         spec_b_put(b, lnx, "sysctl", sys);
-    spec_b_put(b, lnx, "resources", render_resources(b, m, lx, err, r));
+    spec_b_put(b, lnx, "resources", render_resources(b, m, lx));
     spec_b_put(b, lnx, "cgroupsPath", spec_b_str(b, lx->cgroups_path));
     for (size_t i = 0; i < lx->n_ns; i++) {
         json_t *o = spec_b_obj(b);
@@ -1303,7 +1342,6 @@ int spec_render_linux(const struct spec_model *m, const struct spec_linux *lx, c
     const struct ls_container *c = m->c;
     struct spec_builder b = {false};
     json_t *root = spec_b_obj(&b), *rt = spec_b_obj(&b), *lnx;
-    int r = 0;
 
     spec_b_put(&b, root, "ociVersion", spec_b_str(&b, "1.3.0"));
     spec_b_put(&b, root, "process", render_process(&b, m, lx));
@@ -1315,11 +1353,7 @@ int spec_render_linux(const struct spec_model *m, const struct spec_linux *lx, c
         spec_b_put(&b, root, "hostname", spec_b_str(&b, c->config.hostname));
     if (lx->mounts.n)
         spec_b_put(&b, root, "mounts", render_mounts(&b, &lx->mounts));
-    lnx = render_linux(&b, m, lx, err, &r);
+    lnx = render_linux(&b, m, lx);
     spec_b_put(&b, root, "linux", lnx);
-    if (r < 0) {
-        json_decref(root);
-        return r;
-    }
     return spec_b_finish(&b, root, m->compact, c->id, "config.json", out, len, err);
 }

@@ -175,9 +175,8 @@ static bool is_tmpfs_dest(const struct ls_container *c, const char *dest)
 }
 
 /* m.Setup's path: a local volume's _data folder (which must exist), else the bind's Source. */
-static int mount_source(const struct layerstore *ls, const struct ls_container *c,
-                        const struct ls_mount *m, char **out, struct ls_inputs *in,
-                        struct bf_error *err)
+static int mount_source(const struct layerstore *ls, const struct ls_mount *m, char **out,
+                        struct ls_inputs *in, struct bf_error *err)
 {
     *out = NULL;
     if (*m->name && (*m->driver || strcmp(m->type, "volume") == 0)) {
@@ -186,28 +185,24 @@ static int mount_source(const struct layerstore *ls, const struct ls_container *
         mode_t mode = 0;
         if (*m->driver && strcmp(m->driver, "local") != 0)
             return bf_error_set(err, ENOTSUP,
-                                "container %s: volume %s of driver %s at %s: only a running "
-                                "dockerd can reach that volume driver",
-                                c->id, m->name, m->driver, m->destination);
+                                "volume %s of driver %s at %s: only a running dockerd can reach "
+                                "that volume driver",
+                                m->name, m->driver, m->destination);
         if (!bf_is_safe_component(m->name))
-            return bf_error_set(err, EINVAL, "container %s: invalid volume name \"%.80s\"", c->id,
-                                m->name);
+            return bf_error_set(err, EINVAL, "invalid volume name \"%.80s\"", m->name);
         if (asprintf(&rel, "volumes/%s", m->name) < 0 ||
             asprintf(&data, "volumes/%s/_data", m->name) < 0)
             return oom(err);
         if (layerstore_probe(ls, rel, &exists, &mode, in, err) < 0)
-            return bf_error_wrap(err, "container %s", c->id);
+            return -err->code;
         if (!exists || !S_ISDIR(mode))
-            return bf_error_set(err, ENOENT, "container %s: get %s: no such volume", c->id,
-                                m->name);
+            return bf_error_set(err, ENOENT, "get %s: no such volume", m->name);
         *out = layerstore_path(ls, data);
         return *out ? 0 : oom(err);
     }
     if (!*m->source)
         return bf_error_set(err, EINVAL,
-                            "container %s: No source for mount name '%s' driver \"%s\" "
-                            "destination '%s'",
-                            c->id, m->name, m->driver, m->destination);
+                            "Unable to setup mount point, neither source nor volume defined");
     *out = strdup(m->source);
     return *out ? 0 : oom(err);
 }
@@ -263,7 +258,7 @@ static int container_mounts(const struct layerstore *ls, const struct ls_contain
         char *src = NULL;
         if (is_tmpfs_dest(c, m->destination))
             continue;
-        if ((r = mount_source(ls, c, m, &src, in, err)) < 0)
+        if ((r = mount_source(ls, m, &src, in, err)) < 0)
             break;
         /* TrySetNetworkMount: a mount at a network file's place replaces that file's path. */
         bool net = false;
@@ -291,7 +286,7 @@ static int container_mounts(const struct layerstore *ls, const struct ls_contain
         if (!u->destination || !u->propagation)
             r = oom(err);
     }
-    if (r == 0)
+    if (r == 0 && l->n)
         qsort(l->v, l->n, sizeof(*l->v), by_depth_then_dest);
     for (size_t i = 0; i < l->n; i++)
         l->v[i].order = i;
@@ -309,7 +304,7 @@ static int container_mounts(const struct layerstore *ls, const struct ls_contain
         } else {
             src = relocate(ls, net_field[k], net_stored[k], net_name[k], &rel, err);
             if (!src) {
-                r = bf_error_wrap(err, "container %s: config.v2.json", c->id);
+                r = bf_error_wrap(err, "config.v2.json");
                 break;
             }
             if ((r = layerstore_probe(ls, rel, &exists, NULL, in, err)) < 0) {
@@ -358,7 +353,7 @@ static int container_mounts(const struct layerstore *ls, const struct ls_contain
         struct umount *u = src ? ulist_add(l, err) : NULL;
         if (!u) {
             free(src);
-            r = err->code ? bf_error_wrap(err, "container %s: config.v2.json", c->id) : oom(err);
+            r = err->code ? bf_error_wrap(err, "config.v2.json") : oom(err);
         } else {
             u->source = src;
             u->destination = strdup("/dev/shm");
@@ -406,7 +401,7 @@ static int container_mounts(const struct layerstore *ls, const struct ls_contain
         if (!u->source || !u->destination || !u->propagation || tmpfs_data(m, &u->data) < 0)
             r = oom(err);
     }
-    if (r == 0)
+    if (r == 0 && l->n)
         qsort(l->v, l->n, sizeof(*l->v), by_depth_stable);
     return r;
 }
@@ -522,7 +517,9 @@ int spec_merge_tmpfs_options(char **opts, size_t n, char ***out, size_t *n_out,
 
     *out = NULL;
     *n_out = 0;
-    if (n && !res) {
+    if (n == 0)
+        return 0;
+    if (!res) {
         ls_strv_free(opts, n);
         return oom(err);
     }
@@ -548,11 +545,14 @@ int spec_merge_tmpfs_options(char **opts, size_t n, char ***out, size_t *n_out,
                 valid = strlen(data_keys[j]) == kl && strncmp(data_keys[j], o, kl) == 0;
             if (!valid) {
                 /* Go prints the []string of SplitN(o, "=", 2) with %q */
-                if (eq)
-                    r = bf_error_set(err, EINVAL, "Invalid tmpfs option [\"%.*s\" \"%s\"]",
-                                     (int)kl, o, eq + 1);
+                _cleanup_free_ char *k = eq ? strndup(o, kl) : NULL;
+                _cleanup_free_ char *q1 = spec_go_quote(k ? k : o);
+                _cleanup_free_ char *q2 = eq ? spec_go_quote(eq + 1) : NULL;
+                if (!q1 || (eq && (!k || !q2)))
+                    r = oom(err);
                 else
-                    r = bf_error_set(err, EINVAL, "Invalid tmpfs option [\"%s\"]", o);
+                    r = bf_error_set(err, EINVAL, "Invalid tmpfs option [%s%s%s]", q1,
+                                     eq ? " " : "", eq ? q2 : "");
                 break;
             }
             for (size_t j = k; j < n && !dup; j++) {
@@ -733,15 +733,18 @@ int spec_linux_mounts(const struct layerstore *ls, const struct ls_container *c,
             exempt |= strcmp(m->destination, ro_exempt[k]) == 0;
         if (c->host.readonly_rootfs && !exempt && !has_opt(m, "ro"))
             r = opt_push(m, "ro", err);
-        if (c->lx.privileged && strcmp(m->destination, "/sys") == 0)
-            clear_ro(m);
     }
     /* The read-only rule spares user mounts; the privileged and userns rules do not. */
-    for (size_t i = 0; i < out->n && r == 0; i++)
+    for (size_t i = 0; i < out->n && r == 0; i++) {
+        if (c->lx.privileged && strcmp(out->v[i].destination, "/sys") == 0)
+            clear_ro(&out->v[i]);
         if ((c->lx.privileged || h->userns_remap) && strcmp(out->v[i].type, "cgroup") == 0)
             clear_ro(&out->v[i]);
+    }
     ulist_free(&user);
-    if (r < 0)
+    if (r < 0) {
         spec_lmounts_free(out);
+        bf_error_wrap(err, "container %s", c->id);
+    }
     return r;
 }

@@ -53,7 +53,13 @@ int spec_render_mountopts(struct layerstore *ls, const struct ls_container *c,
     _cleanup_free_ char *lower = NULL, *abs = NULL, *relform = NULL, *root = NULL;
     _cleanup_close_ int ldir = -1;
     size_t lower_len = 0, n_expected = w->n + (c->init_id ? 1 : 0), k = 0;
-    const char *index = h->overlay_index ? "index=off," : "";
+    /* NeedsUserXAttr: a dockerd in a user namespace on 5.11 or later (older kernels it probes
+     * with a trial mount, which bundlefs does not make: none) */
+    bool userxattr = h->in_userns && (h->kernel_major > 5 || (h->kernel_major == 5 &&
+                                                              h->kernel_minor >= 11));
+    char index[32];
+    snprintf(index, sizeof(index), "%s%s", h->overlay_index ? "index=off," : "",
+             userxattr ? "userxattr," : "");
     long page = sysconf(_SC_PAGESIZE);
     int r;
 

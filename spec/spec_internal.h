@@ -184,6 +184,10 @@ int spec_json_render(json_t *root, bool compact, char **out, size_t *len, struct
 
 /* ---- Linux containers (caps.c, linux_mounts.c, linux.c) ---- */
 
+/* Go's strconv.Quote (fmt's %q) of s, malloc'd: \" \\ \n ... and \xNN for other control bytes
+ * and bytes that are not UTF-8. */
+char *spec_go_quote(const char *s);
+
 extern const char *const spec_default_caps[];
 extern const size_t spec_n_default_caps;
 
@@ -261,6 +265,11 @@ struct spec_linux {
     struct spec_lcgroup *cgroups;
     size_t n_cgroups;
     char *cgroups_path;
+    struct spec_lblkio { /* a blkio list's device, stat'ed on the host */
+        int64_t major, minor;
+        uint64_t value;
+    } *blkio[LS_BLKIO_COUNT];
+    size_t n_blkio[LS_BLKIO_COUNT];
     json_t *seccomp; /* owned; NULL: none */
     char *note;      /* a problem that stops no file, or NULL */
 };

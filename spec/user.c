@@ -100,7 +100,8 @@ static size_t space_at(const unsigned char *p, size_t n)
     if (p[0] == 0xe2 && p[1] == 0x80 &&
         ((p[2] >= 0x80 && p[2] <= 0x8a) || p[2] == 0xa8 || p[2] == 0xa9 || p[2] == 0xaf))
         return 3; /* U+2000-200A, U+2028, U+2029, U+202F */
-    if ((p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f) || (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80))
+    if ((p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f) ||
+        (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80))
         return 3; /* U+205F, U+3000 */
     return 0;
 }
@@ -301,8 +302,8 @@ static int find_user(const char *user_arg, bool uid_ok, int64_t uid_arg,
         }
     }
     if (r < 0)
-        return bf_error_set(err, EINVAL, "unable to find user %s: %s",
-                            *user_arg ? user_arg : "0", err_too_long);
+        return bf_error_set(err, EINVAL, "unable to find user %s: %s", *user_arg ? user_arg : "0",
+                            err_too_long);
     return 0;
 }
 
@@ -349,8 +350,8 @@ static int exec_user(const char *spec, const struct spec_user_file *pw,
         if (!*group_arg) {
             if (group_lists(&g, name) && i64v_push(&eu->sgids, g.gid) < 0)
                 return bf_error_set(err, ENOMEM, "user %s: out of memory", spec);
-        } else if (!have && (gid_ok ? g.gid == gid_arg
-                                    : bytes_eq(g.name, group_arg, strlen(group_arg)))) {
+        } else if (!have &&
+                   (gid_ok ? g.gid == gid_arg : bytes_eq(g.name, group_arg, strlen(group_arg)))) {
             have = true;
             eu->gid = g.gid;
         }
@@ -513,8 +514,8 @@ static int additional_groups(char *const *group_add, size_t n, const struct spec
         if (found)
             continue;
         if (!go_atoi(ag, strlen(ag), &gid)) {
-            r = bf_error_set(err, ENOENT, "Unable to find group %s: no matching entries in group file",
-                             ag);
+            r = bf_error_set(err, ENOENT,
+                             "Unable to find group %s: no matching entries in group file", ag);
             goto out;
         }
         if (gid < ID_MIN || gid > ID_MAX) {
@@ -596,8 +597,7 @@ static int read_user_file(struct layerstore *ls, const struct ls_container *c,
 {
     bool found;
     size_t len = 0;
-    int r = layerstore_rootfs_read(ls, c, w, path, LS_CAP_ROOTFS_FILE, buf, &len, &found, in,
-                                   err);
+    int r = layerstore_rootfs_read(ls, c, w, path, LS_CAP_ROOTFS_FILE, buf, &len, &found, in, err);
 
     *f = (struct spec_user_file){0};
     if (r == -EISDIR) {
