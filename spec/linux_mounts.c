@@ -517,8 +517,10 @@ int spec_merge_tmpfs_options(char **opts, size_t n, char ***out, size_t *n_out,
 
     *out = NULL;
     *n_out = 0;
-    if (n == 0)
+    if (n == 0) {
+        free(opts);
         return 0;
+    }
     if (!res) {
         ls_strv_free(opts, n);
         return oom(err);
