@@ -393,6 +393,7 @@ out:
         fuse_session_destroy(se);
     fuse_loop_cfg_destroy(loop);
     bfs_tree_free(fs.tree);
+    spec_cleanup();
     bf_error_clear(&err);
     free(fsname);
     free(opts.mountpoint);

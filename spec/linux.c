@@ -844,6 +844,19 @@ static char *caps_key(const struct spec_linux *out)
     return k;
 }
 
+void spec_cleanup(void)
+{
+    pthread_mutex_lock(&seccomp_lock);
+    for (size_t i = 0; i < SECCOMP_CACHE; i++) {
+        free(seccomp_cache[i].caps);
+        json_decref(seccomp_cache[i].obj);
+        seccomp_cache[i].caps = NULL;
+        seccomp_cache[i].obj = NULL;
+    }
+    pthread_mutex_unlock(&seccomp_lock);
+    spec_seccomp_default_release();
+}
+
 static int seccomp_default(const struct spec_linux *out, json_t **obj, struct bf_error *err)
 {
     const struct ls_host *h = out->host;

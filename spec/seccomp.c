@@ -52,6 +52,13 @@ int spec_seccomp_default(const struct spec_seccomp_profile **out, struct bf_erro
     return 0;
 }
 
+void spec_seccomp_default_release(void)
+{
+    spec_seccomp_free(default_profile);
+    default_profile = NULL;
+    bf_error_clear(&default_err);
+}
+
 unsigned long spec_seccomp_default_parses(void)
 {
     return atomic_load(&default_parses);

@@ -29,6 +29,8 @@ struct spec_seccomp_profile;
 /* The built-in default profile, parsed once per process (pthread_once); the same pointer every
  * call. Never freed. */
 int spec_seccomp_default(const struct spec_seccomp_profile **out, struct bf_error *err);
+/* Free the default profile at exit (spec_cleanup); nothing may use it afterwards. */
+void spec_seccomp_default_release(void);
 /* How many times the default was parsed (0 before the first call, then 1). */
 unsigned long spec_seccomp_default_parses(void);
 

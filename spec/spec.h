@@ -70,6 +70,9 @@ struct spec_bundle {
 int spec_bundle_generate(struct layerstore *ls, const char *id, const struct spec_options *opts,
                          struct spec_bundle **out, struct bf_error *err);
 void spec_bundle_free(struct spec_bundle *b);
+/* Free what the module keeps for the whole process (the default seccomp profile, parsed once,
+ * and its results shared per capability set). Only at exit: nothing may generate afterwards. */
+void spec_cleanup(void);
 
 const char *spec_file_name(enum spec_file f); /* "config.json", ... */
 int spec_format_parse(const char *s, enum spec_format *out);   /* "oci" | "windowsoci" */

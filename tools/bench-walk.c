@@ -316,5 +316,6 @@ int main(int argc, char **argv)
     free(b.inputs);
     ls_strv_free(b.ids, b.n_ids);
     layerstore_close(b.ls);
+    spec_cleanup();
     return status;
 }

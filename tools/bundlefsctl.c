@@ -477,6 +477,7 @@ int main(int argc, char **argv)
     if (r == 0)
         r = cmd->run(&ctl, arg, &err);
     layerstore_close(ctl.ls);
+    spec_cleanup();
     if (fflush(stdout) != 0 || ferror(stdout)) {
         if (r >= 0)
             r = bf_error_set(&err, errno ? errno : EIO, "stdout: write error: %s",

@@ -45,12 +45,17 @@ for drv in windowsfilter overlay2; do
     mapfile -t ids < <(ls "$R/containers")
     vg_ctl "$R" containers
     vg_ctl "$R" config "${ids[0]}"
+    vg_ctl "$R" files "${ids[0]}"
     if [ "$drv" = windowsfilter ]; then
         vg_ctl "$R" images
         for id in "${ids[@]:1:1}"; do
             vg_ctl --spec=windowsoci --compact --hostroot='C:\ProgramData\docker' "$R" config "$id"
             vg_ctl "$R" createoptions "$id"
         done
+    else
+        # Linux: mountopts, and a file the container does not have (exit 1)
+        vg_ctl "$R" mountopts "${ids[1]}"
+        vg_ctl "$R" createoptions "${ids[1]}"
     fi
     # error paths: a broken hostconfig (isolation, credential spec), then a broken config
     bad=${ids[3]}

@@ -41,12 +41,13 @@ deadline = time.time() + float(dur)
 valid = {}
 for exp in (expa, expb):
     for cid in open(os.path.join(exp, "ids")).read().split():
-        for f in os.listdir(os.path.join(exp, cid)):
+        # the files the container has (lib/expected.sh: EXP/<id>/files), as bundlefsctl made them
+        for f in open(os.path.join(exp, cid, "files")).read().split():
             p = os.path.join(exp, cid, f)
-            if f.endswith(".fail"):
-                valid.setdefault((cid, f[:-5]), set()).add("EIO")
-            elif f == "utilityvm.link":
-                valid.setdefault((cid, "utilityvm"), set()).add(open(p).read())
+            if os.path.exists(p + ".fail"):
+                valid.setdefault((cid, f), set()).add("EIO")
+            elif f == "utilityvm":
+                valid.setdefault((cid, f), set()).add(open(p + ".link").read())
             else:
                 valid.setdefault((cid, f), set()).add(open(p, "rb").read())
 a_x = open(os.path.join(expa, sys.argv[7], "config.json"), "rb").read()

@@ -6,7 +6,10 @@
 # stops, every file is checked against bundlefsctl (lib/fscheck.py: bytes, st_size, modes,
 # owners, prefixes, by-name; plus cat, cp, tail -c and jq) and against `docker inspect` (by-name links,
 # process args, env, hostname, tty, layer folders), and every config.json passes
-# validate-oci-config.
+# validate-oci-config. These are Linux containers: config.json, layerpaths and, on overlay2,
+# mountopts (its lowerdir links resolve to GraphDriver.Data.LowerDir, init layer first; upperdir
+# and workdir are UpperDir and WorkDir); no createoptions.json or utilityvm; config.json's
+# root.path is MergedDir (overlay2) or vfs/dir/<mount-id>.
 # Env (from meson): BUNDLEFS, BUNDLEFSCTL, SOURCE_ROOT, VALIDATE_OCI.
 set -euo pipefail
 BUNDLEFS=${BUNDLEFS:?} BUNDLEFSCTL=${BUNDLEFSCTL:?}
@@ -28,6 +31,18 @@ trap cleanup EXIT
 # shellcheck source=lib/check.sh
 source "${SOURCE_ROOT:?}/tests/integration/lib/check.sh"
 
+# A Linux container's process.env as Docker 20.10 makes it (container.CreateDaemonEnvironment):
+# the default PATH, HOSTNAME, TERM=xterm with a TTY, then Config.Env over them as
+# ReplaceOrAppendEnvValues does (a key of the defaults replaced in its slot, even after an
+# unset; "KEY" alone unsets it; anything else appended). No links here.
+linux_env='def key: split("=")[0];
+    (["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME=" + .Config.Hostname]
+        + (if .Config.Tty then ["TERM=xterm"] else [] end)) as $d
+    | reduce (.Config.Env // [])[] as $v ($d;
+        ([range(0; $d | length) | select(($d[.] | key) == ($v | key))] | last) as $i
+        | if ($v | contains("=")) then (if $i == null then . + [$v] else .[$i] = $v end)
+          elif $i == null then . else .[$i] = "" end)
+    | map(select(. != ""))'
 for drv in overlay2 vfs; do
     w=$work/$drv M=$work/mnt-$drv
     mkdir -p "$w"
@@ -59,7 +74,12 @@ for drv in overlay2 vfs; do
     same "$drv: container count" "$(jq length "$w/containers.json")" "$(wc -l <"$w/exp/ids")"
     for id in $(cat "$w/exp/ids"); do
         [ -e "$w/exp/$id/error" ] && bad "$drv: $id has errors: $(cat "$w/exp/$id/error")"
-        for f in config.json createoptions.json layerpaths; do
+        want="config.json layerpaths"
+        [ "$drv" = overlay2 ] && want+=" mountopts"
+        same "$drv: $id: files" "$want" "$(tr '\n' ' ' <"$w/exp/$id/files" | sed 's/ $//')"
+        same "$drv: $id: no createoptions.json" "No such file or directory" \
+            "$(cat "$M/$id/createoptions.json" 2>&1 >/dev/null | sed 's/.*: //')"
+        for f in $want; do
             if cmp -s <(cat "$M/$id/$f") "$w/exp/$id/$f"; then ok "$drv: cat $id/$f"; else bad "$drv: cat $id/$f differs from bundlefsctl"; fi
             rm -f "$w/cp"
             cp "$M/$id/$f" "$w/cp" && cmp -s "$w/cp" "$w/exp/$id/$f" && ok "$drv: cp $id/$f" || bad "$drv: cp $id/$f differs from bundlefsctl"
@@ -79,22 +99,35 @@ for drv in overlay2 vfs; do
         cfg=$M/by-name/$name/config.json
         same "$drv: by-name/$name" "../$cid" "$(readlink "$M/by-name/$name")"
         same "$drv: $name: process.args = Path + Args" "$(jq -c '[.Path] + .Args' <<<"$c")" "$(jq -c '.process.args' "$cfg")"
-        same "$drv: $name: process.env = Config.Env" "$(jq -c '.Config.Env' <<<"$c")" "$(jq -c '.process.env' "$cfg")"
+        same "$drv: $name: process.env = Docker's Linux environment from Config" "$(jq -c "$linux_env" <<<"$c")" "$(jq -c '.process.env' "$cfg")"
         same "$drv: $name: hostname" "$(jq -r '.Config.Hostname' <<<"$c")" "$(jq -r '.hostname' "$cfg")"
         same "$drv: $name: terminal = Tty" "$(jq '.Config.Tty' <<<"$c")" "$(jq '.process.terminal // false' "$cfg")"
         if [ "$(jq -r '.Config.WorkingDir' <<<"$c")" != "" ]; then
             same "$drv: $name: cwd = WorkingDir" "$(jq -r '.Config.WorkingDir' <<<"$c")" "$(jq -r '.process.cwd' "$cfg")"
         fi
-        folder=$(jq -r '.[] | select(.type == "layer") | .LayerFolderPath' "$M/$cid/createoptions.json")
-        same "$drv: $name: createoptions LayerPaths = layerpaths" "$(cat "$M/$cid/layerpaths")" \
-            "$(jq -r '.[] | select(.type == "layer") | .LayerPaths[]' "$M/$cid/createoptions.json")"
+        root=$(jq -r '.root.path' "$cfg")
         if [ "$drv" = overlay2 ]; then
             same "$drv: $name: layerpaths = LowerDir without the init layer" \
                 "$(jq -r '.GraphDriver.Data.LowerDir | split(":") | .[1:] | .[]' <<<"$c")" "$(cat "$M/$cid/layerpaths")"
-            same "$drv: $name: LayerFolderPath = UpperDir" "$(jq -r '.GraphDriver.Data.UpperDir' <<<"$c")" "$folder"
+            same "$drv: $name: root.path = MergedDir" "$(jq -r '.GraphDriver.Data.MergedDir' <<<"$c")" "$root"
+            # mountopts: [index=off,]lowerdir=<R>/overlay2/l/<link>:...,upperdir=...,workdir=...
+            mo=$(cat "$M/$cid/mountopts")
+            mo=${mo#index=off,}
+            IFS=, read -r lo up wk extra <<<"$mo"
+            same "$drv: $name: mountopts upperdir = UpperDir" "upperdir=$(jq -r '.GraphDriver.Data.UpperDir' <<<"$c")" "$up"
+            same "$drv: $name: mountopts workdir = WorkDir" "workdir=$(jq -r '.GraphDriver.Data.WorkDir' <<<"$c")" "$wk"
+            same "$drv: $name: mountopts has three options" "" "$extra"
+            resolved=""
+            IFS=: read -r -a links <<<"${lo#lowerdir=}"
+            for l in "${links[@]}"; do
+                case $l in "$R/overlay2/l/"*) ;; *) bad "$drv: $name: mountopts lower $l is not under $R/overlay2/l/" ;; esac
+                resolved+="$(readlink -f "$l")"$'\n'
+            done
+            same "$drv: $name: mountopts lowerdir resolves to LowerDir (init layer first)" \
+                "$(jq -r '.GraphDriver.Data.LowerDir | split(":") | .[]' <<<"$c" | xargs -r -n1 readlink -f)" "${resolved%$'\n'}"
         else
-            same "$drv: $name: LayerFolderPath = vfs/dir/<mount-id>" \
-                "$R/vfs/dir/$(cat "$R/image/vfs/layerdb/mounts/$cid/mount-id")" "$folder"
+            same "$drv: $name: root.path = vfs/dir/<mount-id>" \
+                "$R/vfs/dir/$(cat "$R/image/vfs/layerdb/mounts/$cid/mount-id")" "$root"
         fi
     done
     mkdir -p "$w/oci"

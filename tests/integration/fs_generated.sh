@@ -8,6 +8,9 @@
 # `bundlefsctl errors` (each line also logged as `bundlefs: <line>`) and their failed files
 # give EIO while the others keep working, and
 # every OCI config.json passes validate-oci-config; a duplicate name links to the smaller ID.
+# Each folder lists exactly the files `bundlefsctl files` names (overlay2: Linux containers with
+# config.json, layerpaths and mountopts, no createoptions.json or utilityvm: ENOENT), and a
+# container whose overlay2 `lower` is wrong fails its mountopts alone.
 # Env (from meson): BUNDLEFS, BUNDLEFSCTL, GEN_DATAROOT, SOURCE_ROOT, VALIDATE_OCI.
 set -euo pipefail
 BUNDLEFS=${BUNDLEFS:?} BUNDLEFSCTL=${BUNDLEFSCTL:?}
@@ -34,6 +37,13 @@ W=$work/win O=$work/ovl
 # With these seeds some IDs share their first digits, so there are ambiguous prefixes to look
 # up (fscheck.py fails otherwise: FSCHECK_REQUIRE_AMBIGUOUS).
 mapfile -t ids < <(ctl "$W" containers | cut -f1)
+# overlay2: Linux containers (config.json, layerpaths, mountopts; no createoptions.json or
+# utilityvm). One whose overlay2/<mount-id>/lower names its layers in the wrong order: its
+# mountopts fails (EIO, explained in its error file), its other files still work.
+mapfile -t oids < <(ctl "$O" containers | cut -f1)
+OBAD=${oids[0]}
+lower=$O/overlay2/$(cat "$O/image/overlay2/layerdb/mounts/$OBAD/mount-id")/lower
+awk -F: -v OFS=: '{ t = $1; $1 = $2; $2 = t; print }' "$lower" >"$work/lower" && cat "$work/lower" >"$lower"
 E=$(stat -c %Y "$W/config/daemon.json") # the generator's fixed mtime
 
 # Owners and modes: one private config.v2.json (0600 -> files 0400), one owned by 1234:5678.
@@ -114,10 +124,7 @@ check_mount() {
         while read -r n id; do echo "$mnt/by-name/$n"; done <"$exp/names"
         while read -r id; do
             echo "$mnt/$id"
-            for f in config.json createoptions.json layerpaths error; do
-                if [ -e "$exp/$id/$f" ] || [ -e "$exp/$id/$f.fail" ]; then echo "$mnt/$id/$f"; fi
-            done
-            if [ -e "$exp/$id/utilityvm.link" ]; then echo "$mnt/$id/utilityvm"; fi
+            while read -r f; do echo "$mnt/$id/$f"; done <"$exp/$id/files"
         done <"$exp/ids"
     } | sort >"$work/find.want"
     find "$mnt" | sort >"$work/find.got" || bad "$name: find failed"
@@ -127,7 +134,9 @@ check_mount() {
     while read -r id; do
         # ls -l: size column = bytes bundlefsctl printed (0 for a failed file)
         ls -ln "$mnt/$id" >"$work/ls" || bad "$name: ls -l $mnt/$id failed"
-        for f in config.json createoptions.json layerpaths error; do
+        same "$name: ls -l $id: names" "$(sort "$exp/$id/files")" "$(awk 'NR > 1 { print $9 }' "$work/ls" | sort)"
+        while read -r f; do
+            [ "$f" != utilityvm ] || continue # a symlink: fscheck.py checks its target
             if [ -e "$exp/$id/$f" ]; then
                 same "$name: ls -l $id/$f size" "$(stat -c %s "$exp/$id/$f")" "$(awk -v f="$f" '$NF == f { print $5 }' "$work/ls")"
                 p=$mnt/$id/$f
@@ -146,7 +155,12 @@ check_mount() {
                 same "$name: ls -l $id/$f size (failed file)" "1" "$(awk -v f="$f" '$NF == f { print $5 }' "$work/ls")"
                 out=$(cat "$mnt/$id/$f" 2>&1 >/dev/null) && bad "$name: cat $id/$f (failed file) succeeded"
                 same "$name: cat $id/$f (failed file)" "cat: $mnt/$id/$f: Input/output error" "$out"
-            fi
+            else bad "$name: $id/$f listed, but nothing expected (test setup)"; fi
+        done <"$exp/$id/files"
+        # what the container does not have: cat says so
+        for f in config.json createoptions.json layerpaths utilityvm mountopts error; do
+            grep -xF "$f" "$exp/$id/files" >/dev/null && continue
+            same "$name: cat $id/$f (not listed)" "cat: $mnt/$id/$f: No such file or directory" "$(cat "$mnt/$id/$f" 2>&1 >/dev/null)"
         done
     done <"$exp/ids"
     # by-name and prefix paths work with ordinary tools
@@ -216,6 +230,22 @@ run_combo() { # NAME ROOT FSOPTS(comma list or "") [CTL OPTIONS...]
         n=0
         while read -r id; do if [ ! -e "$exp/$id/error" ]; then n=$((n + 1)); fi; done <"$exp/ids"
         [ "$n" -ge 4 ] || bad "$name: only $n containers without errors"
+    fi
+    if [ "$root" = "$O" ]; then
+        # every generated Linux container is valid (gen-dataroot writes its layers' link and
+        # lower as Docker does) but OBAD, whose mountopts alone fails
+        for id in "${oids[@]}"; do
+            if [ "$id" = "$OBAD" ]; then
+                same "$name: $OBAD: files" "config.json layerpaths mountopts error" "$(tr '\n' ' ' <"$exp/$id/files" | sed 's/ $//')"
+                [ -e "$exp/$id/mountopts.fail" ] && [ -e "$exp/$id/config.json" ] && [ -e "$exp/$id/layerpaths" ] ||
+                    bad "$name: $OBAD: want mountopts failed, config.json and layerpaths made"
+                grep -F "overlay2/l/" "$exp/$id/error" | grep -F "points elsewhere" >/dev/null ||
+                    bad "$name: $OBAD: error does not explain mountopts: $(cat "$exp/$id/error")"
+            else
+                same "$name: $id: files" "config.json layerpaths mountopts" "$(tr '\n' ' ' <"$exp/$id/files" | sed 's/ $//')"
+                [ ! -e "$exp/$id/error" ] || bad "$name: $id: error: $(cat "$exp/$id/error")"
+            fi
+        done
     fi
     case " $* " in
     *" --spec=windowsoci "*) ;;

@@ -1,14 +1,23 @@
 # Private dockerd for tests (source this file). Everything lives under one work dir; the
 # daemon is stopped by its own PID only. Debian's docker.io: /usr/sbin/dockerd, /usr/bin/docker.
-#   dockerd_start DRIVER WORKDIR   -> sets DOCKERD_PID, DOCKER_SOCK, DOCKER_ROOT; runs `dk`
+#   dockerd_start DRIVER WORKDIR [DOCKERD_ARGS...]
+#                                   -> sets DOCKERD_PID, DOCKER_SOCK, DOCKER_ROOT; runs `dk`.
+#                                      Extra dockerd arguments: the ones after WORKDIR, then
+#                                      the words of $DOCKERD_EXTRA_ARGS (unset: none), e.g.
+#                                      --add-runtime bfcapture=PATH --default-runtime bfcapture.
+#                                      DOCKERD_DATA_ROOT (unset: WORKDIR/data-root) places
+#                                      the data-root elsewhere.
 #   dk ARGS...                      -> /usr/bin/docker against the private daemon
 #   dockerd_make_images             -> images bf-1layer, bf-3layer, bf-12layer (no registry)
 #   dockerd_stop                    -> kill running containers, prune user networks (their
 #                                      bridge interfaces outlive the daemon), then TERM,
-#                                      bounded wait, KILL
+#                                      bounded wait, KILL; then unmount the network
+#                                      namespace files dockerd leaves mounted under its
+#                                      exec-root (netns/default, made for --network host)
 DOCKERD_BIN=${DOCKERD_BIN:-/usr/sbin/dockerd}
 DOCKER_BIN=${DOCKER_BIN:-/usr/bin/docker}
 DOCKERD_PID=""
+DOCKERD_EXEC=""
 
 dk() {
     DOCKER_BUILDKIT=0 "$DOCKER_BIN" -H "unix://$DOCKER_SOCK" "$@"
@@ -16,8 +25,12 @@ dk() {
 
 dockerd_start() {
     local driver=$1 work=$2 i
-    DOCKER_ROOT=$work/data-root
+    local -a extra=("${@:3}")
+    # shellcheck disable=SC2206
+    extra+=(${DOCKERD_EXTRA_ARGS:-})
+    DOCKER_ROOT=${DOCKERD_DATA_ROOT:-$work/data-root}
     DOCKER_SOCK=$work/docker.sock
+    DOCKERD_EXEC=$work/exec
     mkdir -p "$DOCKER_ROOT" "$work/exec"
     # The trust key path can only be set through a config file.
     printf '{"deprecated-key-path": "%s"}\n' "$work/key.json" >"$work/daemon.json"
@@ -25,7 +38,7 @@ dockerd_start() {
         --data-root "$DOCKER_ROOT" --exec-root "$work/exec" \
         --host "unix://$DOCKER_SOCK" --pidfile "$work/dockerd.pid" \
         --storage-driver "$driver" --iptables=false --ip6tables=false --bridge=none \
-        >"$work/dockerd.log" 2>&1 &
+        "${extra[@]}" >"$work/dockerd.log" 2>&1 &
     DOCKERD_PID=$!
     for i in $(seq 1 150); do
         if dk info >/dev/null 2>&1; then
@@ -63,6 +76,10 @@ dockerd_stop() {
     kill -KILL "$DOCKERD_PID" 2>/dev/null || true
     wait "$DOCKERD_PID" 2>/dev/null || true
     DOCKERD_PID=""
+    local m
+    while read -r m; do
+        case $m in "$DOCKERD_EXEC"/netns/*) umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true ;; esac
+    done < <(findmnt -rn -o TARGET 2>/dev/null | sed 's/\\x20/ /g')
 }
 
 # Images of 1, 3 and 12 layers from a busybox-static rootfs; no registry involved.

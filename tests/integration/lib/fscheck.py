@@ -4,13 +4,19 @@ APIs: os.listdir, lstat, open().read() (binary and text), shutil.copyfile, mmap,
 
     fscheck.py MNT EXP DATAROOT
 
-EXP holds what bundlefsctl printed with the same options, one folder per container:
+EXP holds what bundlefsctl printed with the same options (lib/expected.sh), one folder per
+container:
   EXP/ids                     the full IDs, one a line (what readdir(MNT) must list + by-name)
   EXP/names                   "<name> <id>" lines (the by-name links)
-  EXP/<id>/<file>             the bytes of config.json, createoptions.json, layerpaths, error
+  EXP/<id>/files              `bundlefsctl files`: what readdir of the folder must list, in
+                              that order; every other name of ALL_FILES must be ENOENT
+  EXP/<id>/<file>             the bytes of a listed file (config.json, createoptions.json,
+                              layerpaths, mountopts, error)
   EXP/<id>/<file>.fail        this file cannot be generated: size 1, open/read fail with EIO
-  EXP/<id>/utilityvm.link     the link target (no newline) when the link must exist
+  EXP/<id>/utilityvm.link     the link target (no newline) when utilityvm is listed
   EXP/<id>/mtime              optional: the exact st_mtime (seconds) of the container's files
+  (files.fail, error.unlisted, <name>.unknown, utilityvm.fail: bundlefsctl disagreed with
+  itself; each is a failure)
 Modes and owners come from DATAROOT/containers/<id>/config.v2.json (contract: files 0400,
 0440 when config.v2.json is group-readable; container folders 0500/0550; root and by-name 0555;
 symlinks 0777). Prints ok:/FAIL: lines; exits 1 if anything failed. With
@@ -25,7 +31,9 @@ import subprocess
 import sys
 import tempfile
 
-FILES = ["config.json", "createoptions.json", "layerpaths"]
+# every name a container folder can have, in the mount's order (spec_file_name, then error)
+ALL_FILES = ["config.json", "createoptions.json", "layerpaths", "utilityvm", "mountopts",
+             "error"]
 npass = nfail = 0
 
 
@@ -178,30 +186,41 @@ def main():
         mtime = None
         if os.path.exists(os.path.join(e, "mtime")):
             mtime = int(open(os.path.join(e, "mtime")).read())
-        want = []
-        for f in FILES + ["error"]:
-            if os.path.exists(os.path.join(e, f)) or os.path.exists(os.path.join(e, f + ".fail")):
-                want.append(f)
-        if os.path.exists(os.path.join(e, "utilityvm.link")):
-            want.append("utilityvm")
-        same(d + ": readdir", sorted(want), sorted(os.listdir(d)))
+        if os.path.exists(os.path.join(e, "files.fail")):
+            bad(cid + ": bundlefsctl files failed: " + open(os.path.join(e, "files.fail")).read())
+            continue
+        want = open(os.path.join(e, "files")).read().split()
+        for f in os.listdir(e):
+            if f.endswith(".unknown") or f in ("error.unlisted", "utilityvm.fail"):
+                bad("%s: bundlefsctl disagrees with itself: %s" % (cid, f))
+        same(cid + ": bundlefsctl files: known names, each once, in the mount's order",
+             [f for f in ALL_FILES if f in want], want)
+        # readdir: exactly the listed names, in bundlefsctl's order
+        same(d + ": readdir", want, os.listdir(d))
         fmode = 0o440 if grp else 0o400
-        for f in FILES + ["error"]:
+        for f in ALL_FILES:
             p = os.path.join(d, f)
-            if os.path.exists(os.path.join(e, f)):
+            if f not in want:
+                # not listed: no such file, whatever way it is asked for
+                same(p + ": absent (lstat)", "ENOENT", errno_of(lambda: os.lstat(p)))
+                same(p + ": absent (open)", "ENOENT", errno_of(lambda: open(p, "rb").close()))
+            elif errno_of(lambda: os.lstat(p)) != "no error":
+                bad(p + ": listed, but lstat fails: " + errno_of(lambda: os.lstat(p)))
+            elif f == "utilityvm":
+                if not os.path.exists(os.path.join(e, "utilityvm.link")):
+                    continue  # utilityvm.fail: reported above
+                st = os.lstat(p)
+                same(p + ": symlink", True, stat.S_ISLNK(st.st_mode))
+                same(p + ": mode", oct(0o777), oct(stat.S_IMODE(st.st_mode)))
+                same(p + ": target", open(os.path.join(e, "utilityvm.link")).read(), os.readlink(p))
+            elif os.path.exists(os.path.join(e, f)):
                 check_ok_file(p, read_all(os.path.join(e, f)), fmode, uid, gid, mtime)
+                if f == "error":
+                    same(p + ": listed, so not empty", True, os.path.getsize(os.path.join(e, f)) > 0)
             elif os.path.exists(os.path.join(e, f + ".fail")):
                 check_failed_file(p, fmode, uid, gid)
             else:
-                same(p + ": absent", "ENOENT", errno_of(lambda: os.lstat(p)))
-        p = os.path.join(d, "utilityvm")
-        if os.path.exists(os.path.join(e, "utilityvm.link")):
-            st = os.lstat(p)
-            same(p + ": symlink", True, stat.S_ISLNK(st.st_mode))
-            same(p + ": mode", oct(0o777), oct(stat.S_IMODE(st.st_mode)))
-            same(p + ": target", open(os.path.join(e, "utilityvm.link")).read(), os.readlink(p))
-        else:
-            same(p + ": absent", "ENOENT", errno_of(lambda: os.lstat(p)))
+                bad(p + ": listed but expected.sh fetched nothing (test setup)")
     print("fscheck %s: %d passed, %d failed" % (mnt, npass, nfail))
     return 1 if nfail else 0
 
