@@ -10,6 +10,7 @@
  * it returns NULL and ls_parse_json asks jansson, which words every error as before.
  * tests/unit/layerstore/test_jload.c holds it to jansson, value for value.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -289,8 +290,12 @@ static bool wanted(const struct jl *j, int depth, const char *key, size_t klen)
 {
     if (depth || !j->want)
         return true;
+    if (!klen)
+        return false;
+    int first = tolower((unsigned char)key[0]);
     for (size_t i = 0; i < j->n_want; i++)
-        if (strlen(j->want[i]) == klen && strncasecmp(j->want[i], key, klen) == 0)
+        if (tolower((unsigned char)j->want[i][0]) == first && strlen(j->want[i]) == klen &&
+            strncasecmp(j->want[i], key, klen) == 0)
             return true;
     return false;
 }

@@ -139,9 +139,42 @@ linux_cases_cleanup() {
 }
 
 # lc_run NAME ARGS...: docker run -d --name NAME ARGS...; records the case in cases.tsv.
+# Cases run LC_JOBS at a time (dockerd creates and starts them concurrently); each writes its
+# line to cases.d/<sequence>, and lc_drain puts them in cases.tsv in the order they were given.
+# Only the cases' own jobs are waited for (dockerd is a job of the shell too).
+LC_JOBS=${LC_JOBS:-4}
+LC_SEQ=0
+LC_PIDS=()
 lc_run() {
-    local name=$1 cmd a out rc
-    shift
+    local live=() p
+    LC_SEQ=$((LC_SEQ + 1))
+    while :; do
+        live=()
+        for p in "${LC_PIDS[@]}"; do
+            if kill -0 "$p" 2>/dev/null; then live+=("$p"); else wait "$p" 2>/dev/null || true; fi
+        done
+        LC_PIDS=("${live[@]}")
+        [ "${#LC_PIDS[@]}" -lt "$LC_JOBS" ] && break
+        sleep 0.05
+    done
+    lc_run1 "$LC_SEQ" "$@" &
+    LC_PIDS+=("$!")
+}
+
+lc_drain() {
+    local f p
+    for p in "${LC_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    LC_PIDS=()
+    for f in $(ls "$LC_DIR/cases.d" | sort -n); do
+        cat "$LC_DIR/cases.d/$f" >>"$LC_DIR/cases.tsv"
+    done
+    rm -rf "$LC_DIR/cases.d"
+    mkdir -p "$LC_DIR/cases.d"
+}
+
+lc_run1() {
+    local seq=$1 name=$2 cmd a out rc line
+    shift 2
     cmd="docker run -d --name $name"
     for a in "$@"; do
         if [ "$a" = "$LC_PROBE" ]; then
@@ -154,8 +187,9 @@ lc_run() {
     done
     rc=0
     out=$(dk run -d --name "$name" "$@" 2>&1) || rc=$?
+    line=$LC_DIR/cases.d/$seq
     if [ "$rc" -eq 0 ]; then
-        printf '%s\tstarted\t%s\n' "$name" "$cmd" >>"$LC_DIR/cases.tsv"
+        printf '%s\tstarted\t%s\n' "$name" "$cmd" >"$line"
         # Warnings (e.g. an option the host cannot honour and dockerd dropped).
         if printf '%s\n' "$out" | grep -qvE '^[0-9a-f]{64}$'; then
             printf '%s\n' "$out" | grep -vE '^[0-9a-f]{64}$' >"$LC_DIR/err/$name.txt"
@@ -163,9 +197,9 @@ lc_run() {
     else
         printf '%s\n' "$out" | grep -vE '^[0-9a-f]{64}$' >"$LC_DIR/err/$name.txt" || true
         if dk inspect "$name" >/dev/null 2>&1; then
-            printf '%s\tstart-failed\t%s\n' "$name" "$cmd" >>"$LC_DIR/cases.tsv"
+            printf '%s\tstart-failed\t%s\n' "$name" "$cmd" >"$line"
         else
-            printf '%s\trefused\t%s\n' "$name" "$cmd" >>"$LC_DIR/cases.tsv"
+            printf '%s\trefused\t%s\n' "$name" "$cmd" >"$line"
         fi
     fi
 }
@@ -174,6 +208,8 @@ linux_cases_run() {
     local work=$1 B S P T name status cmd code
     LC_DIR=$work/lc
     : >"$LC_DIR/cases.tsv"
+    rm -rf "$LC_DIR/cases.d"
+    mkdir -p "$LC_DIR/cases.d"
     B=$LC_DIR/binds S=$LC_DIR/shared
     P=(bf-users:latest sh -c "$LC_PROBE")
     T=(bf-users:latest sh -c "$LC_PROBE; exec sleep 600")
@@ -181,6 +217,7 @@ linux_cases_run() {
     # Targets first: they stay up (container:X namespaces and links need a running container).
     lc_run target --ipc shareable --hostname target-host -e TARGETENV=t1 --expose 8080 "${T[@]}"
     lc_run bftarget --network bfnet -e BFTARGET=t2 "${T[@]}"
+    lc_drain # the others may join them
 
     # Process, user, environment.
     lc_run default "${P[@]}"
@@ -293,6 +330,7 @@ linux_cases_run() {
     lc_run combined -u 1000 --read-only --cap-drop ALL --security-opt no-new-privileges --tmpfs /tmp \
         --memory 32m --pids-limit 50 -e A=1 -w /tmp --hostname combo "${P[@]}"
 
+    lc_drain
     # Wait (bounded) for the ones that exit; targets stay up.
     : >"$LC_DIR/cases.final"
     while IFS=$'\t' read -r name status cmd; do
@@ -321,7 +359,8 @@ linux_cases_collect() {
     cp "$work/lc/cases.tsv" "$out/cases.tsv"
     : >"$out/ids.tsv"
     while IFS=$'\t' read -r name status cmd; do
-        id=$(dk inspect -f '{{.Id}}' "$name" 2>/dev/null) || continue
+        id=$(jq -r --arg n "/$name" '.[] | select(.Name == $n) | .Id' "$out/inspect.json")
+        [ -n "$id" ] || continue
         printf '%s\t%s\n' "$name" "$id" >>"$out/ids.tsv"
         dk logs "$name" >"$out/logs/$name.txt" 2>&1 || true
         [ -f "$cap/$id.json" ] && cp "$cap/$id.json" "$out/spec/$name.json"
