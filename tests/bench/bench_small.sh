@@ -21,7 +21,7 @@ same() { # what expected got
 
 # Bad input: exact messages and exit codes.
 rc=0; err=$("$src/tools/bench" --only warm,speed 2>&1 >/dev/null) || rc=$?
-same "bench: unknown benchmark" "1: bench: --only: unknown benchmark speed (known: warm, cold, scale, memory, concurrency, peer)" "$rc: $err"
+same "bench: unknown benchmark" "1: bench: --only: unknown benchmark speed (known: warm, cold, scale, memory, concurrency, peer, linux)" "$rc: $err"
 rc=0; err=$("$BENCH_READ" --passes 0 --walk "$work" 2>&1) || rc=$?
 same "bench-read: --passes 0" "2: bench-read: --passes must be 1..1000" "$rc: $err"
 printf 'f ok\nx bad\n' >"$work/bad.list"
@@ -68,6 +68,8 @@ for pat in \
     "^concurrency: cold, 100 containers: 1 reader $num files/s, 4 readers $num files/s; ratio $num$" \
     "^peer: 8 Docker containers \(overlay2; 1, 3, 12 layers\): shell\+jq layer paths identical to bundlefs$" \
     "^peer: cat of every layerpaths \(warm\) $num ms; docker inspect $num ms, ratio $num; shell\+jq script $num ms, ratio $num$" \
+    "^linux: 50 containers, generation $num us, reading config.v2.json, hostconfig.json, image config and cache-ids $num us; ratio $num \(target <= 2\), median of 3 rounds, per-round $num\.\.$num; default seccomp profile parsed 1 time\(s\) per process \(target 1\)$" \
+    "^linux: through a fresh mount: first pass $num us/file, warm $num us/file, tmpfs $num us/file; cold ratio $num, warm ratio $num \([0-9]+ files\)$" \
     "^bench: done in $num s$"; do
     if grep -Eq "$pat" "$work/out"; then ok "line: $pat"; else bad "no line matches: $pat"; fi
 done
