@@ -74,7 +74,7 @@ validate_errors() { # dir
         /^  / { sub(/^  /, ""); print name "\t" $0 }' || true
 }
 
-for drv in overlay2 vfs; do
+for drv in ${DOCKER_LINUX_DRIVERS:-overlay2 vfs}; do
     w=$work/$drv M=$work/mnt-$drv TD=$work/$drv/truth
     mkdir -p "$w/run" "$RP_ROOT"
     "$lib/capture-runtime" install "$w/run/capture-runtime" "$w/run/capture"
