@@ -12,7 +12,6 @@
 #include "bf_util.h"
 #include "ls_internal.h"
 
-
 static int oom(const struct ls_jctx *c)
 {
     return bf_error_set(c->err, ENOMEM, "%s: out of memory", c->file);
@@ -94,8 +93,7 @@ static int ranged(const struct ls_jctx *c, json_t *v, const char *path, int64_t 
     return r;
 }
 
-int ls_linux_parse_mount(struct ls_mount *m, const struct ls_jctx *c, json_t *val,
-                         const char *path)
+int ls_linux_parse_mount(struct ls_mount *m, const struct ls_jctx *c, json_t *val, const char *path)
 {
     char p[4][96];
     json_t *spec, *bind, *tmpfs;
@@ -175,10 +173,14 @@ int ls_linux_parse_config(struct ls_container *ct, const struct ls_jctx *c, json
         const char *key;
         char **out;
     } strs[] = {
-        {"ResolvConfPath", &lx->resolv_conf_path}, {"HostnamePath", &lx->hostname_path},
-        {"HostsPath", &lx->hosts_path},            {"ShmPath", &lx->shm_path},
-        {"AppArmorProfile", &lx->apparmor_profile}, {"SeccompProfile", &lx->seccomp_profile},
-        {"ProcessLabel", &lx->process_label},      {"MountLabel", &lx->mount_label},
+        {"ResolvConfPath", &lx->resolv_conf_path},
+        {"HostnamePath", &lx->hostname_path},
+        {"HostsPath", &lx->hosts_path},
+        {"ShmPath", &lx->shm_path},
+        {"AppArmorProfile", &lx->apparmor_profile},
+        {"SeccompProfile", &lx->seccomp_profile},
+        {"ProcessLabel", &lx->process_label},
+        {"MountLabel", &lx->mount_label},
     };
     int r;
 
@@ -205,8 +207,7 @@ static int parse_ulimits(struct ls_linux *lx, const struct ls_jctx *c, json_t *v
     if (!v)
         return 0;
     if (!json_is_array(v))
-        return bf_error_set(c->err, EINVAL, "%s: \"Ulimits\" must be an array of objects",
-                            c->file);
+        return bf_error_set(c->err, EINVAL, "%s: \"Ulimits\" must be an array of objects", c->file);
     len = json_array_size(v);
     if (!len)
         return 0;
@@ -237,7 +238,7 @@ static int parse_blkio(struct ls_linux *lx, const struct ls_jctx *c, json_t *roo
                        enum ls_blkio_list k)
 {
     static const char *const keys[LS_BLKIO_COUNT] = {
-        "BlkioWeightDevice",    "BlkioDeviceReadBps",   "BlkioDeviceWriteBps",
+        "BlkioWeightDevice",   "BlkioDeviceReadBps",   "BlkioDeviceWriteBps",
         "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps",
     };
     json_t *v = ls_j_get(root, keys[k]);
@@ -262,8 +263,8 @@ static int parse_blkio(struct ls_linux *lx, const struct ls_jctx *c, json_t *roo
 
         lx->n_blkio[k] = i + 1;
         if (!json_is_object(e))
-            return bf_error_set(c->err, EINVAL, "%s: \"%s\" must be an array of objects",
-                                c->file, keys[k]);
+            return bf_error_set(c->err, EINVAL, "%s: \"%s\" must be an array of objects", c->file,
+                                keys[k]);
         snprintf(p[0], sizeof(p[0]), "%s[%zu].Path", keys[k], i);
         snprintf(p[1], sizeof(p[1]), "%s[%zu].%s", keys[k], i,
                  k == LS_BLKIO_WEIGHT ? "Weight" : "Rate");
@@ -297,10 +298,10 @@ int ls_linux_parse_hostconfig(struct ls_container *ct, const struct ls_jctx *c, 
         const char *key;
         char **out;
     } strs[] = {
-        {"PidMode", &lx->pid_mode},         {"IpcMode", &lx->ipc_mode},
-        {"UTSMode", &lx->uts_mode},         {"UsernsMode", &lx->userns_mode},
+        {"PidMode", &lx->pid_mode},           {"IpcMode", &lx->ipc_mode},
+        {"UTSMode", &lx->uts_mode},           {"UsernsMode", &lx->userns_mode},
         {"CgroupnsMode", &lx->cgroupns_mode}, {"CgroupParent", &lx->cgroup_parent},
-        {"CpusetCpus", &lx->cpuset_cpus},   {"CpusetMems", &lx->cpuset_mems},
+        {"CpusetCpus", &lx->cpuset_cpus},     {"CpusetMems", &lx->cpuset_mems},
     };
     struct {
         const char *key;
@@ -334,8 +335,7 @@ int ls_linux_parse_hostconfig(struct ls_container *ct, const struct ls_jctx *c, 
         if ((r = ls_j_string(c, ls_j_get(root, strs[i].key), strs[i].key, "", strs[i].out)) < 0)
             return r;
     for (size_t i = 0; i < BF_ARRAY_SIZE(vecs); i++)
-        if ((r = ls_j_strv(c, ls_j_get(root, vecs[i].key), vecs[i].key, vecs[i].v, vecs[i].n)) <
-            0)
+        if ((r = ls_j_strv(c, ls_j_get(root, vecs[i].key), vecs[i].key, vecs[i].v, vecs[i].n)) < 0)
             return r;
     for (size_t i = 0; i < BF_ARRAY_SIZE(ints); i++)
         if ((r = ls_j_int64(c, ls_j_get(root, ints[i].key), ints[i].key, ints[i].out)) < 0)
@@ -344,8 +344,8 @@ int ls_linux_parse_hostconfig(struct ls_container *ct, const struct ls_jctx *c, 
         (r = opt_bool(c, ls_j_get(root, "Init"), "Init", &lx->init)) < 0 ||
         (r = opt_bool(c, ls_j_get(root, "OomKillDisable"), "OomKillDisable",
                       &lx->oom_kill_disable)) < 0 ||
-        (r = opt_i64(c, ls_j_get(root, "MemorySwappiness"), "MemorySwappiness",
-                     &lx->swappiness)) < 0 ||
+        (r = opt_i64(c, ls_j_get(root, "MemorySwappiness"), "MemorySwappiness", &lx->swappiness)) <
+            0 ||
         (r = opt_i64(c, ls_j_get(root, "PidsLimit"), "PidsLimit", &lx->pids_limit)) < 0 ||
         (r = ranged(c, ls_j_get(root, "BlkioWeight"), "BlkioWeight", 0, UINT16_MAX, &w)) < 0)
         return r;

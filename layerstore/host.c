@@ -106,8 +106,7 @@ static int parse_default_ulimits(struct ls_host *h, const struct ls_jctx *c, jso
     if (!v)
         return 0;
     if (!json_is_object(v))
-        return bf_error_set(c->err, EINVAL, "%s: \"default-ulimits\" must be an object",
-                            c->file);
+        return bf_error_set(c->err, EINVAL, "%s: \"default-ulimits\" must be an object", c->file);
     if (!json_object_size(v))
         return 0;
     if (!(h->default_ulimits = calloc(json_object_size(v), sizeof(*h->default_ulimits))))
@@ -207,8 +206,8 @@ static int parse_daemon_config(struct ls_host *h, const char *file, json_t *root
         (r = ls_j_bool(&c, ls_j_get(root, "init"), "init", &h->init)) < 0 ||
         (r = ls_j_string(&c, ls_j_get(root, "init-path"), "init-path", "", &h->init_path)) < 0 ||
         (r = ls_j_bool(&c, ls_j_get(root, "rootless"), "rootless", &h->rootless)) < 0 ||
-        (r = ls_j_string(&c, ls_j_get(root, "seccomp-profile"), "seccomp-profile", "",
-                         &seccomp)) < 0 ||
+        (r = ls_j_string(&c, ls_j_get(root, "seccomp-profile"), "seccomp-profile", "", &seccomp)) <
+            0 ||
         (r = ls_j_string(&c, ls_j_get(root, "userns-remap"), "userns-remap", "", &userns)) < 0 ||
         (r = parse_default_ulimits(h, &c, ls_j_get(root, "default-ulimits"))) < 0) {
         free(seccomp);
@@ -439,8 +438,8 @@ static int name_cmp(const void *a, const void *b)
 static int walk_devices(const char *dir, size_t strip, const char *as, bool skip, int depth,
                         struct devlist *l, struct bf_error *err)
 {
-    static const char *const skipped[] = {"pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts",
-                                          ".udev"};
+    static const char *const skipped[] = {"pts",  "shm",         "fd",   "mqueue",
+                                          ".lxc", ".lxd-mounts", ".udev"};
     DIR *d;
     struct dirent *de;
     char **names = NULL;

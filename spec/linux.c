@@ -143,9 +143,19 @@ static int env_addf(char ***v, size_t *n, struct bf_error *err, const char *fmt,
     return r;
 }
 
+/* s upper-cased into buf (ASCII, as Go's ToUpper for these names). */
+static const char *upper(const char *s, char *buf, size_t size)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < size; i++)
+        buf[i] = (char)toupper((unsigned char)s[i]);
+    buf[i] = '\0';
+    return buf;
+}
+
 /* ToEnv for one link: alias is the link's name's last element, upper-cased, '-' as '_'. */
-static int link_env(const char *name, const char *ip, const struct ls_container *child,
-                    char ***env, size_t *n, struct bf_error *err)
+static int link_env(const char *name, const char *ip, const struct ls_container *child, char ***env,
+                    size_t *n, struct bf_error *err)
 {
     const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
     const struct ls_linux *cl = &child->lx;
@@ -197,12 +207,8 @@ static int link_env(const char *name, const char *ip, const struct ls_container 
         }
         if (j > i + 1) {
             char up[16], upq[16];
-            snprintf(up, sizeof(up), "%s", ports[i].proto);
-            snprintf(upq, sizeof(upq), "%s", ports[j].proto);
-            for (char *a = up; *a; a++)
-                *a = (char)toupper((unsigned char)*a);
-            for (char *a = upq; *a; a++)
-                *a = (char)toupper((unsigned char)*a);
+            upper(ports[i].proto, up, sizeof(up));
+            upper(ports[j].proto, upq, sizeof(upq));
             const struct port *p = &ports[i], *q = &ports[j];
             if ((r = env_addf(env, n, err, "%s_PORT_%.*s_%s_START=%s://%s:%.*s", alias, P(*p), up,
                               p->proto, ip, P(*p))) < 0 ||
@@ -224,15 +230,12 @@ static int link_env(const char *name, const char *ip, const struct ls_container 
     for (size_t i = 0; i < np && r == 0; i++) {
         const struct port *p = &ports[i];
         char up[16];
-        snprintf(up, sizeof(up), "%s", p->proto);
-        for (char *a = up; *a; a++)
-            *a = (char)toupper((unsigned char)*a);
+        upper(p->proto, up, sizeof(up));
         if ((r = env_addf(env, n, err, "%s_PORT_%.*s_%s=%s://%s:%.*s", alias, P(*p), up, p->proto,
                           ip, P(*p))) < 0 ||
             (r = env_addf(env, n, err, "%s_PORT_%.*s_%s_ADDR=%s", alias, P(*p), up, ip)) < 0 ||
             (r = env_addf(env, n, err, "%s_PORT_%.*s_%s_PORT=%.*s", alias, P(*p), up, P(*p))) < 0 ||
-            (r = env_addf(env, n, err, "%s_PORT_%.*s_%s_PROTO=%s", alias, P(*p), up, p->proto)) <
-                0)
+            (r = env_addf(env, n, err, "%s_PORT_%.*s_%s_PROTO=%s", alias, P(*p), up, p->proto)) < 0)
             break;
     }
 #undef P
@@ -258,8 +261,8 @@ static const struct ls_network *network_named(const struct ls_container *c, cons
 
 static bool mode_user_defined(const char *m)
 {
-    return *m && strcmp(m, "default") != 0 && strcmp(m, "bridge") != 0 &&
-           strcmp(m, "host") != 0 && strcmp(m, "none") != 0 && strncmp(m, "container:", 10) != 0;
+    return *m && strcmp(m, "default") != 0 && strcmp(m, "bridge") != 0 && strcmp(m, "host") != 0 &&
+           strcmp(m, "none") != 0 && strncmp(m, "container:", 10) != 0;
 }
 
 struct link {
@@ -367,8 +370,8 @@ static int make_env(struct layerstore *ls, const struct ls_container *c, struct 
     if (asprintf(&host, "HOSTNAME=%s", c->config.hostname) < 0)
         return oom(err);
     if ((r = strv_push(&out->env, &out->n_env,
-                       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", SIZE_MAX,
-                       err)) < 0 ||
+                       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                       SIZE_MAX, err)) < 0 ||
         (r = strv_push(&out->env, &out->n_env, host, SIZE_MAX, err)) < 0 ||
         (c->config.tty && (r = strv_push(&out->env, &out->n_env, "TERM=xterm", SIZE_MAX, err)) < 0))
         return r;
@@ -429,9 +432,9 @@ static int make_args(const struct ls_container *c, const char *init, struct spec
 {
     int r = 0;
 
-    if (init && ((r = strv_push(&out->args, &out->n_args, "/sbin/docker-init", SIZE_MAX, err)) <
-                     0 ||
-                 (r = strv_push(&out->args, &out->n_args, "--", SIZE_MAX, err)) < 0))
+    if (init &&
+        ((r = strv_push(&out->args, &out->n_args, "/sbin/docker-init", SIZE_MAX, err)) < 0 ||
+         (r = strv_push(&out->args, &out->n_args, "--", SIZE_MAX, err)) < 0))
         return r;
     if ((r = strv_push(&out->args, &out->n_args, c->path, SIZE_MAX, err)) < 0)
         return r;
@@ -497,8 +500,7 @@ static int target(struct layerstore *ls, const struct ls_container *c, const cha
     return layerstore_container_load(ls, id, t, in, err);
 }
 
-static int ns_path(struct spec_lnamespace *ns, int64_t pid, const char *name,
-                   struct bf_error *err)
+static int ns_path(struct spec_lnamespace *ns, int64_t pid, const char *name, struct bf_error *err)
 {
     free(ns->path);
     if (asprintf(&ns->path, "/proc/%lld/ns/%s", (long long)pid, name) < 0) {
@@ -527,8 +529,8 @@ static int namespaces(struct layerstore *ls, const struct ls_container *c, struc
             if (strcmp(t->id, c->id) == 0)
                 r = bf_error_set(err, EINVAL, "cannot join own network");
             else if (!t->running)
-                r = bf_error_set(err, EBUSY,
-                                 "cannot join network of a non running container: %s", net + 10);
+                r = bf_error_set(err, EBUSY, "cannot join network of a non running container: %s",
+                                 net + 10);
             else
                 r = ns_path(ns, t->lx.pid, "net", err);
             ls_container_free(t);
@@ -718,10 +720,10 @@ static int devices(struct layerstore *ls, const struct ls_container *c, struct s
                    struct bf_error *err)
 {
     static const struct spec_lcgroup defaults[] = {
-        {false, "", false, false, 0, 0, "rwm"},   {true, "c", true, true, 1, 5, "rwm"},
-        {true, "c", true, true, 1, 3, "rwm"},     {true, "c", true, true, 1, 9, "rwm"},
-        {true, "c", true, true, 1, 8, "rwm"},     {true, "c", true, true, 5, 0, "rwm"},
-        {true, "c", true, true, 5, 1, "rwm"},     {false, "c", true, true, 10, 229, "rwm"},
+        {false, "", false, false, 0, 0, "rwm"}, {true, "c", true, true, 1, 5, "rwm"},
+        {true, "c", true, true, 1, 3, "rwm"},   {true, "c", true, true, 1, 9, "rwm"},
+        {true, "c", true, true, 1, 8, "rwm"},   {true, "c", true, true, 5, 0, "rwm"},
+        {true, "c", true, true, 5, 1, "rwm"},   {false, "c", true, true, 10, 229, "rwm"},
     };
     const struct ls_linux *lx = &c->lx;
     int r = 0;
@@ -905,8 +907,9 @@ static int seccomp(const struct ls_container *c, struct spec_linux *out, struct 
         return 0;
     if (!h->seccomp) {
         if (*prof)
-            return bf_error_set(err, ENOTSUP, "seccomp is not enabled in your kernel, cannot run "
-                                              "a custom seccomp profile");
+            return bf_error_set(err, ENOTSUP,
+                                "seccomp is not enabled in your kernel, cannot run "
+                                "a custom seccomp profile");
         return 0;
     }
     if (*prof || h->seccomp_profile) {
@@ -955,9 +958,8 @@ static int root_path(struct layerstore *ls, const struct ls_container *c, struct
     return 0;
 }
 
-int spec_linux_prepare(struct layerstore *ls, const struct ls_container *c,
-                       const struct ls_walk *w, struct spec_linux *out, struct ls_inputs *in,
-                       struct bf_error *err)
+int spec_linux_prepare(struct layerstore *ls, const struct ls_container *c, const struct ls_walk *w,
+                       struct spec_linux *out, struct ls_inputs *in, struct bf_error *err)
 {
     const struct ls_linux *lx = &c->lx;
     const char *init = NULL;
@@ -983,7 +985,8 @@ int spec_linux_prepare(struct layerstore *ls, const struct ls_container *c,
                            "exec: \"docker-init\": executable file not found in $PATH")) < 0) ||
         (r = make_args(c, init, out, err)) < 0 || (r = cgroups_path(c, out->host, out, err)) < 0 ||
         (r = resources(c, out, err)) < 0 || (r = devices(ls, c, out, err)) < 0 ||
-        (r = resolve_user(ls, c, w, out, in, err)) < 0 || (r = namespaces(ls, c, out, in, err)) < 0 ||
+        (r = resolve_user(ls, c, w, out, in, err)) < 0 ||
+        (r = namespaces(ls, c, out, in, err)) < 0 ||
         (r = spec_caps_tweak(out->host, lx, &out->caps, &out->n_caps, err)) < 0 ||
         (r = seccomp(c, out, err)) < 0)
         return bf_error_wrap(err, "container %s", c->id);
@@ -1183,8 +1186,7 @@ static json_t *render_sysctl(struct spec_builder *b, const struct spec_model *m,
     return out;
 }
 
-static json_t *blkio_list(struct spec_builder *b, const struct spec_linux *lx,
-                          enum ls_blkio_list k)
+static json_t *blkio_list(struct spec_builder *b, const struct spec_linux *lx, enum ls_blkio_list k)
 {
     json_t *a = spec_b_arr(b);
 
@@ -1207,8 +1209,8 @@ static json_t *render_resources(struct spec_builder *b, const struct spec_model 
     json_t *res = spec_b_obj(b), *devs = spec_b_arr(b), *mem = spec_b_obj(b), *cpu = spec_b_obj(b);
     json_t *blk = spec_b_obj(b);
     static const char *const blk_keys[LS_BLKIO_COUNT] = {
-        "weightDevice",           "throttleReadBpsDevice",  "throttleWriteBpsDevice",
-        "throttleReadIOPSDevice", "throttleWriteIOPSDevice"};
+        "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice", "throttleReadIOPSDevice",
+        "throttleWriteIOPSDevice"};
 
     for (size_t i = 0; i < lx->n_cgroups; i++) {
         const struct spec_lcgroup *g = &lx->cgroups[i];
@@ -1244,7 +1246,8 @@ static json_t *render_resources(struct spec_builder *b, const struct spec_model 
         spec_b_put(b, mem, "disableOOMKiller", json_boolean(l->oom_kill_disable.v));
     spec_b_put(b, res, "memory", mem);
 
-    spec_b_put(b, cpu, "shares", spec_b_u64(b, (uint64_t)(c->host.cpu_shares < 0 ? 0 : c->host.cpu_shares)));
+    spec_b_put(b, cpu, "shares",
+               spec_b_u64(b, (uint64_t)(c->host.cpu_shares < 0 ? 0 : c->host.cpu_shares)));
     {
         bool has_period = false, has_quota = false;
         uint64_t period = 0;
@@ -1333,13 +1336,11 @@ static json_t *render_linux(struct spec_builder *b, const struct spec_model *m,
         if (l->n_masked_paths)
             spec_b_put(b, lnx, "maskedPaths", strv(b, l->masked_paths, l->n_masked_paths));
     } else if (!l->privileged) {
-        spec_b_put(b, lnx, "maskedPaths",
-                   cstrv(b, default_masked, BF_ARRAY_SIZE(default_masked)));
+        spec_b_put(b, lnx, "maskedPaths", cstrv(b, default_masked, BF_ARRAY_SIZE(default_masked)));
     }
     if (l->has_readonly_paths) {
         if (l->n_readonly_paths)
-            spec_b_put(b, lnx, "readonlyPaths",
-                       strv(b, l->readonly_paths, l->n_readonly_paths));
+            spec_b_put(b, lnx, "readonlyPaths", strv(b, l->readonly_paths, l->n_readonly_paths));
     } else if (!l->privileged) {
         spec_b_put(b, lnx, "readonlyPaths",
                    cstrv(b, default_readonly, BF_ARRAY_SIZE(default_readonly)));

@@ -104,6 +104,31 @@ static struct umount *ulist_add(struct ulist *l, struct bf_error *err)
     return u;
 }
 
+/* A mount of `source` (consumed, also on failure) at `dest`; NULL when out of memory. */
+static struct umount *umount_push(struct ulist *l, char *source, const char *dest,
+                                  const char *propagation, bool writable, size_t order,
+                                  struct bf_error *err)
+{
+    struct umount *u = source ? ulist_add(l, err) : NULL;
+
+    if (!u) {
+        free(source);
+        oom(err);
+        return NULL;
+    }
+    u->source = source;
+    u->destination = strdup(dest);
+    u->propagation = strdup(propagation);
+    u->writable = writable;
+    u->depth = depth(dest);
+    u->order = order;
+    if (!u->destination || !u->propagation) {
+        oom(err);
+        return NULL;
+    }
+    return u;
+}
+
 static int by_depth_then_dest(const void *a, const void *b)
 {
     const struct umount *x = a, *y = b;
@@ -271,20 +296,12 @@ static int container_mounts(const struct layerstore *ls, const struct ls_contain
         }
         if (net)
             continue;
-        struct umount *u = ulist_add(l, err);
+        struct umount *u = umount_push(l, src, m->destination, m->propagation, m->rw, 0, err);
         if (!u) {
-            free(src);
             r = -ENOMEM;
             break;
         }
-        u->source = src;
-        u->destination = strdup(m->destination);
-        u->propagation = strdup(m->propagation);
-        u->writable = m->rw;
         u->non_recursive = strcmp(m->spec_type, "bind") == 0 && m->non_recursive;
-        u->depth = depth(m->destination);
-        if (!u->destination || !u->propagation)
-            r = oom(err);
     }
     if (r == 0 && l->n)
         qsort(l->v, l->n, sizeof(*l->v), by_depth_then_dest);
@@ -323,20 +340,9 @@ static int container_mounts(const struct layerstore *ls, const struct ls_contain
             continue;
         }
         const struct ls_mount *mp = mount_point(c, net_dest[k]);
-        struct umount *u = ulist_add(l, err);
-        if (!u) {
-            free(src);
+        if (!umount_push(l, src, net_dest[k], "rprivate", mp ? mp->rw : !c->host.readonly_rootfs,
+                         first + (size_t)k, err))
             r = -ENOMEM;
-            break;
-        }
-        u->source = src;
-        u->destination = strdup(net_dest[k]);
-        u->propagation = strdup("rprivate");
-        u->writable = mp ? mp->rw : !c->host.readonly_rootfs;
-        u->depth = depth(net_dest[k]);
-        u->order = first + (size_t)k;
-        if (!u->destination || !u->propagation)
-            r = oom(err);
     }
     for (int k = 0; k < 3; k++)
         free(net_override[k]);
@@ -350,56 +356,26 @@ static int container_mounts(const struct layerstore *ls, const struct ls_contain
             src = strdup("/dev/shm");
         else
             src = relocate(ls, "ShmPath", lx->shm_path, "mounts/shm", &rel, err);
-        struct umount *u = src ? ulist_add(l, err) : NULL;
-        if (!u) {
-            free(src);
-            r = err->code ? bf_error_wrap(err, "config.v2.json") : oom(err);
-        } else {
-            u->source = src;
-            u->destination = strdup("/dev/shm");
-            u->propagation = strdup("rprivate");
-            u->writable = true;
-            u->depth = depth("/dev/shm");
-            u->order = first + 3;
-            if (!u->destination || !u->propagation)
-                r = oom(err);
-        }
+        if (!src && err->code)
+            r = bf_error_wrap(err, "config.v2.json");
+        else if (!umount_push(l, src, "/dev/shm", "rprivate", true, first + 3, err))
+            r = -ENOMEM;
     }
 
     /* TmpfsMounts: HostConfig.Tmpfs, then MountPoints of type tmpfs. */
-    for (size_t i = 0; i < lx->n_tmpfs && r == 0; i++) {
-        struct umount *u = ulist_add(l, err);
-        if (!u) {
-            r = -ENOMEM;
-            break;
-        }
-        u->tmpfs = true;
-        u->source = strdup("tmpfs");
-        u->destination = strdup(lx->tmpfs[i].key);
-        u->data = strdup(lx->tmpfs[i].value);
-        u->propagation = strdup("");
-        u->depth = depth(lx->tmpfs[i].key);
-        u->order = first + 4 + i;
-        if (!u->source || !u->destination || !u->data || !u->propagation)
-            r = oom(err);
-    }
-    for (size_t i = 0; i < c->n_mounts && r == 0; i++) {
-        const struct ls_mount *m = &c->mounts[i];
-        if (strcmp(m->type, "tmpfs") != 0)
+    for (size_t i = 0; i < lx->n_tmpfs + c->n_mounts && r == 0; i++) {
+        const struct ls_mount *m = i < lx->n_tmpfs ? NULL : &c->mounts[i - lx->n_tmpfs];
+        char *data = NULL;
+        if (m && strcmp(m->type, "tmpfs") != 0)
             continue;
-        struct umount *u = ulist_add(l, err);
-        if (!u) {
-            r = -ENOMEM;
+        struct umount *u = umount_push(l, strdup("tmpfs"), m ? m->destination : lx->tmpfs[i].key,
+                                       "", false, first + 4 + i, err);
+        if (!u || (m ? tmpfs_data(m, &data) < 0 : !(data = strdup(lx->tmpfs[i].value)))) {
+            r = oom(err);
             break;
         }
         u->tmpfs = true;
-        u->source = strdup("tmpfs");
-        u->destination = strdup(m->destination);
-        u->propagation = strdup("");
-        u->depth = depth(m->destination);
-        u->order = first + 4 + lx->n_tmpfs + i;
-        if (!u->source || !u->destination || !u->propagation || tmpfs_data(m, &u->data) < 0)
-            r = oom(err);
+        u->data = data;
     }
     if (r == 0 && l->n)
         qsort(l->v, l->n, sizeof(*l->v), by_depth_stable);
@@ -494,19 +470,42 @@ struct mflag {
 };
 
 static const struct mflag mflags[] = {
-    {"ro", 1},         {"rw", 1},          {"suid", 2},        {"nosuid", 2},
-    {"dev", 4},        {"nodev", 4},       {"exec", 8},        {"noexec", 8},
-    {"sync", 16},      {"async", 16},      {"dirsync", 128},   {"remount", 32},
-    {"mand", 64},      {"nomand", 64},     {"atime", 1024},    {"noatime", 1024},
-    {"diratime", 2048}, {"nodiratime", 2048}, {"bind", -1},     {"rbind", -1},
-    {"unbindable", -1}, {"runbindable", -1}, {"private", -1},  {"rprivate", -1},
-    {"shared", -1},    {"rshared", -1},    {"slave", -1},      {"rslave", -1},
-    {"relatime", 1 << 21}, {"norelatime", 1 << 21}, {"strictatime", 1 << 24},
+    {"ro", 1},
+    {"rw", 1},
+    {"suid", 2},
+    {"nosuid", 2},
+    {"dev", 4},
+    {"nodev", 4},
+    {"exec", 8},
+    {"noexec", 8},
+    {"sync", 16},
+    {"async", 16},
+    {"dirsync", 128},
+    {"remount", 32},
+    {"mand", 64},
+    {"nomand", 64},
+    {"atime", 1024},
+    {"noatime", 1024},
+    {"diratime", 2048},
+    {"nodiratime", 2048},
+    {"bind", -1},
+    {"rbind", -1},
+    {"unbindable", -1},
+    {"runbindable", -1},
+    {"private", -1},
+    {"rprivate", -1},
+    {"shared", -1},
+    {"rshared", -1},
+    {"slave", -1},
+    {"rslave", -1},
+    {"relatime", 1 << 21},
+    {"norelatime", 1 << 21},
+    {"strictatime", 1 << 24},
     {"nostrictatime", 1 << 24},
 };
 
-static const char *const data_keys[] = {"", "size", "mode", "uid", "gid", "nr_inodes",
-                                        "nr_blocks", "mpol"};
+static const char *const data_keys[] = {"",    "size",      "mode",      "uid",
+                                        "gid", "nr_inodes", "nr_blocks", "mpol"};
 
 int spec_merge_tmpfs_options(char **opts, size_t n, char ***out, size_t *n_out,
                              struct bf_error *err)
@@ -559,8 +558,7 @@ int spec_merge_tmpfs_options(char **opts, size_t n, char ***out, size_t *n_out,
             }
             for (size_t j = k; j < n && !dup; j++) {
                 const char *e2 = strchr(res[j], '=');
-                dup = e2 && (size_t)(e2 - res[j]) == kl &&
-                      strncmp(res[j], o, kl) == 0;
+                dup = e2 && (size_t)(e2 - res[j]) == kl && strncmp(res[j], o, kl) == 0;
             }
         }
         if (!dup)

@@ -46,8 +46,8 @@ static int read_link(int ldir, const char *name, char *buf, size_t size)
 }
 
 int spec_render_mountopts(struct layerstore *ls, const struct ls_container *c,
-                          const struct ls_walk *w, const struct ls_host *h, char **out,
-                          size_t *len, struct ls_inputs *in, struct bf_error *err)
+                          const struct ls_walk *w, const struct ls_host *h, char **out, size_t *len,
+                          struct ls_inputs *in, struct bf_error *err)
 {
     char rel[LS_ID_LEN + 64];
     _cleanup_free_ char *lower = NULL, *abs = NULL, *relform = NULL, *root = NULL;
@@ -55,8 +55,8 @@ int spec_render_mountopts(struct layerstore *ls, const struct ls_container *c,
     size_t lower_len = 0, n_expected = w->n + (c->init_id ? 1 : 0), k = 0;
     /* NeedsUserXAttr: a dockerd in a user namespace on 5.11 or later (older kernels it probes
      * with a trial mount, which bundlefs does not make: none) */
-    bool userxattr = h->in_userns && (h->kernel_major > 5 || (h->kernel_major == 5 &&
-                                                              h->kernel_minor >= 11));
+    bool userxattr =
+        h->in_userns && (h->kernel_major > 5 || (h->kernel_major == 5 && h->kernel_minor >= 11));
     char index[32];
     snprintf(index, sizeof(index), "%s%s", h->overlay_index ? "index=off," : "",
              userxattr ? "userxattr," : "");
@@ -91,8 +91,8 @@ int spec_render_mountopts(struct layerstore *ls, const struct ls_container *c,
             return bf_error_set(err, EINVAL,
                                 "container %s: %s: more layers than the container's chain (%zu)",
                                 c->id, rel, n_expected);
-        cache_id = c->init_id ? (k == 0 ? c->init_id : w->layers[k - 1].cache_id)
-                              : w->layers[k].cache_id;
+        cache_id =
+            c->init_id ? (k == 0 ? c->init_id : w->layers[k - 1].cache_id) : w->layers[k].cache_id;
         if (n < 2 || strncmp(p, "l/", 2) != 0 || !link_name_ok(p + 2, n - 2))
             return bf_error_set(err, EINVAL,
                                 "container %s: %s: element %zu (\"%.*s\") is not l/<26-character "
@@ -107,8 +107,8 @@ int spec_render_mountopts(struct layerstore *ls, const struct ls_container *c,
             return bf_error_set(err, EINVAL,
                                 "container %s: %s: element %zu: overlay2/l/%s %s, but layer %zu of "
                                 "the chain is overlay2/%s/diff",
-                                c->id, rel, k + 1, name,
-                                r < 0 ? strerror(-r) : "points elsewhere", k + 1, cache_id);
+                                c->id, rel, k + 1, name, r < 0 ? strerror(-r) : "points elsewhere",
+                                k + 1, cache_id);
         {
             /* the link is an input: a new link of that name is a change */
             char lrel[LINK_LEN + 16];
@@ -138,8 +138,8 @@ int spec_render_mountopts(struct layerstore *ls, const struct ls_container *c,
     }
     ao += (size_t)snprintf(abs + ao, cap - ao, ",upperdir=%s/%s/diff,workdir=%s/%s/work", root,
                            c->mount_id, root, c->mount_id);
-    ro += (size_t)snprintf(relform + ro, cap - ro, ",upperdir=%s/diff,workdir=%s/work",
-                           c->mount_id, c->mount_id);
+    ro += (size_t)snprintf(relform + ro, cap - ro, ",upperdir=%s/diff,workdir=%s/work", c->mount_id,
+                           c->mount_id);
     const char *chosen = (long)ao > page - 1 ? relform : abs;
     if ((long)strlen(chosen) > page - 1)
         return bf_error_set(err, E2BIG,

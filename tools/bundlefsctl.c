@@ -181,6 +181,15 @@ static int cmd_layers(struct ctl *ctl, const char *arg, struct bf_error *err)
 }
 
 /* Print one file of the container's bundle: exactly the bytes the filesystem serves. */
+/* The bundle of CONTAINER (an ID, unique prefix or name); id receives its full ID. */
+static int generate(struct ctl *ctl, const char *arg, char id[LS_ID_LEN + 1],
+                    struct spec_bundle **b, struct bf_error *err)
+{
+    int r = layerstore_container_resolve(ctl->ls, arg, id, err);
+
+    return r < 0 ? r : spec_bundle_generate(ctl->ls, id, &ctl->spec, b, err);
+}
+
 static int print_bundle_file(struct ctl *ctl, const char *arg, enum spec_file which,
                              struct bf_error *err)
 {
@@ -189,10 +198,7 @@ static int print_bundle_file(struct ctl *ctl, const char *arg, enum spec_file wh
     const struct spec_blob *f;
     int r;
 
-    r = layerstore_container_resolve(ctl->ls, arg, id, err);
-    if (r < 0)
-        return r;
-    r = spec_bundle_generate(ctl->ls, id, &ctl->spec, &b, err);
+    r = generate(ctl, arg, id, &b, err);
     if (r < 0)
         return r;
     f = &b->files[which];
@@ -200,13 +206,13 @@ static int print_bundle_file(struct ctl *ctl, const char *arg, enum spec_file wh
         r = bf_error_set(err, f->err.code, "%s", bf_error_message(&f->err));
     } else if (which == SPEC_FILE_UTILITYVM && !b->has_uvm) {
         r = bf_error_set(err, ENOENT, "container %s has no utility VM (%s)", id,
-                         b->is_linux     ? "a Linux container"
+                         b->is_linux ? "a Linux container"
                          : b->hyperv ? "its image has no UtilityVM folder"
                                      : "not Hyper-V isolated");
     } else if (b->omit[which]) {
         r = bf_error_set(err, ENOENT, "container %s has no %s (%s)", id, spec_file_name(which),
                          b->is_linux ? "a Linux container on the storage driver of this data-root"
-                                  : "a Windows container");
+                                     : "a Windows container");
     } else if (f->len && fwrite(f->data, 1, f->len, stdout) != f->len) {
         r = bf_error_set(err, errno ? errno : EIO, "stdout: write error");
     } else if (which == SPEC_FILE_UTILITYVM && putchar('\n') == EOF) {
@@ -248,10 +254,7 @@ static int cmd_files(struct ctl *ctl, const char *arg, struct bf_error *err)
     struct spec_bundle *b = NULL;
     int r;
 
-    r = layerstore_container_resolve(ctl->ls, arg, id, err);
-    if (r < 0)
-        return r;
-    r = spec_bundle_generate(ctl->ls, id, &ctl->spec, &b, err);
+    r = generate(ctl, arg, id, &b, err);
     if (r < 0)
         return r;
     for (int i = 0; i < SPEC_FILE_COUNT; i++)
@@ -272,10 +275,7 @@ static int cmd_errors(struct ctl *ctl, const char *arg, struct bf_error *err)
     struct spec_bundle *b = NULL;
     int r;
 
-    r = layerstore_container_resolve(ctl->ls, arg, id, err);
-    if (r < 0)
-        return r;
-    r = spec_bundle_generate(ctl->ls, id, &ctl->spec, &b, err);
+    r = generate(ctl, arg, id, &b, err);
     if (r < 0)
         return r;
     if (b->errors_len && fwrite(b->errors, 1, b->errors_len, stdout) != b->errors_len)
@@ -377,8 +377,17 @@ static int usage_error(const char *fmt, const char *arg)
 
 static int parse_options(int argc, char **argv, struct ctl *ctl)
 {
-    enum { O_DRIVER = 256, O_HOSTROOT, O_SPEC, O_ISOLATION, O_COMPACT, O_CREDREG, O_CPUS, O_HELP,
-           O_DAEMONCFG };
+    enum {
+        O_DRIVER = 256,
+        O_HOSTROOT,
+        O_SPEC,
+        O_ISOLATION,
+        O_COMPACT,
+        O_CREDREG,
+        O_CPUS,
+        O_HELP,
+        O_DAEMONCFG
+    };
     static const struct option longopts[] = {
         {"driver", required_argument, NULL, O_DRIVER},
         {"hostroot", required_argument, NULL, O_HOSTROOT},
