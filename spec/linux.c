@@ -766,6 +766,16 @@ static void go_errno(int e, char *buf, size_t size)
         buf[0] = (char)(buf[0] - 'A' + 'a');
 }
 
+/* Does `path` resolve (links followed, as stat(2) does) to a place under /dev? */
+static bool under_dev(const char *path)
+{
+    char *real = realpath(path, NULL);
+    bool ok = real && strncmp(real, "/dev/", 5) == 0;
+
+    free(real);
+    return ok;
+}
+
 /* WithResources' checks: shares must not be negative; each blkio device path is stat'ed on the
  * host (getBlkioWeightDevices, getBlkioThrottleDevices), under /dev only. */
 static int resources(const struct ls_container *c, struct spec_linux *out, struct bf_error *err)
@@ -785,6 +795,8 @@ static int resources(const struct ls_container *c, struct spec_linux *out, struc
                 snprintf(why, sizeof(why), "bundlefs looks up devices under /dev only");
             } else if (stat(d->path, &st) < 0) {
                 go_errno(errno, why, sizeof(why));
+            } else if (!under_dev(d->path)) {
+                snprintf(why, sizeof(why), "the link leads out of /dev");
             } else {
                 out->blkio[k][out->n_blkio[k]++] = (struct spec_lblkio){
                     .major = major(st.st_rdev), .minor = minor(st.st_rdev), .value = d->value};
