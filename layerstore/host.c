@@ -472,7 +472,7 @@ static int walk_devices(const char *dir, size_t strip, const char *as, bool skip
         }
     }
     closedir(d);
-    if (r == 0)
+    if (r == 0 && n)
         qsort(names, n, sizeof(*names), name_cmp);
     for (size_t i = 0; r == 0 && i < n; i++) {
         char p[PATH_MAX], shown[PATH_MAX];
@@ -517,24 +517,23 @@ int ls_host_device_from_path(const char *path, struct ls_host_device **v, size_t
                             "error gathering device information while adding custom device "
                             "\"%s\": bundlefs looks up devices under /dev only",
                             path);
-    if (lstat(path, &st) < 0)
+    /* Resolved whole first (every link, /dev/fd/N and the like included): only a place under
+     * /dev itself is ever looked at or walked. */
+    if (!realpath(path, resolved))
         return bf_error_set(err, errno,
                             "error gathering device information while adding custom device "
                             "\"%s\": %s",
                             path, strerror(errno));
-    snprintf(resolved, sizeof(resolved), "%s", path);
-    if (S_ISLNK(st.st_mode)) {
-        if (!realpath(path, resolved) || strncmp(resolved, "/dev/", 5) != 0)
-            return bf_error_set(err, EINVAL,
-                                "error gathering device information while adding custom device "
-                                "\"%s\": the link leads out of /dev",
-                                path);
-        if (lstat(resolved, &st) < 0)
-            return bf_error_set(err, errno,
-                                "error gathering device information while adding custom device "
-                                "\"%s\": %s",
-                                path, strerror(errno));
-    }
+    if (strncmp(resolved, "/dev/", 5) != 0)
+        return bf_error_set(err, EINVAL,
+                            "error gathering device information while adding custom device "
+                            "\"%s\": it leads out of /dev (%s)",
+                            path, resolved);
+    if (lstat(resolved, &st) < 0)
+        return bf_error_set(err, errno,
+                            "error gathering device information while adding custom device "
+                            "\"%s\": %s",
+                            path, strerror(errno));
     if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
         r = devlist_add(&l, "", &st, err);
     } else if (S_ISDIR(st.st_mode)) {

@@ -20,8 +20,8 @@
 #include "spec.h"
 #include "spec_internal.h"
 
-static const char *const file_names[SPEC_FILE_COUNT] = {
-    "config.json", "createoptions.json", "layerpaths", "utilityvm", "mountopts"};
+static const char *const file_names[SPEC_FILE_COUNT] = {"config.json", "createoptions.json",
+                                                        "layerpaths", "utilityvm", "mountopts"};
 
 const char *spec_file_name(enum spec_file f)
 {
@@ -149,13 +149,14 @@ static void collect_errors(struct spec_bundle *b)
                 seen = true;
         if (seen)
             continue;
-        /* One message, one line: a newline inside a message would split it. */
+        /* One message, one line: a newline inside a message would split it, and no other
+         * control byte (a terminal escape from a hostile name) reaches `cat error`. */
         for (const char *p = msg; *p; p++)
-            b->errors[off++] = *p == '\n' ? ' ' : *p;
+            b->errors[off++] = *p == '\n' ? ' ' : (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
         b->errors[off++] = '\n';
     }
     for (const char *p = b->note; p && *p; p++)
-        b->errors[off++] = *p == '\n' ? ' ' : *p;
+        b->errors[off++] = *p == '\n' ? ' ' : (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
     if (b->note)
         b->errors[off++] = '\n';
     b->errors[off] = '\0';

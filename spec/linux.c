@@ -24,6 +24,14 @@
 #include "spec_internal.h"
 #include "user.h"
 
+/* Bounds on what one hostile container can make the generation cost: Docker has none, but no
+ * real container comes near them, and without them time and memory grow with a product of
+ * inputs (links x the linked container's Env, device folders x their nodes, mounts squared). */
+#define MAX_LIST 4096     /* MountPoints, Tmpfs, Sysctls, Ulimits, Devices, rules, groups */
+#define MAX_LINKS 64      /* HostConfig.Links */
+#define MAX_ENV 65536     /* process.env entries, links' included */
+#define MAX_DEVICES 16384 /* linux.devices entries (folders and privileged expand) */
+
 static const char *const default_masked[] = {
     "/proc/asound",        "/proc/acpi",       "/proc/kcore",       "/proc/keys",
     "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
@@ -614,6 +622,8 @@ static int namespaces(struct layerstore *ls, const struct ls_container *c, struc
 static int device_add(struct spec_linux *out, const struct ls_host_device *d, const char *path,
                       const char *perms, bool rule, struct bf_error *err)
 {
+    if (out->n_devices >= MAX_DEVICES)
+        return bf_error_set(err, E2BIG, "more than %d device nodes", MAX_DEVICES);
     struct spec_ldevice *v = realloc(out->devices, (out->n_devices + 1) * sizeof(*v));
 
     if (!v)
@@ -944,20 +954,52 @@ static int seccomp(const struct ls_container *c, struct spec_linux *out, struct 
     return r;
 }
 
+static int limits(const struct ls_container *c, struct bf_error *err)
+{
+    const struct ls_linux *l = &c->lx;
+    const struct {
+        const char *what;
+        size_t n, max;
+    } v[] = {
+        {"MountPoints and Tmpfs", c->n_mounts + l->n_tmpfs, MAX_LIST},
+        {"Sysctls", l->n_sysctls, MAX_LIST},
+        {"Ulimits", l->n_ulimits, MAX_LIST},
+        {"Devices", c->host.n_devices, MAX_LIST},
+        {"DeviceCgroupRules", l->n_device_cgroup_rules, MAX_LIST},
+        {"GroupAdd", l->n_group_add, MAX_LIST},
+        {"CapAdd and CapDrop", l->n_cap_add + l->n_cap_drop, MAX_LIST},
+        {"Links", l->n_links, MAX_LINKS},
+        {"Config.Env", c->config.n_env, MAX_ENV},
+    };
+
+    for (size_t i = 0; i < BF_ARRAY_SIZE(v); i++)
+        if (v[i].n > v[i].max)
+            return bf_error_set(err, E2BIG, "%s has %zu entries, more than bundlefs serves (%zu)",
+                                v[i].what, v[i].n, v[i].max);
+    return 0;
+}
+
 /* BaseFS: where the container's root is mounted (overlay2) or lives (vfs). */
 static int root_path(struct layerstore *ls, const struct ls_container *c, struct spec_linux *out,
-                     struct bf_error *err)
+                     struct ls_inputs *in, struct bf_error *err)
 {
-    _cleanup_free_ char *rel = NULL;
+    _cleanup_free_ char *rel = NULL, *dir = NULL;
 
     switch (layerstore_driver(ls)) {
     case LS_DRIVER_OVERLAY2:
-        if (asprintf(&rel, "overlay2/%s/merged", c->mount_id) < 0)
-            rel = NULL;
+        /* Docker creates merged when it mounts: absent is fine, a link never is */
+        if (asprintf(&dir, "overlay2/%s", c->mount_id) < 0 ||
+            asprintf(&rel, "overlay2/%s/merged", c->mount_id) < 0)
+            return oom(err);
+        if (spec_probe_dir(ls, dir, false, in, err) < 0 ||
+            spec_probe_dir(ls, rel, true, in, err) < 0)
+            return -err->code;
         break;
     case LS_DRIVER_VFS:
         if (asprintf(&rel, "vfs/dir/%s", c->mount_id) < 0)
-            rel = NULL;
+            return oom(err);
+        if (spec_probe_dir(ls, rel, false, in, err) < 0)
+            return -err->code;
         break;
     default:
         return bf_error_set(err, ENOTSUP,
@@ -991,7 +1033,11 @@ int spec_linux_prepare(struct layerstore *ls, const struct ls_container *c, cons
     if (want_init)
         init = *out->host->init_path ? out->host->init_path : out->host->docker_init;
     /* createSpec's order, so that of several problems Docker's first is the one reported */
-    if ((r = make_env(ls, c, out, in, err)) < 0 || (r = root_path(ls, c, out, err)) < 0 ||
+    if ((r = limits(c, err)) < 0 || (r = make_env(ls, c, out, in, err)) < 0 ||
+        (out->n_env > MAX_ENV &&
+         (r = bf_error_set(err, E2BIG, "process.env would have %zu entries, more than %d",
+                           out->n_env, MAX_ENV)) < 0) ||
+        (r = root_path(ls, c, out, in, err)) < 0 ||
         (want_init && !init &&
          (r = bf_error_set(err, ENOENT,
                            "exec: \"docker-init\": executable file not found in $PATH")) < 0) ||
@@ -1266,7 +1312,8 @@ static json_t *render_resources(struct spec_builder *b, const struct spec_model 
         int64_t quota = 0;
         if (c->host.nano_cpus > 0) {
             period = 100000;
-            quota = c->host.nano_cpus * 100000 / 1000000000;
+            /* Go's int64 arithmetic wraps; so does this (in unsigned, defined) */
+            quota = (int64_t)((uint64_t)c->host.nano_cpus * 100000u) / 1000000000;
             has_period = has_quota = true;
         }
         if (l->cpu_period)

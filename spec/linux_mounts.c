@@ -180,6 +180,21 @@ static char *relocate(const struct layerstore *ls, const char *field, const char
     return p;
 }
 
+int spec_probe_dir(const struct layerstore *ls, const char *rel, bool optional,
+                   struct ls_inputs *in, struct bf_error *err)
+{
+    bool exists = false;
+    mode_t mode = 0;
+
+    if (layerstore_probe(ls, rel, &exists, &mode, in, err) < 0)
+        return -err->code;
+    if (exists && !S_ISDIR(mode))
+        return bf_error_set(err, ENOTDIR, "%s: not a directory", rel);
+    if (!exists && !optional)
+        return bf_error_set(err, ENOENT, "%s: no such directory", rel);
+    return 0;
+}
+
 static const struct ls_mount *mount_point(const struct ls_container *c, const char *dest)
 {
     for (size_t i = 0; i < c->n_mounts; i++)
@@ -222,6 +237,8 @@ static int mount_source(const struct layerstore *ls, const struct ls_mount *m, c
             return -err->code;
         if (!exists || !S_ISDIR(mode))
             return bf_error_set(err, ENOENT, "get %s: no such volume", m->name);
+        if (spec_probe_dir(ls, data, false, in, err) < 0)
+            return -err->code;
         *out = layerstore_path(ls, data);
         return *out ? 0 : oom(err);
     }
@@ -354,8 +371,11 @@ static int container_mounts(const struct layerstore *ls, const struct ls_contain
         char *src = NULL;
         if (strcmp(lx->shm_path, "/dev/shm") == 0)
             src = strdup("/dev/shm");
-        else
-            src = relocate(ls, "ShmPath", lx->shm_path, "mounts/shm", &rel, err);
+        else if ((src = relocate(ls, "ShmPath", lx->shm_path, "mounts/shm", &rel, err)) &&
+                 spec_probe_dir(ls, rel, true, in, err) < 0) {
+            free(src);
+            src = NULL;
+        }
         if (!src && err->code)
             r = bf_error_wrap(err, "config.v2.json");
         else if (!umount_push(l, src, "/dev/shm", "rprivate", true, first + 3, err))

@@ -117,6 +117,13 @@ int spec_render_mountopts(struct layerstore *ls, const struct ls_container *c,
             if (layerstore_probe(ls, lrel, &exists, NULL, in, err) < 0)
                 bf_error_clear(err);
         }
+        {
+            /* the link's target must be the layer's real folder, not a link out */
+            char drel[LS_ID_LEN + 32];
+            snprintf(drel, sizeof(drel), "overlay2/%s/diff", cache_id);
+            if (spec_probe_dir(ls, drel, false, in, err) < 0)
+                return bf_error_wrap(err, "container %s: %s: element %zu", c->id, rel, k + 1);
+        }
         ao += (size_t)snprintf(abs + ao, cap - ao, "%s%s/l/%s", k ? ":" : "", root, name);
         ro += (size_t)snprintf(relform + ro, cap - ro, "%sl/%s", k ? ":" : "", name);
         if (!e)
@@ -128,14 +135,11 @@ int spec_render_mountopts(struct layerstore *ls, const struct ls_container *c,
                             "container %s: %s: %zu layers, but the container's chain has %zu",
                             c->id, rel, k + 1, n_expected);
     snprintf(rel, sizeof(rel), "overlay2/%s/diff", c->mount_id);
-    {
-        bool exists = false;
-        mode_t mode = 0;
-        if ((r = layerstore_probe(ls, rel, &exists, &mode, in, err)) < 0)
-            return bf_error_wrap(err, "container %s", c->id);
-        if (!exists || !S_ISDIR(mode))
-            return bf_error_set(err, ENOENT, "container %s: %s: no such directory", c->id, rel);
-    }
+    if (spec_probe_dir(ls, rel, false, in, err) < 0)
+        return bf_error_wrap(err, "container %s", c->id);
+    snprintf(rel, sizeof(rel), "overlay2/%s/work", c->mount_id);
+    if (spec_probe_dir(ls, rel, false, in, err) < 0)
+        return bf_error_wrap(err, "container %s", c->id);
     ao += (size_t)snprintf(abs + ao, cap - ao, ",upperdir=%s/%s/diff,workdir=%s/%s/work", root,
                            c->mount_id, root, c->mount_id);
     ro += (size_t)snprintf(relform + ro, cap - ro, ",upperdir=%s/diff,workdir=%s/work", c->mount_id,

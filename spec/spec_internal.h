@@ -218,6 +218,12 @@ int spec_linux_mounts(const struct layerstore *ls, const struct ls_container *c,
                       struct ls_inputs *in, struct bf_error *err);
 void spec_lmounts_free(struct spec_lmounts *m);
 
+/* A folder of the data-root whose path the bundle hands to mount(8) or runc: reached without a
+ * link (a link would take the mount outside the data-root) and a directory; an absent one is
+ * an error unless `optional`. Recorded in `in`. */
+int spec_probe_dir(const struct layerstore *ls, const char *rel, bool optional,
+                   struct ls_inputs *in, struct bf_error *err);
+
 /* mount.MergeTmpfsOptions over `opts` (consumed on success and on failure). */
 int spec_merge_tmpfs_options(char **opts, size_t n, char ***out, size_t *n_out,
                              struct bf_error *err);

@@ -468,8 +468,29 @@ Test(mountopts, missing_diff_folder, .init = setup, .fini = teardown)
     /* a file there is no better */
     fx_write(&x.f, rel, "x");
     m = render(CID1, false);
+    snprintf(want, sizeof(want), "container " CID1 ": overlay2/%s/diff: not a directory",
+             mount_id());
     cr_expect_str_eq(m.msg, want);
     mo_free(&m);
+}
+
+/* A folder mount(8) is handed must be the data-root's own, never a link out of it (overlay's
+ * workdir cleanup deletes what is in a linked work folder; a linked layer shows its target). */
+Test(mountopts, linked_work_or_upper_folder, .init = setup, .fini = teardown)
+{
+    static const char *const parts[] = {"work", "diff"};
+    for (size_t i = 0; i < 2; i++) {
+        char rel[128];
+        snprintf(rel, sizeof(rel), "overlay2/%s/%s", mount_id(), parts[i]);
+        fx_rm(&x.f, rel);
+        fx_symlink(&x.f, "/tmp", rel);
+        struct mo m = render(CID1, false);
+        cr_expect_lt(m.r, 0, "%s: a link is refused", parts[i]);
+        cr_expect(m.msg && strstr(m.msg, "link"), "%s: %s", parts[i], m.msg ? m.msg : "(none)");
+        mo_free(&m);
+        fx_rm(&x.f, rel);
+        fx_mkdir(&x.f, rel);
+    }
 }
 
 Test(mountopts, missing_lower_file, .init = setup, .fini = teardown)
