@@ -146,12 +146,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (f->err.code) {
             any_err = true;
             FZ_ASSERT(f->err.msg && *f->err.msg, "file %d: error without message", i);
-            /* the error file holds each message on one line: newlines become spaces */
+            /* the error file holds each message on one line: newlines become spaces, other
+             * control bytes '?' */
             char *line = strdup(f->err.msg);
             FZ_ASSERT(line, "oom");
             for (char *p = line; *p; p++)
                 if (*p == '\n')
                     *p = ' ';
+                else if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                    *p = '?';
             FZ_ASSERT(b->errors && strstr(b->errors, line), "file %d: error not listed", i);
             free(line);
         }
