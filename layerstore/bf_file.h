@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "bf_error.h"
@@ -23,8 +24,13 @@ struct bf_stamp {
     off_t size;
     int64_t mtime_ns;
     int64_t ctime_ns;
-    bool exists; /* false: the path was probed and absent (its appearance is a change too) */
+    mode_t mode;  /* the type and permission bits seen (0 when absent) */
+    bool exists;  /* false: the path was probed and absent (its appearance is a change too) */
+    bool beneath; /* reached with no link in any component (an open beneath, not fstatat) */
 };
+
+/* The stamp of what `st` describes; `beneath` as above. */
+void bf_stamp_from_stat(struct bf_stamp *stamp, const struct stat *st, bool beneath);
 
 /* Caps on what is read from a data-root (bytes). */
 #define BF_CAP_JSON (16u << 20) /* config.v2.json, hostconfig.json, image configs, repositories */

@@ -298,6 +298,7 @@ static int fill(struct layerstore *ls, const char *image_id, struct centry **out
         centry_unref(e);
         return r;
     }
+    ls_inputs_seal(&e->in);
     memcpy(e->image_id, e->img->id, sizeof(e->image_id));
     pthread_mutex_lock(&c->lock);
     e->refs++; /* the list's */

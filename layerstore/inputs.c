@@ -1,7 +1,9 @@
 /* inputs.c - the list of files a generation read or probed, for st_mtime and staleness.
  *
- * Entries are appended in reading order and not de-duplicated: the same layer file is read once
- * per walk, and a linear search per add would make a 125-layer walk quadratic.
+ * Entries are kept in reading order, each path once: a generation meets the same layer folder
+ * in its walk, its root, its rootfs lookups and its mount options, and a freshness check then
+ * stats it once. A hash index finds a path in constant time (a linear search per add would make
+ * a 125-layer walk quadratic); it lives while the list is filled and goes at ls_inputs_seal.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -9,6 +11,56 @@
 #include <string.h>
 
 #include "ls_internal.h"
+
+/* Eight bytes a step (paths here are ~100 bytes, mostly hex); mixed as splitmix64 does. */
+static uint32_t hash_rel(const char *s)
+{
+    size_t n = strlen(s);
+    uint64_t h = n * 0x9e3779b97f4a7c15u, w;
+
+    for (; n >= 8; n -= 8, s += 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9u;
+        h ^= h >> 31;
+    }
+    w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0x94d049bb133111ebu;
+    h ^= h >> 29;
+    return (uint32_t)h;
+}
+
+/* The slot of `rel` in the index, or the empty slot where it would go. */
+static size_t idx_slot(const struct ls_inputs *in, const char *rel)
+{
+    size_t mask = in->idx_cap - 1, i = hash_rel(rel) & mask;
+    while (in->idx[i] && strcmp(in->v[in->idx[i] - 1].rel, rel) != 0)
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* An index of at least twice the entries (so probes stay short), rebuilt from v. */
+static int idx_grow(struct ls_inputs *in, size_t want)
+{
+    size_t cap = in->idx_cap ? in->idx_cap : 32;
+    uint32_t *idx;
+
+    while (cap < want * 2) {
+        if (cap > UINT32_MAX / 2)
+            return -ENOMEM;
+        cap *= 2;
+    }
+    if (cap == in->idx_cap)
+        return 0;
+    if (!(idx = calloc(cap, sizeof(*idx))))
+        return -ENOMEM;
+    free(in->idx);
+    in->idx = idx;
+    in->idx_cap = cap;
+    for (size_t k = 0; k < in->n; k++)
+        in->idx[idx_slot(in, in->v[k].rel)] = (uint32_t)(k + 1);
+    return 0;
+}
 
 int ls_inputs_reserve(struct ls_inputs *in, size_t more)
 {
@@ -18,7 +70,7 @@ int ls_inputs_reserve(struct ls_inputs *in, size_t more)
     if (in->cap - in->n >= more)
         return 0;
     while (ncap - in->n < more) {
-        if (ncap > SIZE_MAX / 2 / sizeof(*nv))
+        if (ncap > SIZE_MAX / 2 / sizeof(*nv) || ncap >= UINT32_MAX / 4)
             return -ENOMEM;
         ncap *= 2;
     }
@@ -32,9 +84,15 @@ int ls_inputs_reserve(struct ls_inputs *in, size_t more)
 
 int ls_inputs_add(struct ls_inputs *in, const char *rel, const struct bf_stamp *stamp)
 {
+    size_t slot;
     char *copy;
 
     if (!in)
+        return 0;
+    if (idx_grow(in, in->n + 1) < 0)
+        return -ENOMEM;
+    slot = idx_slot(in, rel);
+    if (in->idx[slot])
         return 0;
     if (in->n == in->cap && ls_inputs_reserve(in, 1) < 0)
         return -ENOMEM;
@@ -44,7 +102,40 @@ int ls_inputs_add(struct ls_inputs *in, const char *rel, const struct bf_stamp *
     in->v[in->n].rel = copy;
     in->v[in->n].stamp = *stamp;
     in->n++;
+    in->idx[slot] = (uint32_t)in->n;
     return 0;
+}
+
+const struct bf_stamp *ls_inputs_find(const struct ls_inputs *in, const char *rel)
+{
+    size_t slot;
+
+    if (!in || !in->n)
+        return NULL;
+    if (!in->idx) {
+        for (size_t k = 0; k < in->n; k++) /* sealed: rare, and short */
+            if (strcmp(in->v[k].rel, rel) == 0)
+                return &in->v[k].stamp;
+        return NULL;
+    }
+    slot = idx_slot(in, rel);
+    return in->idx[slot] ? &in->v[in->idx[slot] - 1].stamp : NULL;
+}
+
+void ls_inputs_seal(struct ls_inputs *in)
+{
+    if (!in)
+        return;
+    free(in->idx);
+    in->idx = NULL;
+    in->idx_cap = 0;
+    if (in->n && in->n < in->cap) {
+        struct ls_input *nv = realloc(in->v, in->n * sizeof(*nv));
+        if (nv) {
+            in->v = nv;
+            in->cap = in->n;
+        }
+    }
 }
 
 void ls_inputs_free(struct ls_inputs *in)
@@ -54,8 +145,10 @@ void ls_inputs_free(struct ls_inputs *in)
     for (size_t i = 0; i < in->n; i++)
         free(in->v[i].rel);
     free(in->v);
+    free(in->idx);
     in->v = NULL;
-    in->n = in->cap = 0;
+    in->idx = NULL;
+    in->n = in->cap = in->idx_cap = 0;
 }
 
 int64_t ls_inputs_newest_mtime_ns(const struct ls_inputs *in)

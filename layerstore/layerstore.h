@@ -45,12 +45,21 @@ struct ls_input {
     struct bf_stamp stamp;
 };
 
+/* Each path is in the list once, with the stamp it was first seen with (a later change is a
+ * change all the same). `idx` is a hash index over v while the list is being filled. */
 struct ls_inputs {
     struct ls_input *v;
     size_t n, cap;
+    uint32_t *idx; /* open addressing, v index + 1 (0: empty); idx_cap a power of two */
+    size_t idx_cap;
 };
 
+/* Record `rel` (a no-op when it is already recorded, or when `in` is NULL). */
 int ls_inputs_add(struct ls_inputs *in, const char *rel, const struct bf_stamp *stamp);
+/* The stamp `rel` was recorded with, or NULL. */
+const struct bf_stamp *ls_inputs_find(const struct ls_inputs *in, const char *rel);
+/* Done filling: the index is dropped and the list trimmed to its length (kept memory). */
+void ls_inputs_seal(struct ls_inputs *in);
 void ls_inputs_free(struct ls_inputs *in);
 int64_t ls_inputs_newest_mtime_ns(const struct ls_inputs *in); /* 0 when empty */
 /* true when any recorded input changed, vanished or (if recorded absent) appeared */
@@ -81,6 +90,11 @@ int layerstore_read_file(const struct layerstore *ls, const char *rel, size_t ca
  * as absent: its appearance is a change). *exists=false when absent (not an error). */
 int layerstore_probe(const struct layerstore *ls, const char *rel, bool *exists, mode_t *mode,
                      struct ls_inputs *in, struct bf_error *err);
+
+/* Record `rel` in `in` as a freshness check will see it (fstatat, not following a last link),
+ * for an entry that was looked at some other way (a link read with readlinkat). */
+int layerstore_record(const struct layerstore *ls, const char *rel, struct ls_inputs *in,
+                      struct bf_error *err);
 
 /* Find the entry of directory `dir_rel` whose name equals `name` case-insensitively (NTFS
  * semantics: "CredentialSpecs" finds "credentialspecs"). *found is a malloc'd actual name, or
@@ -525,5 +539,16 @@ void ls_strv_free(char **v, size_t n);
 int layerstore_rootfs_read(struct layerstore *ls, const struct ls_container *c,
                            const struct ls_walk *w, const char *path, size_t cap, char **buf,
                            size_t *len, bool *found, struct ls_inputs *in, struct bf_error *err);
+
+/* The same for several files of one root: the layers are checked once at open, and what one
+ * lookup found of the folders on its way is reused by the next (both /etc/passwd and /etc/group
+ * look /etc up once). `in` is kept for every get; `c` and `w` must outlive the handle. */
+struct ls_rootfs;
+int layerstore_rootfs_open(struct layerstore *ls, const struct ls_container *c,
+                           const struct ls_walk *w, struct ls_inputs *in, struct ls_rootfs **out,
+                           struct bf_error *err);
+int layerstore_rootfs_get(struct ls_rootfs *root, const char *path, size_t cap, char **buf,
+                          size_t *len, bool *found, struct bf_error *err);
+void layerstore_rootfs_close(struct ls_rootfs *root);
 
 #endif

@@ -107,16 +107,6 @@ static void rfs_free(struct rfs *r)
     free(r->root);
 }
 
-static void stamp_of(struct bf_stamp *s, const struct stat *st)
-{
-    s->dev = st->st_dev;
-    s->ino = st->st_ino;
-    s->size = st->st_size;
-    s->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
-    s->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
-    s->exists = true;
-}
-
 static const char *kind_name(enum rfs_kind k)
 {
     switch (k) {
@@ -229,7 +219,7 @@ static int lookup(struct rfs *r, const struct rfs_node *parent, struct rfs_node 
         }
         if (fstat(fd, &st) < 0)
             return bf_error_set(r->err, errno, "%s: cannot stat: %s", rel, strerror(errno));
-        stamp_of(&stamp, &st);
+        bf_stamp_from_stat(&stamp, &st, true);
         if ((rc = ls_record(r->ls, r->in, rel, &stamp, r->err)) < 0)
             return rc;
         kind = kind_of(st.st_mode);
@@ -552,77 +542,108 @@ static int rfs_setup(struct rfs *r, struct layerstore *ls, const struct ls_conta
     return 0;
 }
 
+int layerstore_rootfs_open(struct layerstore *ls, const struct ls_container *c,
+                           const struct ls_walk *w, struct ls_inputs *in, struct ls_rootfs **out,
+                           struct bf_error *err)
+{
+    struct rfs *r = calloc(1, sizeof(*r));
+    int rc;
+
+    *out = NULL;
+    if (!r)
+        return bf_error_set(err, ENOMEM, "container %s: out of memory", c->id);
+    *r = (struct rfs){.ls = ls, .in = in, .err = err};
+    if ((rc = rfs_setup(r, ls, c, w)) < 0) {
+        rfs_free(r);
+        free(r);
+        return rc;
+    }
+    *out = (struct ls_rootfs *)r;
+    return 0;
+}
+
+void layerstore_rootfs_close(struct ls_rootfs *root)
+{
+    if (root) {
+        rfs_free((struct rfs *)root);
+        free(root);
+    }
+}
+
+int layerstore_rootfs_get(struct ls_rootfs *root, const char *path, size_t cap, char **buf,
+                          size_t *len, bool *found, struct bf_error *err)
+{
+    struct rfs *r = (struct rfs *)root;
+    _cleanup_free_ char *abs = NULL, *final = NULL, *rel = NULL;
+    const struct rfs_node *node;
+    struct bf_stamp stamp;
+    int rc;
+
+    r->err = err;
+    *buf = NULL;
+    if (len)
+        *len = 0;
+    *found = false;
+    if (!path || !(abs = clean_abs(path)))
+        return bf_error_set(err, path ? ENOMEM : EINVAL, "rootfs: %s",
+                            path ? "out of memory" : "no path given");
+    if (strcmp(abs, "/") == 0)
+        return go_errno(r, EISDIR, "read", "", "is a directory");
+    if ((rc = rfs_eval(r, abs, &final)) < 0)
+        return rc;
+    if (strcmp(final, "/") == 0)
+        return go_errno(r, EISDIR, "read", "", "is a directory");
+    if ((rc = rfs_lstat(r, final, &node)) < 0)
+        return rc;
+    /* os.Open, then the first read. */
+    if (node->kind == RK_ABSENT || node->kind == RK_SOCK ||
+        (node->kind == RK_CHR && node->rdev == makedev(0, 0))) {
+        /* A socket's open(2) is ENXIO, as is a device 0:0's (no driver has it; overlayfs
+         * hides those, vfs shows them): os.Open fails, GetExecUserPath sees no file. */
+        return 0;
+    }
+    if (node->kind == RK_DIR)
+        return go_errno(r, EISDIR, "read", final, "is a directory");
+    rel = layer_path(r, node->top, final);
+    if (node->kind != RK_REG) {
+        /* A FIFO would block dockerd's open; a device would read the host's. */
+        return bf_error_set(err, EINVAL, "%s: %s of the container is a %s, not a regular file",
+                            rel ? rel : final, final, kind_name(node->kind));
+    }
+    if (!rel)
+        return bf_error_set(err, ENOMEM, "%s: out of memory", final);
+    rc = bf_read_file(layerstore_dirfd(r->ls), rel, cap, buf, len, &stamp, err);
+    if (rc < 0) {
+        struct bf_error ignored = BF_ERROR_INIT;
+        ls_record(r->ls, r->in, rel, NULL, &ignored);
+        bf_error_clear(&ignored);
+        return rc;
+    }
+    if ((rc = ls_record(r->ls, r->in, rel, &stamp, err)) < 0) {
+        free(*buf);
+        *buf = NULL;
+        return rc;
+    }
+    *found = true;
+    return 0;
+}
+
 int layerstore_rootfs_read(struct layerstore *ls, const struct ls_container *c,
                            const struct ls_walk *w, const char *path, size_t cap, char **buf,
                            size_t *len, bool *found, struct ls_inputs *in, struct bf_error *err)
 {
-    struct rfs r = {.ls = ls, .in = in, .err = err};
-    _cleanup_free_ char *abs = NULL, *final = NULL, *rel = NULL;
-    const struct rfs_node *node;
-    struct bf_stamp stamp;
+    struct ls_rootfs *root = NULL;
     int rc;
 
     *buf = NULL;
     if (len)
         *len = 0;
     *found = false;
-    if (!path || !(abs = clean_abs(path))) {
-        rc = bf_error_set(err, path ? ENOMEM : EINVAL, "rootfs: %s",
-                          path ? "out of memory" : "no path given");
-        goto out;
-    }
-    if ((rc = rfs_setup(&r, ls, c, w)) < 0)
-        goto out;
-    if (strcmp(abs, "/") == 0) {
-        rc = go_errno(&r, EISDIR, "read", "", "is a directory");
-        goto out;
-    }
-    if ((rc = rfs_eval(&r, abs, &final)) < 0)
-        goto out;
-    if (strcmp(final, "/") == 0) {
-        rc = go_errno(&r, EISDIR, "read", "", "is a directory");
-        goto out;
-    }
-    if ((rc = rfs_lstat(&r, final, &node)) < 0)
-        goto out;
-    /* os.Open, then the first read. */
-    if (node->kind == RK_ABSENT || node->kind == RK_SOCK ||
-        (node->kind == RK_CHR && node->rdev == makedev(0, 0))) {
-        /* A socket's open(2) is ENXIO, as is a device 0:0's (no driver has it; overlayfs
-         * hides those, vfs shows them): os.Open fails, GetExecUserPath sees no file. */
-        rc = 0;
-        goto out;
-    }
-    if (node->kind == RK_DIR) {
-        rc = go_errno(&r, EISDIR, "read", final, "is a directory");
-        goto out;
-    }
-    if (node->kind != RK_REG) {
-        /* A FIFO would block dockerd's open; a device would read the host's. */
-        rel = layer_path(&r, node->top, final);
-        rc = bf_error_set(err, EINVAL, "%s: %s of the container is a %s, not a regular file",
-                          rel ? rel : final, final, kind_name(node->kind));
-        goto out;
-    }
-    rel = layer_path(&r, node->top, final);
-    if (!rel) {
-        rc = bf_error_set(err, ENOMEM, "%s: out of memory", final);
-        goto out;
-    }
-    rc = bf_read_file(layerstore_dirfd(ls), rel, cap, buf, len, &stamp, err);
-    if (rc < 0) {
-        struct bf_error ignored = BF_ERROR_INIT;
-        ls_record(ls, in, rel, NULL, &ignored);
-        bf_error_clear(&ignored);
-        goto out;
-    }
-    if ((rc = ls_record(ls, in, rel, &stamp, err)) < 0) {
-        free(*buf);
-        *buf = NULL;
-        goto out;
-    }
-    *found = true;
-out:
-    rfs_free(&r);
+    if (!path)
+        return bf_error_set(err, EINVAL, "rootfs: no path given");
+    if ((rc = layerstore_rootfs_open(ls, c, w, in, &root, err)) < 0)
+        return rc;
+    rc = layerstore_rootfs_get(root, path, cap, buf, len, found, err);
+    layerstore_rootfs_close(root);
     return rc;
 }

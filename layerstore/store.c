@@ -320,12 +320,12 @@ int ls_record(const struct layerstore *ls, struct ls_inputs *in, const char *rel
     if (!in)
         return 0;
     if (!stamp) {
-        struct bf_error local = BF_ERROR_INIT;
-        /* A path that cannot even be stat'ed (a symlink) is recorded as absent, which
-         * bf_stamp_changed reports as changed on every check: it is re-read each time. */
-        if (bf_stat_beneath(ls->dirfd, rel, &probed, NULL, &local) < 0)
-            probed = (struct bf_stamp){.exists = false};
-        bf_error_clear(&local);
+        /* What could not be read or probed (a link, a FIFO, a folder where a file belongs) is
+         * recorded as bf_stamp_changed will look at it again, with fstatat: unchanged while
+         * it stays what it is, so its error is not made anew at every check. */
+        struct stat st;
+        if (fstatat(ls->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
+            bf_stamp_from_stat(&probed, &st, false);
         stamp = &probed;
     }
     if (ls_inputs_add(in, rel, stamp) < 0)
@@ -563,8 +563,17 @@ int layerstore_lookup_ci(const struct layerstore *ls, const char *dir_rel, const
 int ls_probe(const struct layerstore *ls, const char *rel, struct bf_stamp *st, mode_t *mode,
              struct ls_inputs *in, struct bf_error *err)
 {
-    int r = bf_stat_beneath(ls->dirfd, rel, st, mode, err);
+    const struct bf_stamp *seen = ls_inputs_find(in, rel);
+    int r;
 
+    /* Probed already in this generation, through a path without links: the same answer. */
+    if (seen && seen->beneath && (S_ISDIR(seen->mode) || S_ISREG(seen->mode))) {
+        *st = *seen;
+        if (mode)
+            *mode = seen->mode;
+        return 0;
+    }
+    r = bf_stat_beneath(ls->dirfd, rel, st, mode, err);
     if (r < 0) {
         struct bf_error ignored = BF_ERROR_INIT;
         ls_record(ls, in, rel, NULL, &ignored);
@@ -584,6 +593,12 @@ bool ls_dir_absent(const struct layerstore *ls, const char *dir, struct ls_input
         ls_record(ls, in, dir, &st, &local);
     bf_error_clear(&local);
     return absent;
+}
+
+int layerstore_record(const struct layerstore *ls, const char *rel, struct ls_inputs *in,
+                      struct bf_error *err)
+{
+    return ls_record(ls, in, rel, NULL, err);
 }
 
 int layerstore_probe(const struct layerstore *ls, const char *rel, bool *exists, mode_t *mode,

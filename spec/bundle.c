@@ -418,6 +418,7 @@ done:
     ls_walk_free(&walk);
     ls_image_free(img);
     ls_container_free(c);
+    ls_inputs_seal(&b->inputs);
     *out = b;
     return 0;
 }

@@ -112,10 +112,9 @@ int spec_render_mountopts(struct layerstore *ls, const struct ls_container *c,
         {
             /* the link is an input: a new link of that name is a change */
             char lrel[LINK_LEN + 16];
-            bool exists;
             snprintf(lrel, sizeof(lrel), "overlay2/l/%s", name);
-            if (layerstore_probe(ls, lrel, &exists, NULL, in, err) < 0)
-                bf_error_clear(err);
+            if (layerstore_record(ls, lrel, in, err) < 0)
+                return -err->code;
         }
         {
             /* the link's target must be the layer's real folder, not a link out */

@@ -590,14 +590,12 @@ int spec_user_resolve(const char *user, const char *passwd, size_t passwd_len, c
 
 /* Read one file for getUser: a directory is kept as its read error (Docker fails on it only
  * where it reads that file), everything else that goes wrong is an error now. */
-static int read_user_file(struct layerstore *ls, const struct ls_container *c,
-                          const struct ls_walk *w, const char *path, char **buf,
-                          struct spec_user_file *f, char **read_error, struct ls_inputs *in,
-                          struct bf_error *err)
+static int read_user_file(struct ls_rootfs *root, const char *path, char **buf,
+                          struct spec_user_file *f, char **read_error, struct bf_error *err)
 {
     bool found;
     size_t len = 0;
-    int r = layerstore_rootfs_read(ls, c, w, path, LS_CAP_ROOTFS_FILE, buf, &len, &found, in, err);
+    int r = layerstore_rootfs_get(root, path, LS_CAP_ROOTFS_FILE, buf, &len, &found, err);
 
     *f = (struct spec_user_file){0};
     if (r == -EISDIR) {
@@ -622,12 +620,17 @@ int spec_user_from_rootfs(struct layerstore *ls, const struct ls_container *c,
 {
     _cleanup_free_ char *pw_buf = NULL, *gr_buf = NULL, *pw_err = NULL, *gr_err = NULL;
     struct spec_user_file pw, gr;
+    struct ls_rootfs *root = NULL;
     int r;
 
     *out = (struct spec_user){0};
-    /* getUser resolves both paths before it reads either. */
-    if ((r = read_user_file(ls, c, w, "/etc/passwd", &pw_buf, &pw, &pw_err, in, err)) < 0 ||
-        (r = read_user_file(ls, c, w, "/etc/group", &gr_buf, &gr, &gr_err, in, err)) < 0)
+    if ((r = layerstore_rootfs_open(ls, c, w, in, &root, err)) < 0)
+        return r;
+    r = read_user_file(root, "/etc/passwd", &pw_buf, &pw, &pw_err, err);
+    if (r == 0)
+        r = read_user_file(root, "/etc/group", &gr_buf, &gr, &gr_err, err);
+    layerstore_rootfs_close(root);
+    if (r < 0)
         return r;
     return spec_user_resolve_files(c->config.user, &pw, &gr, group_add, n_group_add, out, err);
 }

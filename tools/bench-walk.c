@@ -10,8 +10,13 @@
  *
  * --generate: what the filesystem does on the first read of a container, without FUSE: a
  * fresh layerstore with the image and walk cache (as a new mount has), then spec_bundle_generate
- * of every container (OCI, indented). The baseline is the performance issue's: reading each
- * container's config.v2.json, hostconfig.json, image config and one cache-id per layer.
+ * of every container (OCI, indented). Two baselines: the performance issue's, reading each
+ * container's config.v2.json, hostconfig.json, image config and one cache-id per layer; and
+ * every input the bundle records (each once: a regular file opened, read and closed, anything
+ * else - a folder, a link, an absent name - one fstatat), the least a generation that looks at
+ * those entries must cost. A Linux container's bundle reads far more than the four (its mount
+ * files, each layer's diff and parent, /etc/passwd and /etc/group through its layers, lower,
+ * the l/ links, the folders handed to mount(8) and runc).
  *
  * One warm-up round fills the page cache first. Then each of N rounds times both sides, one
  * right after the other (the side that goes first alternates), so load on the machine hits
@@ -24,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "layerstore.h"
@@ -39,7 +45,8 @@ struct bench {
     size_t n_ids;
     struct ls_inputs *inputs; /* per container, from the warm-up round: what the read-only
                                  side opens */
-    size_t failed, layers, files;
+    struct ls_inputs *all;    /* --generate: every input its bundle recorded */
+    size_t failed, layers, files, all_files;
 };
 
 static double now_us(void)
@@ -115,8 +122,8 @@ __attribute__((noinline)) static double round_generate(struct bench *b)
 
 /* The issue's inputs of one generated container: config.v2.json, hostconfig.json, the image
  * config and one cache-id per layer. */
-static int generate_one(struct bench *b, const char *id, struct ls_inputs *in, size_t *layers,
-                        struct bf_error *err)
+static int generate_one(struct bench *b, const char *id, struct ls_inputs *in,
+                        struct ls_inputs *all, size_t *layers, struct bf_error *err)
 {
     static const struct spec_options so = {.format = SPEC_FORMAT_OCI};
     struct spec_bundle *bd = NULL;
@@ -129,6 +136,10 @@ static int generate_one(struct bench *b, const char *id, struct ls_inputs *in, s
     if (r == 0 && bd->errors) {
         r = bf_error_set(err, EIO, "%s: %.*s", id, (int)strcspn(bd->errors, "\n"), bd->errors);
     }
+    for (size_t k = 0; r == 0 && k < bd->inputs.n; k++)
+        if (ls_inputs_add(all, bd->inputs.v[k].rel, &bd->inputs.v[k].stamp) < 0)
+            r = bf_error_set(err, ENOMEM, "out of memory");
+    ls_inputs_seal(all);
     spec_bundle_free(bd);
     if (r == 0)
         r = layerstore_container_walk(b->ls, id, &c, NULL, &w, NULL, err);
@@ -162,6 +173,30 @@ static double round_read(struct bench *b)
     for (size_t i = 0; i < b->n_ids; i++) {
         const struct ls_inputs *in = &b->inputs[i];
         for (size_t k = 0; k < in->n; k++) {
+            int fd = openat(dirfd, in->v[k].rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+            if (fd < 0)
+                continue;
+            while (read(fd, buf, sizeof(buf)) > 0)
+                ;
+            close(fd);
+        }
+    }
+    return now_us() - t0;
+}
+
+static double round_read_all(struct bench *b)
+{
+    static char buf[1 << 16];
+    int dirfd = layerstore_dirfd(b->ls);
+    double t0 = now_us();
+    for (size_t i = 0; i < b->n_ids; i++) {
+        const struct ls_inputs *in = &b->all[i];
+        for (size_t k = 0; k < in->n; k++) {
+            struct stat st;
+            if (!in->v[k].stamp.exists || !S_ISREG(in->v[k].stamp.mode)) {
+                fstatat(dirfd, in->v[k].rel, &st, AT_SYMLINK_NOFOLLOW);
+                continue;
+            }
             int fd = openat(dirfd, in->v[k].rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
             if (fd < 0)
                 continue;
@@ -247,7 +282,8 @@ int main(int argc, char **argv)
         return 1;
     }
     b.inputs = calloc(b.n_ids, sizeof(*b.inputs));
-    if (!b.inputs) {
+    b.all = calloc(b.n_ids, sizeof(*b.all));
+    if (!b.inputs || !b.all) {
         fprintf(stderr, "bench-walk: out of memory\n");
         return 1;
     }
@@ -255,7 +291,7 @@ int main(int argc, char **argv)
     /* Warm-up: fills the page cache and records what each walk reads. */
     for (size_t i = 0; i < b.n_ids; i++) {
         size_t layers = 0;
-        int r = b.generate ? generate_one(&b, b.ids[i], &b.inputs[i], &layers, &err)
+        int r = b.generate ? generate_one(&b, b.ids[i], &b.inputs[i], &b.all[i], &layers, &err)
                            : walk_one(&b, b.ids[i], &b.inputs[i], &layers, &err);
         if (r < 0) {
             if (b.failed < 5)
@@ -265,24 +301,36 @@ int main(int argc, char **argv)
         }
         b.layers += layers;
         b.files += b.inputs[i].n;
+        b.all_files += b.all[i].n;
     }
     if (b.failed)
         status = 1;
 
     double *tw = calloc((size_t)rounds, sizeof(double)),
-           *tr = calloc((size_t)rounds, sizeof(double));
-    double *q = calloc((size_t)rounds, sizeof(double));
-    if (!tw || !tr || !q) {
+           *tr = calloc((size_t)rounds, sizeof(double)),
+           *ta = calloc((size_t)rounds, sizeof(double));
+    double *q = calloc((size_t)rounds, sizeof(double)),
+           *qa = calloc((size_t)rounds, sizeof(double));
+    if (!tw || !tr || !ta || !q || !qa) {
         fprintf(stderr, "bench-walk: out of memory\n");
         return 1;
     }
     for (long r = 0; r < rounds; r++) {
-        if (r % 2)
-            tr[r] = round_read(&b);
-        tw[r] = b.generate ? round_generate(&b) : round_walk(&b);
-        if (!(r % 2))
-            tr[r] = round_read(&b);
+        /* the three sides in turn, each round starting with another */
+        for (int k = 0; k < (b.generate ? 3 : 2); k++) {
+            switch ((r + k) % (b.generate ? 3 : 2)) {
+            case 0:
+                tw[r] = b.generate ? round_generate(&b) : round_walk(&b);
+                break;
+            case 1:
+                tr[r] = round_read(&b);
+                break;
+            default:
+                ta[r] = round_read_all(&b);
+            }
+        }
         q[r] = tr[r] > 0 ? tw[r] / tr[r] : 0.0;
+        qa[r] = ta[r] > 0 ? tw[r] / ta[r] : 0.0;
     }
     double n = (double)b.n_ids;
     const char *side = b.generate ? "generate" : "walk";
@@ -291,8 +339,8 @@ int main(int argc, char **argv)
     printf("containers: %zu (%zu failed), layers walked: %zu, input files: %zu (%.1f per "
            "container)\n",
            b.n_ids, b.failed, b.layers, b.files, (double)b.files / n);
-    printf("rounds:     %ld (after 1 warm-up round; both sides in each, alternating which "
-           "first)\n",
+    printf("rounds:     %ld (after 1 warm-up round; the sides in turn in each, each round "
+           "starting with the next)\n",
            rounds);
     double mw = median(tw, (size_t)rounds), mr = median(tr, (size_t)rounds);
     printf("%-11s %.1f us/container (median round; best %.1f)\n",
@@ -304,16 +352,29 @@ int main(int argc, char **argv)
     double mq = median(q, (size_t)rounds);
     printf("ratio:      %.2f (median of %ld per-round ratios %s / read only; spread %.2f..%.2f)\n",
            mq, rounds, side, q[0], q[rounds - 1]);
-    if (b.generate)
+    if (b.generate) {
+        double ma = median(ta, (size_t)rounds), mqa = median(qa, (size_t)rounds);
+        printf("read all:   %.1f us/container (every input the bundle records, %.1f per "
+               "container: files read, the rest fstatat; median; best %.1f)\n",
+               ma / n, (double)b.all_files / n, ta[0] / n);
+        printf("ratio all:  %.2f (median of %ld per-round ratios generate / read all; spread "
+               "%.2f..%.2f)\n",
+               mqa, rounds, qa[0], qa[rounds - 1]);
         printf("seccomp:    default profile parsed %lu time(s) in this process\n",
                spec_seccomp_default_parses());
+    }
     free(tw);
     free(tr);
+    free(ta);
     free(q);
+    free(qa);
 
-    for (size_t i = 0; i < b.n_ids; i++)
+    for (size_t i = 0; i < b.n_ids; i++) {
         ls_inputs_free(&b.inputs[i]);
+        ls_inputs_free(&b.all[i]);
+    }
     free(b.inputs);
+    free(b.all);
     ls_strv_free(b.ids, b.n_ids);
     layerstore_close(b.ls);
     spec_cleanup();

@@ -346,14 +346,7 @@ static int open_source(const struct source *s, const char *name, size_t cap, str
 
 static void stamp_of(const struct stat *st, struct bf_stamp *out)
 {
-    *out = (struct bf_stamp){
-        .dev = st->st_dev,
-        .ino = st->st_ino,
-        .size = st->st_size,
-        .mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
-        .ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec,
-        .exists = true,
-    };
+    bf_stamp_from_stat(out, st, false);
 }
 
 static bool same_stamp(const struct bf_stamp *a, const struct bf_stamp *b)

@@ -138,6 +138,28 @@ Test(mountopts, through_the_bundle_overlay2_only, .init = setup, .fini = teardow
     spec_bundle_free(b);
 }
 
+/* Every input of a fresh bundle is as recorded: the l/ links are recorded as the freshness
+ * check sees them (lstat), not as absent (which read as changed at every check, so every
+ * overlay2 container was made anew on each one). Each path is recorded once. */
+Test(mountopts, a_fresh_bundle_is_not_stale_and_a_repointed_link_is, .init = setup,
+     .fini = teardown)
+{
+    struct spec_bundle *b = lfx_gen(&x, CID1);
+    char rel[64];
+
+    cr_assert_eq(b->files[SPEC_FILE_MOUNTOPTS].err.code, 0);
+    cr_expect(!ls_inputs_changed(x.ls, &b->inputs));
+    for (size_t i = 0; i < b->inputs.n; i++)
+        for (size_t k = i + 1; k < b->inputs.n; k++)
+            cr_expect_str_neq(b->inputs.v[i].rel, b->inputs.v[k].rel);
+    snprintf(rel, sizeof(rel), "overlay2/l/%s", LINK3);
+    cr_expect_not_null(ls_inputs_find(&b->inputs, rel));
+    fx_rm(&x.f, "overlay2/l/" LINK3);
+    fx_symlink(&x.f, "../" CACHE2 "/diff", "overlay2/l/" LINK3);
+    cr_expect(ls_inputs_changed(x.ls, &b->inputs));
+    spec_bundle_free(b);
+}
+
 Test(mountopts, a_broken_lower_fails_mountopts_only, .init = setup, .fini = teardown)
 {
     struct spec_bundle *b;
