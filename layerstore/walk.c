@@ -7,9 +7,11 @@
  *
  * Besides the cache-id, each layer's `diff` must equal the diff_id it was reached by and its
  * `parent` (absent on the first layer) must equal the previous ChainID: a layerdb that
- * disagrees with the image is reported, never papered over. Layer folders themselves are not
- * required to exist (a data-root copied from Windows may lack the content); the paths are
- * computed from the cache-ids, as Docker's GetLayerPath does for windowsfilter.
+ * disagrees with the image is reported, never papered over. Each layer's folder must exist as
+ * a folder reached without a link: Docker's GetLayerPath asks the graph driver for it
+ * (windowsfilter activates the layer, overlay2 and vfs stat it), so a data-root copied without
+ * its layer content fails as createSpec does, with its text, instead of naming folders that
+ * are not there. The probe is an input (its appearance is a change).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -45,6 +47,36 @@ void ls_walk_free(struct ls_walk *w)
     w->layers = NULL;
     w->n = 0;
     w->top_chain_id[0] = '\0';
+}
+
+/* The layer's folder, as GetLayerPath finds it or fails. */
+static int layer_folder(struct layerstore *ls, const struct ls_layer *l, struct ls_inputs *in,
+                        struct bf_error *err)
+{
+    struct bf_stamp st;
+    mode_t mode = 0;
+    int r = ls_probe(ls, l->rel, &st, &mode, in, err);
+    _cleanup_free_ char *why = NULL;
+
+    if (r == 0 && st.exists && S_ISDIR(mode))
+        return 0;
+    if (r < 0) {
+        /* "<rel>: <what is wrong>" (a link, a name too long): keep what is wrong */
+        const char *m = bf_error_message(err), *p = strstr(m, ": ");
+        why = strdup(p ? p + 2 : m);
+        bf_error_clear(err);
+    }
+    return bf_error_set(err,
+                        r < 0       ? EINVAL
+                        : st.exists ? ENOTDIR
+                                    : ENOENT,
+                        "failed to get layer path from graphdriver %s for ImageID %s - layer "
+                        "folder %s%s%s",
+                        ls_driver_name(ls->driver), l->chain_id, l->path,
+                        r < 0       ? ": "
+                        : st.exists ? " is not a folder"
+                                    : " does not exist",
+                        r < 0 ? (why ? why : "cannot be looked at") : "");
 }
 
 /* Read one layerdb entry and fill `l` (chain_id and diff_id already set). */
@@ -99,7 +131,7 @@ static int read_layer(struct layerstore *ls, struct ls_layer *l, const char *par
     l->path = layerstore_path(ls, l->rel);
     if (!l->path)
         return bf_error_set(err, ENOMEM, "%s: out of memory", dir);
-    return 0;
+    return layer_folder(ls, l, in, err);
 }
 
 int layerstore_walk(struct layerstore *ls, const struct ls_image *img, struct ls_walk *out,

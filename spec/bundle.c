@@ -330,7 +330,7 @@ int spec_bundle_generate(struct layerstore *ls, const char *id, const struct spe
             bf_error_clear(&e);
         }
     }
-    if (spec_mounts_build(ls, c, &mounts, &n_mounts, &e) < 0) {
+    if (spec_mounts_build(ls, c, &mounts, &n_mounts, &b->inputs, &e) < 0) {
         fail(b, SPEC_FILE_CONFIG, &e);
         config_ok = false;
         bf_error_clear(&e);

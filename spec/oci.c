@@ -80,10 +80,18 @@ static json_t *process(struct spec_builder *b, const struct spec_model *m)
         spec_b_put(b, p, "args", args);
     }
     spec_b_put_env(b, p, c);
-    spec_b_put(b, p, "cwd",
-               spec_b_str(b, c->config.working_dir && *c->config.working_dir
-                                 ? c->config.working_dir
-                                 : (is_windows(m) ? "C:\\" : "/")));
+    if (is_windows(m)) {
+        char *cwd = spec_win_cwd(c);
+        if (!cwd)
+            b->failed = true;
+        spec_b_put(b, p, "cwd", cwd ? spec_b_str(b, cwd) : NULL);
+        free(cwd);
+    } else {
+        spec_b_put(b, p, "cwd",
+                   spec_b_str(b, c->config.working_dir && *c->config.working_dir
+                                     ? c->config.working_dir
+                                     : "/"));
+    }
     return p;
 }
 

@@ -11,6 +11,15 @@
 #include "bf_error.h"
 #include "layerstore.h"
 
+/* ---- Windows paths (winpath.c) ---- */
+
+/* Go's filepath.Clean with Windows rules (Go 1.7: the daemon of the seed's era). */
+char *spec_win_clean(const char *path);
+/* process.cwd of a Windows container: "C:\" when WorkingDir is empty, else WorkingDir cleaned
+ * as SetupWorkingDirectory does, except for a container stored as Hyper-V (kept as stored).
+ * NULL when out of memory. */
+char *spec_win_cwd(const struct ls_container *c);
+
 /* ---- isolation (isolation.c) ---- */
 
 enum spec_isolation {
@@ -63,9 +72,11 @@ struct spec_mount {
 };
 
 /* MountPoints in Docker's order made deterministic: fewer path separators in the cleaned
- * destination first ('/' and '\\' both count), ties by destination bytes. */
+ * destination first ('/' and '\\' both count), ties by destination bytes. A volume must exist
+ * (R/volumes/<name>, recorded in `in`), a bind must have a Source: else Docker's error. */
 int spec_mounts_build(const struct layerstore *ls, const struct ls_container *c,
-                      struct spec_mount **out, size_t *n, struct bf_error *err);
+                      struct spec_mount **out, size_t *n, struct ls_inputs *in,
+                      struct bf_error *err);
 void spec_mounts_free(struct spec_mount *v, size_t n);
 
 /* ---- resources (resources.c) ---- */

@@ -289,15 +289,20 @@ Test(hostile, link_out_image_config)
 
 Test(hostile, link_out_cache_id_folder)
 {
-    /* The layer folder named by a cache-id is only probed for UtilityVM (Hyper-V). A link
-     * there to a folder that has one must not be followed. */
+    /* The layer folder named by a cache-id must be a folder (GetLayerPath), and is probed for
+     * UtilityVM (Hyper-V). A link there to a folder that has one is never followed: the walk
+     * fails on it, for every file that needs the layers. */
     mkdir_outside("layer");
     mkdir_outside("layer/UtilityVM");
+    fx_rm(&f, "windowsfilter/" CACHE3);
     fx_symlink(&f, fmt("%s/layer", outside), "windowsfilter/" CACHE3);
     fx_write(&f, HC1, "{\"Isolation\":\"hyperv\"}");
-    expect_fail("config", CID1, NULL,
-                "container " CID1 ": windowsfilter/" CACHE3 "/UtilityVM: " LINK);
-    rest_ok(true);
+    expect_fail("layerpaths", CID1, NULL,
+                fmt("container " CID1 ": image sha256:%s, layer 3 of 3: failed to get layer "
+                    "path from graphdriver windowsfilter for ImageID sha256:" C3_HEX
+                    " - layer folder %s/windowsfilter/" CACHE3 ": " LINK,
+                    f.image_hex, f.root));
+    rest_ok(false);
 }
 
 Test(hostile, link_out_credential_spec_file_and_folder)

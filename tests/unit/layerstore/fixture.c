@@ -181,6 +181,17 @@ void fx_layer(struct fx *f, const char *chain_hex, const char *diff, const char 
         snprintf(rel, sizeof(rel), "image/%s/layerdb/sha256/%s/parent", f->driver, chain_hex);
         fx_write(f, rel, parent);
     }
+    /* the layer's folder, which GetLayerPath requires (a cache id a test made invalid on
+     * purpose gets none) */
+    if (strlen(cache_id) < 64 || strchr(cache_id, '/') || strchr(cache_id, '.'))
+        return;
+    if (strcmp(f->driver, "overlay2") == 0)
+        snprintf(rel, sizeof(rel), "overlay2/%s/diff", cache_id);
+    else if (strcmp(f->driver, "vfs") == 0)
+        snprintf(rel, sizeof(rel), "vfs/dir/%s", cache_id);
+    else
+        snprintf(rel, sizeof(rel), "%s/%s", f->driver, cache_id);
+    fx_mkdir(f, rel);
 }
 
 void fx_std_layers(struct fx *f)

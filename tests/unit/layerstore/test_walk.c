@@ -229,6 +229,7 @@ Test(walk, init_suffix_cache_id_is_valid)
 {
     fx_std(&f, "overlay2");
     fx_write(&f, "image/overlay2/layerdb/sha256/" C3_HEX "/cache-id", CACHE3 "-init");
+    fx_mkdir(&f, "overlay2/" CACHE3 "-init/diff");
     struct layerstore *ls = open_ls(NULL);
     struct ls_walk w;
     char *msg = NULL;
@@ -568,8 +569,10 @@ Test(walk, inputs_record_every_file)
     struct ls_walk w;
     char *msg = NULL;
     cr_assert_eq(walk(ls, f.image_hex, &w, &msg, &in), 0, "%s", msg);
-    /* image config + 3 x (cache-id, diff, parent); the base layer's parent is recorded absent */
-    cr_assert_eq(in.n, 10);
+    /* image config + 3 x (cache-id, diff, parent, the layer's folder); the base layer's parent
+     * is recorded absent */
+    cr_assert_eq(in.n, 13);
+    cr_assert_str_eq(in.v[4].rel, "windowsfilter/" CACHE1);
     char img_rel[256];
     snprintf(img_rel, sizeof(img_rel), "image/windowsfilter/imagedb/content/sha256/%s",
              f.image_hex);

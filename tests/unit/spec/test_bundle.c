@@ -101,7 +101,7 @@ Test(bundle, uvm_rules_per_format, .init = setup, .fini = teardown)
     struct spec_bundle *b;
     char want[512];
 
-    hyperv();
+    fx_write(&f, "containers/" CID1 "/hostconfig.json", "{\"Isolation\":\"HyperV\"}");
     fx_mkdir(&f, "windowsfilter/" CACHE1 "/UtilityVM"); /* base */
     fx_mkdir(&f, "windowsfilter/" CACHE3 "/UtilityVM"); /* top: an update */
 
@@ -164,4 +164,90 @@ Test(bundle, invalid_id)
     cr_expect_str_eq(err.msg, "../etc: not a container ID (64 lowercase hex)");
     cr_expect_null(b);
     bf_error_clear(&err);
+}
+
+/* GetLayerPath: a layer whose folder is missing fails every file that needs the layer paths,
+ * layerpaths included, with createSpec's text and the path as rendered; the folder's
+ * appearance is a change. */
+Test(bundle, missing_layer_folder_is_dockers_error, .init = setup, .fini = teardown)
+{
+    struct spec_bundle *b;
+    char want[2048];
+
+    fx_rm(&f, "windowsfilter/" CACHE2);
+    b = gen(SPEC_FORMAT_OCI);
+    snprintf(want, sizeof(want),
+             "container " CID1 ": image sha256:%s, layer 2 of 3: failed to get layer path from "
+             "graphdriver windowsfilter for ImageID " C2 " - layer folder %s/windowsfilter/" CACHE2
+             " does not exist",
+             f.image_hex, f.root);
+    cr_expect_null(b->files[SPEC_FILE_LAYERPATHS].data);
+    cr_expect_str_eq(b->files[SPEC_FILE_LAYERPATHS].err.msg, want);
+    cr_expect_str_eq(b->files[SPEC_FILE_CONFIG].err.msg, want);
+    cr_expect_str_eq(b->files[SPEC_FILE_CREATEOPTIONS].err.msg, want);
+    cr_expect_not_null(strstr(b->errors, want));
+    cr_expect(!ls_inputs_changed(ls, &b->inputs));
+    fx_mkdir(&f, "windowsfilter/" CACHE2);
+    cr_expect(ls_inputs_changed(ls, &b->inputs));
+    spec_bundle_free(b);
+    b = gen(SPEC_FORMAT_OCI);
+    cr_expect_null(b->errors, "%s", b->errors);
+    spec_bundle_free(b);
+
+    /* a file in its place, and the path rendered under the Windows root */
+    struct layerstore *wls = NULL;
+    struct ls_options o = {.hostroot = "C:\\ProgramData\\docker"};
+    struct spec_options so = {.format = SPEC_FORMAT_WINDOWSOCI, .host_cpus = 4};
+    struct bf_error err = BF_ERROR_INIT;
+    fx_rm(&f, "windowsfilter/" CACHE2);
+    fx_write(&f, "windowsfilter/" CACHE2, "x");
+    cr_assert_eq(layerstore_open(f.root, &o, &wls, &err), 0, "%s", err.msg);
+    cr_assert_eq(spec_bundle_generate(wls, CID1, &so, &b, &err), 0, "%s", err.msg);
+    snprintf(want, sizeof(want),
+             "container " CID1 ": image sha256:%s, layer 2 of 3: failed to get layer path from "
+             "graphdriver windowsfilter for ImageID " C2 " - layer folder "
+             "C:\\ProgramData\\docker\\windowsfilter\\" CACHE2 " is not a folder",
+             f.image_hex);
+    cr_expect_str_eq(b->files[SPEC_FILE_LAYERPATHS].err.msg, want);
+    cr_expect_str_eq(b->files[SPEC_FILE_CONFIG].err.msg, want);
+    spec_bundle_free(b);
+    layerstore_close(wls);
+}
+
+/* SetupWorkingDirectory through both formats: cleaned for a process container, as stored for a
+ * Hyper-V one. */
+Test(bundle, working_directory_cleaned_unless_hyperv, .init = setup, .fini = teardown)
+{
+    char cfg[4096];
+    struct spec_bundle *b;
+    FILE *fp = fopen(fx_path(&f, "containers/" CID1 "/config.v2.json"), "r");
+    cr_assert_not_null(fp);
+    size_t n = fread(cfg, 1, sizeof(cfg) - 1, fp);
+    fclose(fp);
+    cfg[n] = '\0';
+    char *wd = strstr(cfg, "\"WorkingDir\":\"\"");
+    cr_assert_not_null(wd);
+    char rest[4096];
+    snprintf(rest, sizeof(rest), "%s", wd + strlen("\"WorkingDir\":\"\""));
+    snprintf(wd, sizeof(cfg) - (size_t)(wd - cfg), "\"WorkingDir\":\"C:/app/./logs/../bin/\"%s",
+             rest);
+    fx_write(&f, "containers/" CID1 "/config.v2.json", cfg);
+    /* the windowsoci era knows "default" and "none" for NetworkMode, not "nat" */
+    fx_write(&f, "containers/" CID1 "/hostconfig.json", "{\"Isolation\":\"process\"}");
+    for (int fmt = 0; fmt < 2; fmt++) {
+        b = gen(fmt ? SPEC_FORMAT_WINDOWSOCI : SPEC_FORMAT_OCI);
+        cr_assert_null(b->errors, "%s", b->errors);
+        cr_expect_not_null(strstr(b->files[SPEC_FILE_CONFIG].data, "\"cwd\":\"C:\\\\app\\\\bin\""),
+                           "%s", b->files[SPEC_FILE_CONFIG].data);
+        spec_bundle_free(b);
+    }
+    fx_write(&f, "containers/" CID1 "/hostconfig.json", "{\"Isolation\":\"HyperV\"}");
+    fx_mkdir(&f, "windowsfilter/" CACHE1 "/UtilityVM");
+    for (int fmt = 0; fmt < 2; fmt++) {
+        b = gen(fmt ? SPEC_FORMAT_WINDOWSOCI : SPEC_FORMAT_OCI);
+        cr_expect_not_null(
+            strstr(b->files[SPEC_FILE_CONFIG].data, "\"cwd\":\"C:/app/./logs/../bin/\""), "%s",
+            b->files[SPEC_FILE_CONFIG].data ? b->files[SPEC_FILE_CONFIG].data : b->errors);
+        spec_bundle_free(b);
+    }
 }
