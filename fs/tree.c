@@ -128,9 +128,10 @@ struct ctr {
     struct version *cur;
     bool generating;
     pthread_cond_t cond;
-    uint64_t listed;      /* hash of the directory's last listing, 0: none yet */
-    uint64_t listed_base; /* base_ino of the version last listed, 0: none since the sweep */
-    bool dir_watched;     /* containers/<id> is watched: its attributes can be kept long */
+    uint64_t listed;              /* hash of the directory's last listing, 0: none yet */
+    uint64_t listed_base;         /* base_ino of the version last listed, 0: none since the sweep */
+    bool dir_watched;             /* containers/<id> is watched: its attributes can be kept long */
+    char mount_id[LS_ID_LEN + 6]; /* its layer folder's name, from its last generation */
 };
 
 enum node_kind { N_DIR, N_FILE, N_BYNAME_LINK, N_PREFIX_LINK };
@@ -889,6 +890,8 @@ static int ctr_current(struct bfs_tree *t, struct ctr *c, bool need_bytes, struc
             c->cur = nv;
             version_retire(t, v);
         }
+        if (b->mount_id[0])
+            memcpy(c->mount_id, b->mount_id, sizeof(c->mount_id));
         nv->epoch = epoch0;
         nv->events = ev0;
         nv->store_gen = sgen;
@@ -2214,6 +2217,100 @@ static const char *owner_id(const struct bfs_tree *t, const char *dir_rel, const
     return bf_is_hex64(id) ? id : NULL;
 }
 
+/* An event in the storage driver's folder of layers (windowsfilter/, overlay2/, vfs/dir/, or
+ * overlay2/l/ of the short links), or in one layer's folder: whose is it? Docker makes such
+ * folders for every container it creates, so "everyone's" would make every container stale at
+ * every create. A folder that is a known container's layer (its mount-id, or that with
+ * "-init") is that container's; one no cached image has as a layer is nobody's (no bundle read
+ * it: a version that failed on a missing folder is retried after its trust period anyway);
+ * anything else, or anything unsure, is everyone's. */
+enum ev_scope { EV_SHARED, EV_OWNER, EV_NONE };
+
+struct layer_ev {
+    bool is_layer;         /* dir_rel is the driver's folder or a folder in it */
+    char x[LS_ID_LEN + 8]; /* the layer folder's name ("" when unknown: everyone's) */
+};
+
+/* The layer folder an event concerns. Reads a short link: called unlocked. */
+static void layer_event(struct layerstore *ls, const char *dir_rel, const char *name,
+                        struct layer_ev *ev)
+{
+    const char *top, *rest = NULL;
+    char target[128]; /* a short link's target, which rest may point into */
+    size_t tl;
+
+    memset(ev, 0, sizeof(*ev));
+    if (!ls)
+        return;
+    switch (layerstore_driver(ls)) {
+    case LS_DRIVER_WINDOWSFILTER:
+        top = "windowsfilter";
+        break;
+    case LS_DRIVER_OVERLAY2:
+        top = "overlay2";
+        break;
+    default:
+        top = "vfs/dir";
+    }
+    tl = strlen(top);
+    if (strncmp(dir_rel, top, tl) != 0 || (dir_rel[tl] && dir_rel[tl] != '/'))
+        return;
+    ev->is_layer = true;
+    if (!dir_rel[tl]) {
+        rest = name;
+    } else if (strcmp(dir_rel, "overlay2/l") == 0 && layerstore_driver(ls) == LS_DRIVER_OVERLAY2) {
+        /* a short link: the layer it names ("../<folder>/diff"); a link that is gone, unsure */
+        char rel[64];
+        ssize_t n = -1;
+        if (name && strlen(name) < 32) {
+            snprintf(rel, sizeof(rel), "overlay2/l/%s", name);
+            n = readlinkat(layerstore_dirfd(ls), rel, target, sizeof(target) - 1);
+        }
+        if (n < 8 || strncmp(target, "../", 3) != 0)
+            return;
+        target[n] = '\0';
+        if (n < 8 || strcmp(target + n - 5, "/diff") != 0)
+            return;
+        target[n - 5] = '\0';
+        rest = target + 3;
+    } else {
+        rest = dir_rel + tl + 1;
+    }
+    if (!rest)
+        return;
+    size_t xl = strcspn(rest, "/");
+    if (xl >= sizeof(ev->x))
+        return;
+    memcpy(ev->x, rest, xl);
+    ev->x[xl] = '\0';
+}
+
+/* Called locked. */
+static enum ev_scope layer_scope_locked(struct bfs_tree *t, const struct layer_ev *ev,
+                                        char id[LS_ID_LEN + 1])
+{
+    size_t xl = strlen(ev->x), bl = xl;
+
+    if (!xl)
+        return EV_SHARED;
+    if (xl == LS_ID_LEN + 5 && strcmp(ev->x + LS_ID_LEN, "-init") == 0)
+        bl = LS_ID_LEN;
+    if (bl != LS_ID_LEN)
+        return EV_SHARED; /* not a layer's folder: Docker does not change those */
+    for (size_t b = 0; b < t->ctrs.nb; b++) {
+        for (struct hlink *p = t->ctrs.b[b]; p; p = p->next) {
+            const struct ctr *c = (const struct ctr *)p;
+            if (strlen(c->mount_id) == bl && memcmp(c->mount_id, ev->x, bl) == 0) {
+                memcpy(id, c->id, LS_ID_LEN + 1);
+                return EV_OWNER;
+            }
+        }
+    }
+    if (!t->store || layerstore_cache_may_use_layer(t->store->ls, ev->x))
+        return EV_SHARED;
+    return EV_NONE;
+}
+
 /* What the kernel may hold of one container: its entry in the root and its directory. */
 struct inval_ent {
     uint64_t dir_ino;
@@ -2277,9 +2374,25 @@ void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name,
         strncmp(dir_rel, "containers", 10) == 0 && (dir_rel[10] == '/' || !dir_rel[10]);
     /* containers/ itself, or the data-root's own entries: a container came or went */
     bool set_changed = !strcmp(dir_rel, "containers") || !dir_rel[0];
+    struct layer_ev lev = {0};
+    struct store *s = store_hold(t);
 
+    if (s) {
+        layer_event(s->ls, dir_rel, name, &lev);
+        store_release(t, s);
+    }
     pthread_mutex_lock(&t->lock);
     id = owner_id(t, dir_rel, name, idbuf);
+    if (!id && lev.is_layer) {
+        enum ev_scope sc = layer_scope_locked(t, &lev, idbuf);
+        if (sc == EV_NONE) {
+            t->stats.events_ignored++;
+            pthread_mutex_unlock(&t->lock);
+            return;
+        }
+        if (sc == EV_OWNER)
+            id = idbuf;
+    }
     if (id) {
         c = ctr_find(t, id);
         if (c) {

@@ -39,6 +39,7 @@ struct ls_cache {
     uint64_t epoch;
     int64_t trust_ns;
     struct ls_cache_stats stats;
+    bool evicted; /* an entry left for room: what it had is no longer known */
 };
 
 static int64_t mono_ns(void)
@@ -110,6 +111,22 @@ void layerstore_cache_set_trust(struct layerstore *ls, int64_t trust_ns)
     pthread_mutex_lock(&ls->cache->lock);
     ls->cache->trust_ns = trust_ns;
     pthread_mutex_unlock(&ls->cache->lock);
+}
+
+bool layerstore_cache_may_use_layer(struct layerstore *ls, const char *cache_id)
+{
+    struct ls_cache *c = ls->cache;
+    bool may;
+
+    if (!c)
+        return true;
+    pthread_mutex_lock(&c->lock);
+    may = c->evicted;
+    for (struct centry *e = c->lru.next; !may && e != &c->lru; e = e->next)
+        for (size_t i = 0; !may && i < e->walk.n; i++)
+            may = strcmp(e->walk.layers[i].cache_id, cache_id) == 0;
+    pthread_mutex_unlock(&c->lock);
+    return may;
 }
 
 void layerstore_cache_invalidate(struct layerstore *ls)
@@ -307,6 +324,7 @@ static int fill(struct layerstore *ls, const char *image_id, struct centry **out
         struct centry *last = c->lru.prev;
         unlink_entry(c, last);
         centry_unref(last);
+        c->evicted = true;
     }
     pthread_mutex_unlock(&c->lock);
     *out = e;

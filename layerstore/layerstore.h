@@ -181,6 +181,11 @@ int layerstore_cache_enable(struct layerstore *ls, size_t max_images, int64_t tr
 /* Change the trust period (INT64_MAX: until invalidated, for a caller that watches every
  * folder the entries were read from). */
 void layerstore_cache_set_trust(struct layerstore *ls, int64_t trust_ns);
+/* May a cached image have the layer whose folder is `cache_id` (a name in the driver's folder)?
+ * False only when every image ever cached is still cached and none has it; true without a
+ * cache. For the watcher: a new folder in the driver's folder (each container create makes
+ * some) concerns no bundle unless a layer of theirs has that name. */
+bool layerstore_cache_may_use_layer(struct layerstore *ls, const char *cache_id);
 /* An image or layer file may have changed: every entry is read again on next use. */
 void layerstore_cache_invalidate(struct layerstore *ls);
 

@@ -281,6 +281,8 @@ int spec_bundle_generate(struct layerstore *ls, const char *id, const struct spe
         goto done;
     }
     b->name = c->name ? strdup(c->name) : NULL;
+    if (c->mount_id && strlen(c->mount_id) < sizeof(b->mount_id))
+        memcpy(b->mount_id, c->mount_id, strlen(c->mount_id) + 1);
     if (spec_render_layerpaths(&walk, &b->files[SPEC_FILE_LAYERPATHS].data,
                                &b->files[SPEC_FILE_LAYERPATHS].len, &e) < 0)
         fail(b, SPEC_FILE_LAYERPATHS, &e);

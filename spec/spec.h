@@ -54,6 +54,7 @@ struct spec_bundle {
     bool hyperv;   /* resolved isolation is Hyper-V */
     bool has_uvm;  /* a utility VM folder was found (the utilityvm link exists) */
     bool is_linux; /* a Linux container: no createoptions.json or utilityvm */
+    char mount_id[LS_ID_LEN + 6]; /* its read-write layer's folder name ("" when unknown) */
     bool omit[SPEC_FILE_COUNT]; /* files this container does not have (not listed at all) */
     struct spec_blob files[SPEC_FILE_COUNT];
     char *note;   /* a problem that stopped no file (no endpoint record found), or NULL;

@@ -1337,3 +1337,65 @@ Test(tree, readahead_follows_a_walk)
     sleep_ms(100);
     cr_assert_eq(readahead_count(), 4, "not a walk along the listing");
 }
+
+/* Events in the layers' folder: Docker makes folders there for every container it creates. A
+ * folder no bundle read is nobody's; a container's own layer folder is that container's; a
+ * cached image's layer is everyone's (as is anything unsure). */
+Test(tree, layer_folder_events_concern_only_their_bundles)
+{
+    struct bfs_stats s;
+    uint64_t d1, d2;
+    const char *other = "9999999999999999999999999999999999999999999999999999999999999999";
+
+    fx_container(&fx, CID2, "api", fx.image_hex, NULL, NULL, C3);
+    fx_mkdir(&fx, "windowsfilter/" CID1);
+    fx_mkdir(&fx, "windowsfilter/" CID2);
+    open_tree(3600000, 0); /* an hour: only an event makes a version look again */
+    d1 = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    d2 = lookup_ok(BFS_ROOT_INO, CID2, NULL);
+    lookup_ok(d1, "config.json", NULL);
+    lookup_ok(d2, "config.json", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.generations, 2);
+    cr_assert_eq(s.validations, 0);
+
+    /* a new container's folders: nobody's */
+    fx_mkdir(&fx, "windowsfilter/"
+                  "9999999999999999999999999999999999999999999999999999999999999999");
+    bfs_tree_changed(tree, "windowsfilter", other, NULL, NULL);
+    bfs_tree_changed(tree,
+                     "windowsfilter/"
+                     "9999999999999999999999999999999999999999999999999999999999999999",
+                     "Files", NULL, NULL);
+    lookup_ok(d1, "config.json", NULL);
+    lookup_ok(d2, "config.json", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_expect_eq(s.validations, 0, "no bundle is re-checked for another container's folder");
+    cr_expect_eq(s.events_ignored, 2);
+
+    /* CID2's own layer folder: CID2 alone */
+    bfs_tree_changed(tree, "windowsfilter", CID2, NULL, NULL);
+    lookup_ok(d1, "config.json", NULL);
+    lookup_ok(d2, "config.json", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_expect_eq(s.validations, 1, "only the container whose folder it is");
+
+    /* a layer of the cached image, or inside one: everyone's */
+    bfs_tree_changed(tree, "windowsfilter", CACHE2, NULL, NULL);
+    lookup_ok(d1, "config.json", NULL);
+    lookup_ok(d2, "config.json", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_expect_eq(s.validations, 3);
+    bfs_tree_changed(tree, "windowsfilter/" CACHE1, "UtilityVM", NULL, NULL);
+    lookup_ok(d1, "config.json", NULL);
+    lookup_ok(d2, "config.json", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_expect_eq(s.validations, 5);
+    /* the driver's folder itself, or a name that is no layer's: everyone's */
+    bfs_tree_changed(tree, "windowsfilter", NULL, NULL, NULL);
+    bfs_tree_changed(tree, "windowsfilter", "not-a-layer", NULL, NULL);
+    lookup_ok(d1, "config.json", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_expect_eq(s.validations, 6);
+    cr_expect_eq(s.generations, 2, "validated, never generated again");
+}
