@@ -168,6 +168,9 @@ struct idlist {
     unsigned refs;
     char **v;
     size_t n;
+    char **pending; /* folders Docker may still be writing (layerstore_container_pending),
+                       left out of v and looked at again at the next listing */
+    size_t n_pending;
     uint64_t gen; /* which listing: readdir offsets name it (listing_off) */
     uint64_t epoch, store_gen;
     int64_t built_ns;
@@ -751,7 +754,7 @@ static int generate(struct bfs_tree *t, struct store *s, const char *id, struct 
             /* A failure may come from reading while Docker changes things (a container being
              * removed, a layer being written). Such a bundle is never served: a container that
              * is gone is ENOENT, one that changed meanwhile is read again. */
-            if (!dir_exists(s, "containers", id)) {
+            if (!dir_exists(s, "containers", id) || layerstore_container_pending(s->ls, id)) {
                 spec_bundle_free(b);
                 return -ENOENT;
             }
@@ -1158,24 +1161,57 @@ static void maybe_check_root(struct bfs_tree *t)
         bfs_tree_check_root(t);
 }
 
-/* Container IDs on disk (sorted); sync the table with them. Called unlocked. */
-static int list_ids(struct bfs_tree *t, char ***ids, size_t *n)
+static int cmp_strp(const void *a, const void *b);
+
+static bool in_list(char **v, size_t n, const char *id)
+{
+    return n && bsearch(&id, v, n, sizeof(*v), cmp_strp);
+}
+
+/* Container IDs on disk (sorted) into l, without the folders Docker may still be writing: an ID
+ * the previous listing `prev` of the same store had is one still (folders are checked when they
+ * appear, not at every listing); a new one, or one pending before, is looked at. Called
+ * unlocked. */
+static int list_ids(struct bfs_tree *t, const struct idlist *prev, struct idlist *l)
 {
     struct store *s = store_hold(t);
     struct bf_error err = BF_ERROR_INIT;
+    char **ids = NULL;
+    size_t n = 0, k = 0;
     int r;
 
-    *ids = NULL;
-    *n = 0;
     if (!s)
         return 0;
-    r = layerstore_container_ids(s->ls, ids, n, &err);
+    r = layerstore_container_ids(s->ls, &ids, &n, &err);
     if (r < 0) {
         bfs_log("%s", bf_error_message(&err));
         bf_error_clear(&err);
+        store_release(t, s);
+        return -EIO;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bool known = prev && in_list(prev->v, prev->n, ids[i]);
+        if (!known && layerstore_container_pending(s->ls, ids[i])) {
+            char **np = realloc(l->pending, (l->n_pending + 1) * sizeof(*np));
+            if (!np) {
+                free(ids[i]);
+                continue; /* left out all the same; listed again next time */
+            }
+            l->pending = np;
+            l->pending[l->n_pending++] = ids[i];
+            if (t->watch.add) { /* its hostconfig.json's arrival is an event */
+                char rel[sizeof("containers/") + LS_ID_LEN];
+                snprintf(rel, sizeof(rel), "containers/%s", ids[i]);
+                t->watch.add(t->watch.ctx, rel);
+            }
+            continue;
+        }
+        ids[k++] = ids[i];
     }
     store_release(t, s);
-    return r < 0 ? -EIO : 0;
+    l->v = ids;
+    l->n = k;
+    return 0;
 }
 
 /* Is an index built from containers/ (the ID list, the names) still right? Until the watcher
@@ -1192,6 +1228,7 @@ static void idlist_unref(struct idlist *l)
 {
     if (l && --l->refs == 0) {
         ls_strv_free(l->v, l->n);
+        ls_strv_free(l->pending, l->n_pending);
         free(l);
     }
 }
@@ -1226,10 +1263,13 @@ static int ids_get(struct bfs_tree *t, bool relist, struct idlist **out)
     int64_t now = now_ns();
     int r;
 
+    struct idlist *prev = NULL;
+
     pthread_mutex_lock(&t->lock);
     l = t->ids;
+    /* with folders pending, time decides: no event says when a folder has settled */
     if (l && (t->watch.add || !relist) &&
-        index_fresh(t, l->epoch, t->ids_epoch, l->store_gen, true, l->built_ns, now)) {
+        index_fresh(t, l->epoch, t->ids_epoch, l->store_gen, !l->n_pending, l->built_ns, now)) {
         l->refs++;
         *out = l;
         pthread_mutex_unlock(&t->lock);
@@ -1237,12 +1277,19 @@ static int ids_get(struct bfs_tree *t, bool relist, struct idlist **out)
     }
     ep = t->ids_epoch;
     sg = t->store_gen;
+    if (l && l->store_gen == sg) {
+        prev = l;
+        prev->refs++;
+    }
     pthread_mutex_unlock(&t->lock);
 
     l = calloc(1, sizeof(*l));
-    if (!l)
-        return -ENOMEM;
-    r = list_ids(t, &l->v, &l->n);
+    r = l ? list_ids(t, prev, l) : -ENOMEM;
+    if (prev) {
+        pthread_mutex_lock(&t->lock);
+        idlist_unref(prev);
+        pthread_mutex_unlock(&t->lock);
+    }
     if (r < 0) {
         free(l);
         return r;
@@ -1262,7 +1309,8 @@ static int ids_get(struct bfs_tree *t, bool relist, struct idlist **out)
     return 0;
 }
 
-/* Does containers/<id> exist as a directory (no link followed)? */
+/* Is containers/<id> a container: a directory (no link followed) that Docker is not still
+ * writing or removing? */
 static bool ctr_exists(struct bfs_tree *t, const char *id)
 {
     struct store *s = store_hold(t);
@@ -1270,7 +1318,7 @@ static bool ctr_exists(struct bfs_tree *t, const char *id)
 
     if (!s)
         return false;
-    ok = dir_exists(s, "containers", id);
+    ok = dir_exists(s, "containers", id) && !layerstore_container_pending(s->ls, id);
     store_release(t, s);
     return ok;
 }
@@ -2383,6 +2431,9 @@ void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name,
     }
     pthread_mutex_lock(&t->lock);
     id = owner_id(t, dir_rel, name, idbuf);
+    /* a folder the listing left out (being written) may just have become a container */
+    if (id && in_containers && t->ids && in_list(t->ids->pending, t->ids->n_pending, id))
+        set_changed = true;
     if (!id && lev.is_layer) {
         enum ev_scope sc = layer_scope_locked(t, &lev, idbuf);
         if (sc == EV_NONE) {
@@ -2483,10 +2534,22 @@ void bfs_tree_sweep(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
             c->listed_base = 0;
         }
     }
+    /* A listing that left out folders Docker was still writing: no event says when one has
+     * settled without a hostconfig.json, so after a trust period the root is listed anew. */
+    bool relist = t->ids && t->ids->n_pending && now_ns() - t->ids->built_ns > trust_ns(t);
+    if (relist) {
+        t->ids_epoch++;
+        t->names_epoch++;
+        t->names_dirty_all = true;
+    }
     pthread_mutex_unlock(&t->lock);
     for (size_t i = 0; i < n; i++)
         inval(ctx, v[i], NULL);
     free(v);
+    if (relist) {
+        inval(ctx, BFS_ROOT_INO, NULL);
+        inval(ctx, BFS_BYNAME_INO, NULL);
+    }
 }
 
 /* ---- the tree ---- */
@@ -2509,6 +2572,10 @@ int bfs_tree_new(const char *dataroot, const struct bfs_tree_options *opts, stru
         t->opts.spec.host_cpus = n > 0 ? (unsigned)n : 1; /* fixed for the mount's lifetime */
     }
     t->trust_ns = (int64_t)t->opts.trust_ms * 1000000;
+    /* a folder without hostconfig.json settles in one trust period (layerstore_container_pending)
+     */
+    if (!t->opts.ls.settle_ns)
+        t->opts.ls.settle_ns = t->trust_ns;
     t->dataroot = realpath(dataroot, NULL);
     if (!t->dataroot) {
         int e = errno;

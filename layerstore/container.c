@@ -5,9 +5,13 @@
  * - The JSON trees are parsed into plain structs and freed at once; nothing keeps a tree.
  * - The name read (by-name index, lookup by name) builds no tree: jscan.c validates the file
  *   and picks "ID" and "Name" in one pass; whatever it is unsure of, jansson reads as before.
- * - A missing hostconfig.json is an error. (Docker itself would start the container with an
- *   empty HostConfig; but Docker always writes the file, so its absence means a partial copy,
- *   and generating a spec with default isolation and resources would be a silent guess.)
+ * - A missing hostconfig.json is an empty HostConfig, as Docker's readHostConfig makes it, but
+ *   only for a folder that has settled: Docker writes config.v2.json first and hostconfig.json
+ *   right after, and removes files in no fixed order, so a folder that changed within the
+ *   settle period (the filesystem's trust=) or holds an atomic write in progress (".tmp-*") is
+ *   a container being written or removed, and is no container yet (ENOENT, not listed): a
+ *   spec built on defaults for it would be a wrong answer. One that exists but cannot be read
+ *   or parsed stays an error.
  * - "Name" must be empty or satisfy Docker's name rule; names become directory names and
  *   lookup keys, so a name with '/' or control characters is refused with Docker's text.
  * - "Driver" must be the store's driver: Docker skips such containers, we report them.
@@ -16,10 +20,15 @@
  * - Lookup follows the docker CLI/daemon order: full ID, then exact name, then unique prefix.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "bf_util.h"
 #include "jscan.h"
@@ -512,10 +521,25 @@ static int parse_ports(struct ls_container *ct, const struct ls_jctx *c, json_t 
 /* Every top-level key parse_hostconfig reads: only these members of hostconfig.json (about 18
  * of Docker's 65) are built into the tree. A key read below but missing here reads as absent. */
 static const char *const hostconfig_keys[] = {
-    "Isolation",   "CpuShares",         "Memory",        "NanoCpus",           "CpuCount",
-    "CpuPercent",  "MemoryReservation", "IOMaximumIOps", "IOMaximumBandwidth", "StorageOpt",
-    "SecurityOpt", "ReadonlyRootfs",    "ConsoleSize",   "NetworkMode",        "DnsSearch",
-    "Devices",     "Annotations",       "PortBindings",      LS_LINUX_HOSTCONFIG_KEYS,
+    "Isolation",
+    "CpuShares",
+    "Memory",
+    "NanoCpus",
+    "CpuCount",
+    "CpuPercent",
+    "MemoryReservation",
+    "IOMaximumIOps",
+    "IOMaximumBandwidth",
+    "StorageOpt",
+    "SecurityOpt",
+    "ReadonlyRootfs",
+    "ConsoleSize",
+    "NetworkMode",
+    "DnsSearch",
+    "Devices",
+    "Annotations",
+    "PortBindings",
+    LS_LINUX_HOSTCONFIG_KEYS,
 };
 
 static int parse_hostconfig(struct ls_container *ct, const struct ls_jctx *c, json_t *root)
@@ -638,10 +662,25 @@ int layerstore_container_load(struct layerstore *ls, const char *id, struct ls_c
     }
 
     snprintf(rel, sizeof(rel), "containers/%s/hostconfig.json", id);
-    r = ls_read_json_members(ls, rel, false, hostconfig_keys, BF_ARRAY_SIZE(hostconfig_keys), &root,
+    r = ls_read_json_members(ls, rel, true, hostconfig_keys, BF_ARRAY_SIZE(hostconfig_keys), &root,
                              in, err);
     if (r < 0)
         goto fail;
+    if (!root) {
+        if (layerstore_container_pending(ls, id)) {
+            r = bf_error_set(err, ENOENT,
+                             "%s: no such file or directory, and containers/%s changed within "
+                             "the last %lld ms or holds an atomic write in progress (.tmp-*): "
+                             "a container being written or removed",
+                             rel, id, (long long)(ls->settle_ns / 1000000));
+            goto fail;
+        }
+        root = json_object(); /* readHostConfig: a missing file is an empty HostConfig */
+        if (!root) {
+            r = bf_error_set(err, ENOMEM, "%s: out of memory", rel);
+            goto fail;
+        }
+    }
     r = parse_hostconfig(ct, &(struct ls_jctx){.file = rel, .err = err}, root);
     json_decref(root);
     if (r < 0)
@@ -669,6 +708,55 @@ int layerstore_container_check_parent(const struct ls_container *c, const struct
                         "its image %s has top layer %s",
                         c->driver, c->id, c->id, *have ? have : "(none)", c->image_id,
                         *w->top_chain_id ? w->top_chain_id : "(none)");
+}
+
+static int64_t real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Docker's atomic writer (ioutils.AtomicWriteFile) writes "<dir>/.tmp-<name><random>" and
+ * renames it into place. */
+static bool has_tmp_files(const struct layerstore *ls, const char *dir_rel)
+{
+    struct bf_error e = BF_ERROR_INIT;
+    int fd = bf_open_beneath(ls->dirfd, dir_rel, O_DIRECTORY, &e);
+    bool found = false;
+    DIR *d;
+
+    bf_error_clear(&e);
+    if (fd < 0)
+        return false;
+    if (!(d = fdopendir(fd))) {
+        close(fd);
+        return true; /* unsure: not settled */
+    }
+    for (struct dirent *de; !found && (de = readdir(d));)
+        found = strncmp(de->d_name, ".tmp-", 5) == 0;
+    closedir(d);
+    return found;
+}
+
+bool layerstore_container_pending(struct layerstore *ls, const char *id)
+{
+    char dir[sizeof("containers/") + LS_ID_LEN], hc[sizeof(dir) + sizeof("/hostconfig.json")];
+    struct stat st;
+
+    if (!bf_is_hex64(id))
+        return false;
+    snprintf(dir, sizeof(dir), "containers/%s", id);
+    snprintf(hc, sizeof(hc), "%s/hostconfig.json", dir);
+    if (fstatat(ls->dirfd, hc, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+        return false; /* there (or not a missing file): read as it is */
+    if (fstatat(ls->dirfd, dir, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+        return false; /* gone: no container, and not a pending one either */
+    int64_t changed = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+            c2 = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+    if (c2 > changed)
+        changed = c2;
+    return real_ns() - changed < ls->settle_ns || has_tmp_files(ls, dir);
 }
 
 int layerstore_container_ids(struct layerstore *ls, char ***ids, size_t *n, struct bf_error *err)

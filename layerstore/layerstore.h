@@ -34,6 +34,8 @@ struct ls_options {
                              e.g. "C:\\ProgramData\\docker" (backslash separators) */
     const char *daemon_config; /* the Linux daemon's configuration file (dockerd's
                                   --config-file); NULL: /etc/docker/daemon.json */
+    int64_t settle_ns; /* a container folder without hostconfig.json is a container once it
+                          has been unchanged this long (0: 1 s; the filesystem's trust=) */
 };
 
 struct layerstore;
@@ -507,6 +509,13 @@ int layerstore_container_walk(struct layerstore *ls, const char *id, struct ls_c
 
 /* IDs of the directories under R/containers that are 64 lowercase hex, sorted. Other names
  * are skipped (they can never be containers: Docker would not load them either). */
+/* A container folder without hostconfig.json that Docker may still be writing or removing: it
+ * changed within the settle period (ls_options.settle_ns) or holds an atomic write in progress
+ * (a ".tmp-" file). Such a folder is not (or no longer) a container; one unchanged for longer
+ * is loaded with an empty HostConfig, as Docker's readHostConfig does for a missing file.
+ * False when hostconfig.json exists, or when the folder is gone (that is another answer). */
+bool layerstore_container_pending(struct layerstore *ls, const char *id);
+
 int layerstore_container_ids(struct layerstore *ls, char ***ids, size_t *n,
                              struct bf_error *err);
 

@@ -19,6 +19,7 @@ struct layerstore {
     struct ls_dccache *dccache;   /* daemonconfig.c: daemon.json and the store probe */
     char *daemon_config;          /* ls_options.daemon_config, NULL: the default path */
     struct ls_host *host;         /* host.c: loaded at first use */
+    int64_t settle_ns;            /* ls_options.settle_ns, defaulted */
 };
 
 void ls_netcache_free(struct ls_netcache *nc);

@@ -224,6 +224,7 @@ int layerstore_open(const char *dataroot, const struct ls_options *opts, struct 
             goto fail;
         }
     }
+    ls->settle_ns = opts && opts->settle_ns > 0 ? opts->settle_ns : 1000000000;
     if (opts && opts->daemon_config && !(ls->daemon_config = strdup(opts->daemon_config))) {
         r = bf_error_set(err, ENOMEM, "daemon configuration: out of memory");
         goto fail;

@@ -58,6 +58,34 @@ if poll_until $BOUND "create: config.json served" served "$M/$new/config.json" c
 same "create: by-name/fresh_copy" "../$new" "$(readlink "$M/by-name/fresh_copy" 2>&1)"
 same "create: layerpaths" "$("$BUNDLEFSCTL" "$R" layerpaths "$new")" "$(cat "$M/by-name/fresh_copy/layerpaths" 2>&1)"
 
+# 1b. Create the way Docker writes it, file by file: the folder, config.v2.json through its
+#     .tmp- file renamed into place, then hostconfig.json the same way. While hostconfig.json's
+#     temp file is there (an atomic write in progress) the folder is no container: not listed,
+#     ENOENT; once renamed it is one. (The temp file keeps this from depending on timing.)
+new2=$(printf 'bundlefs file by file' | sha256sum | cut -c1-64)
+cp -a "$ldb/mounts/${ids[0]}" "$ldb/mounts/$new2"
+printf '%s' "$new2" >"$ldb/mounts/$new2/mount-id"
+d=$R/containers/$new2
+mkdir "$d"
+jq -c --arg id "$new2" '.ID = $id | .Name = "/file_by_file"' "$R/containers/${ids[0]}/config.v2.json" >"$d/.tmp-config.v2.json1234"
+mv "$d/.tmp-config.v2.json1234" "$d/config.v2.json"
+cp "$R/containers/${ids[0]}/hostconfig.json" "$d/.tmp-hostconfig.json5678"
+lookup_errno() { python3 -c 'import os,sys,errno
+try: os.lstat(sys.argv[1]); print("exists")
+except OSError as e: print(errno.errorcode[e.errno])' "$1"; }
+if listed "$new2"; then bad "create file by file: listed while hostconfig.json is being written"; else ok "create file by file: not listed while being written"; fi
+same "create file by file: lookup while being written" "ENOENT" "$(lookup_errno "$M/$new2")"
+same "create file by file: by-name while being written" "ENOENT" "$(lookup_errno "$M/by-name/file_by_file")"
+mv "$d/.tmp-hostconfig.json5678" "$d/hostconfig.json"
+if poll_until $BOUND "create file by file: listed" listed "$new2"; then ok "create file by file: listed"; else bad "create file by file: $new2 not listed"; fi
+if poll_until $BOUND "create file by file: config.json served" served "$M/$new2/config.json" config "$new2"; then ok "create file by file: config.json"; else bad "create file by file: config.json"; fi
+# A copy that lost hostconfig.json: once its folder is still for the trust period, an empty
+# HostConfig (readHostConfig), served as bundlefsctl prints it.
+rm "$d/hostconfig.json"
+if poll_until $BOUND "no hostconfig.json: config.json served" served "$M/$new2/config.json" config "$new2"; then ok "no hostconfig.json: served with an empty HostConfig"; else bad "no hostconfig.json: $(cat "$M/$new2/error" 2>&1)"; fi
+[ "$(jq -r .windows.network.networkNamespace "$M/$new2/config.json" 2>&1)" != "" ] || true
+rm -rf "$d" "$ldb/mounts/$new2"
+
 # 2. Modify hostconfig.json of ids[1] (memory limit and CPU count): config.json changes; new
 #    inode, new size, mtime = the hostconfig's.
 c=${ids[1]}

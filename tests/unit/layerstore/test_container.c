@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fixture.h"
 #include "layerstore.h"
@@ -437,8 +438,11 @@ Test(container, bad_files)
                      "column 1)");
     fx_write(&f, CFG1, cfg_with(""));
     fx_rm(&f, HC1);
+    /* a folder that just changed: being written or removed (missing_hostconfig_* below) */
     char *m = load_err(CID1);
-    cr_assert_str_eq(m, HC1 ": no such file or directory");
+    cr_assert_str_eq(m, HC1 ": no such file or directory, and containers/" CID1 " changed within "
+                            "the last 1000 ms or holds an atomic write in progress (.tmp-*): a "
+                            "container being written or removed");
     free(m);
     fx_write(&f, HC1, "{}");
     fx_rm(&f, CFG1);
@@ -697,4 +701,72 @@ Test(container, inputs)
     cr_assert(ls_inputs_changed(ls, &in));
     ls_inputs_free(&in);
     ls_container_free(c);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/* readHostConfig: a missing hostconfig.json is an empty HostConfig, for a folder Docker is done
+ * with. Docker writes config.v2.json, then hostconfig.json, each through a ".tmp-" file renamed
+ * into place; until the folder has been still for the settle period, and while such a file is
+ * there, it is no container yet. */
+Test(container, missing_hostconfig_is_empty_once_settled)
+{
+    struct ls_options o = {.settle_ns = 150000000}; /* 150 ms */
+    struct bf_error err = BF_ERROR_INIT;
+    struct ls_inputs in = {0};
+    struct ls_container *c = NULL;
+
+    fx_std(&f, "windowsfilter");
+    cr_assert_eq(layerstore_open(f.root, &o, &ls, &err), 0, "%s", bf_error_message(&err));
+    cr_expect_not(layerstore_container_pending(ls, CID1), "hostconfig.json is there");
+    /* Docker's order for a new container: the folder, config.v2.json through its temp file */
+    fx_rm(&f, "containers/" CID1);
+    fx_mkdir(&f, "containers/" CID1);
+    cr_expect(layerstore_container_pending(ls, CID1));
+    fx_write(&f, "containers/" CID1 "/.tmp-config.v2.json123456", cfg_with(""));
+    fx_mv(&f, "containers/" CID1 "/.tmp-config.v2.json123456", CFG1);
+    cr_expect(layerstore_container_pending(ls, CID1));
+    char *m = load_err(CID1);
+    cr_expect_not_null(strstr(m, "a container being written or removed"), "%s", m);
+    free(m);
+    /* hostconfig.json's temp file, still there after the settle period: pending */
+    fx_write(&f, "containers/" CID1 "/.tmp-hostconfig.json654321", "{\"Isolation\":\"hyperv\"}");
+    sleep_ms(300);
+    cr_expect(layerstore_container_pending(ls, CID1), "an atomic write in progress");
+    /* renamed into place: a container at once, whatever the time */
+    fx_mv(&f, "containers/" CID1 "/.tmp-hostconfig.json654321", HC1);
+    cr_expect_not(layerstore_container_pending(ls, CID1));
+    c = load_ok(CID1);
+    cr_expect_str_eq(c->host.isolation, "hyperv");
+    ls_container_free(c);
+    /* a copy that lost hostconfig.json, still for the settle period: an empty HostConfig */
+    fx_rm(&f, HC1);
+    sleep_ms(300);
+    cr_expect_not(layerstore_container_pending(ls, CID1));
+    cr_assert_eq(layerstore_container_load(ls, CID1, &c, &in, &err), 0, "%s",
+                 bf_error_message(&err));
+    cr_expect_str_eq(c->host.isolation, "");
+    cr_expect_eq(c->host.memory, 0);
+    cr_expect_str_eq(c->host.network_mode, "");
+    ls_container_free(c);
+    /* recorded absent: its appearance is a change */
+    cr_assert_not_null(ls_inputs_find(&in, HC1));
+    cr_expect_not(ls_inputs_find(&in, HC1)->exists);
+    cr_expect_not(ls_inputs_changed(ls, &in));
+    fx_write(&f, HC1, "{}");
+    cr_expect(ls_inputs_changed(ls, &in));
+    ls_inputs_free(&in);
+    /* one that is there but broken stays an error, settled or not */
+    fx_write(&f, HC1, "{");
+    sleep_ms(300);
+    m = load_err(CID1);
+    cr_expect_not_null(strstr(m, "invalid JSON"), "%s", m);
+    free(m);
+    /* a folder that is gone is not pending (it is no container at all) */
+    fx_rm(&f, "containers/" CID1);
+    cr_expect_not(layerstore_container_pending(ls, CID1));
 }
