@@ -164,6 +164,8 @@ struct name_ent {
 #define NAMES_DIRTY_MAX 256 /* containers renamed between two name indexes, before a full one */
 
 /* An immutable, shared snapshot of the sorted container IDs. */
+#define RECHECK_MAX 64
+
 struct idlist {
     unsigned refs;
     char **v;
@@ -227,7 +229,12 @@ struct bfs_tree {
     struct idlist *ids, *ids_prev;
     struct namelist *names, *names_prev;
     uint64_t list_gen;
-    uint64_t ids_epoch;   /* bumped when containers/ itself changed: a container came or went */
+    uint64_t ids_epoch; /* bumped when containers/ itself changed: a container came or went */
+    /* listed containers whose hostconfig.json went (a removal under way): looked at again by
+     * the next listing (all of them when there were more than fit) */
+    char recheck[RECHECK_MAX][LS_ID_LEN + 1];
+    size_t n_recheck;
+    bool recheck_all;
     uint64_t names_epoch; /* bumped when anything under containers/ changed (names live there) */
     /* Containers whose folder changed since the last name index: only they are read again
      * (all of them after an overflow, without the watcher, or on a new data-root). */
@@ -1172,7 +1179,8 @@ static bool in_list(char **v, size_t n, const char *id)
  * the previous listing `prev` of the same store had is one still (folders are checked when they
  * appear, not at every listing); a new one, or one pending before, is looked at. Called
  * unlocked. */
-static int list_ids(struct bfs_tree *t, const struct idlist *prev, struct idlist *l)
+static int list_ids(struct bfs_tree *t, const struct idlist *prev, char (*recheck)[LS_ID_LEN + 1],
+                    size_t n_recheck, struct idlist *l)
 {
     struct store *s = store_hold(t);
     struct bf_error err = BF_ERROR_INIT;
@@ -1191,6 +1199,8 @@ static int list_ids(struct bfs_tree *t, const struct idlist *prev, struct idlist
     }
     for (size_t i = 0; i < n; i++) {
         bool known = prev && in_list(prev->v, prev->n, ids[i]);
+        for (size_t k = 0; known && k < n_recheck; k++)
+            known = strcmp(recheck[k], ids[i]) != 0;
         if (!known && layerstore_container_pending(s->ls, ids[i])) {
             char **np = realloc(l->pending, (l->n_pending + 1) * sizeof(*np));
             if (!np) {
@@ -1277,14 +1287,25 @@ static int ids_get(struct bfs_tree *t, bool relist, struct idlist **out)
     }
     ep = t->ids_epoch;
     sg = t->store_gen;
-    if (l && l->store_gen == sg) {
+    if (l && l->store_gen == sg && !t->recheck_all) {
         prev = l;
         prev->refs++;
     }
+    char(*recheck)[LS_ID_LEN + 1] = NULL;
+    size_t n_recheck = t->n_recheck;
+    if (n_recheck && (recheck = malloc(n_recheck * sizeof(*recheck))))
+        memcpy(recheck, t->recheck, n_recheck * sizeof(*recheck));
+    else if (n_recheck && prev) {
+        idlist_unref(prev); /* no memory for the list: look at every folder */
+        prev = NULL;
+    }
+    t->n_recheck = 0;
+    t->recheck_all = false;
     pthread_mutex_unlock(&t->lock);
 
     l = calloc(1, sizeof(*l));
-    r = l ? list_ids(t, prev, l) : -ENOMEM;
+    r = l ? list_ids(t, prev, recheck, recheck ? n_recheck : 0, l) : -ENOMEM;
+    free(recheck);
     if (prev) {
         pthread_mutex_lock(&t->lock);
         idlist_unref(prev);
@@ -2425,8 +2446,19 @@ void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name,
     struct layer_ev lev = {0};
     struct store *s = store_hold(t);
 
+    /* hostconfig.json gone from a container's folder (not rewritten: Docker renames a new one
+     * over it at every state change): a removal may be under way */
+    bool hc_gone = false;
     if (s) {
         layer_event(s->ls, dir_rel, name, &lev);
+        if (in_containers && name && strcmp(name, "hostconfig.json") == 0 &&
+            strcmp(dir_rel, "containers") != 0 && strlen(dir_rel) < 128) {
+            char rel[160];
+            struct stat st;
+            snprintf(rel, sizeof(rel), "%s/hostconfig.json", dir_rel);
+            hc_gone = fstatat(layerstore_dirfd(s->ls), rel, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+                      errno == ENOENT;
+        }
         store_release(t, s);
     }
     pthread_mutex_lock(&t->lock);
@@ -2434,6 +2466,17 @@ void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name,
     /* a folder the listing left out (being written) may just have become a container */
     if (id && in_containers && t->ids && in_list(t->ids->pending, t->ids->n_pending, id))
         set_changed = true;
+    /* a listed one whose hostconfig.json went may be being removed: the next listing looks */
+    if (id && hc_gone && t->ids && in_list(t->ids->v, t->ids->n, id)) {
+        bool have = false;
+        for (size_t k = 0; !have && k < t->n_recheck; k++)
+            have = strcmp(t->recheck[k], id) == 0;
+        if (!have && t->n_recheck < RECHECK_MAX)
+            memcpy(t->recheck[t->n_recheck++], id, LS_ID_LEN + 1);
+        else if (!have)
+            t->recheck_all = true;
+        set_changed = true;
+    }
     if (!id && lev.is_layer) {
         enum ev_scope sc = layer_scope_locked(t, &lev, idbuf);
         if (sc == EV_NONE) {

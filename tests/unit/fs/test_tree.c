@@ -1471,4 +1471,19 @@ Test(tree, a_container_being_written_is_not_one_yet)
     cr_expect_str_eq(got, want);
     free(got);
     free(want);
+
+    /* Docker removing id3 file by file, hostconfig.json first: the watcher's event makes the
+     * next listing look at it again (ENOENT and not listed while its folder changes) */
+    fx_rm(&fx, "containers/abe7890000000000000000000000000000000000000000000000000000000000"
+               "/hostconfig.json");
+    cr_expect(listed(BFS_ROOT_INO, id3), "no event yet: an ID listed before is not looked at");
+    bfs_tree_changed(tree,
+                     "containers/abe7890000000000000000000000000000000000000000000000000000000000",
+                     "hostconfig.json", NULL, NULL);
+    cr_expect(!listed(BFS_ROOT_INO, id3), "being removed: not listed");
+    cr_expect_eq(bfs_lookup(tree, BFS_ROOT_INO, id3, &a), -ENOENT);
+    /* a rewrite (a new file renamed over it) is no removal */
+    fx_write(&fx, "containers/" CID1 "/hostconfig.json", "{\"Isolation\":\"process\"}");
+    bfs_tree_changed(tree, "containers/" CID1, "hostconfig.json", NULL, NULL);
+    cr_expect(listed(BFS_ROOT_INO, CID1));
 }
