@@ -10,7 +10,7 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 pkgs="meson ninja-build pkg-config gcc libfuse3-dev fuse3 libjansson-dev libbsd-dev libmd-dev jq python3 busybox-static runc"
 if [ "${1:-}" = "--test" ]; then
-    pkgs="$pkgs libcriterion-dev docker.io python3-jsonschema valgrind clang libclang-rt-14-dev hyperfine time golang-go golang-github-coreos-bbolt-dev"
+    pkgs="$pkgs libcriterion-dev docker.io python3-jsonschema valgrind clang libclang-rt-14-dev hyperfine time golang-go golang-github-coreos-bbolt-dev debhelper lintian man-db systemd"
 fi
 need=""
 for p in $pkgs; do
