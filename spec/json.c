@@ -15,6 +15,13 @@
 #define SPEC_U64_MARK "\0\xff"
 #define SPEC_U64_MARK_LEN 2
 
+/* A value rendered beforehand (spec_b_raw): a string node of SPEC_RAW_MARK, the depth it was
+ * rendered at, the format ('c' compact, 'i' indented), and its bytes, written as they are. The
+ * writer checks the depth and format against where it meets the node: a fragment made for
+ * another place is an error, never misindented output. */
+#define SPEC_RAW_MARK "\0\xfe"
+#define SPEC_RAW_MARK_LEN 2
+
 /* The bytes json_dumpb(root, JSON_INDENT(2) or JSON_COMPACT) gives, written in one pass.
  * json_dumpb walks the tree twice here (once to size the buffer) and, per object and array,
  * formats its address into a loop-detection table, per string decodes every UTF-8 sequence and
@@ -170,10 +177,20 @@ static void wb_value(struct wbuf *w, const json_t *v, bool compact, int depth)
     case JSON_STRING: {
         const char *str = json_string_value(v);
         size_t len = json_string_length(v);
-        if (len > SPEC_U64_MARK_LEN && memcmp(str, SPEC_U64_MARK, SPEC_U64_MARK_LEN) == 0)
+        if (len > SPEC_U64_MARK_LEN && memcmp(str, SPEC_U64_MARK, SPEC_U64_MARK_LEN) == 0) {
             wb_put(w, str + SPEC_U64_MARK_LEN, len - SPEC_U64_MARK_LEN); /* spec_b_u64 */
-        else
+        } else if (len > SPEC_RAW_MARK_LEN + 2 &&
+                   memcmp(str, SPEC_RAW_MARK, SPEC_RAW_MARK_LEN) == 0) {
+            /* spec_b_raw */
+            if ((unsigned char)str[SPEC_RAW_MARK_LEN] != (unsigned)depth ||
+                str[SPEC_RAW_MARK_LEN + 1] != (compact ? 'c' : 'i')) {
+                w->failed = EINVAL;
+                return;
+            }
+            wb_put(w, str + SPEC_RAW_MARK_LEN + 2, len - SPEC_RAW_MARK_LEN - 2);
+        } else {
             wb_string(w, str, len);
+        }
         break;
     }
     case JSON_ARRAY: {
@@ -210,6 +227,42 @@ static void wb_value(struct wbuf *w, const json_t *v, bool compact, int depth)
         break;
     }
     }
+}
+
+int spec_json_render_value(const json_t *v, bool compact, int depth, char **out, size_t *len)
+{
+    struct wbuf w = {0};
+
+    if (depth < 0 || depth > 255)
+        return -EINVAL;
+    wb_value(&w, v, compact, depth);
+    if (w.failed) {
+        free(w.p);
+        return -w.failed;
+    }
+    if (!w.p && !(w.p = malloc(1)))
+        return -ENOMEM;
+    *out = w.p;
+    *len = w.len;
+    return 0;
+}
+
+json_t *spec_b_raw(struct spec_builder *b, const char *bytes, size_t len, bool compact, int depth)
+{
+    char *s = malloc(SPEC_RAW_MARK_LEN + 2 + len);
+    json_t *j = NULL;
+
+    if (s && depth >= 0 && depth <= 255) {
+        memcpy(s, SPEC_RAW_MARK, SPEC_RAW_MARK_LEN);
+        s[SPEC_RAW_MARK_LEN] = (char)(unsigned char)depth;
+        s[SPEC_RAW_MARK_LEN + 1] = compact ? 'c' : 'i';
+        memcpy(s + SPEC_RAW_MARK_LEN + 2, bytes, len);
+        j = json_stringn_nocheck(s, SPEC_RAW_MARK_LEN + 2 + len);
+    }
+    free(s);
+    if (!j)
+        b->failed = true;
+    return j;
 }
 
 int spec_json_render(json_t *root, bool compact, char **out, size_t *len, struct bf_error *err)

@@ -847,9 +847,14 @@ static int cgroups_path(const struct ls_container *c, const struct ls_host *h,
  * are the host's): built once per set and shared, read-only (jansson's reference counts are
  * atomic). Bounded: a new set beyond the last slot replaces the oldest. */
 #define SECCOMP_CACHE 16
+/* Where seccomp sits in config.json (root, then "linux", then its member): the depth its
+ * rendered bytes are made for, which the writer checks where it puts them. */
+#define SECCOMP_DEPTH 2
 static struct {
     char *caps; /* the set joined with ',' */
     json_t *obj;
+    char *bytes[2]; /* obj as written at SECCOMP_DEPTH: [0] indented, [1] compact */
+    size_t len[2];
 } seccomp_cache[SECCOMP_CACHE];
 static size_t seccomp_next;
 static pthread_mutex_t seccomp_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -874,8 +879,9 @@ void spec_cleanup(void)
     for (size_t i = 0; i < SECCOMP_CACHE; i++) {
         free(seccomp_cache[i].caps);
         json_decref(seccomp_cache[i].obj);
-        seccomp_cache[i].caps = NULL;
-        seccomp_cache[i].obj = NULL;
+        free(seccomp_cache[i].bytes[0]);
+        free(seccomp_cache[i].bytes[1]);
+        memset(&seccomp_cache[i], 0, sizeof(seccomp_cache[i]));
     }
     pthread_mutex_unlock(&seccomp_lock);
     spec_seccomp_default_release();
@@ -906,14 +912,42 @@ static int seccomp_default(const struct spec_linux *out, json_t **obj, struct bf
         return r;
     if (!*obj)
         return 0;
+    /* written once per set: every config.json then copies these bytes (a failure just leaves
+     * the object to be written each time) */
+    char *bytes[2] = {NULL, NULL};
+    size_t len[2] = {0, 0};
+    for (int k = 0; k < 2; k++)
+        if (spec_json_render_value(*obj, k == 1, SECCOMP_DEPTH, &bytes[k], &len[k]) < 0)
+            bytes[k] = NULL;
     pthread_mutex_lock(&seccomp_lock);
     size_t slot = seccomp_next++ % SECCOMP_CACHE;
     free(seccomp_cache[slot].caps);
     json_decref(seccomp_cache[slot].obj);
+    free(seccomp_cache[slot].bytes[0]);
+    free(seccomp_cache[slot].bytes[1]);
     seccomp_cache[slot].caps = steal_pointer(&key);
     seccomp_cache[slot].obj = json_incref(*obj);
+    for (int k = 0; k < 2; k++) {
+        seccomp_cache[slot].bytes[k] = bytes[k];
+        seccomp_cache[slot].len[k] = len[k];
+    }
     pthread_mutex_unlock(&seccomp_lock);
     return 0;
+}
+
+/* The seccomp member of config.json: the cached bytes of a default profile's result, or the
+ * object (a custom profile, or a set the cache no longer holds). */
+static json_t *seccomp_node(struct spec_builder *b, json_t *obj, bool compact)
+{
+    json_t *raw = NULL;
+
+    pthread_mutex_lock(&seccomp_lock);
+    for (size_t i = 0; i < SECCOMP_CACHE && !raw; i++)
+        if (seccomp_cache[i].obj == obj && seccomp_cache[i].bytes[compact])
+            raw = spec_b_raw(b, seccomp_cache[i].bytes[compact], seccomp_cache[i].len[compact],
+                             compact, SECCOMP_DEPTH);
+    pthread_mutex_unlock(&seccomp_lock);
+    return raw ? raw : json_incref(obj);
 }
 
 static int seccomp(const struct ls_container *c, struct spec_linux *out, struct bf_error *err)
@@ -1386,7 +1420,7 @@ static json_t *render_linux(struct spec_builder *b, const struct spec_model *m,
         spec_b_put(b, lnx, "devices", a);
     }
     if (lx->seccomp)
-        spec_b_put(b, lnx, "seccomp", json_incref(lx->seccomp));
+        spec_b_put(b, lnx, "seccomp", seccomp_node(b, lx->seccomp, m->compact));
     if (lx->mounts.rootfs_propagation)
         spec_b_put(b, lnx, "rootfsPropagation", spec_b_str(b, lx->mounts.rootfs_propagation));
     /* HostConfig's lists when stored (Docker writes them at create), else the defaults; a

@@ -178,6 +178,12 @@ json_t *spec_b_str(struct spec_builder *b, const char *s); /* NULL -> "" */
 json_t *spec_b_obj(struct spec_builder *b);
 json_t *spec_b_arr(struct spec_builder *b);
 json_t *spec_b_u64(struct spec_builder *b, uint64_t v); /* > INT64_MAX fails */
+/* A value rendered beforehand with spec_json_render_value(v, compact, depth), put where the
+ * writer meets it at that depth in that format (anywhere else the render fails with EINVAL):
+ * for a large shared value, written once instead of once per document. */
+json_t *spec_b_raw(struct spec_builder *b, const char *bytes, size_t len, bool compact, int depth);
+/* The bytes of value v as the writer writes it at `depth` (no trailing newline). -errno. */
+int spec_json_render_value(const json_t *v, bool compact, int depth, char **out, size_t *len);
 void spec_b_put(struct spec_builder *b, json_t *obj, const char *key, json_t *v);
 void spec_b_push(struct spec_builder *b, json_t *arr, json_t *v);
 /* process.env: Config.Env without the entries that lack '=' (both formats, every era). */
@@ -285,7 +291,7 @@ struct spec_linux {
     struct spec_lblkio { /* a blkio list's device, stat'ed on the host */
         int64_t major, minor;
         uint64_t value;
-    } *blkio[LS_BLKIO_COUNT];
+    } * blkio[LS_BLKIO_COUNT];
     size_t n_blkio[LS_BLKIO_COUNT];
     json_t *seccomp; /* owned; NULL: none */
     char *note;      /* a problem that stops no file, or NULL */
@@ -294,9 +300,8 @@ struct spec_linux {
 /* WithUser, WithCapabilities, WithSeccomp, WithMounts, WithNamespaces, WithDevices, WithCgroups
  * and withCommonOptions' checks for container c over image walk w. Every file it reads is
  * recorded in `in`. Errors are Docker's texts with the container named. */
-int spec_linux_prepare(struct layerstore *ls, const struct ls_container *c,
-                       const struct ls_walk *w, struct spec_linux *out, struct ls_inputs *in,
-                       struct bf_error *err);
+int spec_linux_prepare(struct layerstore *ls, const struct ls_container *c, const struct ls_walk *w,
+                       struct spec_linux *out, struct ls_inputs *in, struct bf_error *err);
 void spec_linux_free(struct spec_linux *lx);
 
 /* config.json of a Linux container: runtime-spec keys in specs-go order, every value as
@@ -308,7 +313,7 @@ int spec_render_linux(const struct spec_model *m, const struct spec_linux *lx, c
 /* `mountopts` of an overlay2 container: Docker's overlay2 mount data for its root, from its
  * `lower` file checked against the chain (mountopts.c). Ends with a newline. */
 int spec_render_mountopts(struct layerstore *ls, const struct ls_container *c,
-                          const struct ls_walk *w, const struct ls_host *h, char **out,
-                          size_t *len, struct ls_inputs *in, struct bf_error *err);
+                          const struct ls_walk *w, const struct ls_host *h, char **out, size_t *len,
+                          struct ls_inputs *in, struct bf_error *err);
 
 #endif

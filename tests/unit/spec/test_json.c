@@ -159,3 +159,45 @@ Test(json, every_position_like_jansson)
     cr_assert_eq(json_array_size(root), 440);
     check_like_jansson(root);
 }
+
+/* A value rendered beforehand and put back where it was rendered for gives the bytes of the
+ * value written in place; anywhere else (another depth, the other format) the render fails. */
+Test(json, raw_fragments_are_the_bytes_in_place)
+{
+    json_t *frag = json_pack("{s:s,s:[i,i,{s:b}],s:{}}", "defaultAction", "SCMP_ACT_ERRNO", "a", 1,
+                             2, "x", 1, "empty");
+    for (int compact = 0; compact < 2; compact++) {
+        json_t *inplace =
+            json_pack("{s:s,s:{s:i,s:O}}", "ociVersion", "1.3.0", "linux", "n", 1, "seccomp", frag);
+        char *want = NULL, *got = NULL, *bytes = NULL;
+        size_t wl = 0, gl = 0, bl = 0;
+        struct bf_error err = BF_ERROR_INIT;
+        struct spec_builder b = {0};
+
+        cr_assert_eq(spec_json_render(inplace, compact, &want, &wl, &err), 0);
+        cr_assert_eq(spec_json_render_value(frag, compact, 2, &bytes, &bl), 0);
+        json_t *spliced = json_pack("{s:s,s:{s:i,s:o}}", "ociVersion", "1.3.0", "linux", "n", 1,
+                                    "seccomp", spec_b_raw(&b, bytes, bl, compact, 2));
+        cr_assert(!b.failed);
+        cr_assert_eq(spec_json_render(spliced, compact, &got, &gl, &err), 0);
+        cr_expect_eq(gl, wl);
+        cr_expect_str_eq(got, want);
+        free(got);
+        json_decref(spliced);
+        /* one level deeper, or the other format: an error, not misindented bytes */
+        json_t *deeper =
+            json_pack("{s:{s:{s:o}}}", "a", "b", "c", spec_b_raw(&b, bytes, bl, compact, 2));
+        cr_expect_eq(spec_json_render(deeper, compact, &got, &gl, &err), -EINVAL);
+        bf_error_clear(&err);
+        json_decref(deeper);
+        json_t *other =
+            json_pack("{s:{s:o}}", "linux", "seccomp", spec_b_raw(&b, bytes, bl, compact, 2));
+        cr_expect_eq(spec_json_render(other, !compact, &got, &gl, &err), -EINVAL);
+        bf_error_clear(&err);
+        json_decref(other);
+        free(bytes);
+        free(want);
+        json_decref(inplace);
+    }
+    json_decref(frag);
+}
