@@ -68,7 +68,8 @@ for pat in \
     "^concurrency: cold, 100 containers: 1 reader $num files/s, 4 readers $num files/s; ratio $num$" \
     "^peer: 8 Docker containers \(overlay2; 1, 3, 12 layers\): shell\+jq layer paths identical to bundlefs$" \
     "^peer: cat of every layerpaths \(warm\) $num ms; docker inspect $num ms, ratio $num; shell\+jq script $num ms, ratio $num$" \
-    "^linux: 50 containers, generation $num us, reading config.v2.json, hostconfig.json, image config and cache-ids $num us; ratio $num \(target <= 2\), median of 3 rounds, per-round $num\.\.$num; default seccomp profile parsed 1 time\(s\) per process \(target 1\)$" \
+    "^linux: 50 containers, generation $num us, reading config.v2.json, hostconfig.json, image config and cache-ids $num us; ratio $num, median of 3 rounds, per-round $num\.\.$num; default seccomp profile parsed 1 time\(s\) per process \(target 1\)$" \
+    "^linux: generation against reading every input its bundle records once \($num a container\) $num us: ratio $num \(target <= 2\), per-round $num\.\.$num$" \
     "^linux: through a fresh mount: first pass $num us/file, warm $num us/file, tmpfs $num us/file; cold ratio $num, warm ratio $num \([0-9]+ files\)$" \
     "^bench: done in $num s$"; do
     if grep -Eq "$pat" "$work/out"; then ok "line: $pat"; else bad "no line matches: $pat"; fi
