@@ -761,7 +761,8 @@ static int generate(struct bfs_tree *t, struct store *s, const char *id, struct 
             /* A failure may come from reading while Docker changes things (a container being
              * removed, a layer being written). Such a bundle is never served: a container that
              * is gone is ENOENT, one that changed meanwhile is read again. */
-            if (!dir_exists(s, "containers", id) || layerstore_container_pending(s->ls, id)) {
+            if (!dir_exists(s, "containers", id) ||
+                layerstore_container_pending(s->ls, id, LS_PENDING_STATE)) {
                 spec_bundle_free(b);
                 return -ENOENT;
             }
@@ -1201,7 +1202,9 @@ static int list_ids(struct bfs_tree *t, const struct idlist *prev, char (*rechec
         bool known = prev && in_list(prev->v, prev->n, ids[i]);
         for (size_t k = 0; known && k < n_recheck; k++)
             known = strcmp(recheck[k], ids[i]) != 0;
-        if (!known && layerstore_container_pending(s->ls, ids[i])) {
+        /* State.Dead is read only for the few IDs a later listing looks at: the first reads
+         * no file (a removal under way at mount time shows until its folder goes) */
+        if (!known && layerstore_container_pending(s->ls, ids[i], prev ? LS_PENDING_STATE : 0)) {
             char **np = realloc(l->pending, (l->n_pending + 1) * sizeof(*np));
             if (!np) {
                 free(ids[i]);
@@ -1339,7 +1342,8 @@ static bool ctr_exists(struct bfs_tree *t, const char *id)
 
     if (!s)
         return false;
-    ok = dir_exists(s, "containers", id) && !layerstore_container_pending(s->ls, id);
+    ok = dir_exists(s, "containers", id) &&
+         !layerstore_container_pending(s->ls, id, LS_PENDING_STATE);
     store_release(t, s);
     return ok;
 }
@@ -2446,19 +2450,17 @@ void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name,
     struct layer_ev lev = {0};
     struct store *s = store_hold(t);
 
-    /* hostconfig.json gone from a container's folder (not rewritten: Docker renames a new one
-     * over it at every state change): a removal may be under way */
+    /* config.v2.json or hostconfig.json changed in a container's folder: is it still one?
+     * Docker removes a container by writing config.v2.json with State.Dead, then the folder
+     * file by file (a rewrite renames a new file over the old: still one) */
     bool hc_gone = false;
     if (s) {
         layer_event(s->ls, dir_rel, name, &lev);
-        if (in_containers && name && strcmp(name, "hostconfig.json") == 0 &&
-            strcmp(dir_rel, "containers") != 0 && strlen(dir_rel) < 128) {
-            char rel[160];
-            struct stat st;
-            snprintf(rel, sizeof(rel), "%s/hostconfig.json", dir_rel);
-            hc_gone = fstatat(layerstore_dirfd(s->ls), rel, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
-                      errno == ENOENT;
-        }
+        if (in_containers && name &&
+            (strcmp(name, "hostconfig.json") == 0 || strcmp(name, "config.v2.json") == 0) &&
+            strlen(dir_rel) == sizeof("containers/") - 1 + LS_ID_LEN)
+            hc_gone = layerstore_container_pending(s->ls, dir_rel + sizeof("containers/") - 1,
+                                                   LS_PENDING_STATE);
         store_release(t, s);
     }
     pthread_mutex_lock(&t->lock);
@@ -2466,7 +2468,7 @@ void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name,
     /* a folder the listing left out (being written) may just have become a container */
     if (id && in_containers && t->ids && in_list(t->ids->pending, t->ids->n_pending, id))
         set_changed = true;
-    /* a listed one whose hostconfig.json went may be being removed: the next listing looks */
+    /* a listed one that is no container now (Dead, or a file gone): the next listing looks */
     if (id && hc_gone && t->ids && in_list(t->ids->v, t->ids->n, id)) {
         bool have = false;
         for (size_t k = 0; !have && k < t->n_recheck; k++)

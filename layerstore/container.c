@@ -34,6 +34,8 @@
 #include "jscan.h"
 #include "ls_internal.h"
 
+static bool hostconfig_pending(struct layerstore *ls, const char *id);
+
 static bool valid_name(const char *n)
 {
     /* ^[a-zA-Z0-9][a-zA-Z0-9_.-]+$ */
@@ -355,7 +357,8 @@ static int parse_config_v2(struct ls_container *ct, const struct ls_jctx *c, jso
                        &ct->has_been_started_before)) < 0)
         return r;
     if ((r = ls_j_object(c, ls_j_get(root, "State"), "State", &state)) < 0 ||
-        (r = ls_j_bool(c, ls_j_get(state, "Running"), "State.Running", &ct->running)) < 0)
+        (r = ls_j_bool(c, ls_j_get(state, "Running"), "State.Running", &ct->running)) < 0 ||
+        (r = ls_j_bool(c, ls_j_get(state, "Dead"), "State.Dead", &ct->dead)) < 0)
         return r;
 
     r = ls_j_object(c, ls_j_get(root, "Config"), "Config", &cfg);
@@ -653,6 +656,12 @@ int layerstore_container_load(struct layerstore *ls, const char *id, struct ls_c
     root = NULL;
     if (r < 0)
         goto fail;
+    if (ct->dead) {
+        /* Docker's first step of a removal: written with Dead, then the layer released, then
+         * the folder removed file by file */
+        r = bf_error_set(err, ENOENT, "%s: State.Dead: the container is being removed", rel);
+        goto fail;
+    }
     if (strcmp(ct->driver, ls_driver_name(ls->driver)) != 0) {
         r = bf_error_set(err, EINVAL,
                          "%s: container was created with storage driver \"%.40s\", but the "
@@ -667,7 +676,7 @@ int layerstore_container_load(struct layerstore *ls, const char *id, struct ls_c
     if (r < 0)
         goto fail;
     if (!root) {
-        if (layerstore_container_pending(ls, id)) {
+        if (hostconfig_pending(ls, id)) {
             r = bf_error_set(err, ENOENT,
                              "%s: no such file or directory, and containers/%s changed within "
                              "the last %lld ms or holds an atomic write in progress (.tmp-*): "
@@ -739,13 +748,13 @@ static bool has_tmp_files(const struct layerstore *ls, const char *dir_rel)
     return found;
 }
 
-bool layerstore_container_pending(struct layerstore *ls, const char *id)
+/* hostconfig.json missing from a folder that changed within the settle period or holds an
+ * atomic write in progress. */
+static bool hostconfig_pending(struct layerstore *ls, const char *id)
 {
     char dir[sizeof("containers/") + LS_ID_LEN], hc[sizeof(dir) + sizeof("/hostconfig.json")];
     struct stat st;
 
-    if (!bf_is_hex64(id))
-        return false;
     snprintf(dir, sizeof(dir), "containers/%s", id);
     snprintf(hc, sizeof(hc), "%s/hostconfig.json", dir);
     if (fstatat(ls->dirfd, hc, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
@@ -757,6 +766,43 @@ bool layerstore_container_pending(struct layerstore *ls, const char *id)
     if (c2 > changed)
         changed = c2;
     return real_ns() - changed < ls->settle_ns || has_tmp_files(ls, dir);
+}
+
+/* State.Dead of config.v2.json, read alone (the State member); false when unreadable. */
+static bool state_dead(struct layerstore *ls, const char *id)
+{
+    static const char *const want[] = {"State"};
+    char rel[sizeof("containers/") + LS_ID_LEN + sizeof("/config.v2.json")];
+    struct bf_error e = BF_ERROR_INIT;
+    json_t *root = NULL, *state = NULL;
+    bool dead = false;
+
+    snprintf(rel, sizeof(rel), "containers/%s/config.v2.json", id);
+    if (ls_read_json_members(ls, rel, true, want, 1, &root, NULL, &e) == 0 && root) {
+        const struct ls_jctx c = {.file = rel, .err = &e};
+        if (ls_j_object(&c, ls_j_get(root, "State"), "State", &state) == 0 &&
+            ls_j_bool(&c, ls_j_get(state, "Dead"), "State.Dead", &dead) < 0)
+            dead = false;
+    }
+    bf_error_clear(&e);
+    json_decref(root);
+    return dead;
+}
+
+bool layerstore_container_pending(struct layerstore *ls, const char *id, unsigned flags)
+{
+    char dir[sizeof("containers/") + LS_ID_LEN], cfg[sizeof(dir) + sizeof("/config.v2.json")];
+    struct stat st;
+
+    if (!bf_is_hex64(id))
+        return false;
+    snprintf(dir, sizeof(dir), "containers/%s", id);
+    snprintf(cfg, sizeof(cfg), "%s/config.v2.json", dir);
+    if (fstatat(ls->dirfd, cfg, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+        /* no config.v2.json: written next, or removed already (a folder that is gone is not
+         * pending: that is another answer) */
+        return fstatat(ls->dirfd, dir, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    return hostconfig_pending(ls, id) || ((flags & LS_PENDING_STATE) && state_dead(ls, id));
 }
 
 int layerstore_container_ids(struct layerstore *ls, char ***ids, size_t *n, struct bf_error *err)

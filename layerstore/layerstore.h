@@ -433,6 +433,7 @@ struct ls_container {
     char *os;     /* "OS" (HEAD) or NULL */
     bool has_been_started_before;
     bool running; /* State.Running */
+    bool dead;    /* State.Dead: Docker is removing it (such a container is never loaded) */
 
     struct {
         char *hostname;   /* "" when absent */
@@ -509,12 +510,17 @@ int layerstore_container_walk(struct layerstore *ls, const char *id, struct ls_c
 
 /* IDs of the directories under R/containers that are 64 lowercase hex, sorted. Other names
  * are skipped (they can never be containers: Docker would not load them either). */
-/* A container folder without hostconfig.json that Docker may still be writing or removing: it
- * changed within the settle period (ls_options.settle_ns) or holds an atomic write in progress
- * (a ".tmp-" file). Such a folder is not (or no longer) a container; one unchanged for longer
- * is loaded with an empty HostConfig, as Docker's readHostConfig does for a missing file.
- * False when hostconfig.json exists, or when the folder is gone (that is another answer). */
-bool layerstore_container_pending(struct layerstore *ls, const char *id);
+/* Is containers/<id> a folder that is not (or no longer) a container, as Docker writes and
+ * removes them file by file? It is when it has no config.v2.json (Docker writes the folder
+ * first and removes files in no fixed order), when it has no hostconfig.json and changed within
+ * the settle period (ls_options.settle_ns) or holds an atomic write in progress (a ".tmp-"
+ * file: a container being written), and, with LS_PENDING_STATE, when its config.v2.json says
+ * State.Dead (Docker's first step of a removal; this reads the file). A folder without
+ * hostconfig.json unchanged for longer is a container with an empty HostConfig, as Docker's
+ * readHostConfig makes it. False when the folder is gone (that is another answer), and when
+ * config.v2.json cannot be parsed (the generation reports that). */
+#define LS_PENDING_STATE 1u
+bool layerstore_container_pending(struct layerstore *ls, const char *id, unsigned flags);
 
 int layerstore_container_ids(struct layerstore *ls, char ***ids, size_t *n,
                              struct bf_error *err);

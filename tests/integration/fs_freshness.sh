@@ -126,6 +126,31 @@ same "remove: lookup" "ENOENT" "$(python3 -c 'import os,sys,errno
 try: os.lstat(sys.argv[1]); print("exists")
 except OSError as e: print(errno.errorcode[e.errno])' "$M/$c")"
 
+# 5b. Remove the way Docker 20.10 does: config.v2.json written with State.Dead, the read-write
+#     layer released (its layerdb/mounts entry), then the folder file by file. From the Dead
+#     write on it is no container (ENOENT, not listed); no read along the way is EIO.
+c=${ids[0]}
+name0=$(name_of "$c")
+cat "$M/$c/config.json" >/dev/null
+read_errno() { python3 -c 'import errno,sys
+try: open(sys.argv[1], "rb").read(); print("ok")
+except OSError as e: print(errno.errorcode[e.errno])' "$1"; }
+eio=0
+jq_edit '.State.Dead = true | .State.Running = false' "$R/containers/$c/config.v2.json"
+dead_gone() { not_listed "$c" && [ ! -L "$M/by-name/$name0" ]; }
+if poll_until $BOUND "remove (Docker's order): Dead is no container" dead_gone; then ok "remove: Dead: not listed, no by-name link"; else bad "remove: Dead $c still listed"; fi
+same "remove: Dead: lookup" "ENOENT" "$(lookup_errno "$M/$c")"
+for f in "$ldb/mounts/$c/mount-id" "$ldb/mounts/$c/parent" "$ldb/mounts/$c" ; do
+    rm -rf "$f"
+    [ "$(read_errno "$M/$c/config.json")" = EIO ] && eio=$((eio + 1))
+done
+for f in hostconfig.json config.v2.json resolv.conf hostname hosts; do
+    rm -f "$R/containers/$c/$f"
+    [ "$(read_errno "$M/$c/config.json")" = EIO ] && eio=$((eio + 1))
+done
+rm -rf "$R/containers/$c"
+same "remove (Docker's order): reads that gave EIO" 0 "$eio"
+
 # 6. One snapshot per open: a reader opens ids[5]'s config.json, reads one byte, then (once
 #    the new version is served to new opens) reads the rest one byte at a time with sleeps,
 #    dropping the page cache every 64 bytes so the reads reach the daemon again.

@@ -722,31 +722,33 @@ Test(container, missing_hostconfig_is_empty_once_settled)
 
     fx_std(&f, "windowsfilter");
     cr_assert_eq(layerstore_open(f.root, &o, &ls, &err), 0, "%s", bf_error_message(&err));
-    cr_expect_not(layerstore_container_pending(ls, CID1), "hostconfig.json is there");
+    cr_expect_not(layerstore_container_pending(ls, CID1, LS_PENDING_STATE),
+                  "hostconfig.json is there");
     /* Docker's order for a new container: the folder, config.v2.json through its temp file */
     fx_rm(&f, "containers/" CID1);
     fx_mkdir(&f, "containers/" CID1);
-    cr_expect(layerstore_container_pending(ls, CID1));
+    cr_expect(layerstore_container_pending(ls, CID1, LS_PENDING_STATE));
     fx_write(&f, "containers/" CID1 "/.tmp-config.v2.json123456", cfg_with(""));
     fx_mv(&f, "containers/" CID1 "/.tmp-config.v2.json123456", CFG1);
-    cr_expect(layerstore_container_pending(ls, CID1));
+    cr_expect(layerstore_container_pending(ls, CID1, LS_PENDING_STATE));
     char *m = load_err(CID1);
     cr_expect_not_null(strstr(m, "a container being written or removed"), "%s", m);
     free(m);
     /* hostconfig.json's temp file, still there after the settle period: pending */
     fx_write(&f, "containers/" CID1 "/.tmp-hostconfig.json654321", "{\"Isolation\":\"hyperv\"}");
     sleep_ms(300);
-    cr_expect(layerstore_container_pending(ls, CID1), "an atomic write in progress");
+    cr_expect(layerstore_container_pending(ls, CID1, LS_PENDING_STATE),
+              "an atomic write in progress");
     /* renamed into place: a container at once, whatever the time */
     fx_mv(&f, "containers/" CID1 "/.tmp-hostconfig.json654321", HC1);
-    cr_expect_not(layerstore_container_pending(ls, CID1));
+    cr_expect_not(layerstore_container_pending(ls, CID1, LS_PENDING_STATE));
     c = load_ok(CID1);
     cr_expect_str_eq(c->host.isolation, "hyperv");
     ls_container_free(c);
     /* a copy that lost hostconfig.json, still for the settle period: an empty HostConfig */
     fx_rm(&f, HC1);
     sleep_ms(300);
-    cr_expect_not(layerstore_container_pending(ls, CID1));
+    cr_expect_not(layerstore_container_pending(ls, CID1, LS_PENDING_STATE));
     cr_assert_eq(layerstore_container_load(ls, CID1, &c, &in, &err), 0, "%s",
                  bf_error_message(&err));
     cr_expect_str_eq(c->host.isolation, "");
@@ -768,5 +770,32 @@ Test(container, missing_hostconfig_is_empty_once_settled)
     free(m);
     /* a folder that is gone is not pending (it is no container at all) */
     fx_rm(&f, "containers/" CID1);
-    cr_expect_not(layerstore_container_pending(ls, CID1));
+    cr_expect_not(layerstore_container_pending(ls, CID1, LS_PENDING_STATE));
+}
+
+/* Docker's removal: config.v2.json written with State.Dead, the read-write layer released,
+ * then the folder removed file by file. Dead, or without config.v2.json, is no container. */
+Test(container, dead_or_without_config_is_no_container)
+{
+    std_open("windowsfilter", NULL);
+    cr_expect_not(layerstore_container_pending(ls, CID1, LS_PENDING_STATE));
+    fx_write(&f, CFG1, cfg_with("\"State\":{\"Running\":false,\"Dead\":true}"));
+    cr_expect(layerstore_container_pending(ls, CID1, LS_PENDING_STATE), "Dead");
+    cr_expect_not(layerstore_container_pending(ls, CID1, 0), "without reading the state");
+    char *m = load_err(CID1);
+    cr_expect_str_eq(m, CFG1 ": State.Dead: the container is being removed");
+    free(m);
+    /* Go's rules: the key in any case */
+    fx_write(&f, CFG1, cfg_with("\"state\":{\"dead\":true}"));
+    cr_expect(layerstore_container_pending(ls, CID1, LS_PENDING_STATE));
+    fx_write(&f, CFG1, cfg_with("\"State\":{\"Dead\":false}"));
+    cr_expect_not(layerstore_container_pending(ls, CID1, LS_PENDING_STATE));
+    /* config.v2.json gone first (files go in no fixed order) */
+    fx_rm(&f, CFG1);
+    cr_expect(layerstore_container_pending(ls, CID1, 0));
+    /* unreadable or broken: not pending, the generation says what is wrong */
+    fx_write(&f, CFG1, "{not json");
+    cr_expect_not(layerstore_container_pending(ls, CID1, LS_PENDING_STATE));
+    fx_rm(&f, "containers/" CID1);
+    cr_expect_not(layerstore_container_pending(ls, CID1, LS_PENDING_STATE), "gone is not pending");
 }
