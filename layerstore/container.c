@@ -154,16 +154,24 @@ static int check_id(const struct ls_jctx *c, const char *id, const char *dir_id)
     return 0;
 }
 
-/* "Name" (as ls_j_string took it) without its leading '/', checked; *name is malloc'd. */
-static int take_name(const struct ls_jctx *c, const char *raw, char **name)
+/* "Name" (as ls_j_string took it) without its leading '/', checked; *name is malloc'd, or
+ * NULL for a valid name longer than LS_NAME_MAX (its length in *dropped). */
+static int take_name(const struct ls_jctx *c, const char *raw, char **name, size_t *dropped)
 {
     const char *n = raw[0] == '/' ? raw + 1 : raw;
+    size_t len = strlen(n);
 
+    *dropped = 0;
     if (*n && !valid_name(n))
         return bf_error_set(c->err, EINVAL,
                             "%s: Invalid container name (%.80s), only [a-zA-Z0-9][a-zA-Z0-9_.-] "
                             "are allowed",
                             c->file, n);
+    if (len > LS_NAME_MAX) {
+        *name = NULL;
+        *dropped = len;
+        return 0;
+    }
     *name = strdup(n);
     if (!*name)
         return oom(c);
@@ -171,7 +179,8 @@ static int take_name(const struct ls_jctx *c, const char *raw, char **name)
 }
 
 /* "ID" and "Name": shared by the full load and the cheap name read's fallback. */
-static int parse_id_name(const struct ls_jctx *c, json_t *root, const char *dir_id, char **name)
+static int parse_id_name(const struct ls_jctx *c, json_t *root, const char *dir_id, char **name,
+                         size_t *dropped)
 {
     _cleanup_free_ char *id = NULL, *raw = NULL;
     int r;
@@ -185,7 +194,7 @@ static int parse_id_name(const struct ls_jctx *c, json_t *root, const char *dir_
     r = ls_j_string(c, ls_j_get(root, "Name"), "Name", "", &raw);
     if (r < 0)
         return r;
-    return take_name(c, raw, name);
+    return take_name(c, raw, name, dropped);
 }
 
 /* The same as ls_j_string on a scanned member (ls_jscan_object gave LS_JSCAN_OK). */
@@ -203,7 +212,7 @@ static int scanned_string(const struct ls_jctx *c, const struct ls_jscan_member 
 /* parse_id_name over the file's bytes without building a tree: 1 when the scanner could not
  * answer (the caller parses with jansson), else 0 or the error parse_id_name would give. */
 static int scan_id_name(const struct ls_jctx *c, const char *buf, size_t len, const char *dir_id,
-                        char **name)
+                        char **name, size_t *dropped)
 {
     struct ls_jscan_member m[2] = {{.key = "ID"}, {.key = "Name"}};
     _cleanup_free_ char *id = NULL, *raw = NULL;
@@ -220,7 +229,7 @@ static int scan_id_name(const struct ls_jctx *c, const char *buf, size_t len, co
     r = scanned_string(c, &m[1], &raw);
     if (r < 0)
         return r;
-    return take_name(c, raw, name);
+    return take_name(c, raw, name, dropped);
 }
 
 static int network_cmp(const void *a, const void *b)
@@ -339,7 +348,7 @@ static int parse_config_v2(struct ls_container *ct, const struct ls_jctx *c, jso
     json_t *cfg, *state, *ns;
     int r;
 
-    r = parse_id_name(c, root, ct->id, &ct->name);
+    r = parse_id_name(c, root, ct->id, &ct->name, &ct->name_dropped);
     if (r < 0)
         return r;
     r = ls_j_string(c, ls_j_get(root, "Image"), "Image", "", &image);
@@ -831,13 +840,14 @@ int layerstore_container_name(struct layerstore *ls, const char *id, char **name
     if (r < 0)
         return r;
     const struct ls_jctx c = {.file = rel, .err = err};
-    r = scan_id_name(&c, buf, len, id, name);
+    size_t dropped = 0;
+    r = scan_id_name(&c, buf, len, id, name, &dropped);
     if (r <= 0)
         return r;
     r = ls_parse_json(rel, buf, len, &root, err);
     if (r < 0)
         return r;
-    r = parse_id_name(&c, root, id, name);
+    r = parse_id_name(&c, root, id, name, &dropped);
     json_decref(root);
     return r;
 }

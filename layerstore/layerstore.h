@@ -424,7 +424,8 @@ struct ls_device { /* HostConfig.Devices[] */
 
 struct ls_container {
     char id[LS_ID_LEN + 1];
-    char *name;                       /* "Name" without its leading '/' */
+    char *name;          /* "Name" without its leading '/'; NULL when longer than LS_NAME_MAX */
+    size_t name_dropped; /* that Name's length (0: kept), which bounds what is kept per container */
     char image_id[LS_DIGEST_LEN + 1]; /* "Image": "sha256:<hex>" */
     char *path;                       /* "Path" */
     char **args;                      /* "Args" */
@@ -530,7 +531,13 @@ int layerstore_container_ids(struct layerstore *ls, char ***ids, size_t *n,
 int layerstore_container_resolve(struct layerstore *ls, const char *ref, char out[LS_ID_LEN + 1],
                                  struct bf_error *err);
 
-/* Read just the "Name" of a container (cheap index building). *name is malloc'd, no '/'. */
+/* Names are kept up to a directory entry's length: a longer one (Docker's name rule has no
+ * limit) cannot be a by-name entry, and is not kept (NULL), so what a container costs does not
+ * grow with what its config.v2.json says. */
+#define LS_NAME_MAX 255
+
+/* Read just the "Name" of a container (cheap index building). *name is malloc'd, no '/';
+ * NULL (and 0 returned) for a name longer than LS_NAME_MAX. */
 int layerstore_container_name(struct layerstore *ls, const char *id, char **name,
                               struct ls_inputs *in, struct bf_error *err);
 

@@ -49,6 +49,7 @@ void spec_bundle_free(struct spec_bundle *b)
     }
     free(b->name);
     free(b->note);
+    free(b->name_note);
     free(b->errors);
     ls_inputs_free(&b->inputs);
     free(b);
@@ -133,6 +134,8 @@ static void collect_errors(struct spec_bundle *b)
             total += strlen(bf_error_message(&b->files[i].err)) + 1;
     if (b->note)
         total += strlen(b->note) + 1;
+    if (b->name_note)
+        total += strlen(b->name_note) + 1;
     if (!total)
         return;
     b->errors = malloc(total + 1);
@@ -155,10 +158,13 @@ static void collect_errors(struct spec_bundle *b)
             b->errors[off++] = *p == '\n' ? ' ' : (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
         b->errors[off++] = '\n';
     }
-    for (const char *p = b->note; p && *p; p++)
-        b->errors[off++] = *p == '\n' ? ' ' : (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
-    if (b->note)
-        b->errors[off++] = '\n';
+    const char *notes[] = {b->name_note, b->note};
+    for (size_t k = 0; k < BF_ARRAY_SIZE(notes); k++) {
+        for (const char *p = notes[k]; p && *p; p++)
+            b->errors[off++] = *p == '\n' ? ' ' : (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
+        if (notes[k])
+            b->errors[off++] = '\n';
+    }
     b->errors[off] = '\0';
     b->errors_len = off;
 }
@@ -281,6 +287,12 @@ int spec_bundle_generate(struct layerstore *ls, const char *id, const struct spe
         goto done;
     }
     b->name = c->name ? strdup(c->name) : NULL;
+    if (c->name_dropped &&
+        asprintf(&b->name_note,
+                 "container %s: containers/%s/config.v2.json: Name is %zu bytes, more than a "
+                 "directory entry can be (%d): not in by-name",
+                 id, id, c->name_dropped, LS_NAME_MAX) < 0)
+        b->name_note = NULL;
     if (c->mount_id && strlen(c->mount_id) < sizeof(b->mount_id))
         memcpy(b->mount_id, c->mount_id, strlen(c->mount_id) + 1);
     if (spec_render_layerpaths(&walk, &b->files[SPEC_FILE_LAYERPATHS].data,

@@ -318,6 +318,11 @@ static int links_env(struct layerstore *ls, const struct ls_container *c, char *
     }
     if (r == 0)
         qsort(links, lx->n_links, sizeof(*links), link_cmp);
+    if (r == 0 && lx->n_links && !c->name)
+        r = bf_error_set(err, ENAMETOOLONG,
+                         "containers/%s/config.v2.json: Name is %zu bytes: bundlefs keeps names "
+                         "up to %d bytes (a directory entry's), and its Links need it",
+                         c->id, c->name_dropped, LS_NAME_MAX);
     for (size_t i = 0; i < lx->n_links && r == 0; i++) {
         struct ls_container *child = NULL;
         _cleanup_free_ char *full = NULL;
@@ -347,7 +352,7 @@ static int links_env(struct layerstore *ls, const struct ls_container *c, char *
                              "links. This would result in undefined behavior");
         else if (r == 0 && !child->running)
             r = bf_error_set(err, EBUSY, "Cannot link to a non running container: /%s AS %s",
-                             child->name, full);
+                             child->name ? child->name : "", full);
         else if (r == 0 && !cb)
             r = bf_error_set(err, EINVAL, "container %s not attached to default bridge network",
                              child->id);

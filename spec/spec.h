@@ -59,6 +59,8 @@ struct spec_bundle {
     struct spec_blob files[SPEC_FILE_COUNT];
     char *note;   /* a problem that stopped no file (no endpoint record found), or NULL;
                      it is also the last line of `errors` */
+    char *name_note; /* a Name too long to be kept (not in by-name), or NULL; a line of
+                        `errors` before the note */
     char *errors; /* contents of the `error` file: one message per line, "\n"-terminated;
                      NULL when every file was generated and there is no note */
     size_t errors_len;

@@ -109,7 +109,7 @@ static int cmd_containers(struct ctl *ctl, const char *arg, struct bf_error *err
             broken = true;
             continue;
         }
-        printf("%s\t%s\t%s\t%zu\n", c->id, c->name, c->image_id, w.n);
+        printf("%s\t%s\t%s\t%zu\n", c->id, c->name ? c->name : "", c->image_id, w.n);
         ls_walk_free(&w);
         ls_container_free(c);
     }

@@ -24,9 +24,13 @@ ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 R=$work/root
-"$gen" --quiet --seed 43 --containers 6 --images 1 --layers 2 "$R"
+"$gen" --quiet --seed 43 --containers 7 --images 1 --layers 2 "$R"
 mapfile -t ids < <(ls "$R/containers")
-LINK=${ids[0]} FIFO=${ids[1]} DEV=${ids[2]} BIG=${ids[3]} CLIMB=${ids[4]} GOOD=${ids[5]}
+LINK=${ids[0]} FIFO=${ids[1]} DEV=${ids[2]} BIG=${ids[3]} CLIMB=${ids[4]} GOOD=${ids[5]} LONG=${ids[6]}
+# LONG's name is a valid Docker name of 4,100 bytes: longer than a directory entry can be
+long=$(head -c 4099 /dev/zero | tr '\0' 'n')
+jq -c --arg n "/L$long" '.Name = $n' "$R/containers/$LONG/config.v2.json" >"$work/long.json"
+cat "$work/long.json" >"$R/containers/$LONG/config.v2.json"
 mkdir -p "$work/outside"
 mv "$R/containers/$LINK/config.v2.json" "$work/outside/config.v2.json"
 ln -s "$work/outside/config.v2.json" "$R/containers/$LINK/config.v2.json"
@@ -69,6 +73,18 @@ for f in config.json createoptions.json layerpaths; do
     timeout 10 cat "$M/$GOOD/$f" | cmp -s - "$work/exp" && ok || bad "$GOOD/$f differs from bundlefsctl"
 done
 [ ! -e "$work/fifo-opened" ] && kill -0 "$writer" 2>/dev/null && ok || bad "the FIFO was opened"
+# The long name hides nobody: by-name lists every other container (ls and Python's listdir),
+# LONG's error file says why it is not there, its files are served.
+want_names=$(for c in "$GOOD" "$CLIMB"; do jq -r '.Name | ltrimstr("/")' "$R/containers/$c/config.v2.json"; done | sort | tr '\n' ' ')
+got_names=$(ls "$M/by-name" | sort | tr '\n' ' ')
+for n in $want_names; do [[ " $got_names " == *" $n "* ]] && ok || bad "by-name lacks $n (got: $got_names)"; done
+[[ " $got_names " != *" L"* ]] && ok || bad "by-name has the long name"
+py=$(python3 -c 'import os,sys; print(len(os.listdir(sys.argv[1])))' "$M/by-name" 2>&1) && ok || bad "listdir by-name: $py"
+exp=$("$BUNDLEFSCTL" "$R" errors "$LONG")
+[[ $exp == *"Name is 4100 bytes, more than a directory entry can be (255): not in by-name"* ]] && ok || bad "bundlefsctl errors $LONG: $exp"
+got=$(timeout 10 cat "$M/$LONG/error") && [ "$got" = "$exp" ] && ok || bad "$LONG/error: got '$got', want '$exp'"
+"$BUNDLEFSCTL" "$R" config "$LONG" >"$work/exp"
+timeout 10 cat "$M/$LONG/config.json" | cmp -s - "$work/exp" && ok || bad "$LONG/config.json differs from bundlefsctl"
 mount_stop_clean "$M" && ok || bad "unclean daemon exit"
 echo "hostile root through the mount: $pass checks passed, $fail failed"
 [ "$fail" -eq 0 ]

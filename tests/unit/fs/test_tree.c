@@ -1487,3 +1487,54 @@ Test(tree, a_container_being_written_is_not_one_yet)
     bfs_tree_changed(tree, "containers/" CID1, "hostconfig.json", NULL, NULL);
     cr_expect(listed(BFS_ROOT_INO, CID1));
 }
+
+/* A valid name longer than a directory entry: left out of by-name (its error file says so),
+ * and no other entry goes missing with it. */
+Test(tree, a_long_name_hides_no_other_container)
+{
+    static char cfg[16384], name[4200];
+    const char *ids[] = {"aaa1110000000000000000000000000000000000000000000000000000000000",
+                         "aaa2220000000000000000000000000000000000000000000000000000000000",
+                         "fff3330000000000000000000000000000000000000000000000000000000000"};
+    const char *long_id = "ccc4440000000000000000000000000000000000000000000000000000000000";
+    struct bfs_attr a;
+    size_t len = 0;
+
+    fx_container(&fx, ids[0], "alpha", fx.image_hex, NULL, NULL, C3);
+    fx_container(&fx, ids[1], "beta", fx.image_hex, NULL, NULL, C3);
+    fx_container(&fx, ids[2], "zulu", fx.image_hex, NULL, NULL, C3);
+    fx_container(&fx, long_id, "placeholder", fx.image_hex, NULL, NULL, C3);
+    memset(name, 'm', 4100);
+    name[4100] = '\0';
+    FILE *fp = fopen(
+        fx_path(&fx, "containers/ccc4440000000000000000000000000000000000000000000000000000000000/"
+                     "config.v2.json"),
+        "r");
+    cr_assert_not_null(fp);
+    size_t n = fread(cfg, 1, sizeof(cfg) - 1, fp);
+    fclose(fp);
+    cfg[n] = '\0';
+    char *at = strstr(cfg, "\"Name\":\"/placeholder\"");
+    cr_assert_not_null(at);
+    static char out[16384];
+    snprintf(out, sizeof(out), "%.*s\"Name\":\"/%s\"%s", (int)(at - cfg), cfg, name,
+             at + strlen("\"Name\":\"/placeholder\""));
+    fx_write(&fx,
+             "containers/ccc4440000000000000000000000000000000000000000000000000000000000/"
+             "config.v2.json",
+             out);
+    open_tree(60000, 0);
+    const char *names[] = {"web", "alpha", "beta", "zulu"};
+    for (size_t i = 0; i < 4; i++)
+        cr_expect(listed(BFS_BYNAME_INO, names[i]), "%s listed", names[i]);
+    cr_expect(listed(BFS_ROOT_INO, long_id), "the container itself is listed");
+    uint64_t d = lookup_ok(BFS_ROOT_INO, long_id, NULL);
+    uint64_t e = lookup_ok(d, "error", NULL);
+    char *got = read_all(e, &len, NULL);
+    cr_expect_not_null(strstr(got, "Name is 4100 bytes, more than a directory entry can be (255): "
+                                   "not in by-name"),
+                       "%s", got);
+    free(got);
+    lookup_ok(d, "config.json", NULL);
+    cr_expect_eq(bfs_lookup(tree, BFS_BYNAME_INO, "mmmm", &a), -ENOENT);
+}

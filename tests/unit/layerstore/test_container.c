@@ -799,3 +799,37 @@ Test(container, dead_or_without_config_is_no_container)
     fx_rm(&f, "containers/" CID1);
     cr_expect_not(layerstore_container_pending(ls, CID1, LS_PENDING_STATE), "gone is not pending");
 }
+
+/* Docker's name rule has no length limit; a directory entry has. A longer name is not kept
+ * (what a container costs stays bounded) and says so; everything else is read as usual. */
+Test(container, names_longer_than_an_entry_are_not_kept)
+{
+    std_open("windowsfilter", NULL);
+    static char name[4200], cfg[8192];
+    memset(name, 'a', 4100);
+    name[4100] = '\0';
+    snprintf(cfg, sizeof(cfg),
+             "{\"ID\":\"" CID1 "\",\"Name\":\"/%s\",\"Image\":\"sha256:%s\","
+             "\"Driver\":\"windowsfilter\"}",
+             name, f.image_hex);
+    fx_write(&f, CFG1, cfg);
+    struct ls_container *c = load_ok(CID1);
+    cr_expect_null(c->name);
+    cr_expect_eq(c->name_dropped, 4100);
+    ls_container_free(c);
+    char *n = (char *)1;
+    struct bf_error err = BF_ERROR_INIT;
+    cr_assert_eq(layerstore_container_name(ls, CID1, &n, NULL, &err), 0, "%s", err.msg);
+    cr_expect_null(n);
+    /* 255 is a directory entry's length: kept */
+    name[255] = '\0';
+    snprintf(cfg, sizeof(cfg),
+             "{\"ID\":\"" CID1 "\",\"Name\":\"/%s\",\"Image\":\"sha256:%s\","
+             "\"Driver\":\"windowsfilter\"}",
+             name, f.image_hex);
+    fx_write(&f, CFG1, cfg);
+    c = load_ok(CID1);
+    cr_expect_eq(strlen(c->name), 255);
+    cr_expect_eq(c->name_dropped, 0);
+    ls_container_free(c);
+}
