@@ -8,6 +8,7 @@
  * the terminal with exit status 1 and nothing is mounted.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,8 +226,20 @@ static char **escape_hostroot(int argc, char **argv, char **owned)
     return av;
 }
 
+/* Memory held is what is live: glibc raises its mmap threshold to the size of each large
+ * block freed, after which such blocks (a 1 MiB config.v2.json, a large generated file) come
+ * from the heap and stay resident once freed (60 containers with 1 MiB names and environments
+ * kept 58 MiB after a scan instead of 23). A fixed threshold turns that off; the trim threshold
+ * returns a heap's freed top the same way. Set before anything is allocated. */
+static void malloc_policy(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 256 * 1024);
+}
+
 int main(int argc, char **argv)
 {
+    malloc_policy();
     char **owned = calloc((size_t)argc + 1, sizeof(*owned));
     char **av = owned ? escape_hostroot(argc, argv, owned) : NULL;
     struct fuse_args args = FUSE_ARGS_INIT(argc, av ? av : argv);
