@@ -170,10 +170,33 @@ static void watch_basics(struct bfs_watch *w)
     watch_add(w, "containers");
 }
 
+/* The watches of folder `rel` and of every folder under it: what they watch is no longer at
+ * those paths (moved, replaced, removed). Each is watched again when a bundle is generated from
+ * it, and its inputs checked then; containers/ at once. Called with w->lock held. */
+static bool forget_tree_locked(struct bfs_watch *w, const char *rel)
+{
+    size_t len = strlen(rel);
+    bool basics = false;
+
+    for (size_t b = 0; b < w->rels.nb; b++) {
+        for (struct hlink *p = w->rels.b[b], *next; p; p = next) {
+            struct wentry *e = ENTRY_OF_REL(p);
+            next = p->next;
+            if (strncmp(e->rel, rel, len) != 0 || (e->rel[len] && e->rel[len] != '/' && len))
+                continue;
+            basics |= strcmp(e->rel, "containers") == 0;
+            inotify_rm_watch(w->ifd, e->wd);
+            drop_entry(w, e);
+        }
+    }
+    return basics;
+}
+
 static void handle(struct bfs_watch *w, const struct inotify_event *ev)
 {
     struct wentry *e;
     char *rel = NULL;
+    bool basics = false;
 
     if (ev->mask & IN_Q_OVERFLOW) {
         bfs_tree_changed_all(w->t, w->inval, w->ctx);
@@ -183,10 +206,30 @@ static void handle(struct bfs_watch *w, const struct inotify_event *ev)
     e = find_wd(w, ev->wd);
     if (e) {
         rel = strdup(e->rel);
-        if (ev->mask & IN_IGNORED) /* the folder went away: it is watched again when read */
+        if (ev->mask & IN_IGNORED) { /* the folder went away: it is watched again when read */
             drop_entry(w, e);
+        } else if (ev->mask & (IN_MOVE_SELF | IN_DELETE_SELF)) {
+            /* moved away (the path may name another folder now): the table must not say
+             * "watched" for it */
+            if (rel)
+                basics = forget_tree_locked(w, rel);
+        } else if (rel && ev->len && (ev->mask & IN_ISDIR) &&
+                   (ev->mask & (IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE))) {
+            /* a folder in a watched one came, went or was renamed over: a watch of that name
+             * watches what was there before */
+            char *child = *rel ? NULL : strdup(ev->name);
+            if (*rel && asprintf(&child, "%s/%s", rel, ev->name) < 0)
+                child = NULL;
+            if (child)
+                basics = forget_tree_locked(w, child);
+            else
+                basics = forget_tree_locked(w, rel); /* no memory: forget more, never less */
+            free(child);
+        }
     }
     pthread_mutex_unlock(&w->lock);
+    if (basics)
+        watch_basics(w);
     if (!rel) {
         if (ev->wd >= 0 && !(ev->mask & IN_IGNORED))
             bfs_tree_changed_all(w->t, w->inval, w->ctx); /* unknown watch or no memory: be safe */

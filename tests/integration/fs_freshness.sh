@@ -151,6 +151,38 @@ done
 rm -rf "$R/containers/$c"
 same "remove (Docker's order): reads that gave EIO" 0 "$eio"
 
+# 5c. A folder replaced by a rename: containers/X moved away (kept there) and copied back,
+#     then an atomic rewrite of the copy's config.v2.json. The old watch follows the moved
+#     folder; the mount must follow the path (the move events drop the stale watch). Then
+#     containers/ itself swapped the same way.
+c=${ids[1]}
+cat "$M/$c/config.json" >/dev/null
+mv "$R/containers/$c" "$R/containers/$c.old"
+cp -a "$R/containers/$c.old" "$R/containers/$c"
+cat "$M/$c/config.json" >/dev/null 2>&1 || true
+sleep 0.2
+jq_edit '.Config.Env += ["RENAMED=1"]' "$R/containers/$c/config.v2.json"
+if poll_until $BOUND "renamed folder: the copy's change is served" served "$M/$c/config.json" config "$c"; then ok "renamed folder: watched again"; else bad "renamed folder: the old bytes stay"; fi
+jq_edit '.Memory = 1879048192' "$R/containers/$c/hostconfig.json"
+if poll_until $BOUND "renamed folder: a second change" served "$M/$c/config.json" config "$c"; then ok "renamed folder: a second change"; else bad "renamed folder: second change not served"; fi
+rm -rf "$R/containers/$c.old"
+tmp3=$(printf 'bundlefs swap' | sha256sum | cut -c1-64)
+cp -a "$ldb/mounts/$c" "$ldb/mounts/$tmp3"
+printf '%s' "$tmp3" >"$ldb/mounts/$tmp3/mount-id"
+cp -a "$R/containers/$c" "$work/stage3"
+jq -c --arg id "$tmp3" '.ID = $id | .Name = "/swapped_away"' "$R/containers/$c/config.v2.json" >"$work/stage3/config.v2.json"
+mv "$work/stage3" "$R/containers/$tmp3"
+poll_until $BOUND "swap: a container to remove is listed" listed "$tmp3" >/dev/null || bad "swap: setup: $tmp3 not listed"
+cat "$M/$tmp3/config.json" "$M/$c/config.json" >/dev/null
+mv "$R/containers" "$R/containers.old"
+cp -a "$R/containers.old" "$R/containers"
+rm -rf "$R/containers/$tmp3" "$ldb/mounts/$tmp3"
+if poll_until $BOUND "swapped containers/: the removed one is gone" not_listed "$tmp3"; then ok "swapped containers/: removal seen"; else bad "swapped containers/: $tmp3 still listed"; fi
+sleep 0.2
+jq_edit '.Config.Env += ["SWAPPED=1"]' "$R/containers/$c/config.v2.json"
+if poll_until $BOUND "swapped containers/: a change in the new folder" served "$M/$c/config.json" config "$c"; then ok "swapped containers/: watched again"; else bad "swapped containers/: change not served"; fi
+rm -rf "$R/containers.old"
+
 # 6. One snapshot per open: a reader opens ids[5]'s config.json, reads one byte, then (once
 #    the new version is served to new opens) reads the rest one byte at a time with sleeps,
 #    dropping the page cache every 64 bytes so the reads reach the daemon again.
