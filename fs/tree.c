@@ -151,7 +151,25 @@ struct store {
     unsigned refs;
     dev_t dev;
     ino_t ino;
+    /* containers/'s owner and mode: the root and by-name show no more than it does */
+    bool ctrs_known;
+    mode_t ctrs_perm;
+    uid_t ctrs_uid;
+    gid_t ctrs_gid;
 };
+
+/* What containers/ lets others do, read now (its owner, group and mode; no link followed). */
+static void ctrs_stat(struct store *s)
+{
+    struct stat st;
+    s->ctrs_known = fstatat(layerstore_dirfd(s->ls), "containers", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    S_ISDIR(st.st_mode);
+    if (s->ctrs_known) {
+        s->ctrs_perm = st.st_mode & 0555; /* read-only: no write bits */
+        s->ctrs_uid = st.st_uid;
+        s->ctrs_gid = st.st_gid;
+    }
+}
 
 struct name_ent {
     char *name; /* NULL: no usable name (unreadable, empty, not a safe file name) */
@@ -288,6 +306,7 @@ static struct store *store_open(const char *dataroot, const struct ls_options *o
         bf_error_set(err, ENOMEM, "out of memory");
         return NULL;
     }
+    ctrs_stat(s);
     if (fstat(layerstore_dirfd(s->ls), &st) == 0) {
         s->dev = st.st_dev;
         s->ino = st.st_ino;
@@ -1020,14 +1039,22 @@ static bool watched(const struct bfs_tree *t, const struct version *v)
     return t->watch.add && v && v->watched && !v->failed;
 }
 
+/* The root and by-name: containers/'s owner and mode without its write bits (a user who
+ * cannot list containers/ cannot list them either), 0555 root while there is none. */
 static void attr_static_dir(const struct bfs_tree *t, uint64_t ino, struct bfs_attr *a)
 {
     memset(a, 0, sizeof(*a));
     a->ino = ino;
     a->type = BFS_DIR;
     a->perm = 0555;
+    if (t->store && t->store->ctrs_known) {
+        a->perm = t->store->ctrs_perm;
+        a->uid = t->store->ctrs_uid;
+        a->gid = t->store->ctrs_gid;
+    }
     a->mtime_ns = t->mounted_ns;
-    a->keep_entry = a->keep_attr = true; /* never change */
+    /* the watcher drops them when containers/ changes (its own events, or the root's) */
+    a->keep_entry = a->keep_attr = t->watch.add != NULL;
 }
 
 static int attr_ctr_dir(struct bfs_tree *t, struct ctr *c, struct bfs_attr *a)
@@ -1107,6 +1134,17 @@ bool bfs_tree_check_root(struct bfs_tree *t)
     pthread_mutex_lock(&t->lock);
     t->root_checked_ns = now_ns();
     if (!missing && t->store && t->store->dev == st.st_dev && t->store->ino == st.st_ino) {
+        /* the same data-root: containers/'s mode, for a mount without a watcher */
+        struct store cur = {.ls = t->store->ls}, *s = t->store;
+        s->refs++;
+        pthread_mutex_unlock(&t->lock);
+        ctrs_stat(&cur);
+        pthread_mutex_lock(&t->lock);
+        s->ctrs_known = cur.ctrs_known;
+        s->ctrs_perm = cur.ctrs_perm;
+        s->ctrs_uid = cur.ctrs_uid;
+        s->ctrs_gid = cur.ctrs_gid;
+        store_unref_locked(s);
         pthread_mutex_unlock(&t->lock);
         return false;
     }
@@ -2449,6 +2487,14 @@ void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name,
     bool set_changed = !strcmp(dir_rel, "containers") || !dir_rel[0];
     struct layer_ev lev = {0};
     struct store *s = store_hold(t);
+    /* containers/ itself changed (chmod, chown, replaced): the root's and by-name's modes */
+    bool ctrs_self = (!strcmp(dir_rel, "containers") && !name) ||
+                     (!dir_rel[0] && name && !strcmp(name, "containers"));
+    struct store ctrs = {0};
+    if (s && ctrs_self) {
+        ctrs.ls = s->ls;
+        ctrs_stat(&ctrs);
+    }
 
     /* config.v2.json or hostconfig.json changed in a container's folder: is it still one?
      * Docker removes a container by writing config.v2.json with State.Dead, then the folder
@@ -2464,6 +2510,12 @@ void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name,
         store_release(t, s);
     }
     pthread_mutex_lock(&t->lock);
+    if (ctrs_self && t->store && t->store->ls == ctrs.ls) {
+        t->store->ctrs_known = ctrs.ctrs_known;
+        t->store->ctrs_perm = ctrs.ctrs_perm;
+        t->store->ctrs_uid = ctrs.ctrs_uid;
+        t->store->ctrs_gid = ctrs.ctrs_gid;
+    }
     id = owner_id(t, dir_rel, name, idbuf);
     /* a folder the listing left out (being written) may just have become a container */
     if (id && in_containers && t->ids && in_list(t->ids->pending, t->ids->n_pending, id))

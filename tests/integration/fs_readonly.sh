@@ -132,6 +132,23 @@ same "nobody: root:root group-readable container (0440, other group)" \
 same "modes and owners" \
     "$(printf '%s\n' "500 0:0 400 0:0" "500 65534:65534 400 65534:65534" "550 0:65534 440 0:65534" "550 0:0 440 0:0")" \
     "$(for i in 0 1 2 3; do echo "$(stat -c '%a %u:%g' "$M/${ids[$i]}") $(stat -c '%a %u:%g' "$M/${ids[$i]}/config.json")"; done)"
+# Docker's own containers/ is 0710 root:root: the root and by-name give others no more.
+chmod 0710 "$R/containers"
+denied_ls() { [ "$(as_nobody ls "$M" 2>&1)" = "ls: cannot open directory '$M': Permission denied" ]; }
+if poll_until 10 "containers/ 0710: the root follows" denied_ls; then ok "nobody: ls root denied (containers/ 0710)"; else
+    bad "nobody: ls root: $(as_nobody ls "$M" 2>&1 | head -3)"; fi
+same "nobody: ls by-name" "ls: cannot access '$M/by-name': Permission denied" "$(as_nobody ls "$M/by-name" 2>&1)"
+same "nobody: a container by ID" "stat: cannot statx '$M/${ids[1]}': Permission denied" "$(as_nobody stat "$M/${ids[1]}" 2>&1)"
+same "nobody: a container by prefix" "stat: cannot statx '$M/${ids[1]:0:12}': Permission denied" "$(as_nobody stat "$M/${ids[1]:0:12}" 2>&1)"
+same "root and by-name modes" "510 0:0 510 0:0" "$(stat -c '%a %u:%g' "$M") $(stat -c '%a %u:%g' "$M/by-name")"
+# group 65534 may traverse (x), as containers/ lets it, but not list
+chgrp 65534 "$R/containers"
+nobody_traverses() { as_nobody cat "$M/${ids[1]}/config.json" >/dev/null 2>&1; }
+if poll_until 10 "containers/ 0710 root:65534: its group traverses" nobody_traverses; then ok "nobody's group: its container through the root"; else
+    bad "nobody's group: $(as_nobody cat "$M/${ids[1]}/config.json" 2>&1 | head -2)"; fi
+same "nobody's group: ls root still denied" "ls: cannot open directory '$M': Permission denied" "$(as_nobody ls "$M" 2>&1)"
+chgrp 0 "$R/containers"
+chmod 0755 "$R/containers"
 # root reads everything (root bypasses default_permissions checks)
 same "root reads the private file" "$("$BUNDLEFSCTL" "$R" config "${ids[0]}")" "$(cat "$M/${ids[0]}/config.json")"
 
