@@ -1053,8 +1053,10 @@ static void attr_static_dir(const struct bfs_tree *t, uint64_t ino, struct bfs_a
         a->gid = t->store->ctrs_gid;
     }
     a->mtime_ns = t->mounted_ns;
-    /* the watcher drops them when containers/ changes (its own events, or the root's) */
-    a->keep_entry = a->keep_attr = t->watch.add != NULL;
+    /* the entry never changes; the attributes follow containers/ (the watcher drops them when
+     * it changes; without one they are kept for the short timeout) */
+    a->keep_entry = true;
+    a->keep_attr = t->watch.add != NULL;
 }
 
 static int attr_ctr_dir(struct bfs_tree *t, struct ctr *c, struct bfs_attr *a)
