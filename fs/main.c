@@ -117,7 +117,9 @@ static void usage(const char *prog)
         prog);
 }
 
-static int parse_uint(const char *what, const char *s, unsigned long max, unsigned long *out)
+/* "-o what=s": a whole number in min..max, or one message saying what is wrong. */
+static int parse_uint(const char *what, const char *s, unsigned long min, unsigned long max,
+                      const char *unit, unsigned long *out)
 {
     char *end = NULL;
     unsigned long v;
@@ -127,6 +129,10 @@ static int parse_uint(const char *what, const char *s, unsigned long max, unsign
     if (errno || !*s || *end || *s == '-' || v > max) {
         fprintf(stderr, "bundlefs: -o %s must be a whole number up to %lu, not '%s'\n", what, max,
                 s);
+        return -1;
+    }
+    if (v < min) {
+        fprintf(stderr, "bundlefs: -o %s must be at least %lu%s\n", what, min, unit);
         return -1;
     }
     *out = v;
@@ -299,38 +305,29 @@ int main(int argc, char **argv)
     topts.ls.hostroot = conf.hostroot;
     topts.ls.daemon_config = conf.daemon_config;
     if (conf.cpus) {
-        if (parse_uint("cpus", conf.cpus, 65536, &v) < 0 || v == 0) {
-            if (v == 0)
-                fprintf(stderr, "bundlefs: -o cpus must be at least 1\n");
+        if (parse_uint("cpus", conf.cpus, 1, 65536, "", &v) < 0)
             goto out;
-        }
         topts.spec.host_cpus = (unsigned)v;
     }
     if (conf.timeout) {
-        if (parse_uint("timeout", conf.timeout, 86400, &v) < 0)
+        if (parse_uint("timeout", conf.timeout, 0, 86400, "", &v) < 0)
             goto out;
         fs.timeout = (double)v;
     }
     if (conf.watch_timeout) {
-        if (parse_uint("watch_timeout", conf.watch_timeout, 86400, &v) < 0)
+        if (parse_uint("watch_timeout", conf.watch_timeout, 0, 86400, "", &v) < 0)
             goto out;
         fs.watch_timeout = (double)v;
     }
     fs.no_open = !conf.daemon_open; /* and the kernel can (op_init) */
     if (conf.trust) {
-        if (parse_uint("trust", conf.trust, 3600000, &v) < 0 || v == 0) {
-            if (v == 0)
-                fprintf(stderr, "bundlefs: -o trust must be at least 1\n");
+        if (parse_uint("trust", conf.trust, 1, 3600000, "", &v) < 0)
             goto out;
-        }
         topts.trust_ms = (unsigned)v;
     }
     if (conf.cache) {
-        if (parse_uint("cache", conf.cache, 1 << 20, &v) < 0 || v == 0) {
-            if (v == 0)
-                fprintf(stderr, "bundlefs: -o cache must be at least 1 (MiB)\n");
+        if (parse_uint("cache", conf.cache, 1, 1 << 20, " (MiB)", &v) < 0)
             goto out;
-        }
         topts.cache_bytes = (size_t)v << 20;
     }
 

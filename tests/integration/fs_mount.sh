@@ -139,13 +139,13 @@ mount_stop_clean "$M" && ok "daemon exited cleanly" || bad "daemon exit"
 # 5. Bad input: the daemon refuses to mount with an exact message and leaves nothing mounted.
 M=$work/m-bad
 mkdir -p "$M"
-refused() { # MESSAGE ARGS... (the first line of the output must be MESSAGE)
+refused() { # MESSAGE ARGS... (the whole output must be MESSAGE: one message, not two)
     local want=$1
     shift
     if timeout 20 "$BUNDLEFS" -f "$@" "$M" >"$work/out" 2>&1; then
         bad "bundlefs $*: exit 0"
     else
-        same "bundlefs $*: refused" "$want" "$(head -n 1 "$work/out")"
+        same "bundlefs $*: refused" "$want" "$(cat "$work/out")"
     fi
     if is_mounted "$M"; then bad "bundlefs $*: left a mount"; fusermount3 -u "$M" || true; fi
 }
@@ -155,6 +155,12 @@ refused "bundlefs: -o cpus must be at least 1" -o cpus=0 "$R"
 refused "bundlefs: -o cpus must be a whole number up to 65536, not 'x'" -o cpus=x "$R"
 refused "bundlefs: -o timeout must be a whole number up to 86400, not '-1'" -o timeout=-1 "$R"
 refused "bundlefs: -o watch_timeout must be a whole number up to 86400, not '86401'" -o watch_timeout=86401 "$R"
+# a number that does not parse is one message (it once read the value uninitialised and could
+# add "must be at least 1")
+refused "bundlefs: -o trust must be a whole number up to 3600000, not 'x'" -o trust=x "$R"
+refused "bundlefs: -o cache must be a whole number up to 1048576, not 'x'" -o cache=x "$R"
+refused "bundlefs: -o cache must be at least 1 (MiB)" -o cache=0 "$R"
+refused "bundlefs: -o trust must be at least 1" -o trust=0 "$R"
 refused "bundlefs: $work/nonexistent: No such file or directory" "$work/nonexistent"
 echo "fs-mount: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
