@@ -18,7 +18,7 @@ container:
   (files.fail, error.unlisted, <name>.unknown, utilityvm.fail: bundlefsctl disagreed with
   itself; each is a failure)
 Modes and owners come from DATAROOT/containers/<id>/config.v2.json (contract: files 0400,
-0440 when config.v2.json is group-readable; container folders 0500/0550; root and by-name 0555;
+0440 when config.v2.json is group-readable; container folders 0500/0550; root and by-name as containers/ (no write bits);
 symlinks 0777). Prints ok:/FAIL: lines; exits 1 if anything failed. With
 FSCHECK_REQUIRE_AMBIGUOUS set, IDs without a shared prefix (no ambiguous lookup to try) fail.
 """
@@ -125,13 +125,18 @@ def main():
     ids = open(os.path.join(expd, "ids")).read().split()
     names = dict(line.split() for line in open(os.path.join(expd, "names")) if line.strip())
 
+    # the root and by-name: containers/'s owner, group and mode without write bits
+    cst = os.lstat(os.path.join(root, "containers"))
+    want_mode, want_owner = stat.S_IMODE(cst.st_mode) & 0o555, (cst.st_uid, cst.st_gid)
     st = os.lstat(mnt)
-    same("root: mode", oct(0o555), oct(stat.S_IMODE(st.st_mode)))
+    same("root: mode", oct(want_mode), oct(stat.S_IMODE(st.st_mode)))
+    same("root: owner", want_owner, (st.st_uid, st.st_gid))
     same("root: readdir", sorted(ids + ["by-name"]), sorted(os.listdir(mnt)))
     byn = os.path.join(mnt, "by-name")
     st = os.lstat(byn)
     same("by-name: directory", True, stat.S_ISDIR(st.st_mode))
-    same("by-name: mode", oct(0o555), oct(stat.S_IMODE(st.st_mode)))
+    same("by-name: mode", oct(want_mode), oct(stat.S_IMODE(st.st_mode)))
+    same("by-name: owner", want_owner, (st.st_uid, st.st_gid))
     same("by-name: readdir", sorted(names), sorted(os.listdir(byn)))
     for name, cid in names.items():
         p = os.path.join(byn, name)
