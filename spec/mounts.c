@@ -6,7 +6,8 @@
  *   (GetWithRef). The local driver's volumes are the folders of R/volumes/: one that is missing
  *   is Docker's "get <name>: no such volume"; it is served from R/volumes/<name>/_data (the
  *   recorded Source is the path on the host that wrote it, possibly another machine's). Another
- *   driver is a plugin only a running daemon can ask: an error that says so, never a guess.
+ *   driver is a plugin only a running daemon can ask: an error that says so, never a guess. Its
+ *   _data must be a folder reached without a link, as every path handed to the runtime is.
  * - Without a Driver it is a bind: the recorded Source, and without one Docker's "No source for
  *   mount name ..." error.
  * Docker sorts by the number of separators in the cleaned destination with an unstable sort
@@ -94,7 +95,13 @@ static int volume_source(const struct layerstore *ls, const struct ls_container 
     if (!S_ISDIR(mode))
         return bf_error_set(err, ENOTDIR, "container %s: get %s: %s is not a folder", c->id,
                             m->name, rel);
+    /* what is handed to the runtime is a folder of the data-root, never a link out of it */
     snprintf(rel, sizeof(rel), "volumes/%s/_data", m->name);
+    if (layerstore_probe(ls, rel, &exists, &mode, in, err) < 0)
+        return bf_error_wrap(err, "container %s: volume %s", c->id, m->name);
+    if (!exists || !S_ISDIR(mode))
+        return bf_error_set(err, exists ? ENOTDIR : ENOENT, "container %s: volume %s: %s %s", c->id,
+                            m->name, rel, exists ? "is not a folder" : "does not exist");
     *out = layerstore_path(ls, rel);
     return *out ? 0 : bf_error_set(err, ENOMEM, "mounts: out of memory");
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "spec_internal.h"
 
@@ -177,6 +178,20 @@ Test(mounts, a_volume_must_exist_whatever_its_source, .init = setup, .fini = tea
     cr_expect(ls_inputs_changed(ls, &in));
     ls_inputs_free(&in);
     cr_expect_null(one(m, NULL));
+    /* its _data must be a folder of the data-root: not a link out, not missing */
+    char d[PATH_MAX + 64];
+    snprintf(d, sizeof(d), "%s/volumes/va/_data", root);
+    cr_assert_eq(rmdir(d), 0);
+    msg = one(m, NULL);
+    cr_expect_str_eq(msg, "container " ID ": volume va: volumes/va/_data does not exist");
+    free(msg);
+    cr_assert_eq(symlink("/etc", d), 0);
+    msg = one(m, NULL);
+    cr_expect_str_eq(msg, "container " ID ": volume va: volumes/va/_data: is a symbolic link or "
+                          "passes through one (links are never followed)");
+    free(msg);
+    cr_assert_eq(unlink(d), 0);
+    cr_assert_eq(mkdir(d, 0755), 0);
     /* a file where the volume's folder belongs */
     m.name = "vf";
     char p[PATH_MAX + 32];
