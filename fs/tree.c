@@ -1320,9 +1320,10 @@ static int ids_get(struct bfs_tree *t, bool relist, struct idlist **out)
 
     pthread_mutex_lock(&t->lock);
     l = t->ids;
-    /* with folders pending, time decides: no event says when a folder has settled */
+    /* with folders pending and no watcher, time decides: no event says when one has settled
+     * (the watcher's sweep looks at them) */
     if (l && (t->watch.add || !relist) &&
-        index_fresh(t, l->epoch, t->ids_epoch, l->store_gen, !l->n_pending, l->built_ns, now)) {
+        index_fresh(t, l->epoch, t->ids_epoch, l->store_gen, true, l->built_ns, now)) {
         l->refs++;
         *out = l;
         pthread_mutex_unlock(&t->lock);
@@ -1374,8 +1375,9 @@ static int ids_get(struct bfs_tree *t, bool relist, struct idlist **out)
 }
 
 /* Is containers/<id> a container: a directory (no link followed) that Docker is not still
- * writing or removing? */
-static bool ctr_exists(struct bfs_tree *t, const char *id)
+ * writing or removing (its files, and config.v2.json's State.Dead)? An entry of a listing just
+ * made is one (`listed`: the listing looked; READDIRPLUS asks for every entry). */
+static bool ctr_exists(struct bfs_tree *t, const char *id, bool listed)
 {
     struct store *s = store_hold(t);
     bool ok;
@@ -1383,7 +1385,7 @@ static bool ctr_exists(struct bfs_tree *t, const char *id)
     if (!s)
         return false;
     ok = dir_exists(s, "containers", id) &&
-         !layerstore_container_pending(s->ls, id, LS_PENDING_STATE);
+         (listed || !layerstore_container_pending(s->ls, id, LS_PENDING_STATE));
     store_release(t, s);
     return ok;
 }
@@ -1581,7 +1583,7 @@ static int names_get(struct bfs_tree *t, struct namelist **out)
 
 /* ---- requests ---- */
 
-static int lookup_root(struct bfs_tree *t, const char *name, struct bfs_attr *out)
+static int lookup_root(struct bfs_tree *t, const char *name, bool listed, struct bfs_attr *out)
 {
     char full[LS_ID_LEN + 1] = "";
     bool prefix = false, dir_watched = false;
@@ -1601,7 +1603,7 @@ static int lookup_root(struct bfs_tree *t, const char *name, struct bfs_attr *ou
         snprintf(rel, sizeof(rel), "containers/%s", name);
         if (t->watch.add && t->watch.add(t->watch.ctx, rel) >= 0)
             dir_watched = true;
-        if (!ctr_exists(t, name))
+        if (!ctr_exists(t, name, listed))
             goto gone;
         memcpy(full, name, sizeof(full));
     } else {
@@ -1722,7 +1724,7 @@ int bfs_lookup(struct bfs_tree *t, uint64_t parent, const char *name, struct bfs
     int r;
 
     if (parent == BFS_ROOT_INO)
-        return lookup_root(t, name, out);
+        return lookup_root(t, name, false, out);
     if (parent == BFS_BYNAME_INO)
         return lookup_byname(t, name, out);
     pthread_mutex_lock(&t->lock);
@@ -1899,7 +1901,7 @@ static void list_root_plus(struct bfs_tree *t, struct bfs_dirlist *l)
 {
     for (size_t i = 0; i < l->n; i++) {
         struct bfs_dirent *d = &l->v[i];
-        if (d->off <= 3 || lookup_root(t, d->name, &d->attr) < 0)
+        if (d->off <= 3 || lookup_root(t, d->name, true, &d->attr) < 0)
             continue;
         d->looked_up = true;
     }
@@ -2345,7 +2347,7 @@ struct layer_ev {
 };
 
 /* The layer folder an event concerns. Reads a short link: called unlocked. */
-static void layer_event(struct layerstore *ls, const char *dir_rel, const char *name,
+static void layer_event(struct layerstore *ls, const char *dir_rel, const char *name, unsigned how,
                         struct layer_ev *ev)
 {
     const char *top, *rest = NULL;
@@ -2372,9 +2374,13 @@ static void layer_event(struct layerstore *ls, const char *dir_rel, const char *
     if (!dir_rel[tl]) {
         rest = name;
     } else if (strcmp(dir_rel, "overlay2/l") == 0 && layerstore_driver(ls) == LS_DRIVER_OVERLAY2) {
-        /* a short link: the layer it names ("../<folder>/diff"); a link that is gone, unsure */
+        /* A short link made anew (a container's create makes two) names the layer it leads to
+         * ("../<folder>/diff"). One replaced, removed or changed may have led anywhere before,
+         * to a layer some bundle's mountopts was checked against: everyone's. */
         char rel[64];
         ssize_t n = -1;
+        if (!(how & BFS_EV_CREATED))
+            return;
         if (name && strlen(name) < 32) {
             snprintf(rel, sizeof(rel), "overlay2/l/%s", name);
             n = readlinkat(layerstore_dirfd(ls), rel, target, sizeof(target) - 1);
@@ -2477,6 +2483,12 @@ static void inval_all(struct inval_ent *v, size_t n, bool root_entries, bfs_inva
 void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name, bfs_inval_fn inval,
                       void *ctx)
 {
+    bfs_tree_changed_how(t, dir_rel, name, 0, inval, ctx);
+}
+
+void bfs_tree_changed_how(struct bfs_tree *t, const char *dir_rel, const char *name, unsigned how,
+                          bfs_inval_fn inval, void *ctx)
+{
     char idbuf[LS_ID_LEN + 1];
     const char *id;
     struct ctr *c = NULL;
@@ -2503,7 +2515,7 @@ void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name,
      * file by file (a rewrite renames a new file over the old: still one) */
     bool hc_gone = false;
     if (s) {
-        layer_event(s->ls, dir_rel, name, &lev);
+        layer_event(s->ls, dir_rel, name, how, &lev);
         if (in_containers && name &&
             (strcmp(name, "hostconfig.json") == 0 || strcmp(name, "config.v2.json") == 0) &&
             strlen(dir_rel) == sizeof("containers/") - 1 + LS_ID_LEN)
@@ -2523,19 +2535,25 @@ void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name,
     if (id && in_containers && t->ids && in_list(t->ids->pending, t->ids->n_pending, id))
         set_changed = true;
     /* a listed one that is no container now (Dead, or a file gone): the next listing looks */
-    if (id && hc_gone && t->ids && in_list(t->ids->v, t->ids->n, id)) {
-        bool have = false;
+    if (id && hc_gone) {
+        bool have = !t->ids || !in_list(t->ids->v, t->ids->n, id); /* not listed: nothing to do */
         for (size_t k = 0; !have && k < t->n_recheck; k++)
             have = strcmp(t->recheck[k], id) == 0;
         if (!have && t->n_recheck < RECHECK_MAX)
             memcpy(t->recheck[t->n_recheck++], id, LS_ID_LEN + 1);
         else if (!have)
             t->recheck_all = true;
-        set_changed = true;
+        set_changed = true; /* the kernel forgets its entry: the next lookup looks */
     }
     if (!id && lev.is_layer) {
         enum ev_scope sc = layer_scope_locked(t, &lev, idbuf);
         if (sc == EV_NONE) {
+            /* nobody's as far as the versions made so far tell; a generation still running
+             * may be reading it (its container's layer folder is known once it is done) */
+            for (size_t b = 0; b < t->ctrs.nb; b++)
+                for (struct hlink *p = t->ctrs.b[b]; p; p = p->next)
+                    if (((struct ctr *)p)->generating)
+                        ((struct ctr *)p)->events++;
             t->stats.events_ignored++;
             pthread_mutex_unlock(&t->lock);
             return;
@@ -2634,13 +2652,28 @@ void bfs_tree_sweep(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
         }
     }
     /* A listing that left out folders Docker was still writing: no event says when one has
-     * settled without a hostconfig.json, so after a trust period the root is listed anew. */
-    bool relist = t->ids && t->ids->n_pending && now_ns() - t->ids->built_ns > trust_ns(t);
-    if (relist) {
+     * settled without a hostconfig.json, so once a trust period is over they are looked at
+     * (they alone: a folder that stays pending costs a look at itself per sweep) and the root
+     * is listed anew when one has become a container. */
+    struct idlist *pl = NULL;
+    if (t->ids && t->ids->n_pending && now_ns() - t->ids->built_ns > trust_ns(t)) {
+        pl = t->ids;
+        pl->refs++;
+    }
+    pthread_mutex_unlock(&t->lock);
+    bool relist = false;
+    struct store *s = pl ? store_hold(t) : NULL;
+    for (size_t i = 0; s && i < pl->n_pending && !relist; i++)
+        relist = !layerstore_container_pending(s->ls, pl->pending[i], LS_PENDING_STATE);
+    store_release(t, s);
+    pthread_mutex_lock(&t->lock);
+    if (relist && t->ids == pl) {
         t->ids_epoch++;
         t->names_epoch++;
-        t->names_dirty_all = true;
+        for (size_t i = 0; i < pl->n_pending; i++)
+            names_mark(t, pl->pending[i]);
     }
+    idlist_unref(pl);
     pthread_mutex_unlock(&t->lock);
     for (size_t i = 0; i < n; i++)
         inval(ctx, v[i], NULL);

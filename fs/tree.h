@@ -76,7 +76,7 @@ struct bfs_dirent {
     char *name;
     uint64_t ino;
     enum bfs_type type;
-    uint64_t off;  /* where a listing resumes after this entry */
+    uint64_t off;   /* where a listing resumes after this entry */
     bool looked_up; /* bfs_readdir with `plus`: attr is set and counts as a lookup */
     struct bfs_attr attr;
 };
@@ -167,8 +167,13 @@ typedef void (*bfs_inval_fn)(void *ctx, uint64_t parent, const char *name);
 
 /* Something changed in watched directory `dir_rel` (entry `name`, may be NULL). Marks what
  * depends on it stale and drops the kernel's entries and attributes for it. */
-void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name,
-                      bfs_inval_fn inval, void *ctx);
+void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name, bfs_inval_fn inval,
+                      void *ctx);
+/* The same, knowing what happened: BFS_EV_CREATED when `name` was made (it did not exist
+ * before, so nothing generated can have read it), 0 when unknown (any change). */
+#define BFS_EV_CREATED 1u
+void bfs_tree_changed_how(struct bfs_tree *t, const char *dir_rel, const char *name, unsigned how,
+                          bfs_inval_fn inval, void *ctx);
 /* Drop the kernel's cached listing of every container folder listed since the last sweep
  * whose version changed since, or that the watcher does not fully cover (the watcher thread
  * calls this once a second). */
@@ -186,16 +191,16 @@ void bfs_log_use_syslog(bool on);
 
 /* ---- statistics, for tests and benchmarks ---- */
 struct bfs_stats {
-    uint64_t generations; /* spec_bundle_generate calls */
-    uint64_t validations; /* input re-stat passes */
-    uint64_t versions;    /* versions created */
-    uint64_t name_reads;  /* config.v2.json names read for the by-name index */
-    uint64_t readahead;   /* containers made ahead of a walk (bfs_tree_readahead) */
+    uint64_t generations;    /* spec_bundle_generate calls */
+    uint64_t validations;    /* input re-stat passes */
+    uint64_t versions;       /* versions created */
+    uint64_t name_reads;     /* config.v2.json names read for the by-name index */
+    uint64_t readahead;      /* containers made ahead of a walk (bfs_tree_readahead) */
     uint64_t events_ignored; /* watcher events in the layers' folder that concern no bundle */
-    size_t cache_bytes;   /* bytes currently in the cache */
-    size_t retained_bytes; /* bytes of superseded versions the kernel may still read */
-    size_t containers;    /* containers known */
-    size_t nodes;         /* inodes the kernel holds */
+    size_t cache_bytes;      /* bytes currently in the cache */
+    size_t retained_bytes;   /* bytes of superseded versions the kernel may still read */
+    size_t containers;       /* containers known */
+    size_t nodes;            /* inodes the kernel holds */
 };
 void bfs_tree_stats(struct bfs_tree *t, struct bfs_stats *out);
 

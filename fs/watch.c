@@ -235,7 +235,8 @@ static void handle(struct bfs_watch *w, const struct inotify_event *ev)
             bfs_tree_changed_all(w->t, w->inval, w->ctx); /* unknown watch or no memory: be safe */
         return;
     }
-    bfs_tree_changed(w->t, rel, ev->len ? ev->name : NULL, w->inval, w->ctx);
+    bfs_tree_changed_how(w->t, rel, ev->len ? ev->name : NULL,
+                         (ev->mask & IN_CREATE) ? BFS_EV_CREATED : 0, w->inval, w->ctx);
     free(rel);
 }
 
