@@ -7,11 +7,12 @@
  *   and picks "ID" and "Name" in one pass; whatever it is unsure of, jansson reads as before.
  * - A missing hostconfig.json is an empty HostConfig, as Docker's readHostConfig makes it, but
  *   only for a folder that has settled: Docker writes config.v2.json first and hostconfig.json
- *   right after, and removes files in no fixed order, so a folder that changed within the
- *   settle period (the filesystem's trust=) or holds an atomic write in progress (".tmp-*") is
- *   a container being written or removed, and is no container yet (ENOENT, not listed): a
- *   spec built on defaults for it would be a wrong answer. One that exists but cannot be read
- *   or parsed stays an error.
+ *   right after, and removes files in no fixed order, so a folder that has not been still for
+ *   the settle period (the filesystem's trust=; timed here from the first sight of its times,
+ *   never by the file times' own clock) or holds an atomic write in progress (".tmp-*") is a
+ *   container being written or removed, and is no container yet (ENOENT, not listed): a spec
+ *   built on defaults for it would be a wrong answer. One that exists but cannot be read or
+ *   parsed stays an error.
  * - "Name" must be empty or satisfy Docker's name rule; names become directory names and
  *   lookup keys, so a name with '/' or control characters is refused with Docker's text.
  * - "Driver" must be the store's driver: Docker skips such containers, we report them.
@@ -22,6 +23,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -687,9 +689,9 @@ int layerstore_container_load(struct layerstore *ls, const char *id, struct ls_c
     if (!root) {
         if (hostconfig_pending(ls, id)) {
             r = bf_error_set(err, ENOENT,
-                             "%s: no such file or directory, and containers/%s changed within "
-                             "the last %lld ms or holds an atomic write in progress (.tmp-*): "
-                             "a container being written or removed",
+                             "%s: no such file or directory, and containers/%s has not been "
+                             "unchanged for %lld ms or holds an atomic write in progress "
+                             "(.tmp-*): a container being written or removed",
                              rel, id, (long long)(ls->settle_ns / 1000000));
             goto fail;
         }
@@ -757,8 +759,80 @@ static bool has_tmp_files(const struct layerstore *ls, const char *dir_rel)
     return found;
 }
 
-/* hostconfig.json missing from a folder that changed within the settle period or holds an
- * atomic write in progress. */
+/* Folders without hostconfig.json, as this layerstore saw them: the settle period is timed
+ * here, from the first sight of a folder's (mtime, ctime), not from the file times, which
+ * come from another clock (a copy from a host whose clock ran ahead, a network server's that
+ * lags). Bounded: the oldest sighting makes room. */
+#define SETTLE_MAX 1024
+struct ls_settle {
+    pthread_mutex_t lock;
+    size_t n;
+    struct {
+        char id[LS_ID_LEN + 1];
+        int64_t mtime_ns, ctime_ns, seen_ns;
+    } v[SETTLE_MAX];
+};
+
+void ls_settle_free(struct ls_settle *st)
+{
+    if (st) {
+        pthread_mutex_destroy(&st->lock);
+        free(st);
+    }
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Has the folder (of these times) been still for the settle period? A folder first seen while
+ * the layerstore is young (the first listing, or a one-shot bundlefsctl) is judged by its file
+ * times, which must lie in the past; one first seen later is new to us, and waits. */
+static bool settled(struct layerstore *ls, const char *id, int64_t mtime_ns, int64_t ctime_ns)
+{
+    static pthread_mutex_t init = PTHREAD_MUTEX_INITIALIZER;
+    int64_t now = mono_ns(), changed = mtime_ns > ctime_ns ? mtime_ns : ctime_ns;
+    struct ls_settle *st;
+    bool ok;
+
+    pthread_mutex_lock(&init);
+    if (!ls->settle && (ls->settle = calloc(1, sizeof(*ls->settle))))
+        pthread_mutex_init(&ls->settle->lock, NULL);
+    st = ls->settle;
+    pthread_mutex_unlock(&init);
+    if (!st)
+        return false; /* no memory: not yet (asked again later) */
+    pthread_mutex_lock(&st->lock);
+    size_t k = 0, oldest = 0;
+    for (; k < st->n && strcmp(st->v[k].id, id) != 0; k++)
+        if (st->v[k].seen_ns < st->v[oldest].seen_ns)
+            oldest = k;
+    if (k < st->n && st->v[k].mtime_ns == mtime_ns && st->v[k].ctime_ns == ctime_ns) {
+        ok = now - st->v[k].seen_ns >= ls->settle_ns;
+    } else {
+        if (k == st->n) {
+            if (st->n < SETTLE_MAX)
+                st->n++;
+            else
+                k = oldest;
+        }
+        memcpy(st->v[k].id, id, LS_ID_LEN + 1);
+        st->v[k].mtime_ns = mtime_ns;
+        st->v[k].ctime_ns = ctime_ns;
+        st->v[k].seen_ns = now;
+        int64_t real = real_ns();
+        ok = now - ls->opened_mono_ns < ls->settle_ns && changed <= real &&
+             real - changed >= ls->settle_ns;
+    }
+    pthread_mutex_unlock(&st->lock);
+    return ok;
+}
+
+/* hostconfig.json missing from a folder that has not been still for the settle period or
+ * holds an atomic write in progress. */
 static bool hostconfig_pending(struct layerstore *ls, const char *id)
 {
     char dir[sizeof("containers/") + LS_ID_LEN], hc[sizeof(dir) + sizeof("/hostconfig.json")];
@@ -770,11 +844,10 @@ static bool hostconfig_pending(struct layerstore *ls, const char *id)
         return false; /* there (or not a missing file): read as it is */
     if (fstatat(ls->dirfd, dir, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
         return false; /* gone: no container, and not a pending one either */
-    int64_t changed = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
-            c2 = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
-    if (c2 > changed)
-        changed = c2;
-    return real_ns() - changed < ls->settle_ns || has_tmp_files(ls, dir);
+    if (has_tmp_files(ls, dir))
+        return true;
+    return !settled(ls, id, (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+                    (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec);
 }
 
 /* State.Dead of config.v2.json, read alone (the State member); false when unreadable. */

@@ -509,12 +509,12 @@ int layerstore_container_walk(struct layerstore *ls, const char *id, struct ls_c
                               struct ls_image **img, struct ls_walk *w, struct ls_inputs *in,
                               struct bf_error *err);
 
-/* IDs of the directories under R/containers that are 64 lowercase hex, sorted. Other names
- * are skipped (they can never be containers: Docker would not load them either). */
 /* Is containers/<id> a folder that is not (or no longer) a container, as Docker writes and
  * removes them file by file? It is when it has no config.v2.json (Docker writes the folder
- * first and removes files in no fixed order), when it has no hostconfig.json and changed within
- * the settle period (ls_options.settle_ns) or holds an atomic write in progress (a ".tmp-"
+ * first and removes files in no fixed order), when it has no hostconfig.json and has not been
+ * still for the settle period (ls_options.settle_ns, timed by this layerstore from the first
+ * sight of the folder's times; one seen within its first settle period may be judged by its
+ * file times, if they lie in the past) or holds an atomic write in progress (a ".tmp-"
  * file: a container being written), and, with LS_PENDING_STATE, when its config.v2.json says
  * State.Dead (Docker's first step of a removal; this reads the file). A folder without
  * hostconfig.json unchanged for longer is a container with an empty HostConfig, as Docker's
@@ -523,6 +523,8 @@ int layerstore_container_walk(struct layerstore *ls, const char *id, struct ls_c
 #define LS_PENDING_STATE 1u
 bool layerstore_container_pending(struct layerstore *ls, const char *id, unsigned flags);
 
+/* IDs of the directories under R/containers that are 64 lowercase hex, sorted. Other names
+ * are skipped (they can never be containers: Docker would not load them either). */
 int layerstore_container_ids(struct layerstore *ls, char ***ids, size_t *n,
                              struct bf_error *err);
 

@@ -20,7 +20,11 @@ struct layerstore {
     char *daemon_config;          /* ls_options.daemon_config, NULL: the default path */
     struct ls_host *host;         /* host.c: loaded at first use */
     int64_t settle_ns;            /* ls_options.settle_ns, defaulted */
+    int64_t opened_mono_ns;       /* when it was opened (CLOCK_MONOTONIC) */
+    struct ls_settle *settle;     /* container.c: folders without hostconfig.json, as seen */
 };
+
+void ls_settle_free(struct ls_settle *st);
 
 void ls_netcache_free(struct ls_netcache *nc);
 void ls_dccache_free(struct ls_dccache *dcc);

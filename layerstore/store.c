@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bf_util.h"
@@ -225,6 +226,11 @@ int layerstore_open(const char *dataroot, const struct ls_options *opts, struct 
         }
     }
     ls->settle_ns = opts && opts->settle_ns > 0 ? opts->settle_ns : 1000000000;
+    {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ls->opened_mono_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    }
     if (opts && opts->daemon_config && !(ls->daemon_config = strdup(opts->daemon_config))) {
         r = bf_error_set(err, ENOMEM, "daemon configuration: out of memory");
         goto fail;
@@ -271,6 +277,7 @@ void layerstore_close(struct layerstore *ls)
     ls_netcache_free(ls->netcache);
     ls_dccache_free(ls->dccache);
     ls_host_free(ls->host);
+    ls_settle_free(ls->settle);
     free(ls->daemon_config);
     free(ls->root);
     free(ls->hostroot);

@@ -1483,6 +1483,17 @@ Test(tree, a_container_being_written_is_not_one_yet)
                      "hostconfig.json", NULL, NULL);
     cr_expect(!listed(BFS_ROOT_INO, id3), "being removed: not listed");
     cr_expect_eq(bfs_lookup(tree, BFS_ROOT_INO, id3, &a), -ENOENT);
+    /* config.v2.json first (files go in no fixed order; NTFS lists names alphabetically):
+     * no container, ENOENT for its files as for the folder, never EIO */
+    uint64_t d2 = lookup_ok(BFS_ROOT_INO, id4, NULL);
+    fx_rm(&fx, "containers/abf0120000000000000000000000000000000000000000000000000000000000"
+               "/config.v2.json");
+    bfs_tree_changed(tree,
+                     "containers/abf0120000000000000000000000000000000000000000000000000000000000",
+                     "config.v2.json", NULL, NULL);
+    cr_expect_eq(bfs_lookup(tree, d2, "config.json", &a), -ENOENT);
+    cr_expect_eq(bfs_lookup(tree, BFS_ROOT_INO, id4, &a), -ENOENT);
+    cr_expect(!listed(BFS_ROOT_INO, id4));
     /* a rewrite (a new file renamed over it) is no removal */
     fx_write(&fx, "containers/" CID1 "/hostconfig.json", "{\"Isolation\":\"process\"}");
     bfs_tree_changed(tree, "containers/" CID1, "hostconfig.json", NULL, NULL);

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "fixture.h"
@@ -440,9 +442,9 @@ Test(container, bad_files)
     fx_rm(&f, HC1);
     /* a folder that just changed: being written or removed (missing_hostconfig_* below) */
     char *m = load_err(CID1);
-    cr_assert_str_eq(m, HC1 ": no such file or directory, and containers/" CID1 " changed within "
-                            "the last 1000 ms or holds an atomic write in progress (.tmp-*): a "
-                            "container being written or removed");
+    cr_assert_str_eq(m, HC1 ": no such file or directory, and containers/" CID1 " has not been "
+                            "unchanged for 1000 ms or holds an atomic write in progress (.tmp-*): "
+                            "a container being written or removed");
     free(m);
     fx_write(&f, HC1, "{}");
     fx_rm(&f, CFG1);
@@ -745,8 +747,10 @@ Test(container, missing_hostconfig_is_empty_once_settled)
     c = load_ok(CID1);
     cr_expect_str_eq(c->host.isolation, "hyperv");
     ls_container_free(c);
-    /* a copy that lost hostconfig.json, still for the settle period: an empty HostConfig */
+    /* a copy that lost hostconfig.json, still for the settle period from when it was first
+     * seen so (the watcher sees the removal at once): an empty HostConfig */
     fx_rm(&f, HC1);
+    cr_expect(layerstore_container_pending(ls, CID1, LS_PENDING_STATE), "just seen");
     sleep_ms(300);
     cr_expect_not(layerstore_container_pending(ls, CID1, LS_PENDING_STATE));
     cr_assert_eq(layerstore_container_load(ls, CID1, &c, &in, &err), 0, "%s",
@@ -832,4 +836,33 @@ Test(container, names_longer_than_an_entry_are_not_kept)
     cr_expect_eq(strlen(c->name), 255);
     cr_expect_eq(c->name_dropped, 0);
     ls_container_free(c);
+}
+
+/* The settle period is timed by the layerstore's own clock from the first sight of a folder's
+ * times: file times from another clock neither keep a folder pending (a time in the future)
+ * nor settle one at once (a clock that lags: times that look old for a folder just written). */
+Test(container, settle_is_timed_here_not_by_file_times)
+{
+    struct ls_options o = {.settle_ns = 150000000};
+    struct bf_error err = BF_ERROR_INIT;
+    struct timespec future[2] = {{.tv_sec = 4102444800}, {.tv_sec = 4102444800}}; /* 2100 */
+    struct timespec past[2] = {{.tv_sec = 946684800}, {.tv_sec = 946684800}};     /* 2000 */
+
+    fx_std(&f, "windowsfilter");
+    fx_rm(&f, HC1);
+    cr_assert_eq(utimensat(AT_FDCWD, fx_path(&f, "containers/" CID1), future, 0), 0);
+    cr_assert_eq(layerstore_open(f.root, &o, &ls, &err), 0, "%s", bf_error_message(&err));
+    cr_expect(layerstore_container_pending(ls, CID1, 0), "a time in the future: not yet");
+    sleep_ms(300);
+    cr_expect_not(layerstore_container_pending(ls, CID1, 0), "still since first seen: settled");
+    /* a folder first seen after the layerstore's first settle period, its times old */
+    fx_mkdir(&f, "containers/" CID2);
+    fx_write(&f, "containers/" CID2 "/config.v2.json", "{}");
+    cr_assert_eq(utimensat(AT_FDCWD, fx_path(&f, "containers/" CID2), past, 0), 0);
+    cr_expect(layerstore_container_pending(ls, CID2, 0), "new to this layerstore: waits");
+    sleep_ms(300);
+    cr_expect_not(layerstore_container_pending(ls, CID2, 0));
+    /* its times change: the wait starts again */
+    fx_write(&f, "containers/" CID2 "/other", "x");
+    cr_expect(layerstore_container_pending(ls, CID2, 0));
 }
