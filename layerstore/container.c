@@ -753,7 +753,10 @@ static bool has_tmp_files(const struct layerstore *ls, const char *dir_rel)
         close(fd);
         return true; /* unsure: not settled */
     }
-    for (struct dirent *de; !found && (de = readdir(d));)
+    /* Docker's container folder holds a dozen entries: a folder of thousands is looked at so
+     * far (a hostile one costs one bounded scan per look, not one per entry it holds) */
+    size_t seen = 0;
+    for (struct dirent *de; !found && seen < 4096 && (de = readdir(d)); seen++)
         found = strncmp(de->d_name, ".tmp-", 5) == 0;
     closedir(d);
     return found;
