@@ -1244,7 +1244,8 @@ static int list_ids(struct bfs_tree *t, const struct idlist *prev, char (*rechec
             known = strcmp(recheck[k], ids[i]) != 0;
         /* State.Dead is read only for the few IDs a later listing looks at: the first reads
          * no file (a removal under way at mount time shows until its folder goes) */
-        if (!known && layerstore_container_pending(s->ls, ids[i], prev ? LS_PENDING_STATE : 0)) {
+        if (!known && layerstore_container_pending(s->ls, ids[i],
+                                                   prev ? LS_PENDING_STATE : LS_PENDING_FIRST)) {
             char **np = realloc(l->pending, (l->n_pending + 1) * sizeof(*np));
             if (!np) {
                 free(ids[i]);

@@ -36,7 +36,7 @@
 #include "jscan.h"
 #include "ls_internal.h"
 
-static bool hostconfig_pending(struct layerstore *ls, const char *id);
+static bool hostconfig_pending(struct layerstore *ls, const char *id, bool first);
 
 static bool valid_name(const char *n)
 {
@@ -687,7 +687,7 @@ int layerstore_container_load(struct layerstore *ls, const char *id, struct ls_c
     if (r < 0)
         goto fail;
     if (!root) {
-        if (hostconfig_pending(ls, id)) {
+        if (hostconfig_pending(ls, id, false)) {
             r = bf_error_set(err, ENOENT,
                              "%s: no such file or directory, and containers/%s has not been "
                              "unchanged for %lld ms or holds an atomic write in progress "
@@ -765,21 +765,24 @@ static bool has_tmp_files(const struct layerstore *ls, const char *dir_rel)
 /* Folders without hostconfig.json, as this layerstore saw them: the settle period is timed
  * here, from the first sight of a folder's (mtime, ctime), not from the file times, which
  * come from another clock (a copy from a host whose clock ran ahead, a network server's that
- * lags). Bounded: the oldest sighting makes room. */
-#define SETTLE_MAX 1024
+ * lags). Sorted by ID; an entry stays while its folder lacks hostconfig.json (what it costs is
+ * bounded by the folders there are: each time the table has doubled, entries whose folder has
+ * one again, or is gone, are dropped). */
+struct settle_ent {
+    char id[LS_ID_LEN + 1];
+    int64_t mtime_ns, ctime_ns, seen_ns;
+};
 struct ls_settle {
     pthread_mutex_t lock;
-    size_t n;
-    struct {
-        char id[LS_ID_LEN + 1];
-        int64_t mtime_ns, ctime_ns, seen_ns;
-    } v[SETTLE_MAX];
+    struct settle_ent *v;
+    size_t n, cap, prune_at;
 };
 
 void ls_settle_free(struct ls_settle *st)
 {
     if (st) {
         pthread_mutex_destroy(&st->lock);
+        free(st->v);
         free(st);
     }
 }
@@ -791,10 +794,45 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The first entry whose ID is >= id. */
+static size_t settle_lower_bound(const struct ls_settle *st, const char *id)
+{
+    size_t lo = 0, hi = st->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(st->v[mid].id, id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Drop the entries of folders that have hostconfig.json again or are gone. Locked. */
+static void settle_prune_locked(struct layerstore *ls, struct ls_settle *st)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        char hc[sizeof("containers/") + LS_ID_LEN + sizeof("/hostconfig.json")];
+        struct stat sb;
+        snprintf(hc, sizeof(hc), "containers/%s/hostconfig.json", st->v[i].id);
+        bool keep = fstatat(ls->dirfd, hc, &sb, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
+        if (keep) {
+            snprintf(hc, sizeof(hc), "containers/%s", st->v[i].id);
+            keep = fstatat(ls->dirfd, hc, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+        }
+        if (keep)
+            st->v[k++] = st->v[i];
+    }
+    st->n = k;
+    st->prune_at = st->n * 2 > 1024 ? st->n * 2 : 1024;
+}
+
 /* Has the folder (of these times) been still for the settle period? A folder first seen while
  * the layerstore is young (the first listing, or a one-shot bundlefsctl) is judged by its file
  * times, which must lie in the past; one first seen later is new to us, and waits. */
-static bool settled(struct layerstore *ls, const char *id, int64_t mtime_ns, int64_t ctime_ns)
+static bool settled(struct layerstore *ls, const char *id, int64_t mtime_ns, int64_t ctime_ns,
+                    bool first)
 {
     static pthread_mutex_t init = PTHREAD_MUTEX_INITIALIZER;
     int64_t now = mono_ns(), changed = mtime_ns > ctime_ns ? mtime_ns : ctime_ns;
@@ -802,41 +840,61 @@ static bool settled(struct layerstore *ls, const char *id, int64_t mtime_ns, int
     bool ok;
 
     pthread_mutex_lock(&init);
-    if (!ls->settle && (ls->settle = calloc(1, sizeof(*ls->settle))))
+    if (!ls->settle && (ls->settle = calloc(1, sizeof(*ls->settle)))) {
         pthread_mutex_init(&ls->settle->lock, NULL);
+        ls->settle->prune_at = 1024;
+    }
     st = ls->settle;
     pthread_mutex_unlock(&init);
     if (!st)
         return false; /* no memory: not yet (asked again later) */
     pthread_mutex_lock(&st->lock);
-    size_t k = 0, oldest = 0;
-    for (; k < st->n && strcmp(st->v[k].id, id) != 0; k++)
-        if (st->v[k].seen_ns < st->v[oldest].seen_ns)
-            oldest = k;
-    if (k < st->n && st->v[k].mtime_ns == mtime_ns && st->v[k].ctime_ns == ctime_ns) {
-        ok = now - st->v[k].seen_ns >= ls->settle_ns;
-    } else {
-        if (k == st->n) {
-            if (st->n < SETTLE_MAX)
-                st->n++;
-            else
-                k = oldest;
+    size_t k = settle_lower_bound(st, id);
+    if (k < st->n && strcmp(st->v[k].id, id) == 0) {
+        struct settle_ent *e = &st->v[k];
+        if (e->mtime_ns == mtime_ns && e->ctime_ns == ctime_ns) {
+            ok = now - e->seen_ns >= ls->settle_ns;
+        } else { /* changed since: the wait starts again */
+            e->mtime_ns = mtime_ns;
+            e->ctime_ns = ctime_ns;
+            e->seen_ns = now;
+            ok = false;
         }
-        memcpy(st->v[k].id, id, LS_ID_LEN + 1);
-        st->v[k].mtime_ns = mtime_ns;
-        st->v[k].ctime_ns = ctime_ns;
-        st->v[k].seen_ns = now;
-        int64_t real = real_ns();
-        ok = now - ls->opened_mono_ns < ls->settle_ns && changed <= real &&
-             real - changed >= ls->settle_ns;
+        pthread_mutex_unlock(&st->lock);
+        return ok;
     }
+    int64_t real = real_ns();
+    ok = (first || now - ls->opened_mono_ns < ls->settle_ns) && changed <= real &&
+         real - changed >= ls->settle_ns;
+    if (st->n >= st->prune_at) {
+        settle_prune_locked(ls, st);
+        k = settle_lower_bound(st, id);
+    }
+    if (st->n == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 64;
+        struct settle_ent *v = realloc(st->v, cap * sizeof(*v));
+        if (!v) {
+            pthread_mutex_unlock(&st->lock);
+            return false; /* no memory: not yet (asked again later) */
+        }
+        st->v = v;
+        st->cap = cap;
+    }
+    memmove(&st->v[k + 1], &st->v[k], (st->n - k) * sizeof(*st->v));
+    st->n++;
+    struct settle_ent *e = &st->v[k];
+    memcpy(e->id, id, LS_ID_LEN + 1);
+    e->mtime_ns = mtime_ns;
+    e->ctime_ns = ctime_ns;
+    /* judged settled by its file times: as if seen still a settle period ago */
+    e->seen_ns = ok ? now - ls->settle_ns : now;
     pthread_mutex_unlock(&st->lock);
     return ok;
 }
 
 /* hostconfig.json missing from a folder that has not been still for the settle period or
  * holds an atomic write in progress. */
-static bool hostconfig_pending(struct layerstore *ls, const char *id)
+static bool hostconfig_pending(struct layerstore *ls, const char *id, bool first)
 {
     char dir[sizeof("containers/") + LS_ID_LEN], hc[sizeof(dir) + sizeof("/hostconfig.json")];
     struct stat st;
@@ -850,7 +908,7 @@ static bool hostconfig_pending(struct layerstore *ls, const char *id)
     if (has_tmp_files(ls, dir))
         return true;
     return !settled(ls, id, (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
-                    (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec);
+                    (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec, first);
 }
 
 /* State.Dead of config.v2.json, read alone (the State member); false when unreadable. */
@@ -887,7 +945,8 @@ bool layerstore_container_pending(struct layerstore *ls, const char *id, unsigne
         /* no config.v2.json: written next, or removed already (a folder that is gone is not
          * pending: that is another answer) */
         return fstatat(ls->dirfd, dir, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-    return hostconfig_pending(ls, id) || ((flags & LS_PENDING_STATE) && state_dead(ls, id));
+    return hostconfig_pending(ls, id, flags & LS_PENDING_FIRST) ||
+           ((flags & LS_PENDING_STATE) && state_dead(ls, id));
 }
 
 int layerstore_container_ids(struct layerstore *ls, char ***ids, size_t *n, struct bf_error *err)

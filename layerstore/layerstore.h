@@ -521,6 +521,9 @@ int layerstore_container_walk(struct layerstore *ls, const char *id, struct ls_c
  * readHostConfig makes it. False when the folder is gone (that is another answer), and when
  * config.v2.json cannot be parsed (the generation reports that). */
 #define LS_PENDING_STATE 1u
+/* the first look at this data-root's folders (a first listing): a folder first seen so is
+ * judged by its file times whenever that look happens */
+#define LS_PENDING_FIRST 2u
 bool layerstore_container_pending(struct layerstore *ls, const char *id, unsigned flags);
 
 /* IDs of the directories under R/containers that are 64 lowercase hex, sorted. Other names

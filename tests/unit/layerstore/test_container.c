@@ -866,3 +866,52 @@ Test(container, settle_is_timed_here_not_by_file_times)
     fx_write(&f, "containers/" CID2 "/other", "x");
     cr_expect(layerstore_container_pending(ls, CID2, 0));
 }
+
+/* More folders without hostconfig.json than any fixed table would hold: each is timed until it
+ * has one or goes, so every one settles (none is forgotten and made to wait again), and one
+ * judged settled stays so. */
+Test(container, many_folders_without_hostconfig_all_settle)
+{
+    struct ls_options o = {.settle_ns = 100000000};
+    struct bf_error err = BF_ERROR_INIT;
+    struct timespec old[2] = {{.tv_sec = 1704067200}, {.tv_sec = 1704067200}}; /* 2024 */
+    enum { N = 1500 };
+    static char ids[N][65];
+
+    fx_init(&f, "windowsfilter");
+    for (int i = 0; i < N; i++) {
+        char rel[128];
+        snprintf(ids[i], sizeof(ids[i]), "%064x", i + 1);
+        snprintf(rel, sizeof(rel), "containers/%.64s/config.v2.json", ids[i]);
+        fx_write(&f, rel, "{}");
+        snprintf(rel, sizeof(rel), "containers/%.64s", ids[i]);
+        cr_assert_eq(utimensat(AT_FDCWD, fx_path(&f, rel), old, 0), 0);
+    }
+    cr_assert_eq(layerstore_open(f.root, &o, &ls, &err), 0, "%s", bf_error_message(&err));
+    sleep_ms(200); /* past the young layerstore's window */
+    int pending = 0;
+    for (int i = 0; i < N; i++) /* the first listing judges by file times */
+        pending += layerstore_container_pending(ls, ids[i], LS_PENDING_FIRST);
+    cr_expect_eq(pending, 0);
+    for (int round = 0; round < 2; round++) {
+        pending = 0;
+        for (int i = 0; i < N; i++)
+            pending += layerstore_container_pending(ls, ids[i], 0);
+        cr_expect_eq(pending, 0, "round %d: once settled, settled", round);
+    }
+    /* every folder touched now: each waits, and each settles */
+    for (int i = 0; i < N; i++) {
+        char rel[128];
+        snprintf(rel, sizeof(rel), "containers/%.64s/x", ids[i]);
+        fx_write(&f, rel, "x");
+    }
+    pending = 0;
+    for (int i = 0; i < N; i++)
+        pending += layerstore_container_pending(ls, ids[i], 0);
+    cr_expect_eq(pending, N);
+    sleep_ms(200);
+    pending = 0;
+    for (int i = 0; i < N; i++)
+        pending += layerstore_container_pending(ls, ids[i], 0);
+    cr_expect_eq(pending, 0, "all of them settle, none forgotten");
+}
