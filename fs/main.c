@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <malloc.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,6 +238,12 @@ static char **escape_hostroot(int argc, char **argv, char **owned)
  * from the heap and stay resident once freed (60 containers with 1 MiB names and environments
  * kept 58 MiB after a scan instead of 23). A fixed threshold turns that off; the trim threshold
  * returns a heap's freed top the same way. Set before anything is allocated. */
+static void on_usr1(int sig)
+{
+    (void)sig;
+    bfs_watch_request_stats();
+}
+
 static void malloc_policy(void)
 {
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
@@ -345,7 +352,8 @@ int main(int argc, char **argv)
     }
     se = fuse_session_new(&args, &bfs_ops, sizeof(bfs_ops), &fs);
     if (!se)
-        goto out; /* libfuse said why (an unknown option, usually) */
+        goto out;             /* libfuse said why (an unknown option, usually) */
+    signal(SIGUSR1, on_usr1); /* the figures, logged by the watcher thread */
     if (fuse_set_signal_handlers(se) != 0)
         goto out;
     if (fuse_session_mount(se, opts.mountpoint) != 0)

@@ -2514,9 +2514,14 @@ void bfs_tree_changed_how(struct bfs_tree *t, const char *dir_rel, const char *n
     /* config.v2.json or hostconfig.json changed in a container's folder: is it still one?
      * Docker removes a container by writing config.v2.json with State.Dead, then the folder
      * file by file (a rewrite renames a new file over the old: still one) */
-    bool hc_gone = false;
+    bool hc_gone = false, folder_gone = false;
     if (s) {
         layer_event(s->ls, dir_rel, name, how, &lev);
+        /* a container folder that went: its entry leaves the table now, not at the next
+         * listing (nothing may ever list the root: the table would keep every container that
+         * came and went) */
+        if (!strcmp(dir_rel, "containers") && name && bf_is_hex64(name))
+            folder_gone = !dir_exists(s, "containers", name);
         if (in_containers && name &&
             (strcmp(name, "hostconfig.json") == 0 || strcmp(name, "config.v2.json") == 0) &&
             strlen(dir_rel) == sizeof("containers/") - 1 + LS_ID_LEN)
@@ -2525,6 +2530,11 @@ void bfs_tree_changed_how(struct bfs_tree *t, const char *dir_rel, const char *n
         store_release(t, s);
     }
     pthread_mutex_lock(&t->lock);
+    if (folder_gone) {
+        struct ctr *gone = ctr_find(t, name);
+        if (gone)
+            ctr_remove(t, gone);
+    }
     if (ctrs_self && t->store && t->store->ls == ctrs.ls) {
         t->store->ctrs_known = ctrs.ctrs_known;
         t->store->ctrs_perm = ctrs.ctrs_perm;

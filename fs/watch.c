@@ -1,5 +1,7 @@
 /* watch.c - the inotify watcher thread (see watch.h). */
 #include <errno.h>
+#include <malloc.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -19,6 +21,26 @@
      IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 #define ROOT_CHECK_MS 1000
 #define SWEEP_MS 250 /* bfs_tree_sweep walks every container: not on every event batch */
+
+static volatile sig_atomic_t stats_requested;
+
+void bfs_watch_request_stats(void)
+{
+    stats_requested = 1;
+}
+
+/* The figures that say whether memory follows what is live (the churn test reads them). */
+static void log_stats(struct bfs_tree *t)
+{
+    struct bfs_stats st;
+    struct mallinfo2 mi = mallinfo2();
+
+    bfs_tree_stats(t, &st);
+    bfs_log("stats: containers %zu, kernel inodes %zu, versions made %llu, cache %zu bytes, "
+            "retained %zu bytes, malloc in use %zu bytes",
+            st.containers, st.nodes, (unsigned long long)st.versions, st.cache_bytes,
+            st.retained_bytes, mi.uordblks + mi.hblkhd);
+}
 
 static int64_t mono_ms(void)
 {
@@ -261,6 +283,10 @@ static void *run(void *arg)
                 handle(w, ev);
                 q += sizeof(*ev) + ev->len;
             }
+        }
+        if (stats_requested) {
+            stats_requested = 0;
+            log_stats(w->t);
         }
         if (mono_ms() - last_sweep >= SWEEP_MS) {
             bfs_tree_sweep(w->t, w->inval, w->ctx);

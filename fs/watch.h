@@ -20,6 +20,10 @@
 
 struct bfs_watch;
 
+/* Ask the watcher thread to log the daemon's figures (containers, kernel inodes, cache bytes,
+ * malloc's bytes in use) within a second: async-signal-safe (bundlefs's SIGUSR1). */
+void bfs_watch_request_stats(void);
+
 int bfs_watch_start(struct bfs_tree *t, bfs_inval_fn inval, void *ctx, struct bfs_watch **out,
                     struct bf_error *err);
 void bfs_watch_stop(struct bfs_watch *w); /* also detaches it from the tree */

@@ -828,6 +828,22 @@ static void settle_prune_locked(struct layerstore *ls, struct ls_settle *st)
     st->prune_at = st->n * 2 > 1024 ? st->n * 2 : 1024;
 }
 
+/* The folder has hostconfig.json (again), or is gone: its entry goes. */
+static void settle_forget(struct layerstore *ls, const char *id)
+{
+    struct ls_settle *st = __atomic_load_n(&ls->settle, __ATOMIC_ACQUIRE);
+
+    if (!st)
+        return;
+    pthread_mutex_lock(&st->lock);
+    size_t k = settle_lower_bound(st, id);
+    if (k < st->n && strcmp(st->v[k].id, id) == 0) {
+        memmove(&st->v[k], &st->v[k + 1], (st->n - k - 1) * sizeof(*st->v));
+        st->n--;
+    }
+    pthread_mutex_unlock(&st->lock);
+}
+
 /* Has the folder (of these times) been still for the settle period? A folder first seen while
  * the layerstore is young (the first listing, or a one-shot bundlefsctl) is judged by its file
  * times, which must lie in the past; one first seen later is new to us, and waits. */
@@ -840,11 +856,12 @@ static bool settled(struct layerstore *ls, const char *id, int64_t mtime_ns, int
     bool ok;
 
     pthread_mutex_lock(&init);
-    if (!ls->settle && (ls->settle = calloc(1, sizeof(*ls->settle)))) {
-        pthread_mutex_init(&ls->settle->lock, NULL);
-        ls->settle->prune_at = 1024;
-    }
     st = ls->settle;
+    if (!st && (st = calloc(1, sizeof(*st)))) {
+        pthread_mutex_init(&st->lock, NULL);
+        st->prune_at = 1024;
+        __atomic_store_n(&ls->settle, st, __ATOMIC_RELEASE);
+    }
     pthread_mutex_unlock(&init);
     if (!st)
         return false; /* no memory: not yet (asked again later) */
@@ -901,10 +918,14 @@ static bool hostconfig_pending(struct layerstore *ls, const char *id, bool first
 
     snprintf(dir, sizeof(dir), "containers/%s", id);
     snprintf(hc, sizeof(hc), "%s/hostconfig.json", dir);
-    if (fstatat(ls->dirfd, hc, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
-        return false; /* there (or not a missing file): read as it is */
-    if (fstatat(ls->dirfd, dir, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
-        return false; /* gone: no container, and not a pending one either */
+    if (fstatat(ls->dirfd, hc, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT) {
+        settle_forget(ls, id); /* there (or not a missing file): read as it is */
+        return false;
+    }
+    if (fstatat(ls->dirfd, dir, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode)) {
+        settle_forget(ls, id); /* gone: no container, and not a pending one either */
+        return false;
+    }
     if (has_tmp_files(ls, dir))
         return true;
     return !settled(ls, id, (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
