@@ -250,6 +250,7 @@ struct bfs_tree {
     uint64_t ids_epoch; /* bumped when containers/ itself changed: a container came or went */
     /* listed containers whose hostconfig.json went (a removal under way): looked at again by
      * the next listing (all of them when there were more than fit) */
+    int64_t resynced_ns; /* the sweep's last check of the table against containers/ */
     char recheck[RECHECK_MAX][LS_ID_LEN + 1];
     size_t n_recheck;
     bool recheck_all;
@@ -2612,6 +2613,23 @@ void bfs_tree_changed_how(struct bfs_tree *t, const char *dir_rel, const char *n
         inval(ctx, BFS_BYNAME_INO, NULL); /* a name may have changed */
 }
 
+/* The table against containers/ now: a container whose removal no event told of (the watch
+ * queue overflowed, a folder was not watched) leaves it, so the table stays bounded by what
+ * is live. A listing does it (ctrs_sync). Unlocked. */
+static void ctrs_resync(struct bfs_tree *t)
+{
+    struct idlist *l = NULL;
+
+    pthread_mutex_lock(&t->lock);
+    t->ids_epoch++; /* a listing of its own, not the one kept */
+    pthread_mutex_unlock(&t->lock);
+    if (ids_get(t, true, &l) == 0) {
+        pthread_mutex_lock(&t->lock);
+        idlist_unref(l);
+        pthread_mutex_unlock(&t->lock);
+    }
+}
+
 void bfs_tree_changed_all(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
 {
     struct inval_ent *all = NULL;
@@ -2633,6 +2651,7 @@ void bfs_tree_changed_all(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
     if (inval)
         all = inval_list(t, &n);
     pthread_mutex_unlock(&t->lock);
+    ctrs_resync(t);
     if (!inval)
         return;
     inval_all(all, n, true, inval, ctx);
@@ -2685,7 +2704,16 @@ void bfs_tree_sweep(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
             names_mark(t, pl->pending[i]);
     }
     idlist_unref(pl);
+    /* more containers in the table than the last listing had, for a while: some removals were
+     * not seen (a lost event); every ten seconds at most, the table is checked against
+     * containers/ */
+    bool resync = (!t->ids || t->ctrs.n > t->ids->n + 64) &&
+                  now_ns() - t->resynced_ns > 10 * (int64_t)1000000000;
+    if (resync)
+        t->resynced_ns = now_ns();
     pthread_mutex_unlock(&t->lock);
+    if (resync)
+        ctrs_resync(t);
     for (size_t i = 0; i < n; i++)
         inval(ctx, v[i], NULL);
     free(v);
