@@ -146,29 +146,34 @@ struct node {
     uint64_t nlookup;
 };
 
+struct ctrs_mode {
+    bool known;
+    mode_t perm;
+    uid_t uid;
+    gid_t gid;
+};
+
 struct store {
     struct layerstore *ls;
     unsigned refs;
     dev_t dev;
     ino_t ino;
-    /* containers/'s owner and mode: the root and by-name show no more than it does */
-    bool ctrs_known;
-    mode_t ctrs_perm;
-    uid_t ctrs_uid;
-    gid_t ctrs_gid;
+    struct ctrs_mode ctrs; /* the root and by-name show no more than containers/ does */
 };
 
 /* What containers/ lets others do, read now (its owner, group and mode; no link followed). */
-static void ctrs_stat(struct store *s)
+static struct ctrs_mode ctrs_stat(struct layerstore *ls)
 {
+    struct ctrs_mode m = {0};
     struct stat st;
-    s->ctrs_known = fstatat(layerstore_dirfd(s->ls), "containers", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                    S_ISDIR(st.st_mode);
-    if (s->ctrs_known) {
-        s->ctrs_perm = st.st_mode & 0555; /* read-only: no write bits */
-        s->ctrs_uid = st.st_uid;
-        s->ctrs_gid = st.st_gid;
-    }
+
+    if (fstatat(layerstore_dirfd(ls), "containers", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISDIR(st.st_mode))
+        m = (struct ctrs_mode){.known = true,
+                               .perm = st.st_mode & 0555, /* read-only: no write bits */
+                               .uid = st.st_uid,
+                               .gid = st.st_gid};
+    return m;
 }
 
 struct name_ent {
@@ -181,9 +186,9 @@ struct name_ent {
 
 #define NAMES_DIRTY_MAX 256 /* containers renamed between two name indexes, before a full one */
 
-/* An immutable, shared snapshot of the sorted container IDs. */
-#define RECHECK_MAX 64
+#define RECHECK_MAX 64 /* listed containers looked at again by the next listing, at most */
 
+/* An immutable, shared snapshot of the sorted container IDs. */
 struct idlist {
     unsigned refs;
     char **v;
@@ -247,10 +252,10 @@ struct bfs_tree {
     struct idlist *ids, *ids_prev;
     struct namelist *names, *names_prev;
     uint64_t list_gen;
-    uint64_t ids_epoch; /* bumped when containers/ itself changed: a container came or went */
-    /* listed containers whose hostconfig.json went (a removal under way): looked at again by
-     * the next listing (all of them when there were more than fit) */
+    uint64_t ids_epoch;  /* bumped when containers/ itself changed: a container came or went */
     int64_t resynced_ns; /* the sweep's last check of the table against containers/ */
+    /* listed containers that may be none now (State.Dead, a file gone): looked at again by the
+     * next listing (all of them when there were more than fit) */
     char recheck[RECHECK_MAX][LS_ID_LEN + 1];
     size_t n_recheck;
     bool recheck_all;
@@ -307,7 +312,7 @@ static struct store *store_open(const char *dataroot, const struct ls_options *o
         bf_error_set(err, ENOMEM, "out of memory");
         return NULL;
     }
-    ctrs_stat(s);
+    s->ctrs = ctrs_stat(s->ls);
     if (fstat(layerstore_dirfd(s->ls), &st) == 0) {
         s->dev = st.st_dev;
         s->ino = st.st_ino;
@@ -1048,10 +1053,10 @@ static void attr_static_dir(const struct bfs_tree *t, uint64_t ino, struct bfs_a
     a->ino = ino;
     a->type = BFS_DIR;
     a->perm = 0555;
-    if (t->store && t->store->ctrs_known) {
-        a->perm = t->store->ctrs_perm;
-        a->uid = t->store->ctrs_uid;
-        a->gid = t->store->ctrs_gid;
+    if (t->store && t->store->ctrs.known) {
+        a->perm = t->store->ctrs.perm;
+        a->uid = t->store->ctrs.uid;
+        a->gid = t->store->ctrs.gid;
     }
     a->mtime_ns = t->mounted_ns;
     /* the entry never changes; the attributes follow containers/ (the watcher drops them when
@@ -1138,15 +1143,12 @@ bool bfs_tree_check_root(struct bfs_tree *t)
     t->root_checked_ns = now_ns();
     if (!missing && t->store && t->store->dev == st.st_dev && t->store->ino == st.st_ino) {
         /* the same data-root: containers/'s mode, for a mount without a watcher */
-        struct store cur = {.ls = t->store->ls}, *s = t->store;
+        struct store *s = t->store;
         s->refs++;
         pthread_mutex_unlock(&t->lock);
-        ctrs_stat(&cur);
+        struct ctrs_mode m = ctrs_stat(s->ls);
         pthread_mutex_lock(&t->lock);
-        s->ctrs_known = cur.ctrs_known;
-        s->ctrs_perm = cur.ctrs_perm;
-        s->ctrs_uid = cur.ctrs_uid;
-        s->ctrs_gid = cur.ctrs_gid;
+        s->ctrs = m;
         store_unref_locked(s);
         pthread_mutex_unlock(&t->lock);
         return false;
@@ -1322,8 +1324,8 @@ static int ids_get(struct bfs_tree *t, bool relist, struct idlist **out)
 
     pthread_mutex_lock(&t->lock);
     l = t->ids;
-    /* with folders pending and no watcher, time decides: no event says when one has settled
-     * (the watcher's sweep looks at them) */
+    /* (pending folders: the watcher's sweep looks at them, and lists anew when one has
+     * become a container) */
     if (l && (t->watch.add || !relist) &&
         index_fresh(t, l->epoch, t->ids_epoch, l->store_gen, true, l->built_ns, now)) {
         l->refs++;
@@ -2390,7 +2392,7 @@ static void layer_event(struct layerstore *ls, const char *dir_rel, const char *
         if (n < 8 || strncmp(target, "../", 3) != 0)
             return;
         target[n] = '\0';
-        if (n < 8 || strcmp(target + n - 5, "/diff") != 0)
+        if (strcmp(target + n - 5, "/diff") != 0)
             return;
         target[n - 5] = '\0';
         rest = target + 3;
@@ -2506,11 +2508,9 @@ void bfs_tree_changed_how(struct bfs_tree *t, const char *dir_rel, const char *n
     /* containers/ itself changed (chmod, chown, replaced): the root's and by-name's modes */
     bool ctrs_self = (!strcmp(dir_rel, "containers") && !name) ||
                      (!dir_rel[0] && name && !strcmp(name, "containers"));
-    struct store ctrs = {0};
-    if (s && ctrs_self) {
-        ctrs.ls = s->ls;
-        ctrs_stat(&ctrs);
-    }
+    struct ctrs_mode ctrs = {0};
+    if (s && ctrs_self)
+        ctrs = ctrs_stat(s->ls);
 
     /* config.v2.json or hostconfig.json changed in a container's folder: is it still one?
      * Docker removes a container by writing config.v2.json with State.Dead, then the folder
@@ -2528,7 +2528,6 @@ void bfs_tree_changed_how(struct bfs_tree *t, const char *dir_rel, const char *n
             strlen(dir_rel) == sizeof("containers/") - 1 + LS_ID_LEN)
             hc_gone = layerstore_container_pending(s->ls, dir_rel + sizeof("containers/") - 1,
                                                    LS_PENDING_STATE);
-        store_release(t, s);
     }
     pthread_mutex_lock(&t->lock);
     if (folder_gone) {
@@ -2536,11 +2535,10 @@ void bfs_tree_changed_how(struct bfs_tree *t, const char *dir_rel, const char *n
         if (gone)
             ctr_remove(t, gone);
     }
-    if (ctrs_self && t->store && t->store->ls == ctrs.ls) {
-        t->store->ctrs_known = ctrs.ctrs_known;
-        t->store->ctrs_perm = ctrs.ctrs_perm;
-        t->store->ctrs_uid = ctrs.ctrs_uid;
-        t->store->ctrs_gid = ctrs.ctrs_gid;
+    if (s) { /* held until here: the containers/ mode read is this store's */
+        if (ctrs_self)
+            s->ctrs = ctrs;
+        store_unref_locked(s);
     }
     id = owner_id(t, dir_rel, name, idbuf);
     /* a folder the listing left out (being written) may just have become a container */
@@ -2707,7 +2705,7 @@ void bfs_tree_sweep(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
     /* more containers in the table than the last listing had, for a while: some removals were
      * not seen (a lost event); every ten seconds at most, the table is checked against
      * containers/ */
-    bool resync = (!t->ids || t->ctrs.n > t->ids->n + 64) &&
+    bool resync = t->ctrs.n > (t->ids ? t->ids->n : 0) + 64 &&
                   now_ns() - t->resynced_ns > 10 * (int64_t)1000000000;
     if (resync)
         t->resynced_ns = now_ns();

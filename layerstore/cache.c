@@ -42,13 +42,6 @@ struct ls_cache {
     bool evicted; /* an entry left for room: what it had is no longer known */
 };
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void centry_unref(struct centry *e)
 {
     if (!e || --e->refs)
@@ -229,7 +222,7 @@ static struct centry *lookup(struct layerstore *ls, const char *image_id)
 {
     struct ls_cache *c = ls->cache;
     struct centry *e = NULL;
-    int64_t now = mono_ns();
+    int64_t now = ls_mono_ns();
     bool check;
 
     pthread_mutex_lock(&c->lock);
@@ -296,7 +289,7 @@ static int fill(struct layerstore *ls, const char *image_id, struct centry **out
     pthread_mutex_unlock(&c->lock);
     e->refs = 1;
     e->epoch = epoch;
-    e->validated_ns = mono_ns();
+    e->validated_ns = ls_mono_ns();
     r = layerstore_image_load(ls, image_id, &e->img, &e->in, err);
     if (r == 0)
         r = layerstore_walk(ls, e->img, &e->walk, &e->in, err);
@@ -373,7 +366,7 @@ void ls_shared_begin(struct layerstore *ls, struct ls_shared *sh)
 {
     sh->valid = true;
     sh->epoch = 0;
-    sh->at_ns = mono_ns();
+    sh->at_ns = ls_mono_ns();
     if (ls->cache) {
         pthread_mutex_lock(&ls->cache->lock);
         sh->epoch = ls->cache->epoch;
@@ -388,7 +381,7 @@ bool ls_shared_fresh(struct layerstore *ls, const struct ls_shared *sh)
     if (!sh->valid || !ls->cache)
         return false;
     pthread_mutex_lock(&ls->cache->lock);
-    fresh = sh->epoch == ls->cache->epoch && mono_ns() - sh->at_ns <= ls->cache->trust_ns;
+    fresh = sh->epoch == ls->cache->epoch && ls_mono_ns() - sh->at_ns <= ls->cache->trust_ns;
     pthread_mutex_unlock(&ls->cache->lock);
     return fresh;
 }

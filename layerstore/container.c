@@ -778,6 +778,17 @@ struct ls_settle {
     size_t n, cap, prune_at;
 };
 
+struct ls_settle *ls_settle_new(void)
+{
+    struct ls_settle *st = calloc(1, sizeof(*st));
+
+    if (st) {
+        pthread_mutex_init(&st->lock, NULL);
+        st->prune_at = 1024;
+    }
+    return st;
+}
+
 void ls_settle_free(struct ls_settle *st)
 {
     if (st) {
@@ -785,13 +796,6 @@ void ls_settle_free(struct ls_settle *st)
         free(st->v);
         free(st);
     }
-}
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* The first entry whose ID is >= id. */
@@ -831,10 +835,8 @@ static void settle_prune_locked(struct layerstore *ls, struct ls_settle *st)
 /* The folder has hostconfig.json (again), or is gone: its entry goes. */
 static void settle_forget(struct layerstore *ls, const char *id)
 {
-    struct ls_settle *st = __atomic_load_n(&ls->settle, __ATOMIC_ACQUIRE);
+    struct ls_settle *st = ls->settle;
 
-    if (!st)
-        return;
     pthread_mutex_lock(&st->lock);
     size_t k = settle_lower_bound(st, id);
     if (k < st->n && strcmp(st->v[k].id, id) == 0) {
@@ -850,21 +852,10 @@ static void settle_forget(struct layerstore *ls, const char *id)
 static bool settled(struct layerstore *ls, const char *id, int64_t mtime_ns, int64_t ctime_ns,
                     bool first)
 {
-    static pthread_mutex_t init = PTHREAD_MUTEX_INITIALIZER;
-    int64_t now = mono_ns(), changed = mtime_ns > ctime_ns ? mtime_ns : ctime_ns;
-    struct ls_settle *st;
+    int64_t now = ls_mono_ns(), changed = mtime_ns > ctime_ns ? mtime_ns : ctime_ns;
+    struct ls_settle *st = ls->settle;
     bool ok;
 
-    pthread_mutex_lock(&init);
-    st = ls->settle;
-    if (!st && (st = calloc(1, sizeof(*st)))) {
-        pthread_mutex_init(&st->lock, NULL);
-        st->prune_at = 1024;
-        __atomic_store_n(&ls->settle, st, __ATOMIC_RELEASE);
-    }
-    pthread_mutex_unlock(&init);
-    if (!st)
-        return false; /* no memory: not yet (asked again later) */
     pthread_mutex_lock(&st->lock);
     size_t k = settle_lower_bound(st, id);
     if (k < st->n && strcmp(st->v[k].id, id) == 0) {

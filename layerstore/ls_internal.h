@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "layerstore.h"
 
@@ -24,7 +25,17 @@ struct layerstore {
     struct ls_settle *settle;     /* container.c: folders without hostconfig.json, as seen */
 };
 
+/* container.c: the table of folders without hostconfig.json, made at open (NULL: no memory) */
+struct ls_settle *ls_settle_new(void);
 void ls_settle_free(struct ls_settle *st);
+
+/* CLOCK_MONOTONIC in nanoseconds: trust periods, settle periods, cache ages. */
+static inline int64_t ls_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 void ls_netcache_free(struct ls_netcache *nc);
 void ls_dccache_free(struct ls_dccache *dcc);
@@ -136,14 +147,14 @@ int ls_strv_cmp(const void *a, const void *b);                 /* qsort over cha
 
 /* container_linux.c: the hostconfig.json members only Linux specs read (container.c builds
  * them into its tree along with its own). */
-#define LS_LINUX_HOSTCONFIG_KEYS \
-    "Privileged", "CapAdd", "CapDrop", "GroupAdd", "DeviceCgroupRules", "Links", "Init", \
-    "OomKillDisable", "MemorySwappiness", "PidsLimit", "PidMode", "IpcMode", "UTSMode", \
-    "UsernsMode", "CgroupnsMode", "CgroupParent", "ShmSize", "OomScoreAdj", "MemorySwap", \
-    "KernelMemory", "KernelMemoryTCP", "CpuPeriod", "CpuQuota", "CpuRealtimePeriod", \
-    "CpuRealtimeRuntime", "CpusetCpus", "CpusetMems", "BlkioWeight", "BlkioWeightDevice", \
-    "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps", \
-    "Tmpfs", "Sysctls", "Ulimits", "MaskedPaths", "ReadonlyPaths"
+#define LS_LINUX_HOSTCONFIG_KEYS                                                                   \
+    "Privileged", "CapAdd", "CapDrop", "GroupAdd", "DeviceCgroupRules", "Links", "Init",           \
+        "OomKillDisable", "MemorySwappiness", "PidsLimit", "PidMode", "IpcMode", "UTSMode",        \
+        "UsernsMode", "CgroupnsMode", "CgroupParent", "ShmSize", "OomScoreAdj", "MemorySwap",      \
+        "KernelMemory", "KernelMemoryTCP", "CpuPeriod", "CpuQuota", "CpuRealtimePeriod",           \
+        "CpuRealtimeRuntime", "CpusetCpus", "CpusetMems", "BlkioWeight", "BlkioWeightDevice",      \
+        "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",                        \
+        "BlkioDeviceWriteIOps", "Tmpfs", "Sysctls", "Ulimits", "MaskedPaths", "ReadonlyPaths"
 int ls_linux_parse_config(struct ls_container *ct, const struct ls_jctx *c, json_t *root);
 int ls_linux_parse_hostconfig(struct ls_container *ct, const struct ls_jctx *c, json_t *root);
 /* MountPoints[<path>]'s Propagation and Spec; `path` is the key path for messages. */

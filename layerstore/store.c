@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bf_util.h"
@@ -226,10 +225,10 @@ int layerstore_open(const char *dataroot, const struct ls_options *opts, struct 
         }
     }
     ls->settle_ns = opts && opts->settle_ns > 0 ? opts->settle_ns : 1000000000;
-    {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ls->opened_mono_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    ls->opened_mono_ns = ls_mono_ns();
+    if (!(ls->settle = ls_settle_new())) {
+        r = bf_error_set(err, ENOMEM, "out of memory");
+        goto fail;
     }
     if (opts && opts->daemon_config && !(ls->daemon_config = strdup(opts->daemon_config))) {
         r = bf_error_set(err, ENOMEM, "daemon configuration: out of memory");

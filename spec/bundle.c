@@ -125,17 +125,28 @@ static void linux_files(struct layerstore *ls, struct spec_bundle *b, const stru
     spec_linux_free(&lx);
 }
 
+/* One message as one line of `error`: a newline inside it would split it, and no other control
+ * byte (a terminal escape from a hostile name) reaches `cat error`. */
+static size_t put_line(char *out, const char *msg)
+{
+    size_t off = 0;
+    for (const char *p = msg; *p; p++)
+        out[off++] = *p == '\n' ? ' ' : (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
+    out[off++] = '\n';
+    return off;
+}
+
 static void collect_errors(struct spec_bundle *b)
 {
+    const char *notes[] = {b->name_note, b->note}; /* after the files' messages */
     size_t total = 0, off = 0;
 
     for (int i = 0; i < SPEC_FILE_COUNT; i++)
         if (b->files[i].err.code)
             total += strlen(bf_error_message(&b->files[i].err)) + 1;
-    if (b->note)
-        total += strlen(b->note) + 1;
-    if (b->name_note)
-        total += strlen(b->name_note) + 1;
+    for (size_t k = 0; k < BF_ARRAY_SIZE(notes); k++)
+        if (notes[k])
+            total += strlen(notes[k]) + 1;
     if (!total)
         return;
     b->errors = malloc(total + 1);
@@ -150,21 +161,12 @@ static void collect_errors(struct spec_bundle *b)
         for (int k = 0; k < i; k++)
             if (b->files[k].err.code && strcmp(bf_error_message(&b->files[k].err), msg) == 0)
                 seen = true;
-        if (seen)
-            continue;
-        /* One message, one line: a newline inside a message would split it, and no other
-         * control byte (a terminal escape from a hostile name) reaches `cat error`. */
-        for (const char *p = msg; *p; p++)
-            b->errors[off++] = *p == '\n' ? ' ' : (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
-        b->errors[off++] = '\n';
+        if (!seen)
+            off += put_line(b->errors + off, msg);
     }
-    const char *notes[] = {b->name_note, b->note};
-    for (size_t k = 0; k < BF_ARRAY_SIZE(notes); k++) {
-        for (const char *p = notes[k]; p && *p; p++)
-            b->errors[off++] = *p == '\n' ? ' ' : (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
+    for (size_t k = 0; k < BF_ARRAY_SIZE(notes); k++)
         if (notes[k])
-            b->errors[off++] = '\n';
-    }
+            off += put_line(b->errors + off, notes[k]);
     b->errors[off] = '\0';
     b->errors_len = off;
 }
