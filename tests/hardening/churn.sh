@@ -1,7 +1,9 @@
 #!/bin/bash
 # Memory follows what is live, not how many containers came and went: an accelerated churn
-# (CHURN_CYCLES containers, default 20,000, created, read and removed with 200 alive at any
-# time, and as many version changes) against a mounted root. After 5,000 cycles of warm-up the
+# (CHURN_CYCLES containers, default 24,000, created, read and removed with 200 alive at any
+# time, and as many version changes) against a mounted root. After 8,000 cycles of warm-up (the
+# allocator takes one step of about 1 MiB somewhere in the first 7,000, when, depends on the
+# threads' timing) the
 # daemon's VmRSS and malloc's bytes in use (its SIGUSR1 stats line) are sampled; the mean of
 # the last fifth of the samples may exceed the first fifth's by at most 16 bytes per cycle
 # between them for malloc's bytes, 32 for RSS (which moves by pages). Before the fix a removed
@@ -13,7 +15,7 @@ set -euo pipefail
 BUNDLEFS=${BUNDLEFS:?} gen=${GEN_DATAROOT:?} src=${SOURCE_ROOT:?}
 # shellcheck source=../integration/lib/mount.sh
 source "$src/tests/integration/lib/mount.sh"
-CYCLES=${CHURN_CYCLES:-20000}
+CYCLES=${CHURN_CYCLES:-24000}
 work=$(mktemp -d /tmp/bf-churn-XXXXXX)
 cleanup() {
     mount_cleanup
@@ -26,8 +28,8 @@ R=$work/root
 M=$work/mnt
 mount_start "$M" "$R"
 start=$SECONDS
-python3 "$src/tests/hardening/churn.py" "$R" "$M" "$MOUNT_PID" "$M.log" "$CYCLES" 200 5000 \
-    $(((CYCLES - 5000) / 20)) >"$work/samples"
+python3 "$src/tests/hardening/churn.py" "$R" "$M" "$MOUNT_PID" "$M.log" "$CYCLES" 200 8000 \
+    $(((CYCLES - 8000) / 20)) >"$work/samples"
 echo "churn: $CYCLES cycles (and as many version changes) in $((SECONDS - start)) s"
 python3 - "$work/samples" <<'PY'
 import sys
