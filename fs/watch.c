@@ -21,6 +21,9 @@
      IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 #define ROOT_CHECK_MS 1000
 #define SWEEP_MS 250 /* bfs_tree_sweep walks every container: not on every event batch */
+/* Free memory inside malloc's heaps (every worker thread has its own arena) goes back to the
+ * kernel this often, so resident memory follows what is live after churn, not its high mark. */
+#define TRIM_MS 10000
 
 static volatile sig_atomic_t stats_requested;
 
@@ -266,7 +269,7 @@ static void *run(void *arg)
 {
     struct bfs_watch *w = arg;
     char buf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
-    int64_t last_sweep = 0;
+    int64_t last_sweep = 0, last_trim = mono_ms();
 
     for (;;) {
         struct pollfd p[2] = {{.fd = w->ifd, .events = POLLIN},
@@ -291,6 +294,10 @@ static void *run(void *arg)
         if (mono_ms() - last_sweep >= SWEEP_MS) {
             bfs_tree_sweep(w->t, w->inval, w->ctx);
             last_sweep = mono_ms();
+        }
+        if (mono_ms() - last_trim >= TRIM_MS) {
+            malloc_trim(0);
+            last_trim = mono_ms();
         }
         if (bfs_tree_check_root(w->t)) {
             /* A new data-root: the old watches describe folders no longer in use. */
