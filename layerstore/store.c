@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "bf_util.h"
+#include "jarena.h"
 #include "ls_internal.h"
 
 static const char *const driver_names[] = {
@@ -395,7 +396,7 @@ static pthread_once_t json_alloc_once = PTHREAD_ONCE_INIT;
 
 static void *json_alloc(size_t n)
 {
-    void *p = malloc(n);
+    void *p = ja_alloc(n);
     if (!p)
         json_alloc_failed = true;
     return p;
@@ -403,7 +404,8 @@ static void *json_alloc(size_t n)
 
 static void json_alloc_setup(void)
 {
-    json_set_alloc_funcs(json_alloc, free);
+    (void)ja_setup(); /* without it, malloc's blocks */
+    json_set_alloc_funcs(json_alloc, ja_free);
 }
 
 int ls_parse_json(const char *rel, const char *buf, size_t len, json_t **out, struct bf_error *err)

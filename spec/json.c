@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bf_utf8.h"
+#include "jarena.h"
 #include "spec_internal.h"
 
 /* A uint64 above INT64_MAX, which jansson's signed integers cannot hold: a string node of
@@ -171,7 +172,7 @@ static void wb_value(struct wbuf *w, const json_t *v, bool compact, int depth)
             return;
         }
         wb_put(w, num, strlen(num));
-        free(num);
+        ja_free(num); /* jansson's block: its free function's */
         break;
     }
     case JSON_STRING: {

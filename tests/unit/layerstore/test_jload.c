@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "jarena.h"
 #include "ls_internal.h"
 
 static char *dump(const json_t *v)
@@ -36,8 +37,8 @@ static int compare(const char *buf, size_t len)
         char *w = dump(want), *g = dump(got);
         cr_expect_str_eq(g, w, "tree of [%.*s]", (int)len, buf);
         cr_expect(json_equal(want, got));
-        free(w);
-        free(g);
+        ja_free(w);
+        ja_free(g);
         r = 1;
     }
     json_decref(want);
@@ -249,8 +250,8 @@ static int compare_members(const char *buf, size_t len, const char *const *want,
         }
         char *w = dump(want_tree), *g = dump(got);
         cr_expect_str_eq(g, w, "members of [%.*s]", (int)len, buf);
-        free(w);
-        free(g);
+        ja_free(w);
+        ja_free(g);
         json_decref(want_tree);
         r = 1;
     }

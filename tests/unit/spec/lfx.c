@@ -1,4 +1,5 @@
 /* lfx.c - see lfx.h. */
+#include "jarena.h"
 #include "lfx.h"
 
 #include <criterion/criterion.h>
@@ -92,7 +93,7 @@ static void write_json(struct fx *f, const char *rel, json_t *j)
     char *s = json_dumps(j, JSON_COMPACT);
     cr_assert_not_null(s);
     fx_write(f, rel, s);
-    free(s);
+    ja_free(s); /* jansson's block */
 }
 
 void lfx_ctr(struct lfx *x, const char *id, const struct lfx_ctr *o)

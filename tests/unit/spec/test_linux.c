@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jarena.h"
 #include "lfx.h"
 #include "spec_internal.h"
 
@@ -624,7 +625,7 @@ Test(lspec, device_cgroup_rule_errors, .init = setup, .fini = teardown)
         json_t *s = json_string(bad[i]);
         char *q = json_dumps(s, JSON_ENCODE_ANY);
         snprintf(hc, sizeof(hc), "{\"DeviceCgroupRules\":[%s]}", q);
-        free(q);
+        ja_free(q); /* jansson's block */
         json_decref(s);
         ctr(NULL, NULL, hc);
         snprintf(want, sizeof(want), "invalid device cgroup rule format: '%s'", bad[i]);
