@@ -5,6 +5,7 @@
  * error. Numbers for integer fields must be JSON integers in range (Go refuses 1.5 or 1e3 for
  * an int64). Messages name the key path: `<file>: "Config.Env" must be an array of strings`.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,19 +16,25 @@
 
 json_t *ls_j_get(json_t *obj, const char *key)
 {
-    json_t *v, *val;
-    const char *k;
+    json_t *v;
 
     if (!obj || !json_is_object(obj))
         return NULL;
     v = json_object_get(obj, key);
     if (!v) {
         /* Go matches struct field names case-insensitively when there is no exact match
-         * ("cpushares" sets CpuShares); of several such keys the last one wins. */
-        json_object_foreach(obj, k, val)
-        {
-            if (strcasecmp(k, key) == 0)
-                v = val;
+         * ("cpushares" sets CpuShares); of several such keys the last one wins. A key
+         * shorter than `key`, or whose first letter differs, cannot be one (strcasecmp
+         * compares up to a NUL, so a longer key with a NUL inside still can). */
+        size_t n = strlen(key);
+        int c0 = tolower((unsigned char)key[0]);
+        for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
+            const char *k;
+            if (json_object_iter_key_len(it) < n)
+                continue;
+            k = json_object_iter_key(it);
+            if (tolower((unsigned char)k[0]) == c0 && strcasecmp(k, key) == 0)
+                v = json_object_iter_value(it);
         }
     }
     if (!v || json_is_null(v))
