@@ -40,6 +40,12 @@ static inline int64_t ls_mono_ns(void)
 void ls_netcache_free(struct ls_netcache *nc);
 void ls_dccache_free(struct ls_dccache *dcc);
 
+/* sha256.c: SHA-256 of a buffer (SHA extensions when the CPU has them); the two ways, for
+ * tests (ls_sha256_ni is false, and writes nothing, without the extensions). */
+void ls_sha256(const void *data, size_t len, uint8_t out[32]);
+void ls_sha256_portable(const void *data, size_t len, uint8_t out[32]);
+bool ls_sha256_ni(const void *data, size_t len, uint8_t out[32]);
+
 /* cache.c: the image and walk of `image_id` (deep copies, inputs appended to `in`). */
 int ls_cache_image_walk(struct layerstore *ls, const char *image_id, struct ls_image **img,
                         struct ls_walk *w, struct ls_inputs *in, struct bf_error *err);
