@@ -8,11 +8,17 @@
  * again (one re-stat pass per image, not per container). Callers get deep copies, so
  * everything they own stays theirs to free, exactly as without the cache.
  *
+ * Layers are cached too, by ChainID (which names the layer and everything below it), so an
+ * image whose lower layers another image has is walked only for its own: an entry holds the
+ * layer's facts (cache-id, folder, on windowsfilter the UtilityVM probe) and the stamps of
+ * what reading them looked at, trusted and checked again under the same rules.
+ *
  * Only successful loads are cached: an error is read again every time, so its message
  * always describes the data-root as it is now.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,10 +38,30 @@ struct centry {
     int64_t validated_ns;
 };
 
+/* A layer by ChainID: its facts as layerstore_walk verified them. */
+struct lentry {
+    struct lentry *prev, *next; /* LRU, most recent first */
+    struct lentry *hnext;       /* its bucket's chain (by ChainID) */
+    struct lentry *pnext;       /* its pair bucket's chain (by parent ChainID and DiffID) */
+    unsigned refs;
+    char parent[LS_DIGEST_LEN + 1]; /* the ChainID below ("" for a base layer) */
+    struct ls_layer layer;          /* rel and path owned */
+    struct ls_inputs in;
+    uint64_t epoch;
+    int64_t validated_ns;
+};
+
+#define LAYER_BUCKETS 2048 /* a power of two */
+#define LAYER_MAX 2048     /* layers kept (about 1.3 KB each with their stamps) */
+
 struct ls_cache {
     pthread_mutex_t lock;
     struct centry lru; /* sentinel */
     size_t n, max;
+    struct lentry llru; /* sentinel */
+    struct lentry *buckets[LAYER_BUCKETS];
+    struct lentry *pbuckets[LAYER_BUCKETS];
+    size_t ln;
     uint64_t epoch;
     int64_t trust_ns;
     struct ls_cache_stats stats;
@@ -50,6 +76,59 @@ static void centry_unref(struct centry *e)
     ls_walk_free(&e->walk);
     ls_inputs_free(&e->in);
     free(e);
+}
+
+static void lentry_unref(struct lentry *e)
+{
+    if (!e || --e->refs)
+        return;
+    free(e->layer.rel);
+    free(e->layer.path);
+    ls_inputs_free(&e->in);
+    free(e);
+}
+
+static size_t layer_bucket(const char *chain_id)
+{
+    /* "sha256:<hex>": the hex is already uniform */
+    size_t h = 0;
+    for (const char *p = chain_id + 7; *p && p < chain_id + 7 + 12; p++)
+        h = h * 16 + (size_t)(*p <= '9' ? *p - '0' : (*p | 0x20) - 'a' + 10);
+    return h & (LAYER_BUCKETS - 1);
+}
+
+static size_t pair_bucket(const char *parent, const char *diff_id)
+{
+    return (layer_bucket(parent) * 31 + layer_bucket(diff_id)) & (LAYER_BUCKETS - 1);
+}
+
+/* Out of the LRU and its buckets; the caller drops the list's reference. */
+static void layer_unlink(struct ls_cache *c, struct lentry *e)
+{
+    struct lentry **pp = &c->buckets[layer_bucket(e->layer.chain_id)];
+    while (*pp && *pp != e)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = e->hnext;
+    e->hnext = NULL;
+    pp = &c->pbuckets[pair_bucket(e->parent, e->layer.diff_id)];
+    while (*pp && *pp != e)
+        pp = &(*pp)->pnext;
+    if (*pp)
+        *pp = e->pnext;
+    e->pnext = NULL;
+    e->prev->next = e->next;
+    e->next->prev = e->prev;
+    e->prev = e->next = NULL;
+    c->ln--;
+}
+
+static void layer_front(struct ls_cache *c, struct lentry *e)
+{
+    e->next = c->llru.next;
+    e->prev = &c->llru;
+    c->llru.next->prev = e;
+    c->llru.next = e;
 }
 
 static void unlink_entry(struct ls_cache *c, struct centry *e)
@@ -77,6 +156,7 @@ int layerstore_cache_enable(struct layerstore *ls, size_t max_images, int64_t tr
         return -ENOMEM;
     pthread_mutex_init(&c->lock, NULL);
     c->lru.next = c->lru.prev = &c->lru;
+    c->llru.next = c->llru.prev = &c->llru;
     c->max = max_images ? max_images : 256;
     c->trust_ns = trust_ns;
     ls_cache_free(ls->cache);
@@ -92,6 +172,11 @@ void ls_cache_free(struct ls_cache *c)
         struct centry *e = c->lru.next;
         unlink_entry(c, e);
         centry_unref(e);
+    }
+    while (c->llru.next != &c->llru) {
+        struct lentry *e = c->llru.next;
+        layer_unlink(c, e);
+        lentry_unref(e);
     }
     pthread_mutex_destroy(&c->lock);
     free(c);
@@ -118,6 +203,8 @@ bool layerstore_cache_may_use_layer(struct layerstore *ls, const char *cache_id)
     for (struct centry *e = c->lru.next; !may && e != &c->lru; e = e->next)
         for (size_t i = 0; !may && i < e->walk.n; i++)
             may = strcmp(e->walk.layers[i].cache_id, cache_id) == 0;
+    for (struct lentry *e = c->llru.next; !may && e != &c->llru; e = e->next)
+        may = strcmp(e->layer.cache_id, cache_id) == 0;
     pthread_mutex_unlock(&c->lock);
     return may;
 }
@@ -139,6 +226,7 @@ void layerstore_cache_stats(struct layerstore *ls, struct ls_cache_stats *out)
     pthread_mutex_lock(&ls->cache->lock);
     *out = ls->cache->stats;
     out->entries = ls->cache->n;
+    out->layers = ls->cache->ln;
     pthread_mutex_unlock(&ls->cache->lock);
 }
 
@@ -297,6 +385,8 @@ static int fill(struct layerstore *ls, const char *image_id, struct centry **out
         struct ls_layer *l = &e->walk.layers[i];
         bool has = false;
         size_t before = e->in.n;
+        if (l->uvm_known)
+            continue; /* probed with the layer (its stamp is in e->in already) */
         r = layerstore_layer_has_uvm(ls, l, &has, &e->in, err);
         if (r == 0 && e->in.n > before) {
             l->uvm_known = true;
@@ -358,6 +448,143 @@ int ls_cache_image_walk(struct layerstore *ls, const char *image_id, struct ls_i
         return bf_error_set(err, ENOMEM, "out of memory");
     }
     return 0;
+}
+
+/* ---- layers by ChainID ---- */
+
+uint64_t ls_cache_epoch(struct layerstore *ls)
+{
+    uint64_t epoch;
+
+    pthread_mutex_lock(&ls->cache->lock);
+    epoch = ls->cache->epoch;
+    pthread_mutex_unlock(&ls->cache->lock);
+    return epoch;
+}
+
+int ls_cache_layer_get(struct layerstore *ls, struct ls_layer *l, struct ls_inputs *in)
+{
+    struct ls_cache *c = ls->cache;
+    struct lentry *e;
+    int64_t now = ls_mono_ns();
+    bool check, oom = false;
+
+    pthread_mutex_lock(&c->lock);
+    for (e = c->buckets[layer_bucket(l->chain_id)]; e; e = e->hnext)
+        if (strcmp(e->layer.chain_id, l->chain_id) == 0)
+            break;
+    if (e && e->epoch != c->epoch) {
+        layer_unlink(c, e);
+        lentry_unref(e);
+        e = NULL;
+    }
+    if (!e) {
+        c->stats.layer_misses++;
+        pthread_mutex_unlock(&c->lock);
+        return 0;
+    }
+    e->prev->next = e->next; /* to the front of the LRU */
+    e->next->prev = e->prev;
+    layer_front(c, e);
+    e->refs++;
+    check = now - e->validated_ns > c->trust_ns;
+    pthread_mutex_unlock(&c->lock);
+
+    if (check) {
+        bool changed = ls_inputs_changed(ls, &e->in);
+        pthread_mutex_lock(&c->lock);
+        if (changed) {
+            if (e->prev) {
+                layer_unlink(c, e);
+                e->refs--; /* the list's reference; ours keeps it alive */
+            }
+            lentry_unref(e);
+            c->stats.layer_misses++;
+            pthread_mutex_unlock(&c->lock);
+            return 0;
+        }
+        e->validated_ns = now;
+        pthread_mutex_unlock(&c->lock);
+    }
+    /* The entry does not change once in the cache: copy it without the lock. */
+    memcpy(l->cache_id, e->layer.cache_id, sizeof(l->cache_id));
+    l->rel = dup_or_null(e->layer.rel, &oom);
+    l->path = dup_or_null(e->layer.path, &oom);
+    l->uvm_known = e->layer.uvm_known;
+    l->has_uvm = e->layer.has_uvm;
+    l->uvm_stamp = e->layer.uvm_stamp;
+    if (!oom && ls_inputs_append(in, &e->in) < 0)
+        oom = true;
+    pthread_mutex_lock(&c->lock);
+    c->stats.layer_hits++;
+    lentry_unref(e);
+    pthread_mutex_unlock(&c->lock);
+    return oom ? -ENOMEM : 1;
+}
+
+bool ls_cache_chain_id(struct layerstore *ls, const char *parent, const char *diff_id,
+                       char *chain_id)
+{
+    struct ls_cache *c = ls->cache;
+    bool known = false;
+
+    pthread_mutex_lock(&c->lock);
+    for (struct lentry *e = c->pbuckets[pair_bucket(parent, diff_id)]; e && !known;
+         e = e->pnext) {
+        if (strcmp(e->parent, parent) == 0 && strcmp(e->layer.diff_id, diff_id) == 0) {
+            memcpy(chain_id, e->layer.chain_id, sizeof(e->layer.chain_id));
+            known = true;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    return known;
+}
+
+void ls_cache_layer_put(struct layerstore *ls, const struct ls_layer *l, const char *parent,
+                        const struct ls_inputs *lin, uint64_t epoch)
+{
+    struct ls_cache *c = ls->cache;
+    struct lentry *e = calloc(1, sizeof(*e)), *old;
+    bool oom = false;
+    size_t b;
+
+    if (!e)
+        return; /* not cached: the next walk reads it again */
+    e->layer = *l;
+    snprintf(e->parent, sizeof(e->parent), "%s", parent);
+    e->layer.rel = dup_or_null(l->rel, &oom);
+    e->layer.path = dup_or_null(l->path, &oom);
+    if (oom || ls_inputs_append(&e->in, lin) < 0) {
+        e->refs = 1;
+        lentry_unref(e);
+        return;
+    }
+    ls_inputs_seal(&e->in);
+    e->refs = 1; /* the list's */
+    e->epoch = epoch;
+    e->validated_ns = ls_mono_ns();
+    b = layer_bucket(l->chain_id);
+    pthread_mutex_lock(&c->lock);
+    for (old = c->buckets[b]; old; old = old->hnext)
+        if (strcmp(old->layer.chain_id, l->chain_id) == 0)
+            break;
+    if (old) { /* another walk put it meanwhile: the newer one stays */
+        layer_unlink(c, old);
+        lentry_unref(old);
+    }
+    e->hnext = c->buckets[b];
+    c->buckets[b] = e;
+    b = pair_bucket(e->parent, e->layer.diff_id);
+    e->pnext = c->pbuckets[b];
+    c->pbuckets[b] = e;
+    layer_front(c, e);
+    c->ln++;
+    while (c->ln > LAYER_MAX) {
+        struct lentry *last = c->llru.prev;
+        layer_unlink(c, last);
+        lentry_unref(last);
+    }
+    pthread_mutex_unlock(&c->lock);
 }
 
 /* ---- data-root-wide loads (struct ls_shared, ls_internal.h) ---- */

@@ -194,6 +194,8 @@ void layerstore_cache_invalidate(struct layerstore *ls);
 struct ls_cache_stats {
     uint64_t hits, misses, validations;
     size_t entries;
+    uint64_t layer_hits, layer_misses; /* layers by ChainID */
+    size_t layers;
 };
 void layerstore_cache_stats(struct layerstore *ls, struct ls_cache_stats *out);
 

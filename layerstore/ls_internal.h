@@ -51,6 +51,19 @@ int ls_cache_image_walk(struct layerstore *ls, const char *image_id, struct ls_i
                         struct ls_walk *w, struct ls_inputs *in, struct bf_error *err);
 void ls_cache_free(struct ls_cache *c);
 int ls_inputs_append(struct ls_inputs *dst, const struct ls_inputs *src);
+/* cache.c, layers by ChainID for layerstore_walk (ls->cache set). get: 1 and l's cache-id,
+ * folder and UVM probe filled (chain_id and diff_id set by the caller), its inputs appended;
+ * 0 when not cached (or changed); -ENOMEM. put: what read_layer verified, with what it
+ * recorded, read in the cache epoch `epoch` (taken before reading: an invalidation meanwhile
+ * leaves the entry stale). */
+uint64_t ls_cache_epoch(struct layerstore *ls);
+int ls_cache_layer_get(struct layerstore *ls, struct ls_layer *l, struct ls_inputs *in);
+void ls_cache_layer_put(struct layerstore *ls, const struct ls_layer *l, const char *parent,
+                        const struct ls_inputs *lin, uint64_t epoch);
+/* The ChainID of `diff_id` over `parent` when a cached layer has that pair (a function of
+ * the two, so never stale: it saves the SHA-256); false otherwise. */
+bool ls_cache_chain_id(struct layerstore *ls, const char *parent, const char *diff_id,
+                       char *chain_id);
 
 /* A data-root-wide load every container repeats (daemon.json, the network store's presence and
  * snapshot): with the cache enabled, it is reused under the image entries' rule, until

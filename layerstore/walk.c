@@ -134,6 +134,38 @@ static int read_layer(struct layerstore *ls, struct ls_layer *l, const char *par
     return layer_folder(ls, l, in, err);
 }
 
+/* read_layer with the cache: the layer from it when it has the ChainID, else read (with the
+ * UtilityVM probe on windowsfilter, which the cache's images need) and put there. */
+static int read_layer_cached(struct layerstore *ls, struct ls_layer *l, const char *parent,
+                             struct ls_inputs *in, struct bf_error *err)
+{
+    struct ls_inputs lin = {0};
+    uint64_t epoch;
+    int r = ls_cache_layer_get(ls, l, in);
+
+    if (r != 0)
+        return r < 0 ? bf_error_set(err, ENOMEM, "out of memory") : 0;
+    epoch = ls_cache_epoch(ls);
+    r = read_layer(ls, l, parent, &lin, err);
+    if (r == 0 && ls->driver == LS_DRIVER_WINDOWSFILTER) {
+        bool has = false;
+        size_t before = lin.n;
+        r = layerstore_layer_has_uvm(ls, l, &has, &lin, err);
+        if (r == 0 && lin.n > before) {
+            l->uvm_known = true;
+            l->has_uvm = has;
+            l->uvm_stamp = lin.v[lin.n - 1].stamp;
+        }
+    }
+    if (r == 0)
+        ls_cache_layer_put(ls, l, parent, &lin, epoch);
+    /* what was looked at is the caller's too, failed or not */
+    if (ls_inputs_append(in, &lin) < 0 && r == 0)
+        r = bf_error_set(err, ENOMEM, "out of memory");
+    ls_inputs_free(&lin);
+    return r;
+}
+
 int layerstore_walk(struct layerstore *ls, const struct ls_image *img, struct ls_walk *out,
                     struct ls_inputs *in, struct bf_error *err)
 {
@@ -168,10 +200,12 @@ int layerstore_walk(struct layerstore *ls, const struct ls_image *img, struct ls
 
         memcpy(parent, chain, sizeof(parent));
         prev_chain = parent;
-        ls_chainid_step(prev_chain, diff, chain);
+        if (!*prev_chain || !ls->cache || !ls_cache_chain_id(ls, prev_chain, diff, chain))
+            ls_chainid_step(prev_chain, diff, chain);
         memcpy(l->chain_id, chain, sizeof(l->chain_id));
         memcpy(l->diff_id, diff, strlen(diff) + 1);
-        r = read_layer(ls, l, prev_chain, in, err);
+        r = ls->cache ? read_layer_cached(ls, l, prev_chain, in, err)
+                      : read_layer(ls, l, prev_chain, in, err);
         if (r < 0) {
             ls_walk_free(&w);
             return bf_error_wrap(err, "image %s, layer %zu of %zu", img->id, i + 1, total);

@@ -1,5 +1,6 @@
-/* test_cache.c - the shared image/walk cache gives exactly the uncached results, counts its
- * hits, re-reads after invalidation or a changed input, and never caches an error. */
+/* test_cache.c - the shared image/walk cache (and its layers by ChainID) gives exactly the
+ * uncached results, counts its hits, re-reads after invalidation or a changed input, and never
+ * caches an error. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
@@ -201,6 +202,119 @@ Test(cache, errors_are_not_cached)
     fx_write(&fx, rel, CACHE2);
     run(ls, CID1, &b);
     cr_assert_eq(b.r, 0, "fixed on disk: no stale error (%s)", bf_error_message(&b.err));
+    result_free(&a);
+    result_free(&b);
+    layerstore_close(ls);
+}
+
+/* Layers by ChainID: a second image over the first one's two lower layers (diff_ids D1, D2,
+ * D4) reads only its own top layer, with the very results of an uncached walk.
+ *   C4 = printf %s "sha256:$C2 sha256:$D" | sha256sum   (D = 64 x d) */
+#define HEX_D "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+#define D4 "sha256:" HEX_D
+#define C4_HEX "3592bc962f5c2c4810d0fb2661f50e94e7a61cf1498019efc35ed7733654227c"
+#define CACHE4 "5555555555555555555555555555555555555555555555555555555555555555"
+#define IMAGE2_JSON                                                                                \
+    "{\"architecture\":\"amd64\",\"os\":\"windows\",\"os.version\":\"10.0.14393.1066\","           \
+    "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" D1 "\",\"" D2 "\",\"" D4 "\"]}}"
+
+static void second_image(void)
+{
+    char hex[65];
+
+    fx_image(&fx, IMAGE2_JSON, hex);
+    fx_layer(&fx, C4_HEX, D4, C2, CACHE4);
+    fx_container(&fx, CID3, "api", hex, NULL, NULL, "sha256:" C4_HEX);
+}
+
+Test(cache, an_image_over_cached_layers_reads_only_its_own)
+{
+    struct layerstore *plain = open_ls(false, 0), *cached = open_ls(true, 60000000000LL);
+    struct result p3, c1, c3;
+    struct ls_cache_stats s;
+
+    second_image();
+    run(plain, CID3, &p3);
+    run(cached, CID1, &c1);
+    layerstore_cache_stats(cached, &s);
+    cr_assert_eq(s.layer_misses, 3);
+    cr_assert_eq(s.layers, 3);
+    run(cached, CID3, &c3);
+    assert_same(&p3, &c3);
+    cr_assert_str_eq(c3.w.top_chain_id, "sha256:" C4_HEX);
+    cr_assert_str_eq(c3.w.layers[0].cache_id, CACHE4);
+    cr_assert_str_eq(c3.w.layers[2].cache_id, CACHE1);
+    layerstore_cache_stats(cached, &s);
+    cr_assert_eq(s.misses, 2, "two images");
+    cr_assert_eq(s.layer_hits, 2, "the second image's two lower layers from the cache");
+    cr_assert_eq(s.layer_misses, 4, "its top layer read");
+    cr_assert_eq(s.layers, 4);
+    cr_assert(c3.w.layers[2].uvm_known && c3.w.layers[2].has_uvm,
+              "the base layer's UtilityVM probe came with it");
+    result_free(&p3);
+    result_free(&c1);
+    result_free(&c3);
+    layerstore_close(plain);
+    layerstore_close(cached);
+}
+
+/* A change to a shared layer reaches every image over it: after an invalidation (what the
+ * watcher does), and after the trust period without one. */
+Test(cache, a_changed_shared_layer_is_read_again)
+{
+    struct layerstore *ls = open_ls(true, 60000000000LL), *strict = open_ls(true, 0);
+    struct result a, b, c, d, e;
+    char rel[256];
+
+    second_image();
+    run(ls, CID1, &a);
+    run(strict, CID1, &d);
+    cr_assert_eq(a.r, 0);
+    snprintf(rel, sizeof(rel), "image/windowsfilter/layerdb/sha256/%s/diff", C2_HEX);
+    fx_write(&fx, rel, D3);
+    run(ls, CID3, &b); /* a new image: only its layers by ChainID are cached, and trusted */
+    cr_assert_eq(b.r, 0, "%s", bf_error_message(&b.err));
+    run(strict, CID3, &e); /* trust 0: the shared layer's stamps are checked, it is read */
+    cr_assert_lt(e.r, 0);
+    cr_assert(strstr(bf_error_message(&e.err), "layer diff is " D3), "%s",
+              bf_error_message(&e.err));
+    layerstore_cache_invalidate(ls);
+    run(ls, CID3, &c);
+    cr_assert_lt(c.r, 0, "after the invalidation the changed diff is read");
+    cr_assert(strstr(bf_error_message(&c.err), "layer diff is " D3), "%s",
+              bf_error_message(&c.err));
+    result_free(&a);
+    result_free(&b);
+    result_free(&c);
+    result_free(&d);
+    result_free(&e);
+    layerstore_close(ls);
+    layerstore_close(strict);
+}
+
+/* A walk that fails on its third layer caches its first two, never the failed one, and the
+ * watcher's question "may a cached entry use this layer?" knows them. */
+Test(cache, layers_below_a_failure_are_cached_and_known)
+{
+    struct layerstore *ls = open_ls(true, 60000000000LL);
+    struct result a, b;
+    char rel[256];
+    struct ls_cache_stats s;
+
+    snprintf(rel, sizeof(rel), "image/windowsfilter/layerdb/sha256/%s/diff", C3_HEX);
+    fx_write(&fx, rel, D1);
+    run(ls, CID1, &a);
+    cr_assert_lt(a.r, 0);
+    layerstore_cache_stats(ls, &s);
+    cr_assert_eq(s.entries, 0);
+    cr_assert_eq(s.layers, 2);
+    cr_assert(layerstore_cache_may_use_layer(ls, CACHE1));
+    cr_assert(layerstore_cache_may_use_layer(ls, CACHE2));
+    cr_assert_not(layerstore_cache_may_use_layer(ls, CACHE3));
+    run(ls, CID1, &b);
+    cr_assert_lt(b.r, 0, "the error is read again");
+    layerstore_cache_stats(ls, &s);
+    cr_assert_eq(s.layer_hits, 2);
     result_free(&a);
     result_free(&b);
     layerstore_close(ls);
