@@ -7,15 +7,16 @@
  * tree's own makes the next AHEAD_DEPTH containers (what a listing of their folders would
  * make: their version, watched, with its bytes), so the walk finds them made. A jump anywhere
  * else starts no readahead; a request for a container being made waits for that generation
- * instead of starting another (ctr_current). The bytes go to the bounded cache like any. */
+ * instead of starting another (ctr_current_locked). The bytes go to the bounded cache like any. */
 #include <errno.h>
 #include <string.h>
 
 #include "tree_internal.h"
 
 /* A request asks for container c (called locked). */
-void ahead_note(struct bfs_tree *t, const struct ctr *c)
+void ahead_note_locked(struct bfs_tree *t, const struct ctr *c)
 {
+    tree_assert_locked(t);
     const struct idlist *ids = t->ids;
     size_t idx;
     bool same_list, next;
@@ -42,31 +43,31 @@ static void *ahead_thread(void *arg)
 {
     struct bfs_tree *t = arg;
 
-    pthread_mutex_lock(&t->lock);
+    tree_lock(t);
     while (!t->ahead.stop) {
         char id[LS_ID_LEN + 1];
         struct version *v = NULL;
         struct ctr *c;
         int r;
         if (t->ahead.n_want == 0) {
-            pthread_cond_wait(&t->ahead.cond, &t->lock);
+            tree_wait(t, &t->ahead.cond);
             continue;
         }
         memcpy(id, t->ahead.want[0], sizeof(id));
         memmove(t->ahead.want[0], t->ahead.want[1], (--t->ahead.n_want) * sizeof(t->ahead.want[0]));
-        c = ctr_get(t, id);
-        if (!c || (!c->generating && version_ready(t, c->cur, true, now_ns())))
+        c = ctr_get_locked(t, id);
+        if (!c || (!c->generating && version_ready_locked(t, c->cur, true, now_ns())))
             continue; /* made already */
         c->refs++;
-        r = ctr_current(t, c, true, &v); /* unlocked while it reads */
+        r = ctr_current_locked(t, c, true, &v); /* unlocked while it reads */
         if (r == 0)
             t->stats.readahead++;
         else if (r == -ENOENT && c->in_table && c->refs == 2 && !c->cur)
-            ctr_remove(t, c); /* gone meanwhile: nothing holds it */
-        version_unref(t, v);
-        ctr_unref(t, c);
+            ctr_remove_locked(t, c); /* gone meanwhile: nothing holds it */
+        version_unref_locked(t, v);
+        ctr_unref_locked(t, c);
     }
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
     return NULL;
 }
 
@@ -74,7 +75,7 @@ int bfs_tree_readahead(struct bfs_tree *t, bool on)
 {
     int r = 0;
 
-    pthread_mutex_lock(&t->lock);
+    tree_lock(t);
     if (on && !t->ahead.running) {
         t->ahead.stop = false;
         r = -pthread_create(&t->ahead.thread, NULL, ahead_thread, t);
@@ -82,13 +83,13 @@ int bfs_tree_readahead(struct bfs_tree *t, bool on)
     } else if (!on && t->ahead.running) {
         t->ahead.stop = true;
         pthread_cond_signal(&t->ahead.cond);
-        pthread_mutex_unlock(&t->lock);
+        tree_unlock(t);
         pthread_join(t->ahead.thread, NULL);
-        pthread_mutex_lock(&t->lock);
+        tree_lock(t);
         t->ahead.running = false;
         t->ahead.have_last = false;
         t->ahead.n_want = 0;
     }
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
     return r;
 }

@@ -14,7 +14,7 @@ static int name_cmp(const void *a, const void *b)
     return c ? c : strcmp(x->id, y->id);
 }
 
-void namelist_unref(struct namelist *l)
+void namelist_unref_locked(struct namelist *l)
 {
     if (l && --l->refs == 0) {
         for (size_t i = 0; i < l->n_by_id; i++)
@@ -26,8 +26,9 @@ void namelist_unref(struct namelist *l)
 }
 
 /* Mark container `id`'s name to be read again (called locked). */
-void names_mark(struct bfs_tree *t, const char *id)
+void names_mark_locked(struct bfs_tree *t, const char *id)
 {
+    tree_assert_locked(t);
     if (!id || t->names_ndirty == NAMES_DIRTY_MAX)
         t->names_dirty_all = true;
     else
@@ -127,12 +128,13 @@ int names_get(struct bfs_tree *t, struct namelist **out)
     int64_t now = now_ns();
     int r;
 
-    pthread_mutex_lock(&t->lock);
+    tree_lock(t);
     l = t->names;
-    if (l && index_fresh(t, l->epoch, t->names_epoch, l->store_gen, l->watched, l->built_ns, now)) {
+    if (l && index_fresh_locked(t, l->epoch, t->names_epoch, l->store_gen, l->watched, l->built_ns,
+                                now)) {
         l->refs++;
         *out = l;
-        pthread_mutex_unlock(&t->lock);
+        tree_unlock(t);
         return 0;
     }
     ep = t->names_epoch;
@@ -146,7 +148,7 @@ int names_get(struct bfs_tree *t, struct namelist **out)
     }
     t->names_ndirty = 0;
     t->names_dirty_all = false;
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
     if (ndirty)
         qsort(dirty, ndirty, sizeof(*dirty), cmp_id);
 
@@ -162,16 +164,16 @@ int names_get(struct bfs_tree *t, struct namelist **out)
     if (r == 0)
         r = names_sort(l);
     free(dirty);
-    pthread_mutex_lock(&t->lock);
+    tree_lock(t);
     t->stats.name_reads += nread;
-    idlist_unref(ids);
-    namelist_unref(old);
+    idlist_unref_locked(ids);
+    namelist_unref_locked(old);
     if (r < 0) {
         t->names_dirty_all = true; /* what was marked is forgotten: read everything next time */
         if (l)
             l->refs = 1;
-        namelist_unref(l);
-        pthread_mutex_unlock(&t->lock);
+        namelist_unref_locked(l);
+        tree_unlock(t);
         return r;
     }
     l->refs = 2; /* the tree's and the caller's */
@@ -179,10 +181,10 @@ int names_get(struct bfs_tree *t, struct namelist **out)
     l->store_gen = sg;
     l->built_ns = now;
     l->gen = ++t->list_gen;
-    namelist_unref(t->names_prev);
+    namelist_unref_locked(t->names_prev);
     t->names_prev = t->names;
     t->names = l;
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
     *out = l;
     return 0;
 }

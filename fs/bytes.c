@@ -5,8 +5,9 @@
 
 #include "tree_internal.h"
 
-void lru_unlink(struct bfs_tree *t, struct bytes *b)
+void lru_unlink_locked(struct bfs_tree *t, struct bytes *b)
 {
+    tree_assert_locked(t);
     if (!b->in_lru)
         return;
     b->prev->next = b->next;
@@ -15,8 +16,9 @@ void lru_unlink(struct bfs_tree *t, struct bytes *b)
     t->cache_bytes -= b->cost;
 }
 
-static void lru_push(struct bfs_tree *t, struct bytes *b)
+static void lru_push_locked(struct bfs_tree *t, struct bytes *b)
 {
+    tree_assert_locked(t);
     b->next = t->lru.next;
     b->prev = &t->lru;
     t->lru.next->prev = b;
@@ -25,7 +27,7 @@ static void lru_push(struct bfs_tree *t, struct bytes *b)
     t->cache_bytes += b->cost;
 }
 
-void bytes_unref(struct bytes *b)
+void bytes_unref_locked(struct bytes *b)
 {
     if (b && --b->refs == 0) {
         spec_bundle_free(b->b);
@@ -35,35 +37,38 @@ void bytes_unref(struct bytes *b)
 
 /* Drop the cache's reference (and the owner's pointer) to b. The LRU, or the retained pool,
  * holds exactly one reference while b is in it, so this can never drop a handle's. */
-void bytes_evict(struct bfs_tree *t, struct bytes *b)
+void bytes_evict_locked(struct bfs_tree *t, struct bytes *b)
 {
+    tree_assert_locked(t);
     if (b->owner && b->owner->bytes == b)
         b->owner->bytes = NULL;
     b->owner = NULL;
     if (b->in_lru) {
-        lru_unlink(t, b);
-        bytes_unref(b);
+        lru_unlink_locked(t, b);
+        bytes_unref_locked(b);
     } else if (b->retained) {
         b->retained = false;
         t->retained_bytes -= b->cost;
-        bytes_unref(b);
+        bytes_unref_locked(b);
     }
 }
 
 /* b was looked up or read: the most recently used (called with t->lock held). */
-void bytes_touch(struct bfs_tree *t, struct bytes *b)
+void bytes_touch_locked(struct bfs_tree *t, struct bytes *b)
 {
+    tree_assert_locked(t);
     b->used_ns = now_ns();
     if (b->in_lru) {
-        lru_unlink(t, b);
-        lru_push(t, b);
+        lru_unlink_locked(t, b);
+        lru_push_locked(t, b);
     }
 }
 
 /* Evict from the least recently used end down to the bound, sparing `keep` and, up to the
  * grace extra past the bound, what was used within the grace period. */
-static void lru_trim(struct bfs_tree *t, const struct bytes *keep)
+static void lru_trim_locked(struct bfs_tree *t, const struct bytes *keep)
 {
+    tree_assert_locked(t);
     int64_t now = now_ns();
     size_t extra = t->opts.cache_bytes < GRACE_EXTRA_MAX ? t->opts.cache_bytes : GRACE_EXTRA_MAX;
 
@@ -71,7 +76,7 @@ static void lru_trim(struct bfs_tree *t, const struct bytes *keep)
         struct bytes *b = t->lru.prev;
         if (now - b->used_ns < GRACE_NS && t->cache_bytes <= t->opts.cache_bytes + extra)
             break; /* the rest is newer still */
-        bytes_evict(t, b);
+        bytes_evict_locked(t, b);
     }
 }
 
@@ -86,8 +91,9 @@ static size_t bundle_cost(const struct spec_bundle *b)
 }
 
 /* Give version v the bundle b (consumed) as its cached bytes. */
-int bytes_attach(struct bfs_tree *t, struct version *v, struct spec_bundle *b)
+int bytes_attach_locked(struct bfs_tree *t, struct version *v, struct spec_bundle *b)
 {
+    tree_assert_locked(t);
     struct bytes *by = calloc(1, sizeof(*by));
 
     if (!by) {
@@ -99,10 +105,10 @@ int bytes_attach(struct bfs_tree *t, struct version *v, struct spec_bundle *b)
     by->cost = bundle_cost(b);
     by->used_ns = now_ns();
     if (v->bytes)
-        bytes_evict(t, v->bytes);
+        bytes_evict_locked(t, v->bytes);
     by->owner = v;
     v->bytes = by;
-    lru_push(t, by);
-    lru_trim(t, by);
+    lru_push_locked(t, by);
+    lru_trim_locked(t, by);
     return 0;
 }

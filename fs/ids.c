@@ -84,14 +84,15 @@ static int list_ids(struct bfs_tree *t, const struct idlist *prev, char (*rechec
 /* Is an index built from containers/ (the ID list, the names) still right? Until the watcher
  * sees the change its epoch counts, or, without a watcher or where a folder it read is not
  * watched, for one trust period. Locked. */
-bool index_fresh(const struct bfs_tree *t, uint64_t epoch, uint64_t now_epoch, uint64_t store_gen,
-                 bool watched, int64_t built_ns, int64_t now)
+bool index_fresh_locked(const struct bfs_tree *t, uint64_t epoch, uint64_t now_epoch,
+                        uint64_t store_gen, bool watched, int64_t built_ns, int64_t now)
 {
+    tree_assert_locked(t);
     return epoch == now_epoch && store_gen == t->store_gen &&
            ((t->watch.add && watched) || now - built_ns <= trust_ns(t));
 }
 
-void idlist_unref(struct idlist *l)
+void idlist_unref_locked(struct idlist *l)
 {
     if (l && --l->refs == 0) {
         ls_strv_free(l->v, l->n);
@@ -107,15 +108,16 @@ static int cmp_strp(const void *a, const void *b)
 
 /* Containers that left the data-root leave the table (their inodes live on until the kernel
  * forgets them). Called locked, with a new listing. */
-static void ctrs_sync(struct bfs_tree *t, const struct idlist *l)
+static void ctrs_sync_locked(struct bfs_tree *t, const struct idlist *l)
 {
+    tree_assert_locked(t);
     for (size_t b = 0; b < t->ctrs.nb; b++) {
         for (struct hlink *p = t->ctrs.b[b], *next; p; p = next) {
             struct ctr *c = (struct ctr *)p;
             const char *key = c->id;
             next = p->next;
             if (!l->n || !bsearch(&key, l->v, l->n, sizeof(*l->v), cmp_strp))
-                ctr_remove(t, c);
+                ctr_remove_locked(t, c);
         }
     }
 }
@@ -132,15 +134,15 @@ int ids_get(struct bfs_tree *t, bool relist, struct idlist **out)
 
     struct idlist *prev = NULL;
 
-    pthread_mutex_lock(&t->lock);
+    tree_lock(t);
     l = t->ids;
     /* (pending folders: the watcher's sweep looks at them, and lists anew when one has
      * become a container) */
     if (l && (t->watch.add || !relist) &&
-        index_fresh(t, l->epoch, t->ids_epoch, l->store_gen, true, l->built_ns, now)) {
+        index_fresh_locked(t, l->epoch, t->ids_epoch, l->store_gen, true, l->built_ns, now)) {
         l->refs++;
         *out = l;
-        pthread_mutex_unlock(&t->lock);
+        tree_unlock(t);
         return 0;
     }
     ep = t->ids_epoch;
@@ -154,20 +156,20 @@ int ids_get(struct bfs_tree *t, bool relist, struct idlist **out)
     if (n_recheck && (recheck = malloc(n_recheck * sizeof(*recheck))))
         memcpy(recheck, t->recheck, n_recheck * sizeof(*recheck));
     else if (n_recheck && prev) {
-        idlist_unref(prev); /* no memory for the list: look at every folder */
+        idlist_unref_locked(prev); /* no memory for the list: look at every folder */
         prev = NULL;
     }
     t->n_recheck = 0;
     t->recheck_all = false;
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
 
     l = calloc(1, sizeof(*l));
     r = l ? list_ids(t, prev, recheck, recheck ? n_recheck : 0, l) : -ENOMEM;
     free(recheck);
     if (prev) {
-        pthread_mutex_lock(&t->lock);
-        idlist_unref(prev);
-        pthread_mutex_unlock(&t->lock);
+        tree_lock(t);
+        idlist_unref_locked(prev);
+        tree_unlock(t);
     }
     if (r < 0) {
         free(l);
@@ -177,13 +179,13 @@ int ids_get(struct bfs_tree *t, bool relist, struct idlist **out)
     l->epoch = ep;
     l->store_gen = sg;
     l->built_ns = now;
-    pthread_mutex_lock(&t->lock);
+    tree_lock(t);
     l->gen = ++t->list_gen;
-    ctrs_sync(t, l);
-    idlist_unref(t->ids_prev);
+    ctrs_sync_locked(t, l);
+    idlist_unref_locked(t->ids_prev);
     t->ids_prev = t->ids;
     t->ids = l;
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
     *out = l;
     return 0;
 }

@@ -17,12 +17,13 @@ void version_free(struct version *v)
     free(v);
 }
 
-void version_unref(struct bfs_tree *t, struct version *v)
+void version_unref_locked(struct bfs_tree *t, struct version *v)
 {
+    tree_assert_locked(t);
     if (!v || --v->refs)
         return;
     if (v->bytes)
-        bytes_evict(t, v->bytes);
+        bytes_evict_locked(t, v->bytes);
     version_free(v);
 }
 
@@ -30,29 +31,32 @@ void version_unref(struct bfs_tree *t, struct version *v)
  * files (a process may have it open and read it later, after the pages were dropped), its
  * cached bytes move out of the LRU into the retained pool, up to the cache's bound: they can
  * no longer be generated again. Then drops the container's reference. */
-void version_retire(struct bfs_tree *t, struct version *v)
+void version_retire_locked(struct bfs_tree *t, struct version *v)
 {
+    tree_assert_locked(t);
     struct bytes *b = v ? v->bytes : NULL;
 
     if (b && v->refs > 1 && b->in_lru && t->retained_bytes + b->cost <= t->opts.cache_bytes) {
-        lru_unlink(t, b);
+        lru_unlink_locked(t, b);
         b->retained = true;
         t->retained_bytes += b->cost;
     }
-    version_unref(t, v);
+    version_unref_locked(t, v);
 }
 
-void ctr_unref(struct bfs_tree *t, struct ctr *c)
+void ctr_unref_locked(struct bfs_tree *t, struct ctr *c)
 {
+    tree_assert_locked(t);
     if (!c || --c->refs)
         return;
-    version_unref(t, c->cur);
+    version_unref_locked(t, c->cur);
     pthread_cond_destroy(&c->cond);
     free(c);
 }
 
-struct ctr *ctr_find(struct bfs_tree *t, const char *id)
+struct ctr *ctr_find_locked(struct bfs_tree *t, const char *id)
 {
+    tree_assert_locked(t);
     uint64_t h = bfs_hash(id, LS_ID_LEN);
     for (struct hlink *l = htab_first(&t->ctrs, h); l; l = l->next) {
         struct ctr *c = (struct ctr *)l;
@@ -63,9 +67,10 @@ struct ctr *ctr_find(struct bfs_tree *t, const char *id)
 }
 
 /* The table's container for `id` (created when new). No reference is taken for the caller. */
-struct ctr *ctr_get(struct bfs_tree *t, const char *id)
+struct ctr *ctr_get_locked(struct bfs_tree *t, const char *id)
 {
-    struct ctr *c = ctr_find(t, id);
+    tree_assert_locked(t);
+    struct ctr *c = ctr_find_locked(t, id);
 
     if (c)
         return c;
@@ -87,18 +92,20 @@ struct ctr *ctr_get(struct bfs_tree *t, const char *id)
     return c;
 }
 
-void ctr_remove(struct bfs_tree *t, struct ctr *c)
+void ctr_remove_locked(struct bfs_tree *t, struct ctr *c)
 {
+    tree_assert_locked(t);
     if (!c->in_table)
         return;
     htab_del(&t->ctrs, &c->h);
     c->in_table = false;
     t->stats.containers = t->ctrs.n;
-    ctr_unref(t, c);
+    ctr_unref_locked(t, c);
 }
 
-struct node *node_find(struct bfs_tree *t, uint64_t ino)
+struct node *node_find_locked(struct bfs_tree *t, uint64_t ino)
 {
+    tree_assert_locked(t);
     uint64_t h = mix64(ino);
     for (struct hlink *l = htab_first(&t->nodes, h); l; l = l->next)
         if (l->hash == h && ((struct node *)l)->ino == ino)
@@ -107,10 +114,11 @@ struct node *node_find(struct bfs_tree *t, uint64_t ino)
 }
 
 /* Count one kernel reference to inode `ino`, creating its node. */
-int node_ref(struct bfs_tree *t, uint64_t ino, enum node_kind kind, enum bfs_file file,
-             struct ctr *c, struct version *v)
+int node_ref_locked(struct bfs_tree *t, uint64_t ino, enum node_kind kind, enum bfs_file file,
+                    struct ctr *c, struct version *v)
 {
-    struct node *n = node_find(t, ino);
+    tree_assert_locked(t);
+    struct node *n = node_find_locked(t, ino);
 
     if (n) {
         n->nlookup++;
@@ -130,8 +138,8 @@ int node_ref(struct bfs_tree *t, uint64_t ino, enum node_kind kind, enum bfs_fil
     }
     n->nlookup = 1;
     if (htab_add(&t->nodes, &n->h, mix64(ino)) < 0) {
-        ctr_unref(t, c);
-        version_unref(t, v);
+        ctr_unref_locked(t, c);
+        version_unref_locked(t, v);
         free(n);
         return -ENOMEM;
     }
@@ -143,24 +151,25 @@ void bfs_forget(struct bfs_tree *t, uint64_t ino, uint64_t nlookup)
 {
     struct node *n;
 
-    pthread_mutex_lock(&t->lock);
-    n = node_find(t, ino);
+    tree_lock(t);
+    n = node_find_locked(t, ino);
     if (n) {
         n->nlookup = nlookup >= n->nlookup ? 0 : n->nlookup - nlookup;
         if (!n->nlookup) {
             htab_del(&t->nodes, &n->h);
             t->stats.nodes = t->nodes.n;
-            version_unref(t, n->ver);
-            ctr_unref(t, n->ctr);
+            version_unref_locked(t, n->ver);
+            ctr_unref_locked(t, n->ctr);
             free(n);
         }
     }
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
 }
 
 /* Does the watcher tell of every change to what v was made from? */
-bool watched(const struct bfs_tree *t, const struct version *v)
+bool version_watched_locked(const struct bfs_tree *t, const struct version *v)
 {
+    tree_assert_locked(t);
     return t->watch.add && v && v->watched && !v->failed;
 }
 
@@ -184,8 +193,9 @@ void attr_static_dir(const struct bfs_tree *t, uint64_t ino, struct bfs_attr *a)
     a->keep_attr = t->watch.add != NULL;
 }
 
-int attr_ctr_dir(struct bfs_tree *t, struct ctr *c, struct bfs_attr *a)
+int attr_ctr_dir_locked(struct bfs_tree *t, struct ctr *c, struct bfs_attr *a)
 {
+    tree_assert_locked(t);
     struct stat st;
 
     memset(a, 0, sizeof(*a));
@@ -205,12 +215,13 @@ int attr_ctr_dir(struct bfs_tree *t, struct ctr *c, struct bfs_attr *a)
     return 0;
 }
 
-void attr_file(const struct bfs_tree *t, const struct version *v, enum bfs_file f,
-               struct bfs_attr *a)
+void attr_file_locked(const struct bfs_tree *t, const struct version *v, enum bfs_file f,
+                      struct bfs_attr *a)
 {
+    tree_assert_locked(t);
     memset(a, 0, sizeof(*a));
     a->ino = v->base_ino + f;
-    a->keep_entry = a->keep_attr = watched(t, v);
+    a->keep_entry = a->keep_attr = version_watched_locked(t, v);
     a->uid = v->uid;
     a->gid = v->gid;
     a->mtime_ns = v->mtime_ns;

@@ -92,9 +92,10 @@ static bool listed_again(uint64_t *last, const struct bfs_dirlist *l)
 }
 
 /* The entries of the root after offset `after`, at most `max`, from snapshot ids. Locked. */
-static int list_root(struct bfs_tree *t, const struct idlist *ids, uint64_t after, size_t max,
-                     struct bfs_dirlist *l, size_t *cap)
+static int list_root_locked(struct bfs_tree *t, const struct idlist *ids, uint64_t after,
+                            size_t max, struct bfs_dirlist *l, size_t *cap)
 {
+    tree_assert_locked(t);
     static const struct {
         const char *name;
         uint64_t ino;
@@ -105,7 +106,7 @@ static int list_root(struct bfs_tree *t, const struct idlist *ids, uint64_t afte
     for (uint64_t k = after + 1; r == 0 && k <= 3 && l->n < max; k++)
         r = dl_add(l, cap, fixed[k - 1].name, fixed[k - 1].ino, BFS_DIR, k);
     for (size_t i = listing_next(after, &gen); r == 0 && i < ids->n && l->n < max; i++) {
-        struct ctr *c = ctr_get(t, ids->v[i]);
+        struct ctr *c = ctr_get_locked(t, ids->v[i]);
         r = c ? dl_add(l, cap, ids->v[i], c->ino, BFS_DIR, listing_off(ids->gen, i)) : -ENOMEM;
     }
     return r;
@@ -124,9 +125,10 @@ static void list_root_plus(struct bfs_tree *t, struct bfs_dirlist *l)
     }
 }
 
-static int list_byname(struct bfs_tree *t, const struct namelist *names, uint64_t after, size_t max,
-                       struct bfs_dirlist *l, size_t *cap)
+static int list_byname_locked(struct bfs_tree *t, const struct namelist *names, uint64_t after,
+                              size_t max, struct bfs_dirlist *l, size_t *cap)
 {
+    tree_assert_locked(t);
     uint64_t gen;
     int r = 0;
 
@@ -135,7 +137,7 @@ static int list_byname(struct bfs_tree *t, const struct namelist *names, uint64_
     if (r == 0 && after < 2 && l->n < max)
         r = dl_add(l, cap, "..", BFS_ROOT_INO, BFS_DIR, 2);
     for (size_t i = listing_next(after, &gen); r == 0 && i < names->n && l->n < max; i++) {
-        struct ctr *c = ctr_get(t, names->v[i].id);
+        struct ctr *c = ctr_get_locked(t, names->v[i].id);
         r = c ? dl_add(l, cap, names->v[i].name, c->ino + 1, BFS_LNK, listing_off(names->gen, i))
               : -ENOMEM;
     }
@@ -144,17 +146,18 @@ static int list_byname(struct bfs_tree *t, const struct namelist *names, uint64_
 
 /* A container's folder after offset `after`; with `plus`, its files with their attributes,
  * counted as lookups (called locked, drops the lock meanwhile). */
-static int list_ctr(struct bfs_tree *t, struct node *n, uint64_t after, size_t max, bool plus,
-                    struct bfs_dirlist *l, size_t *cap)
+static int list_ctr_locked(struct bfs_tree *t, struct node *n, uint64_t after, size_t max,
+                           bool plus, struct bfs_dirlist *l, size_t *cap)
 {
+    tree_assert_locked(t);
     struct ctr *c = n->ctr;
     struct version *v = NULL;
     int r;
 
     if (after == 0)
-        ahead_note(t, c);
+        ahead_note_locked(t, c);
     c->refs++;
-    r = ctr_current(t, c, false, &v);
+    r = ctr_current_locked(t, c, false, &v);
     if (r == 0 && after < 1 && l->n < max)
         r = dl_add(l, cap, ".", c->ino, BFS_DIR, 1);
     if (r == 0 && after < 2 && l->n < max)
@@ -168,14 +171,14 @@ static int list_ctr(struct bfs_tree *t, struct node *n, uint64_t after, size_t m
         if (r < 0 || !plus)
             continue;
         e = &l->v[l->n - 1];
-        attr_file(t, v, f, &e->attr);
-        r = node_ref(t, e->attr.ino, N_FILE, f, c, v);
+        attr_file_locked(t, v, f, &e->attr);
+        r = node_ref_locked(t, e->attr.ino, N_FILE, f, c, v);
         e->looked_up = r == 0;
     }
     if (r == 0)
         c->listed_base = v->base_ino; /* bfs_tree_sweep: what the kernel may have cached */
-    version_unref(t, v);
-    ctr_unref(t, c);
+    version_unref_locked(t, v);
+    ctr_unref_locked(t, c);
     return r;
 }
 
@@ -186,14 +189,14 @@ static int snapshot_for(struct bfs_tree *t, uint64_t ino, uint64_t after, void *
     uint64_t gen;
 
     listing_next(after, &gen);
-    pthread_mutex_lock(&t->lock);
+    tree_lock(t);
     if (ino == BFS_ROOT_INO) {
         struct idlist *cand[2] = {t->ids, t->ids_prev};
         for (int i = 0; i < 2; i++) {
             if (cand[i] && gen_is(gen, cand[i]->gen)) {
                 cand[i]->refs++;
                 *out = cand[i];
-                pthread_mutex_unlock(&t->lock);
+                tree_unlock(t);
                 return 0;
             }
         }
@@ -203,12 +206,12 @@ static int snapshot_for(struct bfs_tree *t, uint64_t ino, uint64_t after, void *
             if (cand[i] && gen_is(gen, cand[i]->gen)) {
                 cand[i]->refs++;
                 *out = cand[i];
-                pthread_mutex_unlock(&t->lock);
+                tree_unlock(t);
                 return 0;
             }
         }
     }
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
     /* A new listing, or one so old that its snapshot is gone: it goes on in the current
      * one at the same index (entries that came or went meanwhile may be missed or repeated,
      * as POSIX allows for a directory changed while read). */
@@ -232,35 +235,35 @@ static int list_dir(struct bfs_tree *t, uint64_t ino, uint64_t after, size_t max
         r = snapshot_for(t, ino, after, &snap);
         if (r < 0)
             return r;
-        pthread_mutex_lock(&t->lock);
+        tree_lock(t);
         if (ino == BFS_ROOT_INO) {
-            r = list_root(t, snap, after, max, l, cap);
+            r = list_root_locked(t, snap, after, max, l, cap);
             if (r == 0 && unchanged)
                 *unchanged = listed_again(&t->root_listed, l);
-            idlist_unref(snap);
+            idlist_unref_locked(snap);
             if (r == 0 && plus) {
-                pthread_mutex_unlock(&t->lock);
+                tree_unlock(t);
                 list_root_plus(t, l);
                 return 0;
             }
         } else {
-            r = list_byname(t, snap, after, max, l, cap);
+            r = list_byname_locked(t, snap, after, max, l, cap);
             if (r == 0 && unchanged)
                 *unchanged = listed_again(&t->byname_listed, l);
-            namelist_unref(snap);
+            namelist_unref_locked(snap);
         }
-        pthread_mutex_unlock(&t->lock);
+        tree_unlock(t);
         return r;
     }
-    pthread_mutex_lock(&t->lock);
-    n = node_find(t, ino);
+    tree_lock(t);
+    n = node_find_locked(t, ino);
     if (!n)
         r = -ESTALE;
     else if (n->kind != N_DIR)
         r = -ENOTDIR;
-    else if ((r = list_ctr(t, n, after, max, plus, l, cap)) == 0 && unchanged)
+    else if ((r = list_ctr_locked(t, n, after, max, plus, l, cap)) == 0 && unchanged)
         *unchanged = listed_again(&n->ctr->listed, l);
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
     return r;
 }
 

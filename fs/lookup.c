@@ -40,38 +40,38 @@ int lookup_root(struct bfs_tree *t, const char *name, bool listed, struct bfs_at
                  (lo + 1 == l->n || strncmp(l->v[lo + 1], name, len) != 0);
         if (unique)
             memcpy(full, l->v[lo], sizeof(full));
-        pthread_mutex_lock(&t->lock);
-        idlist_unref(l);
-        pthread_mutex_unlock(&t->lock);
+        tree_lock(t);
+        idlist_unref_locked(l);
+        tree_unlock(t);
         if (!unique)
             return -ENOENT; /* unknown, or ambiguous as `docker` would say */
         prefix = true;
     }
 
-    pthread_mutex_lock(&t->lock);
-    c = ctr_get(t, full);
+    tree_lock(t);
+    c = ctr_get_locked(t, full);
     if (!c) {
-        pthread_mutex_unlock(&t->lock);
+        tree_unlock(t);
         return -ENOMEM;
     }
     if (prefix) {
         attr_link(t, c, N_PREFIX_LINK, out);
-        r = node_ref(t, out->ino, N_PREFIX_LINK, 0, c, NULL);
+        r = node_ref_locked(t, out->ino, N_PREFIX_LINK, 0, c, NULL);
     } else {
         c->dir_watched |= dir_watched;
-        r = attr_ctr_dir(t, c, out);
+        r = attr_ctr_dir_locked(t, c, out);
         if (r == 0)
-            r = node_ref(t, out->ino, N_DIR, 0, c, NULL);
+            r = node_ref_locked(t, out->ino, N_DIR, 0, c, NULL);
     }
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
     return r;
 
 gone:
-    pthread_mutex_lock(&t->lock);
-    c = ctr_find(t, name);
+    tree_lock(t);
+    c = ctr_find_locked(t, name);
     if (c)
-        ctr_remove(t, c);
-    pthread_mutex_unlock(&t->lock);
+        ctr_remove_locked(t, c);
+    tree_unlock(t);
     return -ENOENT;
 }
 
@@ -83,19 +83,19 @@ static int lookup_byname(struct bfs_tree *t, const char *name, struct bfs_attr *
 
     if (r < 0)
         return r;
-    pthread_mutex_lock(&t->lock);
+    tree_lock(t);
     r = -ENOENT;
     for (size_t lo = 0, hi = names->n; lo < hi;) {
         size_t mid = lo + (hi - lo) / 2;
         int cmp = strcmp(name, names->v[mid].name);
         if (cmp == 0) {
-            c = ctr_get(t, names->v[mid].id);
+            c = ctr_get_locked(t, names->v[mid].id);
             if (!c) {
                 r = -ENOMEM;
                 break;
             }
             attr_link(t, c, N_BYNAME_LINK, out);
-            r = node_ref(t, out->ino, N_BYNAME_LINK, 0, c, NULL);
+            r = node_ref_locked(t, out->ino, N_BYNAME_LINK, 0, c, NULL);
             break;
         }
         if (cmp < 0)
@@ -103,8 +103,8 @@ static int lookup_byname(struct bfs_tree *t, const char *name, struct bfs_attr *
         else
             lo = mid + 1;
     }
-    namelist_unref(names);
-    pthread_mutex_unlock(&t->lock);
+    namelist_unref_locked(names);
+    tree_unlock(t);
     return r;
 }
 
@@ -116,27 +116,29 @@ static int file_by_name(const char *name)
     return -1;
 }
 
-static int lookup_ctr(struct bfs_tree *t, struct node *dirn, const char *name, struct bfs_attr *out)
+static int lookup_ctr_locked(struct bfs_tree *t, struct node *dirn, const char *name,
+                             struct bfs_attr *out)
 {
+    tree_assert_locked(t);
     struct ctr *c = dirn->ctr;
     struct version *v = NULL;
     int f = file_by_name(name), r;
 
     if (f < 0)
         return -ENOENT;
-    ahead_note(t, c);
+    ahead_note_locked(t, c);
     c->refs++;
-    r = ctr_current(t, c, false, &v);
+    r = ctr_current_locked(t, c, false, &v);
     if (r == 0 && !v->f[f].present)
         r = -ENOENT;
     if (r == 0) {
         if (v->bytes)
-            bytes_touch(t, v->bytes); /* its read is likely next (lru_trim) */
-        attr_file(t, v, f, out);
-        r = node_ref(t, out->ino, N_FILE, f, c, v);
+            bytes_touch_locked(t, v->bytes); /* its read is likely next (lru_trim_locked) */
+        attr_file_locked(t, v, f, out);
+        r = node_ref_locked(t, out->ino, N_FILE, f, c, v);
     }
-    version_unref(t, v);
-    ctr_unref(t, c);
+    version_unref_locked(t, v);
+    ctr_unref_locked(t, c);
     return r;
 }
 
@@ -149,15 +151,15 @@ int bfs_lookup(struct bfs_tree *t, uint64_t parent, const char *name, struct bfs
         return lookup_root(t, name, false, out);
     if (parent == BFS_BYNAME_INO)
         return lookup_byname(t, name, out);
-    pthread_mutex_lock(&t->lock);
-    n = node_find(t, parent);
+    tree_lock(t);
+    n = node_find_locked(t, parent);
     if (!n)
         r = -ESTALE;
     else if (n->kind != N_DIR)
         r = -ENOTDIR;
     else
-        r = lookup_ctr(t, n, name, out);
-    pthread_mutex_unlock(&t->lock);
+        r = lookup_ctr_locked(t, n, name, out);
+    tree_unlock(t);
     return r;
 }
 
@@ -170,17 +172,17 @@ int bfs_getattr(struct bfs_tree *t, uint64_t ino, struct bfs_attr *out)
         attr_static_dir(t, ino, out);
         return 0;
     }
-    pthread_mutex_lock(&t->lock);
-    n = node_find(t, ino);
+    tree_lock(t);
+    n = node_find_locked(t, ino);
     if (!n)
         r = -ESTALE;
     else if (n->kind == N_DIR)
-        r = attr_ctr_dir(t, n->ctr, out);
+        r = attr_ctr_dir_locked(t, n->ctr, out);
     else if (n->kind == N_FILE)
-        attr_file(t, n->ver, n->file, out);
+        attr_file_locked(t, n->ver, n->file, out);
     else
         attr_link(t, n->ctr, n->kind, out);
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
     return r;
 }
 
@@ -190,8 +192,8 @@ int bfs_readlink(struct bfs_tree *t, uint64_t ino, char **target)
     int r = 0;
 
     *target = NULL;
-    pthread_mutex_lock(&t->lock);
-    n = node_find(t, ino);
+    tree_lock(t);
+    n = node_find_locked(t, ino);
     if (!n)
         r = -ESTALE;
     else if (n->kind == N_BYNAME_LINK)
@@ -202,7 +204,7 @@ int bfs_readlink(struct bfs_tree *t, uint64_t ino, char **target)
         r = (*target = strdup(n->ver->uvm)) ? 0 : -ENOMEM;
     else
         r = -EINVAL;
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
     if (r < 0)
         *target = NULL;
     return r;

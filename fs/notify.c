@@ -108,6 +108,7 @@ static void layer_event(struct layerstore *ls, const char *dir_rel, const char *
 static enum ev_scope layer_scope_locked(struct bfs_tree *t, const struct layer_ev *ev,
                                         char id[LS_ID_LEN + 1])
 {
+    tree_assert_locked(t);
     size_t xl = strlen(ev->x), bl = xl;
 
     if (!xl)
@@ -137,8 +138,9 @@ struct inval_ent {
 };
 
 /* Every container of the table (called locked; NULL when out of memory). */
-static struct inval_ent *inval_list(struct bfs_tree *t, size_t *n)
+static struct inval_ent *inval_list_locked(struct bfs_tree *t, size_t *n)
 {
+    tree_assert_locked(t);
     struct inval_ent *v = malloc((t->ctrs.n ? t->ctrs.n : 1) * sizeof(*v));
 
     *n = 0;
@@ -225,11 +227,11 @@ void bfs_tree_changed_how(struct bfs_tree *t, const char *dir_rel, const char *n
             hc_gone = layerstore_container_pending(s->ls, dir_rel + sizeof("containers/") - 1,
                                                    LS_PENDING_STATE);
     }
-    pthread_mutex_lock(&t->lock);
+    tree_lock(t);
     if (folder_gone) {
-        struct ctr *gone = ctr_find(t, name);
+        struct ctr *gone = ctr_find_locked(t, name);
         if (gone)
-            ctr_remove(t, gone);
+            ctr_remove_locked(t, gone);
     }
     if (s) { /* held until here: the containers/ mode read is this store's */
         if (ctrs_self)
@@ -261,14 +263,14 @@ void bfs_tree_changed_how(struct bfs_tree *t, const char *dir_rel, const char *n
                     if (((struct ctr *)p)->generating)
                         ((struct ctr *)p)->events++;
             t->stats.events_ignored++;
-            pthread_mutex_unlock(&t->lock);
+            tree_unlock(t);
             return;
         }
         if (sc == EV_OWNER)
             id = idbuf;
     }
     if (id) {
-        c = ctr_find(t, id);
+        c = ctr_find_locked(t, id);
         if (c) {
             c->events++;
             one.dir_ino = c->ino;
@@ -280,7 +282,7 @@ void bfs_tree_changed_how(struct bfs_tree *t, const char *dir_rel, const char *n
             layerstore_cache_invalidate(t->store->ls);
         shared = true;
         if (inval)
-            all = inval_list(t, &n);
+            all = inval_list_locked(t, &n);
     }
     if (set_changed)
         t->ids_epoch++;
@@ -289,9 +291,9 @@ void bfs_tree_changed_how(struct bfs_tree *t, const char *dir_rel, const char *n
         /* a container's folder: its name may have changed; another entry of containers/
          * changes no name; the data-root's own entries: anything may have */
         if (id || (in_containers && strcmp(dir_rel, "containers") != 0) || !dir_rel[0])
-            names_mark(t, in_containers ? id : NULL);
+            names_mark_locked(t, in_containers ? id : NULL);
     }
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
 
     if (!inval)
         return;
@@ -309,18 +311,18 @@ void bfs_tree_changed_how(struct bfs_tree *t, const char *dir_rel, const char *n
 
 /* The table against containers/ now: a container whose removal no event told of (the watch
  * queue overflowed, a folder was not watched) leaves it, so the table stays bounded by what
- * is live. A listing does it (ctrs_sync). Unlocked. */
+ * is live. A listing does it (ctrs_sync_locked). Unlocked. */
 static void ctrs_resync(struct bfs_tree *t)
 {
     struct idlist *l = NULL;
 
-    pthread_mutex_lock(&t->lock);
+    tree_lock(t);
     t->ids_epoch++; /* a listing of its own, not the one kept */
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
     if (ids_get(t, true, &l) == 0) {
-        pthread_mutex_lock(&t->lock);
-        idlist_unref(l);
-        pthread_mutex_unlock(&t->lock);
+        tree_lock(t);
+        idlist_unref_locked(l);
+        tree_unlock(t);
     }
 }
 
@@ -329,7 +331,7 @@ void bfs_tree_changed_all(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
     struct inval_ent *all = NULL;
     size_t n = 0;
 
-    pthread_mutex_lock(&t->lock);
+    tree_lock(t);
     t->epoch++;
     t->ids_epoch++;
     t->names_epoch++;
@@ -343,8 +345,8 @@ void bfs_tree_changed_all(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
         }
     }
     if (inval)
-        all = inval_list(t, &n);
-    pthread_mutex_unlock(&t->lock);
+        all = inval_list_locked(t, &n);
+    tree_unlock(t);
     ctrs_resync(t);
     if (!inval)
         return;
@@ -358,12 +360,12 @@ void bfs_tree_sweep(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
     uint64_t *v = NULL;
     size_t n = 0, cap = 0;
 
-    pthread_mutex_lock(&t->lock);
+    tree_lock(t);
     for (size_t b = 0; b < t->ctrs.nb; b++) {
         for (struct hlink *p = t->ctrs.b[b]; p; p = p->next) {
             struct ctr *c = (struct ctr *)p;
             if (!c->listed_base ||
-                (c->cur && c->cur->base_ino == c->listed_base && watched(t, c->cur)))
+                (c->cur && c->cur->base_ino == c->listed_base && version_watched_locked(t, c->cur)))
                 continue;
             if (n == cap) {
                 uint64_t *nv = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof(*v));
@@ -384,20 +386,20 @@ void bfs_tree_sweep(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
         pl = t->ids;
         pl->refs++;
     }
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
     bool relist = false;
     struct store *s = pl ? store_hold(t) : NULL;
     for (size_t i = 0; s && i < pl->n_pending && !relist; i++)
         relist = !layerstore_container_pending(s->ls, pl->pending[i], LS_PENDING_STATE);
     store_release(t, s);
-    pthread_mutex_lock(&t->lock);
+    tree_lock(t);
     if (relist && t->ids == pl) {
         t->ids_epoch++;
         t->names_epoch++;
         for (size_t i = 0; i < pl->n_pending; i++)
-            names_mark(t, pl->pending[i]);
+            names_mark_locked(t, pl->pending[i]);
     }
-    idlist_unref(pl);
+    idlist_unref_locked(pl);
     /* more containers in the table than the last listing had, for a while: some removals were
      * not seen (a lost event); every ten seconds at most, the table is checked against
      * containers/ */
@@ -405,7 +407,7 @@ void bfs_tree_sweep(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
                   now_ns() - t->resynced_ns > 10 * (int64_t)1000000000;
     if (resync)
         t->resynced_ns = now_ns();
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
     if (resync)
         ctrs_resync(t);
     for (size_t i = 0; i < n; i++)

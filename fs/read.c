@@ -11,20 +11,22 @@ struct bfs_handle {
 };
 
 /* Pin bytes in h (called with t->lock held). */
-static void handle_pin(struct bfs_tree *t, struct bfs_handle *h, struct bytes *b)
+static void handle_pin_locked(struct bfs_tree *t, struct bfs_handle *h, struct bytes *b)
 {
+    tree_assert_locked(t);
     h->bytes = b;
     b->refs++;
-    bytes_touch(t, b);
+    bytes_touch_locked(t, b);
 }
 
 /* The version regular file `ino` stands for (referenced), and its container, for a read:
  * -ESTALE for an inode the kernel should not have, -EISDIR/-EINVAL for a folder or a link,
  * -ENOENT/-EIO for a file that failed (its container gone, or not). Called locked. */
-static int file_version(struct bfs_tree *t, uint64_t ino, struct version **v, struct ctr **c,
-                        enum bfs_file *f)
+static int file_version_locked(struct bfs_tree *t, uint64_t ino, struct version **v, struct ctr **c,
+                               enum bfs_file *f)
 {
-    struct node *n = node_find(t, ino);
+    tree_assert_locked(t);
+    struct node *n = node_find_locked(t, ino);
 
     *v = NULL;
     if (!n)
@@ -41,13 +43,14 @@ static int file_version(struct bfs_tree *t, uint64_t ino, struct version **v, st
 }
 
 /* A fresh current version of c with its bytes (for v's evicted ones). Called locked. */
-static int ctr_current_bytes(struct bfs_tree *t, struct ctr *c, struct version **cur)
+static int ctr_current_bytes_locked(struct bfs_tree *t, struct ctr *c, struct version **cur)
 {
+    tree_assert_locked(t);
     int r;
 
     c->refs++;
-    r = ctr_current(t, c, true, cur);
-    ctr_unref(t, c);
+    r = ctr_current_locked(t, c, true, cur);
+    ctr_unref_locked(t, c);
     return r;
 }
 
@@ -62,12 +65,12 @@ int bfs_open(struct bfs_tree *t, uint64_t ino, struct bfs_handle **out, bool *di
     *direct_io = false;
     if (!h)
         return -ENOMEM;
-    pthread_mutex_lock(&t->lock);
-    r = file_version(t, ino, &v, &c, &h->file);
+    tree_lock(t);
+    r = file_version_locked(t, ino, &v, &c, &h->file);
     if (r < 0)
         goto out;
     if (v->bytes) {
-        handle_pin(t, h, v->bytes);
+        handle_pin_locked(t, h, v->bytes);
         goto out;
     }
     {
@@ -76,7 +79,7 @@ int bfs_open(struct bfs_tree *t, uint64_t ino, struct bfs_handle **out, bool *di
          * change in between left nothing to serve: the fs-concurrency test saw EIO).
          * Identical content re-attaches to v (same inode, same bytes); different content
          * means the inode is out of date. */
-        r = ctr_current_bytes(t, c, &cur);
+        r = ctr_current_bytes_locked(t, c, &cur);
         if (r < 0)
             goto out;
         if (cur != v || !v->bytes) {
@@ -88,12 +91,12 @@ int bfs_open(struct bfs_tree *t, uint64_t ino, struct bfs_handle **out, bool *di
                 goto out;
             *direct_io = true;
         }
-        handle_pin(t, h, *direct_io ? cur->bytes : v->bytes);
+        handle_pin_locked(t, h, *direct_io ? cur->bytes : v->bytes);
     }
 out:
-    version_unref(t, v);
-    version_unref(t, cur);
-    pthread_mutex_unlock(&t->lock);
+    version_unref_locked(t, v);
+    version_unref_locked(t, cur);
+    tree_unlock(t);
     if (r < 0) {
         free(h);
         return r;
@@ -110,10 +113,10 @@ int bfs_read_pin(struct bfs_tree *t, struct bfs_handle *h, const char **data, si
     /* The read holds its own reference until its reply is written: bytes never go away
      * under a reply, whatever else happens to the handle meanwhile (a RELEASE handled by
      * another thread, an eviction, a new version). */
-    pthread_mutex_lock(&t->lock);
+    tree_lock(t);
     by = h->bytes;
     by->refs++;
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
     if (h->file == BFS_FILE_ERROR) {
         *data = by->b->errors;
         *len = by->b->errors_len;
@@ -127,9 +130,9 @@ int bfs_read_pin(struct bfs_tree *t, struct bfs_handle *h, const char **data, si
 
 void bfs_read_unpin(struct bfs_tree *t, struct bfs_pin *pin)
 {
-    pthread_mutex_lock(&t->lock);
-    bytes_unref((struct bytes *)pin);
-    pthread_mutex_unlock(&t->lock);
+    tree_lock(t);
+    bytes_unref_locked((struct bytes *)pin);
+    tree_unlock(t);
 }
 
 int bfs_read_ino(struct bfs_tree *t, uint64_t ino, const char **data, size_t *len,
@@ -141,8 +144,8 @@ int bfs_read_ino(struct bfs_tree *t, uint64_t ino, const char **data, size_t *le
     enum bfs_file f = BFS_FILE_CONFIG;
     int r;
 
-    pthread_mutex_lock(&t->lock);
-    r = file_version(t, ino, &v, &c, &f);
+    tree_lock(t);
+    r = file_version_locked(t, ino, &v, &c, &f);
     if (r < 0)
         goto out;
     by = v->bytes;
@@ -150,7 +153,7 @@ int bfs_read_ino(struct bfs_tree *t, uint64_t ino, const char **data, size_t *le
         /* Evicted: generate again. The same content re-attaches to v; a newer version whose
          * file has the same bytes serves them too; other bytes would not match the size and
          * the pages the kernel has of this inode. */
-        r = ctr_current_bytes(t, c, &cur);
+        r = ctr_current_bytes_locked(t, c, &cur);
         if (r < 0)
             goto out;
         if (cur == v || memcmp(&cur->f[f], &v->f[f], sizeof(v->f[f])) == 0) {
@@ -164,12 +167,12 @@ int bfs_read_ino(struct bfs_tree *t, uint64_t ino, const char **data, size_t *le
         }
     }
     by->refs++; /* the read's own pin, as bfs_read_pin's */
-    bytes_touch(t, by);
+    bytes_touch_locked(t, by);
     v->served |= 1u << f;
 out:
-    version_unref(t, v);
-    version_unref(t, cur);
-    pthread_mutex_unlock(&t->lock);
+    version_unref_locked(t, v);
+    version_unref_locked(t, cur);
+    tree_unlock(t);
     if (r < 0)
         return r;
     if (f == BFS_FILE_ERROR) {
@@ -189,8 +192,8 @@ size_t bfs_file_siblings(struct bfs_tree *t, uint64_t ino, bool claim, uint64_t 
     struct version *v;
     size_t k = 0;
 
-    pthread_mutex_lock(&t->lock);
-    n = node_find(t, ino);
+    tree_lock(t);
+    n = node_find_locked(t, ino);
     if (!n || n->kind != N_FILE)
         goto out;
     v = n->ver;
@@ -200,7 +203,7 @@ size_t bfs_file_siblings(struct bfs_tree *t, uint64_t ino, bool claim, uint64_t 
             continue;
         /* the kernel holds it: its node lives from a lookup (or a listing with attributes)
          * to the forget that brings nlookup to 0 */
-        sib = node_find(t, v->base_ino + (uint64_t)f);
+        sib = node_find_locked(t, v->base_ino + (uint64_t)f);
         if (!sib)
             continue;
         out[k++] = sib->ino;
@@ -208,7 +211,7 @@ size_t bfs_file_siblings(struct bfs_tree *t, uint64_t ino, bool claim, uint64_t 
             v->served |= 1u << f;
     }
 out:
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
     return k;
 }
 
@@ -216,8 +219,8 @@ void bfs_release(struct bfs_tree *t, struct bfs_handle *h)
 {
     if (!h)
         return;
-    pthread_mutex_lock(&t->lock);
-    bytes_unref(h->bytes);
-    pthread_mutex_unlock(&t->lock);
+    tree_lock(t);
+    bytes_unref_locked(h->bytes);
+    tree_unlock(t);
     free(h);
 }

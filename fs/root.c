@@ -67,11 +67,11 @@ struct store *store_hold(struct bfs_tree *t)
 {
     struct store *s;
 
-    pthread_mutex_lock(&t->lock);
+    tree_lock(t);
     s = t->store;
     if (s)
         s->refs++;
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
     return s;
 }
 
@@ -79,9 +79,9 @@ void store_release(struct bfs_tree *t, struct store *s)
 {
     if (!s)
         return;
-    pthread_mutex_lock(&t->lock);
+    tree_lock(t);
     store_unref_locked(s);
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
 }
 
 int bfs_tree_open_dir(struct bfs_tree *t, const char *rel, struct bf_error *err)
@@ -99,8 +99,9 @@ int bfs_tree_open_dir(struct bfs_tree *t, const char *rel, struct bf_error *err)
 /* With a watcher, the image cache is told of changes (bfs_tree_changed) and needs no
  * periodic re-check; a folder that cannot be watched turns the re-check back on
  * (watch_inputs). Called with t->lock held. */
-void apply_cache_trust(struct bfs_tree *t, struct store *s)
+void apply_cache_trust_locked(struct bfs_tree *t, struct store *s)
 {
+    tree_assert_locked(t);
     layerstore_cache_set_trust(s->ls, t->watch.add ? INT64_MAX : t->trust_ns);
 }
 
@@ -126,8 +127,9 @@ bool config_stat(const struct store *s, const char *id, struct stat *st)
            S_ISREG(st->st_mode);
 }
 
-static bool root_check_due(struct bfs_tree *t, int64_t now)
+static bool root_check_due_locked(struct bfs_tree *t, int64_t now)
 {
+    tree_assert_locked(t);
     return now - t->root_checked_ns > trust_ns(t);
 }
 
@@ -138,51 +140,51 @@ bool bfs_tree_check_root(struct bfs_tree *t)
     struct bf_error err = BF_ERROR_INIT;
     bool missing = stat(t->dataroot, &st) != 0 || !S_ISDIR(st.st_mode);
 
-    pthread_mutex_lock(&t->lock);
+    tree_lock(t);
     t->root_checked_ns = now_ns();
     if (!missing && t->store && t->store->dev == st.st_dev && t->store->ino == st.st_ino) {
         /* the same data-root: containers/'s mode, for a mount without a watcher */
         struct store *s = t->store;
         s->refs++;
-        pthread_mutex_unlock(&t->lock);
+        tree_unlock(t);
         struct ctrs_mode m = ctrs_stat(s->ls);
-        pthread_mutex_lock(&t->lock);
+        tree_lock(t);
         s->ctrs = m;
         store_unref_locked(s);
-        pthread_mutex_unlock(&t->lock);
+        tree_unlock(t);
         return false;
     }
     if (missing && !t->store) {
-        pthread_mutex_unlock(&t->lock);
+        tree_unlock(t);
         return false;
     }
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
 
     if (!missing) {
         ns = store_open(t->dataroot, &t->opts.ls, t->trust_ns, &err);
         if (!ns) {
-            pthread_mutex_lock(&t->lock);
+            tree_lock(t);
             if (!t->root_missing_logged)
                 bfs_log("%s", bf_error_message(&err));
             t->root_missing_logged = true;
-            pthread_mutex_unlock(&t->lock);
+            tree_unlock(t);
             bf_error_clear(&err);
             /* An unusable data-root is served as an empty one, like a missing one. */
         }
     } else {
-        pthread_mutex_lock(&t->lock);
+        tree_lock(t);
         if (!t->root_missing_logged)
             bfs_log("%s: the data-root is gone; serving an empty root until it is back",
                     t->dataroot);
         t->root_missing_logged = true;
-        pthread_mutex_unlock(&t->lock);
+        tree_unlock(t);
     }
 
-    pthread_mutex_lock(&t->lock);
+    tree_lock(t);
     old = t->store;
     t->store = ns;
     if (ns)
-        apply_cache_trust(t, ns);
+        apply_cache_trust_locked(t, ns);
     if (ns) {
         if (t->root_missing_logged)
             bfs_log("%s: the data-root is back", t->dataroot);
@@ -193,7 +195,7 @@ bool bfs_tree_check_root(struct bfs_tree *t)
     t->ids_epoch++;
     t->names_epoch++;
     store_unref_locked(old);
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
     return true;
 }
 
@@ -204,9 +206,9 @@ void maybe_check_root(struct bfs_tree *t)
 
     if (t->watch.add)
         return; /* the watcher thread checks it */
-    pthread_mutex_lock(&t->lock);
-    due = root_check_due(t, now_ns());
-    pthread_mutex_unlock(&t->lock);
+    tree_lock(t);
+    due = root_check_due_locked(t, now_ns());
+    tree_unlock(t);
     if (due)
         bfs_tree_check_root(t);
 }

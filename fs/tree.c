@@ -77,13 +77,13 @@ void bfs_tree_free(struct bfs_tree *t)
     if (!t)
         return;
     bfs_tree_readahead(t, false);
-    pthread_mutex_lock(&t->lock);
+    tree_lock(t);
     for (size_t b = 0; b < t->nodes.nb; b++) {
         for (struct hlink *p = t->nodes.b[b], *next; p; p = next) {
             struct node *n = (struct node *)p;
             next = p->next;
-            version_unref(t, n->ver);
-            ctr_unref(t, n->ctr);
+            version_unref_locked(t, n->ver);
+            ctr_unref_locked(t, n->ctr);
             free(n);
         }
     }
@@ -92,18 +92,18 @@ void bfs_tree_free(struct bfs_tree *t)
         for (struct hlink *p = t->ctrs.b[b], *next; p; p = next) {
             next = p->next;
             ((struct ctr *)p)->in_table = false;
-            ctr_unref(t, (struct ctr *)p);
+            ctr_unref_locked(t, (struct ctr *)p);
         }
     }
     free(t->ctrs.b);
     while (t->lru.next != &t->lru)
-        bytes_evict(t, t->lru.next);
-    namelist_unref(t->names);
-    namelist_unref(t->names_prev);
-    idlist_unref(t->ids);
-    idlist_unref(t->ids_prev);
+        bytes_evict_locked(t, t->lru.next);
+    namelist_unref_locked(t->names);
+    namelist_unref_locked(t->names_prev);
+    idlist_unref_locked(t->ids);
+    idlist_unref_locked(t->ids_prev);
     store_unref_locked(t->store);
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
     pthread_cond_destroy(&t->ahead.cond);
     pthread_mutex_destroy(&t->lock);
     free(t->dataroot);
@@ -112,22 +112,30 @@ void bfs_tree_free(struct bfs_tree *t)
 
 void bfs_tree_set_watch(struct bfs_tree *t, const struct bfs_watch_ops *ops)
 {
-    pthread_mutex_lock(&t->lock);
+    tree_lock(t);
     if (ops)
         t->watch = *ops;
     else
         memset(&t->watch, 0, sizeof(t->watch));
     t->epoch++; /* versions validated under the other regime are re-checked */
     if (t->store)
-        apply_cache_trust(t, t->store);
-    pthread_mutex_unlock(&t->lock);
+        apply_cache_trust_locked(t, t->store);
+    tree_unlock(t);
 }
 
 void bfs_tree_stats(struct bfs_tree *t, struct bfs_stats *out)
 {
-    pthread_mutex_lock(&t->lock);
+    tree_lock(t);
     *out = t->stats;
     out->cache_bytes = t->cache_bytes;
     out->retained_bytes = t->retained_bytes;
-    pthread_mutex_unlock(&t->lock);
+    tree_unlock(t);
 }
+
+#ifdef BFS_LOCK_CHECKS
+void tree_lock_violation(const char *func)
+{
+    fprintf(stderr, "bundlefs: %s called without the tree lock\n", func);
+    abort();
+}
+#endif

@@ -66,7 +66,7 @@ struct bytes {
     struct version *owner; /* weak */
     struct bytes *prev, *next;
     bool in_lru;
-    bool retained;   /* of a superseded version the kernel still holds (version_retire) */
+    bool retained;   /* of a superseded version the kernel still holds (version_retire_locked) */
     int64_t used_ns; /* last lookup or read */
 };
 
@@ -176,7 +176,10 @@ struct namelist {
 };
 
 struct bfs_tree {
-    pthread_mutex_t lock;
+    pthread_mutex_t lock; /* see the top of this file; only through tree_lock/tree_unlock */
+#ifdef BFS_LOCK_CHECKS
+    unsigned long lock_owner; /* the pthread_self() holding lock, 0 when none */
+#endif
     char *dataroot;
     struct bfs_tree_options opts;
     int64_t trust_ns;
@@ -224,6 +227,57 @@ struct bfs_tree {
     struct bfs_stats stats;
 };
 
+/* The tree lock. With BFS_LOCK_CHECKS (fs/meson.build: debug and sanitizer builds) the thread
+ * holding it is recorded beside it, and every ..._locked function asserts that it is the
+ * caller (tree_assert_locked). */
+#ifdef BFS_LOCK_CHECKS
+_Static_assert(sizeof(pthread_t) == sizeof(unsigned long), "pthread_t is an unsigned long");
+void tree_lock_violation(const char *func) __attribute__((noreturn));
+
+static inline void tree_lock(struct bfs_tree *t)
+{
+    pthread_mutex_lock(&t->lock);
+    __atomic_store_n(&t->lock_owner, (unsigned long)pthread_self(), __ATOMIC_RELAXED);
+}
+
+static inline void tree_unlock(struct bfs_tree *t)
+{
+    __atomic_store_n(&t->lock_owner, 0, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&t->lock);
+}
+
+static inline void tree_wait(struct bfs_tree *t, pthread_cond_t *cond)
+{
+    __atomic_store_n(&t->lock_owner, 0, __ATOMIC_RELAXED);
+    pthread_cond_wait(cond, &t->lock);
+    __atomic_store_n(&t->lock_owner, (unsigned long)pthread_self(), __ATOMIC_RELAXED);
+}
+
+/* Only the holder ever stores its own id, so another thread's store cannot make this pass. */
+#define tree_assert_locked(t)                                                                      \
+    do {                                                                                           \
+        if (__atomic_load_n(&(t)->lock_owner, __ATOMIC_RELAXED) != (unsigned long)pthread_self())  \
+            tree_lock_violation(__func__);                                                         \
+    } while (0)
+#else
+static inline void tree_lock(struct bfs_tree *t)
+{
+    pthread_mutex_lock(&t->lock);
+}
+
+static inline void tree_unlock(struct bfs_tree *t)
+{
+    pthread_mutex_unlock(&t->lock);
+}
+
+static inline void tree_wait(struct bfs_tree *t, pthread_cond_t *cond)
+{
+    pthread_cond_wait(cond, &t->lock);
+}
+
+#define tree_assert_locked(t) ((void)(t))
+#endif
+
 static inline int64_t now_ns(void)
 {
     struct timespec ts;
@@ -254,57 +308,58 @@ struct store *store_open(const char *dataroot, const struct ls_options *opts, in
 void store_unref_locked(struct store *s);
 struct store *store_hold(struct bfs_tree *t);
 void store_release(struct bfs_tree *t, struct store *s);
-void apply_cache_trust(struct bfs_tree *t, struct store *s);
+void apply_cache_trust_locked(struct bfs_tree *t, struct store *s);
 bool dir_exists(const struct store *s, const char *parent, const char *id);
 bool config_stat(const struct store *s, const char *id, struct stat *st);
 void maybe_check_root(struct bfs_tree *t);
 
 /* bytes.c */
-void lru_unlink(struct bfs_tree *t, struct bytes *b);
-void bytes_unref(struct bytes *b);
-void bytes_evict(struct bfs_tree *t, struct bytes *b);
-void bytes_touch(struct bfs_tree *t, struct bytes *b);
-int bytes_attach(struct bfs_tree *t, struct version *v, struct spec_bundle *b);
+void lru_unlink_locked(struct bfs_tree *t, struct bytes *b);
+void bytes_unref_locked(struct bytes *b);
+void bytes_evict_locked(struct bfs_tree *t, struct bytes *b);
+void bytes_touch_locked(struct bfs_tree *t, struct bytes *b);
+int bytes_attach_locked(struct bfs_tree *t, struct version *v, struct spec_bundle *b);
 
 /* inode.c */
 void version_free(struct version *v);
-void version_unref(struct bfs_tree *t, struct version *v);
-void version_retire(struct bfs_tree *t, struct version *v);
-void ctr_unref(struct bfs_tree *t, struct ctr *c);
-struct ctr *ctr_find(struct bfs_tree *t, const char *id);
-struct ctr *ctr_get(struct bfs_tree *t, const char *id);
-void ctr_remove(struct bfs_tree *t, struct ctr *c);
-struct node *node_find(struct bfs_tree *t, uint64_t ino);
-int node_ref(struct bfs_tree *t, uint64_t ino, enum node_kind kind, enum bfs_file file,
-             struct ctr *c, struct version *v);
-bool watched(const struct bfs_tree *t, const struct version *v);
+void version_unref_locked(struct bfs_tree *t, struct version *v);
+void version_retire_locked(struct bfs_tree *t, struct version *v);
+void ctr_unref_locked(struct bfs_tree *t, struct ctr *c);
+struct ctr *ctr_find_locked(struct bfs_tree *t, const char *id);
+struct ctr *ctr_get_locked(struct bfs_tree *t, const char *id);
+void ctr_remove_locked(struct bfs_tree *t, struct ctr *c);
+struct node *node_find_locked(struct bfs_tree *t, uint64_t ino);
+int node_ref_locked(struct bfs_tree *t, uint64_t ino, enum node_kind kind, enum bfs_file file,
+                    struct ctr *c, struct version *v);
+bool version_watched_locked(const struct bfs_tree *t, const struct version *v);
 void attr_static_dir(const struct bfs_tree *t, uint64_t ino, struct bfs_attr *a);
-int attr_ctr_dir(struct bfs_tree *t, struct ctr *c, struct bfs_attr *a);
-void attr_file(const struct bfs_tree *t, const struct version *v, enum bfs_file f,
-               struct bfs_attr *a);
+int attr_ctr_dir_locked(struct bfs_tree *t, struct ctr *c, struct bfs_attr *a);
+void attr_file_locked(const struct bfs_tree *t, const struct version *v, enum bfs_file f,
+                      struct bfs_attr *a);
 void attr_link(const struct bfs_tree *t, const struct ctr *c, enum node_kind kind,
                struct bfs_attr *a);
 
 /* version.c */
-bool version_ready(const struct bfs_tree *t, const struct version *v, bool need_bytes, int64_t now);
-int ctr_current(struct bfs_tree *t, struct ctr *c, bool need_bytes, struct version **out);
+bool version_ready_locked(const struct bfs_tree *t, const struct version *v, bool need_bytes,
+                          int64_t now);
+int ctr_current_locked(struct bfs_tree *t, struct ctr *c, bool need_bytes, struct version **out);
 
 /* ahead.c */
-void ahead_note(struct bfs_tree *t, const struct ctr *c);
+void ahead_note_locked(struct bfs_tree *t, const struct ctr *c);
 
 /* ids.c */
 size_t idlist_lower_bound(const struct idlist *ids, const char *key);
 bool in_list(char **v, size_t n, const char *id);
-bool index_fresh(const struct bfs_tree *t, uint64_t epoch, uint64_t now_epoch, uint64_t store_gen,
-                 bool watched, int64_t built_ns, int64_t now);
-void idlist_unref(struct idlist *l);
+bool index_fresh_locked(const struct bfs_tree *t, uint64_t epoch, uint64_t now_epoch,
+                        uint64_t store_gen, bool watched, int64_t built_ns, int64_t now);
+void idlist_unref_locked(struct idlist *l);
 int ids_get(struct bfs_tree *t, bool relist, struct idlist **out);
 bool ctr_exists(struct bfs_tree *t, const char *id, bool listed);
 bool is_hex(const char *s, size_t maxlen);
 
 /* byname.c */
-void namelist_unref(struct namelist *l);
-void names_mark(struct bfs_tree *t, const char *id);
+void namelist_unref_locked(struct namelist *l);
+void names_mark_locked(struct bfs_tree *t, const char *id);
 int names_get(struct bfs_tree *t, struct namelist **out);
 
 /* lookup.c */

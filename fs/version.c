@@ -1,5 +1,5 @@
 /* version.c - freshness and generation: when a container's version can be served as it is,
- * validating it against its inputs, and making a new one (ctr_current). */
+ * validating it against its inputs, and making a new one (ctr_current_locked). */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -8,8 +8,9 @@
 
 #include "tree_internal.h"
 
-static bool version_fresh(const struct bfs_tree *t, const struct version *v, int64_t now)
+static bool version_fresh_locked(const struct bfs_tree *t, const struct version *v, int64_t now)
 {
+    tree_assert_locked(t);
     if (v->store_gen != t->store_gen || v->epoch != t->epoch || v->events != v->ctr->events)
         return false;
     return (v->watched && !v->failed) || now - v->validated_ns <= trust_ns(t);
@@ -17,9 +18,11 @@ static bool version_fresh(const struct bfs_tree *t, const struct version *v, int
 
 /* Can v be served now without another look at the data-root (with need_bytes: its bytes
  * cached too)? */
-bool version_ready(const struct bfs_tree *t, const struct version *v, bool need_bytes, int64_t now)
+bool version_ready_locked(const struct bfs_tree *t, const struct version *v, bool need_bytes,
+                          int64_t now)
 {
-    return v && version_fresh(t, v, now) && (!need_bytes || v->bytes);
+    tree_assert_locked(t);
+    return v && version_fresh_locked(t, v, now) && (!need_bytes || v->bytes);
 }
 
 static void summarize_file(struct file_sum *f, const char *data, size_t len, bool failed)
@@ -132,9 +135,9 @@ static int generate(struct bfs_tree *t, struct store *s, const char *id, struct 
             bf_error_clear(&err);
             return -EIO;
         }
-        pthread_mutex_lock(&t->lock);
+        tree_lock(t);
         t->stats.generations++;
-        pthread_mutex_unlock(&t->lock);
+        tree_unlock(t);
         if (bundle_failed(b)) {
             /* A failure may come from reading while Docker changes things (a container being
              * removed, a layer being written). Such a bundle is never served: a container that
@@ -182,8 +185,9 @@ static void log_bundle_errors(const struct spec_bundle *b)
 /* A referenced, fresh current version of c; with need_bytes, one whose bytes are cached.
  * Called and returns with t->lock held (drops it while reading the data-root). The caller holds
  * a reference to c. */
-int ctr_current(struct bfs_tree *t, struct ctr *c, bool need_bytes, struct version **out)
+int ctr_current_locked(struct bfs_tree *t, struct ctr *c, bool need_bytes, struct version **out)
 {
+    tree_assert_locked(t);
     for (;;) {
         struct version *v, *nv;
         struct store *s;
@@ -196,10 +200,10 @@ int ctr_current(struct bfs_tree *t, struct ctr *c, bool need_bytes, struct versi
         int r = 0;
 
         while (c->generating)
-            pthread_cond_wait(&c->cond, &t->lock);
+            tree_wait(t, &c->cond);
         now = now_ns();
         v = c->cur;
-        if (version_ready(t, v, need_bytes, now)) {
+        if (version_ready_locked(t, v, need_bytes, now)) {
             v->refs++;
             *out = v;
             return 0;
@@ -216,7 +220,7 @@ int ctr_current(struct bfs_tree *t, struct ctr *c, bool need_bytes, struct versi
             old = v->bytes;
             old->refs++;
         }
-        pthread_mutex_unlock(&t->lock);
+        tree_unlock(t);
 
         if (old) {
             valid = !ls_inputs_changed(s->ls, &old->b->inputs);
@@ -232,13 +236,13 @@ int ctr_current(struct bfs_tree *t, struct ctr *c, bool need_bytes, struct versi
         if (!valid)
             r = generate(t, s, c->id, &b, &cst, &watched);
 
-        pthread_mutex_lock(&t->lock);
+        tree_lock(t);
         c->generating = false;
         pthread_cond_broadcast(&c->cond);
         store_unref_locked(s);
         if (old) {
             t->stats.validations++;
-            bytes_unref(old);
+            bytes_unref_locked(old);
         }
         if (r < 0)
             return r;
@@ -277,7 +281,7 @@ int ctr_current(struct bfs_tree *t, struct ctr *c, bool need_bytes, struct versi
             if (b->errors_len)
                 log_bundle_errors(b);
             c->cur = nv;
-            version_retire(t, v);
+            version_retire_locked(t, v);
         }
         if (b->mount_id[0])
             memcpy(c->mount_id, b->mount_id, sizeof(c->mount_id));
@@ -290,7 +294,7 @@ int ctr_current(struct bfs_tree *t, struct ctr *c, bool need_bytes, struct versi
          * (most of a bundle's memory at 30 layers) are only kept for time-based checks. */
         if (watched)
             ls_inputs_free(&b->inputs);
-        r = bytes_attach(t, nv, b);
+        r = bytes_attach_locked(t, nv, b);
         if (r < 0)
             return r;
         nv->refs++;
