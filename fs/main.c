@@ -35,17 +35,17 @@ static void inval_entry(void *ctx, uint64_t parent, const char *name)
         fuse_lowlevel_notify_inval_inode(se, parent, 0, 0); /* attributes and listing */
 }
 
-/* Memory held is what is live: glibc raises its mmap threshold to the size of each large
- * block freed, after which such blocks (a 1 MiB config.v2.json, a large generated file) come
- * from the heap and stay resident once freed (60 containers with 1 MiB names and environments
- * kept 58 MiB after a scan instead of 23). A fixed threshold turns that off; the trim threshold
- * returns a heap's freed top the same way. Set before anything is allocated. */
+/* SIGUSR1: the daemon's figures, logged by the watcher thread. */
 static void on_usr1(int sig)
 {
     (void)sig;
     bfs_watch_request_stats();
 }
 
+/* Memory held is what is live: glibc raises its mmap threshold to the size of each large
+ * block freed, after which such blocks (a 1 MiB config.v2.json, a large generated file) come
+ * from the heap and stay resident once freed. A fixed threshold turns that off; the trim
+ * threshold returns a heap's freed top the same way. Set before anything is allocated. */
 static void malloc_policy(void)
 {
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);

@@ -75,8 +75,8 @@ int bfs_open(struct bfs_tree *t, uint64_t ino, struct bfs_handle **out, bool *di
     }
     {
         /* Evicted: generate now, so that this open is one snapshot whatever happens before
-         * its reads (generating at the first read instead was cheaper for warm reads, but a
-         * change in between left nothing to serve: the fs-concurrency test saw EIO).
+         * its reads (generated at the first read instead, a change in between would leave
+         * nothing to serve).
          * Identical content re-attaches to v (same inode, same bytes); different content
          * means the inode is out of date. */
         r = ctr_current_bytes_locked(t, c, &cur);

@@ -45,8 +45,8 @@ struct stat;
  * bound plus GRACE_EXTRA_MAX (or twice the bound, when smaller): the kernel opens files
  * without telling us, so the read that follows a lookup, and the next read of a file being
  * read, should find its version's bytes (tree.h, Memory). The extra is fixed, not a multiple
- * of the bound: a walk that reads faster touches more bytes within a second (at 2,500
- * containers a second, 27 MB), and none of them needs sparing for long. */
+ * of the bound: a walk that reads faster touches more bytes within a second, and none of them
+ * needs sparing for long. */
 #define GRACE_NS 1000000000
 #define GRACE_EXTRA_MAX (4u << 20)
 
@@ -72,7 +72,7 @@ struct bytes {
 
 struct file_sum {
     bool present; /* listed in the directory */
-    bool failed;  /* could not be generated: size 0, open gives EIO */
+    bool failed;  /* could not be generated: size 1 (FAILED_FILE_SIZE), reads give EIO */
     uint64_t size;
     uint64_t hash;
 };

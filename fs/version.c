@@ -291,7 +291,7 @@ int ctr_current_locked(struct bfs_tree *t, struct ctr *c, bool need_bytes, struc
         nv->validated_ns = now;
         nv->watched = watched;
         /* A watched version learns of changes from the watcher; the stamps of what it read
-         * (most of a bundle's memory at 30 layers) are only kept for time-based checks. */
+         * (most of a bundle's memory with many layers) are only kept for time-based checks. */
         if (watched)
             ls_inputs_free(&b->inputs);
         r = bytes_attach_locked(t, nv, b);
