@@ -182,6 +182,139 @@ static void log_bundle_errors(const struct spec_bundle *b)
     }
 }
 
+/* One pass of ctr_current_locked: what it saw before dropping the lock (the version, the
+ * epochs, the store and the bytes it holds), and what the data-root said meanwhile. */
+struct gen_pass {
+    struct version *v; /* c->cur when the pass began (the container's reference) */
+    struct store *s;   /* held for the unlocked part */
+    struct bytes *old; /* v's bytes, held, when v can be validated by their stamps */
+    uint64_t epoch0, ev0, sgen;
+    int64_t now;
+    struct spec_bundle *b; /* generated, when v was not valid */
+    struct stat cst;       /* config.v2.json's stat, with b */
+    bool valid, watched;
+};
+
+/* Claim the generation of c (one thread at a time) and hold what the unlocked part reads. */
+static void pass_begin_locked(struct bfs_tree *t, struct ctr *c, struct gen_pass *p)
+{
+    struct version *v = p->v;
+
+    tree_assert_locked(t);
+    c->generating = true;
+    p->epoch0 = t->epoch;
+    p->ev0 = c->events;
+    p->sgen = t->store_gen;
+    p->s = t->store;
+    p->s->refs++;
+    if (v && !v->failed && v->bytes && v->store_gen == p->sgen && v->bytes->b->inputs.n) {
+        p->old = v->bytes;
+        p->old->refs++;
+    }
+}
+
+/* Unlocked: validate the old version by its inputs' stamps, else generate anew. */
+static int pass_read(struct bfs_tree *t, struct ctr *c, struct gen_pass *p)
+{
+    struct version *v = p->v;
+    struct bytes *old = p->old;
+    struct store *s = p->s;
+    int r = 0;
+
+    if (old) {
+        p->valid = !ls_inputs_changed(s->ls, &old->b->inputs);
+        p->watched = v->watched;
+        if (p->valid && !p->watched && t->watch.add) {
+            /* made before the watcher started, or when a folder could not be watched:
+             * watched from now on if it can be (a change meanwhile fails validation) */
+            bool changed = false;
+            p->watched = watch_inputs(t, s, old->b, &changed);
+            p->valid = !changed;
+        }
+    }
+    if (!p->valid)
+        r = generate(t, s, c->id, &p->b, &p->cst, &p->watched);
+    return r;
+}
+
+/* Let the next generation of c start, and drop what the pass held. */
+static void pass_end_locked(struct bfs_tree *t, struct ctr *c, struct gen_pass *p)
+{
+    tree_assert_locked(t);
+    c->generating = false;
+    pthread_cond_broadcast(&c->cond);
+    store_unref_locked(p->s);
+    if (p->old) {
+        t->stats.validations++;
+        bytes_unref_locked(p->old);
+    }
+}
+
+/* Valid as of the epoch and events seen before the check (a change during it leaves the
+ * version stale for the next access). Stamped with the time after the check: a check slower
+ * than the trust period must not loop. */
+static void version_stamp_valid_locked(struct bfs_tree *t, struct version *v,
+                                       const struct gen_pass *p)
+{
+    tree_assert_locked(t);
+    v->epoch = p->epoch0;
+    v->events = p->ev0;
+    v->validated_ns = now_ns();
+    v->watched = p->watched;
+}
+
+/* The bundle p generated becomes c's current version (referenced into *out): the same
+ * version when its content did not change, else a new one with new inodes. */
+static int version_install_locked(struct bfs_tree *t, struct ctr *c, struct gen_pass *p,
+                                  struct version **out)
+{
+    struct version *v = p->v, *nv;
+    struct spec_bundle *b = p->b;
+    int r;
+
+    tree_assert_locked(t);
+    nv = version_new(b, &p->cst);
+    if (!nv) {
+        spec_bundle_free(b);
+        return -ENOMEM;
+    }
+    if (v && same_content(v, nv)) {
+        v->mtime_ns = nv->mtime_ns;
+        v->uid = nv->uid;
+        v->gid = nv->gid;
+        v->group = nv->group;
+        version_free(nv);
+        nv = v;
+    } else {
+        nv->refs = 1; /* c->cur's */
+        nv->ctr = c;
+        nv->base_ino = t->next_ino;
+        t->next_ino += BFS_FILE_COUNT;
+        t->stats.versions++;
+        if (b->errors_len)
+            log_bundle_errors(b);
+        c->cur = nv;
+        version_retire_locked(t, v);
+    }
+    if (b->mount_id[0])
+        memcpy(c->mount_id, b->mount_id, sizeof(c->mount_id));
+    nv->epoch = p->epoch0;
+    nv->events = p->ev0;
+    nv->store_gen = p->sgen;
+    nv->validated_ns = p->now;
+    nv->watched = p->watched;
+    /* A watched version learns of changes from the watcher; the stamps of what it read
+     * (most of a bundle's memory with many layers) are only kept for time-based checks. */
+    if (p->watched)
+        ls_inputs_free(&b->inputs);
+    r = bytes_attach_locked(t, nv, b);
+    if (r < 0)
+        return r;
+    nv->refs++;
+    *out = nv;
+    return 0;
+}
+
 /* A referenced, fresh current version of c; with need_bytes, one whose bytes are cached.
  * Called and returns with t->lock held (drops it while reading the data-root). The caller holds
  * a reference to c. */
@@ -189,116 +322,35 @@ int ctr_current_locked(struct bfs_tree *t, struct ctr *c, bool need_bytes, struc
 {
     tree_assert_locked(t);
     for (;;) {
-        struct version *v, *nv;
-        struct store *s;
-        struct bytes *old = NULL;
-        struct spec_bundle *b = NULL;
-        struct stat cst;
-        uint64_t epoch0, ev0, sgen;
-        int64_t now;
-        bool valid = false, watched = false;
-        int r = 0;
+        struct gen_pass p = {0};
+        int r;
 
         while (c->generating)
             tree_wait(t, &c->cond);
-        now = now_ns();
-        v = c->cur;
-        if (version_ready_locked(t, v, need_bytes, now)) {
-            v->refs++;
-            *out = v;
+        p.now = now_ns();
+        p.v = c->cur;
+        if (version_ready_locked(t, p.v, need_bytes, p.now)) {
+            p.v->refs++;
+            *out = p.v;
             return 0;
         }
         if (!t->store)
             return -ENOENT;
-        c->generating = true;
-        epoch0 = t->epoch;
-        ev0 = c->events;
-        sgen = t->store_gen;
-        s = t->store;
-        s->refs++;
-        if (v && !v->failed && v->bytes && v->store_gen == sgen && v->bytes->b->inputs.n) {
-            old = v->bytes;
-            old->refs++;
-        }
+        pass_begin_locked(t, c, &p);
         tree_unlock(t);
-
-        if (old) {
-            valid = !ls_inputs_changed(s->ls, &old->b->inputs);
-            watched = v->watched;
-            if (valid && !watched && t->watch.add) {
-                /* made before the watcher started, or when a folder could not be watched:
-                 * watched from now on if it can be (a change meanwhile fails validation) */
-                bool changed = false;
-                watched = watch_inputs(t, s, old->b, &changed);
-                valid = !changed;
-            }
-        }
-        if (!valid)
-            r = generate(t, s, c->id, &b, &cst, &watched);
-
+        r = pass_read(t, c, &p);
         tree_lock(t);
-        c->generating = false;
-        pthread_cond_broadcast(&c->cond);
-        store_unref_locked(s);
-        if (old) {
-            t->stats.validations++;
-            bytes_unref_locked(old);
-        }
+        pass_end_locked(t, c, &p);
         if (r < 0)
             return r;
-        if (valid) {
-            /* Valid as of the epoch and events seen before the check (a change during it
-             * leaves the version stale for the next access). Stamped with the time after
-             * the check: a check slower than the trust period must not loop. */
-            v->epoch = epoch0;
-            v->events = ev0;
-            v->validated_ns = now_ns();
-            v->watched = watched;
-            if (need_bytes && !v->bytes)
+        if (p.valid) {
+            version_stamp_valid_locked(t, p.v, &p);
+            if (need_bytes && !p.v->bytes)
                 continue; /* evicted meanwhile */
-            v->refs++;
-            *out = v;
+            p.v->refs++;
+            *out = p.v;
             return 0;
         }
-        nv = version_new(b, &cst);
-        if (!nv) {
-            spec_bundle_free(b);
-            return -ENOMEM;
-        }
-        if (v && same_content(v, nv)) {
-            v->mtime_ns = nv->mtime_ns;
-            v->uid = nv->uid;
-            v->gid = nv->gid;
-            v->group = nv->group;
-            version_free(nv);
-            nv = v;
-        } else {
-            nv->refs = 1; /* c->cur's */
-            nv->ctr = c;
-            nv->base_ino = t->next_ino;
-            t->next_ino += BFS_FILE_COUNT;
-            t->stats.versions++;
-            if (b->errors_len)
-                log_bundle_errors(b);
-            c->cur = nv;
-            version_retire_locked(t, v);
-        }
-        if (b->mount_id[0])
-            memcpy(c->mount_id, b->mount_id, sizeof(c->mount_id));
-        nv->epoch = epoch0;
-        nv->events = ev0;
-        nv->store_gen = sgen;
-        nv->validated_ns = now;
-        nv->watched = watched;
-        /* A watched version learns of changes from the watcher; the stamps of what it read
-         * (most of a bundle's memory with many layers) are only kept for time-based checks. */
-        if (watched)
-            ls_inputs_free(&b->inputs);
-        r = bytes_attach_locked(t, nv, b);
-        if (r < 0)
-            return r;
-        nv->refs++;
-        *out = nv;
-        return 0;
+        return version_install_locked(t, c, &p, out);
     }
 }
