@@ -17,7 +17,7 @@
 void ahead_note_locked(struct bfs_tree *t, const struct ctr *c)
 {
     tree_assert_locked(t);
-    const struct idlist *ids = t->ids;
+    const struct idlist *ids = t->ids.cur;
     size_t idx;
     bool same_list, next;
 

@@ -29,10 +29,10 @@ void namelist_unref_locked(struct namelist *l)
 void names_mark_locked(struct bfs_tree *t, const char *id)
 {
     tree_assert_locked(t);
-    if (!id || t->names_ndirty == NAMES_DIRTY_MAX)
-        t->names_dirty_all = true;
+    if (!id || t->names.ndirty == NAMES_DIRTY_MAX)
+        t->names.dirty_all = true;
     else
-        memcpy(t->names_dirty[t->names_ndirty++], id, LS_ID_LEN + 1);
+        memcpy(t->names.dirty[t->names.ndirty++], id, LS_ID_LEN + 1);
 }
 
 /* Container id's usable name from the data-root, or NULL. Its folder is watched first (a
@@ -129,25 +129,25 @@ int names_get(struct bfs_tree *t, struct namelist **out)
     int r;
 
     tree_lock(t);
-    l = t->names;
-    if (l && index_fresh_locked(t, l->epoch, t->names_epoch, l->store_gen, l->watched, l->built_ns,
+    l = t->names.cur;
+    if (l && index_fresh_locked(t, l->epoch, t->names.epoch, l->store_gen, l->watched, l->built_ns,
                                 now)) {
         l->refs++;
         *out = l;
         tree_unlock(t);
         return 0;
     }
-    ep = t->names_epoch;
-    sg = t->store_gen;
-    if (l && !t->names_dirty_all && t->watch.add && l->watched && l->store_gen == sg &&
-        (dirty = malloc((t->names_ndirty ? t->names_ndirty : 1) * sizeof(*dirty)))) {
+    ep = t->names.epoch;
+    sg = t->root.store_gen;
+    if (l && !t->names.dirty_all && t->watch.add && l->watched && l->store_gen == sg &&
+        (dirty = malloc((t->names.ndirty ? t->names.ndirty : 1) * sizeof(*dirty)))) {
         old = l;
         old->refs++;
-        ndirty = t->names_ndirty;
-        memcpy(dirty, t->names_dirty, ndirty * sizeof(*dirty));
+        ndirty = t->names.ndirty;
+        memcpy(dirty, t->names.dirty, ndirty * sizeof(*dirty));
     }
-    t->names_ndirty = 0;
-    t->names_dirty_all = false;
+    t->names.ndirty = 0;
+    t->names.dirty_all = false;
     tree_unlock(t);
     if (ndirty)
         qsort(dirty, ndirty, sizeof(*dirty), cmp_id);
@@ -169,7 +169,7 @@ int names_get(struct bfs_tree *t, struct namelist **out)
     idlist_unref_locked(ids);
     namelist_unref_locked(old);
     if (r < 0) {
-        t->names_dirty_all = true; /* what was marked is forgotten: read everything next time */
+        t->names.dirty_all = true; /* what was marked is forgotten: read everything next time */
         if (l)
             l->refs = 1;
         namelist_unref_locked(l);
@@ -181,9 +181,9 @@ int names_get(struct bfs_tree *t, struct namelist **out)
     l->store_gen = sg;
     l->built_ns = now;
     l->gen = ++t->list_gen;
-    namelist_unref_locked(t->names_prev);
-    t->names_prev = t->names;
-    t->names = l;
+    namelist_unref_locked(t->names.prev);
+    t->names.prev = t->names.cur;
+    t->names.cur = l;
     tree_unlock(t);
     *out = l;
     return 0;

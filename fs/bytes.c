@@ -13,18 +13,18 @@ void lru_unlink_locked(struct bfs_tree *t, struct bytes *b)
     b->prev->next = b->next;
     b->next->prev = b->prev;
     b->in_lru = false;
-    t->cache_bytes -= b->cost;
+    t->cache.bytes -= b->cost;
 }
 
 static void lru_push_locked(struct bfs_tree *t, struct bytes *b)
 {
     tree_assert_locked(t);
-    b->next = t->lru.next;
-    b->prev = &t->lru;
-    t->lru.next->prev = b;
-    t->lru.next = b;
+    b->next = t->cache.lru.next;
+    b->prev = &t->cache.lru;
+    t->cache.lru.next->prev = b;
+    t->cache.lru.next = b;
     b->in_lru = true;
-    t->cache_bytes += b->cost;
+    t->cache.bytes += b->cost;
 }
 
 void bytes_unref_locked(struct bytes *b)
@@ -48,7 +48,7 @@ void bytes_evict_locked(struct bfs_tree *t, struct bytes *b)
         bytes_unref_locked(b);
     } else if (b->retained) {
         b->retained = false;
-        t->retained_bytes -= b->cost;
+        t->cache.retained -= b->cost;
         bytes_unref_locked(b);
     }
 }
@@ -72,9 +72,10 @@ static void lru_trim_locked(struct bfs_tree *t, const struct bytes *keep)
     int64_t now = now_ns();
     size_t extra = t->opts.cache_bytes < GRACE_EXTRA_MAX ? t->opts.cache_bytes : GRACE_EXTRA_MAX;
 
-    while (t->cache_bytes > t->opts.cache_bytes && t->lru.prev != keep && t->lru.prev != &t->lru) {
-        struct bytes *b = t->lru.prev;
-        if (now - b->used_ns < GRACE_NS && t->cache_bytes <= t->opts.cache_bytes + extra)
+    while (t->cache.bytes > t->opts.cache_bytes && t->cache.lru.prev != keep &&
+           t->cache.lru.prev != &t->cache.lru) {
+        struct bytes *b = t->cache.lru.prev;
+        if (now - b->used_ns < GRACE_NS && t->cache.bytes <= t->opts.cache_bytes + extra)
             break; /* the rest is newer still */
         bytes_evict_locked(t, b);
     }

@@ -88,7 +88,7 @@ bool index_fresh_locked(const struct bfs_tree *t, uint64_t epoch, uint64_t now_e
                         uint64_t store_gen, bool watched, int64_t built_ns, int64_t now)
 {
     tree_assert_locked(t);
-    return epoch == now_epoch && store_gen == t->store_gen &&
+    return epoch == now_epoch && store_gen == t->root.store_gen &&
            ((t->watch.add && watched) || now - built_ns <= trust_ns(t));
 }
 
@@ -135,32 +135,32 @@ int ids_get(struct bfs_tree *t, bool relist, struct idlist **out)
     struct idlist *prev = NULL;
 
     tree_lock(t);
-    l = t->ids;
+    l = t->ids.cur;
     /* (pending folders: the watcher's sweep looks at them, and lists anew when one has
      * become a container) */
     if (l && (t->watch.add || !relist) &&
-        index_fresh_locked(t, l->epoch, t->ids_epoch, l->store_gen, true, l->built_ns, now)) {
+        index_fresh_locked(t, l->epoch, t->ids.epoch, l->store_gen, true, l->built_ns, now)) {
         l->refs++;
         *out = l;
         tree_unlock(t);
         return 0;
     }
-    ep = t->ids_epoch;
-    sg = t->store_gen;
-    if (l && l->store_gen == sg && !t->recheck_all) {
+    ep = t->ids.epoch;
+    sg = t->root.store_gen;
+    if (l && l->store_gen == sg && !t->ids.recheck_all) {
         prev = l;
         prev->refs++;
     }
     char(*recheck)[LS_ID_LEN + 1] = NULL;
-    size_t n_recheck = t->n_recheck;
+    size_t n_recheck = t->ids.n_recheck;
     if (n_recheck && (recheck = malloc(n_recheck * sizeof(*recheck))))
-        memcpy(recheck, t->recheck, n_recheck * sizeof(*recheck));
+        memcpy(recheck, t->ids.recheck, n_recheck * sizeof(*recheck));
     else if (n_recheck && prev) {
         idlist_unref_locked(prev); /* no memory for the list: look at every folder */
         prev = NULL;
     }
-    t->n_recheck = 0;
-    t->recheck_all = false;
+    t->ids.n_recheck = 0;
+    t->ids.recheck_all = false;
     tree_unlock(t);
 
     l = calloc(1, sizeof(*l));
@@ -182,9 +182,9 @@ int ids_get(struct bfs_tree *t, bool relist, struct idlist **out)
     tree_lock(t);
     l->gen = ++t->list_gen;
     ctrs_sync_locked(t, l);
-    idlist_unref_locked(t->ids_prev);
-    t->ids_prev = t->ids;
-    t->ids = l;
+    idlist_unref_locked(t->ids.prev);
+    t->ids.prev = t->ids.cur;
+    t->ids.cur = l;
     tree_unlock(t);
     *out = l;
     return 0;

@@ -36,10 +36,10 @@ void version_retire_locked(struct bfs_tree *t, struct version *v)
     tree_assert_locked(t);
     struct bytes *b = v ? v->bytes : NULL;
 
-    if (b && v->refs > 1 && b->in_lru && t->retained_bytes + b->cost <= t->opts.cache_bytes) {
+    if (b && v->refs > 1 && b->in_lru && t->cache.retained + b->cost <= t->opts.cache_bytes) {
         lru_unlink_locked(t, b);
         b->retained = true;
-        t->retained_bytes += b->cost;
+        t->cache.retained += b->cost;
     }
     version_unref_locked(t, v);
 }
@@ -181,10 +181,10 @@ void attr_static_dir(const struct bfs_tree *t, uint64_t ino, struct bfs_attr *a)
     a->ino = ino;
     a->type = BFS_DIR;
     a->perm = 0555;
-    if (t->store && t->store->ctrs.known) {
-        a->perm = t->store->ctrs.perm;
-        a->uid = t->store->ctrs.uid;
-        a->gid = t->store->ctrs.gid;
+    if (t->root.store && t->root.store->ctrs.known) {
+        a->perm = t->root.store->ctrs.perm;
+        a->uid = t->root.store->ctrs.uid;
+        a->gid = t->root.store->ctrs.gid;
     }
     a->mtime_ns = t->mounted_ns;
     /* the entry never changes; the attributes follow containers/ (the watcher drops them when
@@ -206,7 +206,7 @@ int attr_ctr_dir_locked(struct bfs_tree *t, struct ctr *c, struct bfs_attr *a)
      * attributes follow config.v2.json, in containers/<id> (lookup_root watches it). */
     a->keep_entry = t->watch.add != NULL;
     a->keep_attr = t->watch.add && c->dir_watched;
-    if (t->store && config_stat(t->store, c->id, &st)) {
+    if (t->root.store && config_stat(t->root.store, c->id, &st)) {
         a->perm |= (st.st_mode & 0040) ? 0050 : 0;
         a->uid = st.st_uid;
         a->gid = st.st_gid;

@@ -191,7 +191,7 @@ static int snapshot_for(struct bfs_tree *t, uint64_t ino, uint64_t after, void *
     listing_next(after, &gen);
     tree_lock(t);
     if (ino == BFS_ROOT_INO) {
-        struct idlist *cand[2] = {t->ids, t->ids_prev};
+        struct idlist *cand[2] = {t->ids.cur, t->ids.prev};
         for (int i = 0; i < 2; i++) {
             if (cand[i] && gen_is(gen, cand[i]->gen)) {
                 cand[i]->refs++;
@@ -201,7 +201,7 @@ static int snapshot_for(struct bfs_tree *t, uint64_t ino, uint64_t after, void *
             }
         }
     } else {
-        struct namelist *cand[2] = {t->names, t->names_prev};
+        struct namelist *cand[2] = {t->names.cur, t->names.prev};
         for (int i = 0; i < 2; i++) {
             if (cand[i] && gen_is(gen, cand[i]->gen)) {
                 cand[i]->refs++;
@@ -239,7 +239,7 @@ static int list_dir(struct bfs_tree *t, uint64_t ino, uint64_t after, size_t max
         if (ino == BFS_ROOT_INO) {
             r = list_root_locked(t, snap, after, max, l, cap);
             if (r == 0 && unchanged)
-                *unchanged = listed_again(&t->root_listed, l);
+                *unchanged = listed_again(&t->ids.listed, l);
             idlist_unref_locked(snap);
             if (r == 0 && plus) {
                 tree_unlock(t);
@@ -249,7 +249,7 @@ static int list_dir(struct bfs_tree *t, uint64_t ino, uint64_t after, size_t max
         } else {
             r = list_byname_locked(t, snap, after, max, l, cap);
             if (r == 0 && unchanged)
-                *unchanged = listed_again(&t->byname_listed, l);
+                *unchanged = listed_again(&t->names.listed, l);
             namelist_unref_locked(snap);
         }
         tree_unlock(t);

@@ -13,7 +13,7 @@ static const char *owner_id(const struct bfs_tree *t, const char *dir_rel, const
                             char id[LS_ID_LEN + 1])
 {
     const char *rest = NULL;
-    struct layerstore *ls = t->store ? t->store->ls : NULL;
+    struct layerstore *ls = t->root.store ? t->root.store->ls : NULL;
     char mounts[64];
 
     if (strncmp(dir_rel, "containers", 10) == 0 && (dir_rel[10] == '/' || !dir_rel[10]))
@@ -126,7 +126,7 @@ static enum ev_scope layer_scope_locked(struct bfs_tree *t, const struct layer_e
             }
         }
     }
-    if (!t->store || layerstore_cache_may_use_layer(t->store->ls, ev->x))
+    if (!t->root.store || layerstore_cache_may_use_layer(t->root.store->ls, ev->x))
         return EV_SHARED;
     return EV_NONE;
 }
@@ -240,17 +240,19 @@ void bfs_tree_changed_how(struct bfs_tree *t, const char *dir_rel, const char *n
     }
     id = owner_id(t, dir_rel, name, idbuf);
     /* a folder the listing left out (being written) may just have become a container */
-    if (id && in_containers && t->ids && in_list(t->ids->pending, t->ids->n_pending, id))
+    if (id && in_containers && t->ids.cur &&
+        in_list(t->ids.cur->pending, t->ids.cur->n_pending, id))
         set_changed = true;
     /* a listed one that is no container now (Dead, or a file gone): the next listing looks */
     if (id && hc_gone) {
-        bool have = !t->ids || !in_list(t->ids->v, t->ids->n, id); /* not listed: nothing to do */
-        for (size_t k = 0; !have && k < t->n_recheck; k++)
-            have = strcmp(t->recheck[k], id) == 0;
-        if (!have && t->n_recheck < RECHECK_MAX)
-            memcpy(t->recheck[t->n_recheck++], id, LS_ID_LEN + 1);
+        bool have = !t->ids.cur ||
+                    !in_list(t->ids.cur->v, t->ids.cur->n, id); /* not listed: nothing to do */
+        for (size_t k = 0; !have && k < t->ids.n_recheck; k++)
+            have = strcmp(t->ids.recheck[k], id) == 0;
+        if (!have && t->ids.n_recheck < RECHECK_MAX)
+            memcpy(t->ids.recheck[t->ids.n_recheck++], id, LS_ID_LEN + 1);
         else if (!have)
-            t->recheck_all = true;
+            t->ids.recheck_all = true;
         set_changed = true; /* the kernel forgets its entry: the next lookup looks */
     }
     if (!id && lev.is_layer) {
@@ -278,16 +280,16 @@ void bfs_tree_changed_how(struct bfs_tree *t, const char *dir_rel, const char *n
         }
     } else {
         t->epoch++; /* a shared input (image, layer, daemon.json, ...): every container */
-        if (t->store)
-            layerstore_cache_invalidate(t->store->ls);
+        if (t->root.store)
+            layerstore_cache_invalidate(t->root.store->ls);
         shared = true;
         if (inval)
             all = inval_list_locked(t, &n);
     }
     if (set_changed)
-        t->ids_epoch++;
+        t->ids.epoch++;
     if (in_containers || !dir_rel[0]) {
-        t->names_epoch++;
+        t->names.epoch++;
         /* a container's folder: its name may have changed; another entry of containers/
          * changes no name; the data-root's own entries: anything may have */
         if (id || (in_containers && strcmp(dir_rel, "containers") != 0) || !dir_rel[0])
@@ -317,7 +319,7 @@ static void ctrs_resync(struct bfs_tree *t)
     struct idlist *l = NULL;
 
     tree_lock(t);
-    t->ids_epoch++; /* a listing of its own, not the one kept */
+    t->ids.epoch++; /* a listing of its own, not the one kept */
     tree_unlock(t);
     if (ids_get(t, true, &l) == 0) {
         tree_lock(t);
@@ -333,11 +335,11 @@ void bfs_tree_changed_all(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
 
     tree_lock(t);
     t->epoch++;
-    t->ids_epoch++;
-    t->names_epoch++;
-    t->names_dirty_all = true;
-    if (t->store)
-        layerstore_cache_invalidate(t->store->ls);
+    t->ids.epoch++;
+    t->names.epoch++;
+    t->names.dirty_all = true;
+    if (t->root.store)
+        layerstore_cache_invalidate(t->root.store->ls);
     for (size_t b = 0; b < t->ctrs.nb; b++) {
         for (struct hlink *p = t->ctrs.b[b]; p; p = p->next) {
             ((struct ctr *)p)->events++;
@@ -382,8 +384,8 @@ void bfs_tree_sweep(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
      * (they alone: a folder that stays pending costs a look at itself per sweep) and the root
      * is listed anew when one has become a container. */
     struct idlist *pl = NULL;
-    if (t->ids && t->ids->n_pending && now_ns() - t->ids->built_ns > trust_ns(t)) {
-        pl = t->ids;
+    if (t->ids.cur && t->ids.cur->n_pending && now_ns() - t->ids.cur->built_ns > trust_ns(t)) {
+        pl = t->ids.cur;
         pl->refs++;
     }
     tree_unlock(t);
@@ -393,9 +395,9 @@ void bfs_tree_sweep(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
         relist = !layerstore_container_pending(s->ls, pl->pending[i], LS_PENDING_STATE);
     store_release(t, s);
     tree_lock(t);
-    if (relist && t->ids == pl) {
-        t->ids_epoch++;
-        t->names_epoch++;
+    if (relist && t->ids.cur == pl) {
+        t->ids.epoch++;
+        t->names.epoch++;
         for (size_t i = 0; i < pl->n_pending; i++)
             names_mark_locked(t, pl->pending[i]);
     }
@@ -403,10 +405,10 @@ void bfs_tree_sweep(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
     /* more containers in the table than the last listing had, for a while: some removals were
      * not seen (a lost event); every ten seconds at most, the table is checked against
      * containers/ */
-    bool resync = t->ctrs.n > (t->ids ? t->ids->n : 0) + 64 &&
-                  now_ns() - t->resynced_ns > 10 * (int64_t)1000000000;
+    bool resync = t->ctrs.n > (t->ids.cur ? t->ids.cur->n : 0) + 64 &&
+                  now_ns() - t->ids.resynced_ns > 10 * (int64_t)1000000000;
     if (resync)
-        t->resynced_ns = now_ns();
+        t->ids.resynced_ns = now_ns();
     tree_unlock(t);
     if (resync)
         ctrs_resync(t);

@@ -34,7 +34,8 @@ static int file_version_locked(struct bfs_tree *t, uint64_t ino, struct version 
     if (n->kind != N_FILE || n->file == BFS_FILE_UTILITYVM)
         return n->kind == N_DIR ? -EISDIR : -EINVAL;
     if (n->ver->f[n->file].failed)
-        return t->store && !dir_exists(t->store, "containers", n->ctr->id) ? -ENOENT : -EIO;
+        return t->root.store && !dir_exists(t->root.store, "containers", n->ctr->id) ? -ENOENT
+                                                                                     : -EIO;
     *v = n->ver;
     (*v)->refs++; /* n may be forgotten while the lock is dropped */
     *c = n->ctr;

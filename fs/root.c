@@ -68,7 +68,7 @@ struct store *store_hold(struct bfs_tree *t)
     struct store *s;
 
     tree_lock(t);
-    s = t->store;
+    s = t->root.store;
     if (s)
         s->refs++;
     tree_unlock(t);
@@ -130,7 +130,7 @@ bool config_stat(const struct store *s, const char *id, struct stat *st)
 static bool root_check_due_locked(struct bfs_tree *t, int64_t now)
 {
     tree_assert_locked(t);
-    return now - t->root_checked_ns > trust_ns(t);
+    return now - t->root.checked_ns > trust_ns(t);
 }
 
 bool bfs_tree_check_root(struct bfs_tree *t)
@@ -141,10 +141,11 @@ bool bfs_tree_check_root(struct bfs_tree *t)
     bool missing = stat(t->dataroot, &st) != 0 || !S_ISDIR(st.st_mode);
 
     tree_lock(t);
-    t->root_checked_ns = now_ns();
-    if (!missing && t->store && t->store->dev == st.st_dev && t->store->ino == st.st_ino) {
+    t->root.checked_ns = now_ns();
+    if (!missing && t->root.store && t->root.store->dev == st.st_dev &&
+        t->root.store->ino == st.st_ino) {
         /* the same data-root: containers/'s mode, for a mount without a watcher */
-        struct store *s = t->store;
+        struct store *s = t->root.store;
         s->refs++;
         tree_unlock(t);
         struct ctrs_mode m = ctrs_stat(s->ls);
@@ -154,7 +155,7 @@ bool bfs_tree_check_root(struct bfs_tree *t)
         tree_unlock(t);
         return false;
     }
-    if (missing && !t->store) {
+    if (missing && !t->root.store) {
         tree_unlock(t);
         return false;
     }
@@ -164,36 +165,36 @@ bool bfs_tree_check_root(struct bfs_tree *t)
         ns = store_open(t->dataroot, &t->opts.ls, t->trust_ns, &err);
         if (!ns) {
             tree_lock(t);
-            if (!t->root_missing_logged)
+            if (!t->root.missing_logged)
                 bfs_log("%s", bf_error_message(&err));
-            t->root_missing_logged = true;
+            t->root.missing_logged = true;
             tree_unlock(t);
             bf_error_clear(&err);
             /* An unusable data-root is served as an empty one, like a missing one. */
         }
     } else {
         tree_lock(t);
-        if (!t->root_missing_logged)
+        if (!t->root.missing_logged)
             bfs_log("%s: the data-root is gone; serving an empty root until it is back",
                     t->dataroot);
-        t->root_missing_logged = true;
+        t->root.missing_logged = true;
         tree_unlock(t);
     }
 
     tree_lock(t);
-    old = t->store;
-    t->store = ns;
+    old = t->root.store;
+    t->root.store = ns;
     if (ns)
         apply_cache_trust_locked(t, ns);
     if (ns) {
-        if (t->root_missing_logged)
+        if (t->root.missing_logged)
             bfs_log("%s: the data-root is back", t->dataroot);
-        t->root_missing_logged = false;
+        t->root.missing_logged = false;
     }
-    t->store_gen++;
+    t->root.store_gen++;
     t->epoch++;
-    t->ids_epoch++;
-    t->names_epoch++;
+    t->ids.epoch++;
+    t->names.epoch++;
     store_unref_locked(old);
     tree_unlock(t);
     return true;

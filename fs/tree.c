@@ -36,8 +36,8 @@ int bfs_tree_new(const char *dataroot, const struct bfs_tree_options *opts, stru
         free(t);
         return bf_error_set(err, e, "%s: %s", dataroot, strerror(e));
     }
-    t->store = store_open(t->dataroot, &t->opts.ls, t->trust_ns, err);
-    if (!t->store) {
+    t->root.store = store_open(t->dataroot, &t->opts.ls, t->trust_ns, err);
+    if (!t->root.store) {
         free(t->dataroot);
         free(t);
         return -err->code;
@@ -54,15 +54,15 @@ int bfs_tree_new(const char *dataroot, const struct bfs_tree_options *opts, stru
         free(cwd);
     }
     if (!t->dataroot) {
-        store_unref_locked(t->store);
+        store_unref_locked(t->root.store);
         free(t);
         return bf_error_set(err, ENOMEM, "out of memory");
     }
     pthread_mutex_init(&t->lock, NULL);
     pthread_cond_init(&t->ahead.cond, NULL);
-    t->lru.next = t->lru.prev = &t->lru;
+    t->cache.lru.next = t->cache.lru.prev = &t->cache.lru;
     t->next_ino = FIRST_DYNAMIC_INO;
-    t->root_checked_ns = now_ns();
+    t->root.checked_ns = now_ns();
     {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -96,13 +96,13 @@ void bfs_tree_free(struct bfs_tree *t)
         }
     }
     free(t->ctrs.b);
-    while (t->lru.next != &t->lru)
-        bytes_evict_locked(t, t->lru.next);
-    namelist_unref_locked(t->names);
-    namelist_unref_locked(t->names_prev);
-    idlist_unref_locked(t->ids);
-    idlist_unref_locked(t->ids_prev);
-    store_unref_locked(t->store);
+    while (t->cache.lru.next != &t->cache.lru)
+        bytes_evict_locked(t, t->cache.lru.next);
+    namelist_unref_locked(t->names.cur);
+    namelist_unref_locked(t->names.prev);
+    idlist_unref_locked(t->ids.cur);
+    idlist_unref_locked(t->ids.prev);
+    store_unref_locked(t->root.store);
     tree_unlock(t);
     pthread_cond_destroy(&t->ahead.cond);
     pthread_mutex_destroy(&t->lock);
@@ -118,8 +118,8 @@ void bfs_tree_set_watch(struct bfs_tree *t, const struct bfs_watch_ops *ops)
     else
         memset(&t->watch, 0, sizeof(t->watch));
     t->epoch++; /* versions validated under the other regime are re-checked */
-    if (t->store)
-        apply_cache_trust_locked(t, t->store);
+    if (t->root.store)
+        apply_cache_trust_locked(t, t->root.store);
     tree_unlock(t);
 }
 
@@ -127,8 +127,8 @@ void bfs_tree_stats(struct bfs_tree *t, struct bfs_stats *out)
 {
     tree_lock(t);
     *out = t->stats;
-    out->cache_bytes = t->cache_bytes;
-    out->retained_bytes = t->retained_bytes;
+    out->cache_bytes = t->cache.bytes;
+    out->retained_bytes = t->cache.retained;
     tree_unlock(t);
 }
 

@@ -175,6 +175,59 @@ struct namelist {
     bool watched; /* every containers/<id> read is watched: changes come as events */
 };
 
+/* The data-root in use (root.c). */
+struct tree_root {
+    struct store *store; /* NULL while the data-root is missing */
+    uint64_t store_gen;  /* bumped when the store is replaced */
+    bool missing_logged;
+    int64_t checked_ns; /* the last look at the data-root path */
+};
+
+/* The bounded bytes cache (bytes.c). */
+struct tree_cache {
+    struct bytes lru; /* sentinel: lru.next is the most recently used */
+    size_t bytes;     /* in the LRU */
+    size_t retained;  /* bytes of superseded versions, outside the LRU, at most its bound */
+};
+
+/* The root's listings (ids.c): the current one and the one before it (NULL: none), so that a
+ * listing read in several requests is read from one snapshot. */
+struct tree_ids {
+    struct idlist *cur, *prev;
+    uint64_t epoch;      /* bumped when containers/ itself changed: a container came or went */
+    int64_t resynced_ns; /* the sweep's last check of the table against containers/ */
+    /* listed containers that may be none now (State.Dead, a file gone): looked at again by the
+     * next listing (all of them when there were more than fit) */
+    char recheck[RECHECK_MAX][LS_ID_LEN + 1];
+    size_t n_recheck;
+    bool recheck_all;
+    uint64_t listed; /* hash of the root's last listing, 0: none yet */
+};
+
+/* by-name's listings (byname.c), as the root's. */
+struct tree_names {
+    struct namelist *cur, *prev;
+    uint64_t epoch; /* bumped when anything under containers/ changed (names live there) */
+    /* Containers whose folder changed since the last name index: only they are read again
+     * (all of them after an overflow, without the watcher, or on a new data-root). */
+    char dirty[NAMES_DIRTY_MAX][LS_ID_LEN + 1];
+    size_t ndirty;
+    bool dirty_all;
+    uint64_t listed; /* hash of by-name's last listing, 0: none yet */
+};
+
+/* Readahead (ahead.c). */
+struct tree_ahead {
+    bool running, stop;
+    pthread_t thread;
+    pthread_cond_t cond;                   /* with the tree's lock */
+    char want[AHEAD_DEPTH][LS_ID_LEN + 1]; /* containers to make, nearest first */
+    size_t n_want;
+    bool have_last; /* the last container a request asked for, in the root's listing */
+    uint64_t last_gen;
+    size_t last_idx;
+};
+
 struct bfs_tree {
     pthread_mutex_t lock; /* see the top of this file; only through tree_lock/tree_unlock */
 #ifdef BFS_LOCK_CHECKS
@@ -183,47 +236,17 @@ struct bfs_tree {
     char *dataroot;
     struct bfs_tree_options opts;
     int64_t trust_ns;
-    struct store *store; /* NULL while the data-root is missing */
-    uint64_t store_gen;
-    bool root_missing_logged;
-    int64_t root_checked_ns;
     int64_t mounted_ns; /* CLOCK_REALTIME: the mtime of the root and by-name */
+    struct tree_root root;
     struct htab nodes, ctrs;
     uint64_t next_ino;
-    uint64_t epoch;   /* bumped when a shared input may have changed */
-    struct bytes lru; /* sentinel: lru.next is the most recently used */
-    size_t cache_bytes;
-    size_t retained_bytes; /* bytes of superseded versions, outside the LRU, at most its bound */
+    uint64_t epoch; /* bumped when a shared input may have changed */
+    struct tree_cache cache;
     struct bfs_watch_ops watch;
-    /* The listings of the root and of by-name, each the current one and the one before it
-     * (NULL: none), so that a listing read in several requests is read from one snapshot. */
-    struct idlist *ids, *ids_prev;
-    struct namelist *names, *names_prev;
-    uint64_t list_gen;
-    uint64_t ids_epoch;  /* bumped when containers/ itself changed: a container came or went */
-    int64_t resynced_ns; /* the sweep's last check of the table against containers/ */
-    /* listed containers that may be none now (State.Dead, a file gone): looked at again by the
-     * next listing (all of them when there were more than fit) */
-    char recheck[RECHECK_MAX][LS_ID_LEN + 1];
-    size_t n_recheck;
-    bool recheck_all;
-    uint64_t names_epoch; /* bumped when anything under containers/ changed (names live there) */
-    /* Containers whose folder changed since the last name index: only they are read again
-     * (all of them after an overflow, without the watcher, or on a new data-root). */
-    char names_dirty[NAMES_DIRTY_MAX][LS_ID_LEN + 1];
-    size_t names_ndirty;
-    bool names_dirty_all;
-    uint64_t root_listed, byname_listed; /* hashes of the last listings, 0: none yet */
-    struct {
-        bool running, stop;
-        pthread_t thread;
-        pthread_cond_t cond;                   /* with t->lock */
-        char want[AHEAD_DEPTH][LS_ID_LEN + 1]; /* containers to make, nearest first */
-        size_t n_want;
-        bool have_last; /* the last container a request asked for, in the root's listing */
-        uint64_t last_gen;
-        size_t last_idx;
-    } ahead;
+    uint64_t list_gen; /* the last listing made, of the root or by-name (listing_off) */
+    struct tree_ids ids;
+    struct tree_names names;
+    struct tree_ahead ahead;
     struct bfs_stats stats;
 };
 

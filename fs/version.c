@@ -11,7 +11,7 @@
 static bool version_fresh_locked(const struct bfs_tree *t, const struct version *v, int64_t now)
 {
     tree_assert_locked(t);
-    if (v->store_gen != t->store_gen || v->epoch != t->epoch || v->events != v->ctr->events)
+    if (v->store_gen != t->root.store_gen || v->epoch != t->epoch || v->events != v->ctr->events)
         return false;
     return (v->watched && !v->failed) || now - v->validated_ns <= trust_ns(t);
 }
@@ -204,8 +204,8 @@ static void pass_begin_locked(struct bfs_tree *t, struct ctr *c, struct gen_pass
     c->generating = true;
     p->epoch0 = t->epoch;
     p->ev0 = c->events;
-    p->sgen = t->store_gen;
-    p->s = t->store;
+    p->sgen = t->root.store_gen;
+    p->s = t->root.store;
     p->s->refs++;
     if (v && !v->failed && v->bytes && v->store_gen == p->sgen && v->bytes->b->inputs.n) {
         p->old = v->bytes;
@@ -334,7 +334,7 @@ int ctr_current_locked(struct bfs_tree *t, struct ctr *c, bool need_bytes, struc
             *out = p.v;
             return 0;
         }
-        if (!t->store)
+        if (!t->root.store)
             return -ENOENT;
         pass_begin_locked(t, c, &p);
         tree_unlock(t);
