@@ -1,6 +1,6 @@
-/* tree_internal.h - what the rooms of the namespace library (every fs/ source but ops.c, push.c,
- * watch.c and main.c) share: its objects, the tree, and the rules for its lock. Nothing outside
- * fs/'s library includes it; tree.h is the library's face.
+/* tree_internal.h - what the rooms of the namespace library (the bundlefs-fs library's sources
+ * but watch.c and log.c) share: its objects, the tree, and the rules for its lock. Nothing
+ * outside them includes it; tree.h is the library's face.
  *
  * Lock order: bfs_watch.lock (watch.c) -> bfs_tree.lock -> layerstore's cache lock. The watcher
  * holds its lock while it opens a folder through bfs_tree_open_dir, so the tree never calls
@@ -14,7 +14,10 @@
  * waiting for a request of ours that needs it). A container generates on one thread at a time
  * (`generating` + its condition variable), so concurrent readers of one container wait for one
  * generation instead of repeating it. Functions named ..._locked expect the lock held, and in
- * debug builds assert it (tree_assert_locked).
+ * debug builds assert it (tree_assert_locked). Still against the rule, to be moved out: the
+ * fstatat of config.v2.json in attr_ctr_dir_locked (lookup_root, bfs_getattr), that of the
+ * container's folder in file_version_locked (a failed file: ENOENT or EIO), and the log lines
+ * of a new version's errors, of an ESTALE read and of a data-root gone or back.
  *
  * Ownership: the container table and the kernel's inodes (nodes) hold containers; a container
  * holds its current version; file nodes hold the version they stand for; the LRU and open
