@@ -59,9 +59,9 @@ static inline struct hlink *htab_first(const struct htab *h, uint64_t hash)
     return h->nb ? h->b[hash & (h->nb - 1)] : NULL;
 }
 
-/* A 64-bit hash of n bytes, eight at a time (a byte at a time, FNV-1a cost 4 instructions a
- * byte: a third of the tree's own work when a container's files are summarized). Not for
- * anything an attacker must not collide; the same bytes give the same hash within a run. */
+/* A 64-bit hash of n bytes, eight at a time (a byte at a time would dominate the summary of a
+ * container's files). Not for anything an attacker must not collide; the same bytes give the
+ * same hash within a run. */
 static inline uint64_t bfs_hash(const void *p, size_t n)
 {
     const unsigned char *s = p;

@@ -152,48 +152,30 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         bfs_dirlist_free(l);
 }
 
-/* READDIR and READDIRPLUS: the entries after `off`, from this open's snapshot, or (folders
- * the kernel opened itself) from the tree. With plus, entries that come with attributes are
- * lookups the kernel counts; those that do not fit are forgotten here. */
-static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-                           struct fuse_file_info *fi, bool plus)
+/* The first entry of an open's snapshot after offset `after` (offsets grow along it). */
+static size_t dirlist_after(const struct bfs_dirlist *l, uint64_t after)
 {
-    struct bfs_fs *fs = fs_of(req);
-    struct bfs_dirlist *l = (struct bfs_dirlist *)(uintptr_t)fi->fh, *own = NULL;
-    uint64_t after = off < 0 ? 0 : (uint64_t)off;
-    size_t used = 0, i = 0;
-    char *buf;
-    int r;
+    size_t i = 0, hi = l->n;
 
-    if (size > 128 * 1024)
-        size = 128 * 1024;
-    if (l) {
-        /* this open's snapshot: offsets grow along it */
-        size_t hi = l->n;
-        while (i < hi) {
-            size_t mid = i + (hi - i) / 2;
-            if (l->v[mid].off <= after)
-                i = mid + 1;
-            else
-                hi = mid;
-        }
-    } else {
-        /* opened by the kernel: the entries after `off`, as many as can fit (an entry takes
-         * at least 32 bytes, 160 with attributes) */
-        r = bfs_readdir(fs->tree, ino, after, size / (plus ? 160 : 32) + 1, plus, &own);
-        if (r < 0) {
-            fuse_reply_err(req, -r);
-            return;
-        }
-        l = own;
+    while (i < hi) {
+        size_t mid = i + (hi - i) / 2;
+        if (l->v[mid].off <= after)
+            i = mid + 1;
+        else
+            hi = mid;
     }
-    buf = malloc(size);
-    if (!buf) {
-        r = ENOMEM;
-        goto fail;
-    }
-    for (; i < l->n; i++) {
-        const struct bfs_dirent *d = &l->v[i];
+    return i;
+}
+
+/* Entries of l from *i on into buf (size bytes) while they fit, *i left at the first that did
+ * not; the bytes used. With plus, an entry that came with attributes is sent as a lookup. */
+static size_t fill_dirents(fuse_req_t req, const struct bfs_fs *fs, const struct bfs_dirlist *l,
+                           size_t *i, char *buf, size_t size, bool plus)
+{
+    size_t used = 0;
+
+    for (; *i < l->n; ++*i) {
+        const struct bfs_dirent *d = &l->v[*i];
         size_t need;
         if (plus) {
             struct fuse_entry_param e;
@@ -216,6 +198,42 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
             break;
         used += need;
     }
+    return used;
+}
+
+/* READDIR and READDIRPLUS: the entries after `off`, from this open's snapshot, or (folders
+ * the kernel opened itself) from the tree. With plus, entries that come with attributes are
+ * lookups the kernel counts; those that do not fit are forgotten here. */
+static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                           struct fuse_file_info *fi, bool plus)
+{
+    struct bfs_fs *fs = fs_of(req);
+    struct bfs_dirlist *l = (struct bfs_dirlist *)(uintptr_t)fi->fh, *own = NULL;
+    uint64_t after = off < 0 ? 0 : (uint64_t)off;
+    size_t used, i = 0;
+    char *buf;
+    int r;
+
+    if (size > 128 * 1024)
+        size = 128 * 1024;
+    if (l) {
+        i = dirlist_after(l, after);
+    } else {
+        /* opened by the kernel: the entries after `off`, as many as can fit (an entry takes
+         * at least 32 bytes, 160 with attributes) */
+        r = bfs_readdir(fs->tree, ino, after, size / (plus ? 160 : 32) + 1, plus, &own);
+        if (r < 0) {
+            fuse_reply_err(req, -r);
+            return;
+        }
+        l = own;
+    }
+    buf = malloc(size);
+    if (!buf) {
+        r = ENOMEM;
+        goto fail;
+    }
+    used = fill_dirents(req, fs, l, &i, buf, size, plus);
     if (fuse_reply_buf(req, buf, used) != 0)
         i = 0; /* the reply did not reach the kernel: none of it was a lookup */
     free(buf);

@@ -6,8 +6,7 @@
  * mount), so when the first READ of one of them reaches the daemon, the pusher stores the bytes of
  * the container's other files the kernel holds (looked up or listed with attributes) and has not
  * read yet into the kernel's cache of those inodes (FUSE_NOTIFY_STORE), before that READ is
- * answered: the reads that follow are the kernel's alone. Measured on a fresh mount walking
- * 2,000 containers: 0.89x the time without it (README, Benchmarks).
+ * answered: the reads that follow are the kernel's alone (its gain: README, Benchmarks).
  *
  * Correct by construction: an inode is one version of a file (tree.h), and a store is the bytes
  * a READ of that inode would get (bfs_read_ino), so a store that races with a READ of the same

@@ -123,7 +123,7 @@ int bfs_readlink(struct bfs_tree *t, uint64_t ino, char **target); /* malloc'd *
 int bfs_opendir(struct bfs_tree *t, uint64_t ino, struct bfs_dirlist **out, bool *unchanged);
 /* Without an open (the kernel lists directories itself and caches what it read): at most
  * `max` entries of directory `ino` after offset `after` (0: from the start). A listing read
- * in several calls is one snapshot of the root or by-name (tree.c, listings). With `plus`,
+ * in several calls is one snapshot of the root or by-name (listing.c). With `plus`,
  * the files of a container's folder come with their attributes, each counted as a lookup
  * (looked_up; whatever the caller does not pass on it must bfs_forget). */
 int bfs_readdir(struct bfs_tree *t, uint64_t ino, uint64_t after, size_t max, bool plus,
@@ -155,7 +155,7 @@ size_t bfs_file_siblings(struct bfs_tree *t, uint64_t ino, bool claim, uint64_t 
 
 /* Readahead on or off (off by default; bfs_tree_free turns it off): while requests ask for
  * containers one after the other in the root's listing order, a thread of the tree's own makes
- * the next two before they are asked for (tree.c, readahead). */
+ * the next two before they are asked for (ahead.c). */
 int bfs_tree_readahead(struct bfs_tree *t, bool on);
 
 /* ---- change notification (called by the watcher thread, never from a request) ---- */

@@ -1,0 +1,211 @@
+/* lookup.c - lookups, getattr and readlink: a name or an inode to its attributes. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tree_internal.h"
+
+int lookup_root(struct bfs_tree *t, const char *name, bool listed, struct bfs_attr *out)
+{
+    char full[LS_ID_LEN + 1] = "";
+    bool prefix = false, dir_watched = false;
+    struct ctr *c;
+    int r;
+
+    if (strcmp(name, BFS_BYNAME_DIR) == 0) {
+        attr_static_dir(t, BFS_BYNAME_INO, out);
+        return 0;
+    }
+    if (!is_hex(name, LS_ID_LEN))
+        return -ENOENT;
+    maybe_check_root(t);
+    if (strlen(name) == LS_ID_LEN) {
+        char rel[sizeof("containers/") + LS_ID_LEN];
+        /* Watched before its attributes are read: a change after this is seen. */
+        snprintf(rel, sizeof(rel), "containers/%s", name);
+        if (t->watch.add && t->watch.add(t->watch.ctx, rel) >= 0)
+            dir_watched = true;
+        if (!ctr_exists(t, name, listed))
+            goto gone;
+        memcpy(full, name, sizeof(full));
+    } else {
+        struct idlist *l = NULL;
+        size_t lo, len = strlen(name);
+        bool unique;
+        r = ids_get(t, false, &l);
+        if (r < 0)
+            return r;
+        lo = idlist_lower_bound(l, name);
+        unique = lo < l->n && strncmp(l->v[lo], name, len) == 0 &&
+                 (lo + 1 == l->n || strncmp(l->v[lo + 1], name, len) != 0);
+        if (unique)
+            memcpy(full, l->v[lo], sizeof(full));
+        tree_lock(t);
+        idlist_unref_locked(l);
+        tree_unlock(t);
+        if (!unique)
+            return -ENOENT; /* unknown, or ambiguous as `docker` would say */
+        prefix = true;
+    }
+
+    tree_lock(t);
+    c = ctr_get_locked(t, full);
+    if (!c) {
+        tree_unlock(t);
+        return -ENOMEM;
+    }
+    if (prefix) {
+        attr_link(t, c, N_PREFIX_LINK, out);
+        r = node_ref_locked(t, out->ino, N_PREFIX_LINK, 0, c, NULL);
+    } else {
+        c->dir_watched |= dir_watched;
+        r = attr_ctr_dir_locked(t, c, out);
+        if (r == 0)
+            r = node_ref_locked(t, out->ino, N_DIR, 0, c, NULL);
+    }
+    tree_unlock(t);
+    return r;
+
+gone:
+    tree_lock(t);
+    c = ctr_find_locked(t, name);
+    if (c)
+        ctr_remove_locked(t, c);
+    tree_unlock(t);
+    return -ENOENT;
+}
+
+static int lookup_byname(struct bfs_tree *t, const char *name, struct bfs_attr *out)
+{
+    struct namelist *names = NULL;
+    struct ctr *c;
+    int r = names_get(t, &names);
+
+    if (r < 0)
+        return r;
+    tree_lock(t);
+    r = -ENOENT;
+    for (size_t lo = 0, hi = names->n; lo < hi;) {
+        size_t mid = lo + (hi - lo) / 2;
+        int cmp = strcmp(name, names->v[mid].name);
+        if (cmp == 0) {
+            c = ctr_get_locked(t, names->v[mid].id);
+            if (!c) {
+                r = -ENOMEM;
+                break;
+            }
+            attr_link(t, c, N_BYNAME_LINK, out);
+            r = node_ref_locked(t, out->ino, N_BYNAME_LINK, 0, c, NULL);
+            break;
+        }
+        if (cmp < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    namelist_unref_locked(names);
+    tree_unlock(t);
+    return r;
+}
+
+static int file_by_name(const char *name)
+{
+    for (int i = 0; i < BFS_FILE_COUNT; i++)
+        if (strcmp(name, file_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int lookup_ctr_locked(struct bfs_tree *t, struct node *dirn, const char *name,
+                             struct bfs_attr *out)
+{
+    tree_assert_locked(t);
+    struct ctr *c = dirn->ctr;
+    struct version *v = NULL;
+    int f = file_by_name(name), r;
+
+    if (f < 0)
+        return -ENOENT;
+    ahead_note_locked(t, c);
+    c->refs++;
+    r = ctr_current_locked(t, c, false, &v);
+    if (r == 0 && !v->f[f].present)
+        r = -ENOENT;
+    if (r == 0) {
+        if (v->bytes)
+            bytes_touch_locked(t, v->bytes); /* its read is likely next (lru_trim_locked) */
+        attr_file_locked(t, v, f, out);
+        r = node_ref_locked(t, out->ino, N_FILE, f, c, v);
+    }
+    version_unref_locked(t, v);
+    ctr_unref_locked(t, c);
+    return r;
+}
+
+int bfs_lookup(struct bfs_tree *t, uint64_t parent, const char *name, struct bfs_attr *out)
+{
+    struct node *n;
+    int r;
+
+    if (parent == BFS_ROOT_INO)
+        return lookup_root(t, name, false, out);
+    if (parent == BFS_BYNAME_INO)
+        return lookup_byname(t, name, out);
+    tree_lock(t);
+    n = node_find_locked(t, parent);
+    if (!n)
+        r = -ESTALE;
+    else if (n->kind != N_DIR)
+        r = -ENOTDIR;
+    else
+        r = lookup_ctr_locked(t, n, name, out);
+    tree_unlock(t);
+    return r;
+}
+
+int bfs_getattr(struct bfs_tree *t, uint64_t ino, struct bfs_attr *out)
+{
+    struct node *n;
+    int r = 0;
+
+    if (ino == BFS_ROOT_INO || ino == BFS_BYNAME_INO) {
+        attr_static_dir(t, ino, out);
+        return 0;
+    }
+    tree_lock(t);
+    n = node_find_locked(t, ino);
+    if (!n)
+        r = -ESTALE;
+    else if (n->kind == N_DIR)
+        r = attr_ctr_dir_locked(t, n->ctr, out);
+    else if (n->kind == N_FILE)
+        attr_file_locked(t, n->ver, n->file, out);
+    else
+        attr_link(t, n->ctr, n->kind, out);
+    tree_unlock(t);
+    return r;
+}
+
+int bfs_readlink(struct bfs_tree *t, uint64_t ino, char **target)
+{
+    struct node *n;
+    int r = 0;
+
+    *target = NULL;
+    tree_lock(t);
+    n = node_find_locked(t, ino);
+    if (!n)
+        r = -ESTALE;
+    else if (n->kind == N_BYNAME_LINK)
+        r = asprintf(target, "../%s", n->ctr->id) < 0 ? -ENOMEM : 0;
+    else if (n->kind == N_PREFIX_LINK)
+        r = (*target = strdup(n->ctr->id)) ? 0 : -ENOMEM;
+    else if (n->kind == N_FILE && n->file == BFS_FILE_UTILITYVM && n->ver->uvm)
+        r = (*target = strdup(n->ver->uvm)) ? 0 : -ENOMEM;
+    else
+        r = -EINVAL;
+    tree_unlock(t);
+    if (r < 0)
+        *target = NULL;
+    return r;
+}

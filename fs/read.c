@@ -1,0 +1,227 @@
+/* read.c - opens, reads and pins of a file's bytes, and the siblings the pusher may store. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tree_internal.h"
+
+struct bfs_handle {
+    struct bytes *bytes; /* pinned at open */
+    enum bfs_file file;
+};
+
+/* Pin bytes in h (called with t->lock held). */
+static void handle_pin_locked(struct bfs_tree *t, struct bfs_handle *h, struct bytes *b)
+{
+    tree_assert_locked(t);
+    h->bytes = b;
+    b->refs++;
+    bytes_touch_locked(t, b);
+}
+
+/* The version regular file `ino` stands for (referenced), and its container, for a read:
+ * -ESTALE for an inode the kernel should not have, -EISDIR/-EINVAL for a folder or a link,
+ * -ENOENT/-EIO for a file that failed (its container gone, or not). Called locked. */
+static int file_version_locked(struct bfs_tree *t, uint64_t ino, struct version **v, struct ctr **c,
+                               enum bfs_file *f)
+{
+    tree_assert_locked(t);
+    struct node *n = node_find_locked(t, ino);
+
+    *v = NULL;
+    if (!n)
+        return -ESTALE;
+    if (n->kind != N_FILE || n->file == BFS_FILE_UTILITYVM)
+        return n->kind == N_DIR ? -EISDIR : -EINVAL;
+    if (n->ver->f[n->file].failed)
+        return t->root.store && !dir_exists(t->root.store, "containers", n->ctr->id) ? -ENOENT
+                                                                                     : -EIO;
+    *v = n->ver;
+    (*v)->refs++; /* n may be forgotten while the lock is dropped */
+    *c = n->ctr;
+    *f = n->file;
+    return 0;
+}
+
+/* A fresh current version of c with its bytes (for v's evicted ones). Called locked. */
+static int ctr_current_bytes_locked(struct bfs_tree *t, struct ctr *c, struct version **cur)
+{
+    tree_assert_locked(t);
+    int r;
+
+    c->refs++;
+    r = ctr_current_locked(t, c, true, cur);
+    ctr_unref_locked(t, c);
+    return r;
+}
+
+int bfs_open(struct bfs_tree *t, uint64_t ino, struct bfs_handle **out, bool *direct_io)
+{
+    struct bfs_handle *h = calloc(1, sizeof(*h));
+    struct version *v = NULL, *cur = NULL;
+    struct ctr *c = NULL;
+    int r;
+
+    *out = NULL;
+    *direct_io = false;
+    if (!h)
+        return -ENOMEM;
+    tree_lock(t);
+    r = file_version_locked(t, ino, &v, &c, &h->file);
+    if (r < 0)
+        goto out;
+    if (v->bytes) {
+        handle_pin_locked(t, h, v->bytes);
+        goto out;
+    }
+    {
+        /* Evicted: generate now, so that this open is one snapshot whatever happens before
+         * its reads (generated at the first read instead, a change in between would leave
+         * nothing to serve).
+         * Identical content re-attaches to v (same inode, same bytes); different content
+         * means the inode is out of date. */
+        r = ctr_current_bytes_locked(t, c, &cur);
+        if (r < 0)
+            goto out;
+        if (cur != v || !v->bytes) {
+            if (!cur->f[h->file].present)
+                r = -ENOENT;
+            else if (cur->f[h->file].failed)
+                r = -EIO;
+            if (r < 0)
+                goto out;
+            *direct_io = true;
+        }
+        handle_pin_locked(t, h, *direct_io ? cur->bytes : v->bytes);
+    }
+out:
+    version_unref_locked(t, v);
+    version_unref_locked(t, cur);
+    tree_unlock(t);
+    if (r < 0) {
+        free(h);
+        return r;
+    }
+    *out = h;
+    return 0;
+}
+
+int bfs_read_pin(struct bfs_tree *t, struct bfs_handle *h, const char **data, size_t *len,
+                 struct bfs_pin **pin)
+{
+    struct bytes *by;
+
+    /* The read holds its own reference until its reply is written: bytes never go away
+     * under a reply, whatever else happens to the handle meanwhile (a RELEASE handled by
+     * another thread, an eviction, a new version). */
+    tree_lock(t);
+    by = h->bytes;
+    by->refs++;
+    tree_unlock(t);
+    if (h->file == BFS_FILE_ERROR) {
+        *data = by->b->errors;
+        *len = by->b->errors_len;
+    } else {
+        *data = by->b->files[h->file].data;
+        *len = by->b->files[h->file].len;
+    }
+    *pin = (struct bfs_pin *)by;
+    return 0;
+}
+
+void bfs_read_unpin(struct bfs_tree *t, struct bfs_pin *pin)
+{
+    tree_lock(t);
+    bytes_unref_locked((struct bytes *)pin);
+    tree_unlock(t);
+}
+
+int bfs_read_ino(struct bfs_tree *t, uint64_t ino, const char **data, size_t *len,
+                 struct bfs_pin **pin)
+{
+    struct version *v = NULL, *cur = NULL;
+    struct bytes *by = NULL;
+    struct ctr *c = NULL;
+    enum bfs_file f = BFS_FILE_CONFIG;
+    int r;
+
+    tree_lock(t);
+    r = file_version_locked(t, ino, &v, &c, &f);
+    if (r < 0)
+        goto out;
+    by = v->bytes;
+    if (!by) {
+        /* Evicted: generate again. The same content re-attaches to v; a newer version whose
+         * file has the same bytes serves them too; other bytes would not match the size and
+         * the pages the kernel has of this inode. */
+        r = ctr_current_bytes_locked(t, c, &cur);
+        if (r < 0)
+            goto out;
+        if (cur == v || memcmp(&cur->f[f], &v->f[f], sizeof(v->f[f])) == 0) {
+            by = cur->bytes;
+        } else {
+            bfs_log("%s/%s: this version changed before it was read, and its bytes were "
+                    "evicted: open it again",
+                    v->ctr->id, file_names[f]);
+            r = -ESTALE;
+            goto out;
+        }
+    }
+    by->refs++; /* the read's own pin, as bfs_read_pin's */
+    bytes_touch_locked(t, by);
+    v->served |= 1u << f;
+out:
+    version_unref_locked(t, v);
+    version_unref_locked(t, cur);
+    tree_unlock(t);
+    if (r < 0)
+        return r;
+    if (f == BFS_FILE_ERROR) {
+        *data = by->b->errors;
+        *len = by->b->errors_len;
+    } else {
+        *data = by->b->files[f].data;
+        *len = by->b->files[f].len;
+    }
+    *pin = (struct bfs_pin *)by;
+    return 0;
+}
+
+size_t bfs_file_siblings(struct bfs_tree *t, uint64_t ino, bool claim, uint64_t *out, size_t max)
+{
+    struct node *n, *sib;
+    struct version *v;
+    size_t k = 0;
+
+    tree_lock(t);
+    n = node_find_locked(t, ino);
+    if (!n || n->kind != N_FILE)
+        goto out;
+    v = n->ver;
+    for (int f = 0; f < BFS_FILE_COUNT && k < max; f++) {
+        if (f == (int)n->file || f == BFS_FILE_UTILITYVM || (v->served & (1u << f)) ||
+            !v->f[f].present || v->f[f].failed || v->f[f].size == 0)
+            continue;
+        /* the kernel holds it: its node lives from a lookup (or a listing with attributes)
+         * to the forget that brings nlookup to 0 */
+        sib = node_find_locked(t, v->base_ino + (uint64_t)f);
+        if (!sib)
+            continue;
+        out[k++] = sib->ino;
+        if (claim)
+            v->served |= 1u << f;
+    }
+out:
+    tree_unlock(t);
+    return k;
+}
+
+void bfs_release(struct bfs_tree *t, struct bfs_handle *h)
+{
+    if (!h)
+        return;
+    tree_lock(t);
+    bytes_unref_locked(h->bytes);
+    tree_unlock(t);
+    free(h);
+}

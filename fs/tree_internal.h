@@ -1,0 +1,394 @@
+/* tree_internal.h - what the rooms of the namespace library (the bundlefs-fs library's sources
+ * but watch.c and log.c) share: its objects, the tree, and the rules for its lock. Nothing
+ * outside them includes it; tree.h is the library's face.
+ *
+ * Lock order: bfs_watch.lock (watch.c) -> bfs_tree.lock -> layerstore's cache lock. The watcher
+ * holds its lock while it opens a folder through bfs_tree_open_dir, so the tree never calls
+ * watch.add with its lock held; under the tree lock only layerstore's image cache is told of
+ * changes (layerstore_cache_invalidate, _set_trust, _may_use_layer).
+ *
+ * bfs_tree.lock guards every table, refcount and version field; ctr.cond and ahead.cond wait
+ * on it. No data-root I/O, no watch and no kernel invalidation runs with it held: generation,
+ * validation, listings and name reads drop it and hold a store reference (store_hold), and
+ * invalidations are collected under it and sent after it is released (the kernel may be
+ * waiting for a request of ours that needs it). A container generates on one thread at a time
+ * (`generating` + its condition variable), so concurrent readers of one container wait for one
+ * generation instead of repeating it. Functions named ..._locked expect the lock held, and in
+ * debug builds assert it (tree_assert_locked). Still against the rule, to be moved out: the
+ * fstatat of config.v2.json in attr_ctr_dir_locked (lookup_root, bfs_getattr), that of the
+ * container's folder in file_version_locked (a failed file: ENOENT or EIO), and the log lines
+ * of a new version's errors, of an ESTALE read and of a data-root gone or back.
+ *
+ * Ownership: the container table and the kernel's inodes (nodes) hold containers; a container
+ * holds its current version; file nodes hold the version they stand for; the LRU and open
+ * handles hold bytes. Versions point back to their container and bytes to their version
+ * without a reference (the pointer is cleared when the target goes).
+ */
+#ifndef BFS_TREE_INTERNAL_H
+#define BFS_TREE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "bf_util.h"
+#include "htab.h"
+#include "tree.h"
+
+struct stat;
+
+#define DEFAULT_TRUST_MS 1000
+#define DEFAULT_CACHE_BYTES (16u << 20)
+#define FIRST_DYNAMIC_INO 16
+#define REGENERATE_TRIES 3
+#define FAILED_FILE_SIZE 1 /* tree.h: a size the kernel must ask about */
+/* Bytes looked up or read within the grace period are evicted only once the cache holds its
+ * bound plus GRACE_EXTRA_MAX (or twice the bound, when smaller): the kernel opens files
+ * without telling us, so the read that follows a lookup, and the next read of a file being
+ * read, should find its version's bytes (tree.h, Memory). The extra is fixed, not a multiple
+ * of the bound: a walk that reads faster touches more bytes within a second, and none of them
+ * needs sparing for long. */
+#define GRACE_NS 1000000000
+#define GRACE_EXTRA_MAX (4u << 20)
+
+/* Readahead (bfs_tree_readahead): how many containers past the one being read are made. */
+#define AHEAD_DEPTH 2
+
+#define NAMES_DIRTY_MAX 256 /* containers renamed between two name indexes, before a full one */
+
+#define RECHECK_MAX 64 /* listed containers looked at again by the next listing, at most */
+
+struct version;
+
+struct bytes {
+    unsigned refs;
+    struct spec_bundle *b;
+    size_t cost;
+    struct version *owner; /* weak */
+    struct bytes *prev, *next;
+    bool in_lru;
+    bool retained;   /* of a superseded version the kernel still holds (version_retire_locked) */
+    int64_t used_ns; /* last lookup or read */
+};
+
+struct file_sum {
+    bool present; /* listed in the directory */
+    bool failed;  /* could not be generated: size 1 (FAILED_FILE_SIZE), reads give EIO */
+    uint64_t size;
+    uint64_t hash;
+};
+
+struct ctr;
+
+struct version {
+    unsigned refs;
+    struct ctr *ctr; /* weak: the container outlives its versions' users (nodes hold both) */
+    uint64_t base_ino;
+    struct file_sum f[BFS_FILE_COUNT];
+    char *uvm;  /* utilityvm link target, NULL when none */
+    char *name; /* container name, NULL when unknown */
+    int64_t mtime_ns;
+    uid_t uid;
+    gid_t gid;
+    mode_t group; /* 0040 when config.v2.json is group-readable */
+    struct bytes *bytes;
+    /* freshness */
+    uint64_t epoch, events, store_gen;
+    int64_t validated_ns;
+    bool watched;
+    bool failed;     /* a file failed: generated again after the trust period, never validated by
+                        stamps, so a transient failure (EIO, ENOMEM, ...) heals on its own */
+    unsigned served; /* 1 << file: read by the kernel, or pushed to it (bfs_file_siblings) */
+};
+
+struct ctr {
+    struct hlink h;
+    char id[LS_ID_LEN + 1];
+    unsigned refs;
+    bool in_table;
+    uint64_t ino; /* directory; +1 the by-name link; +2 the prefix link */
+    uint64_t events;
+    struct version *cur;
+    bool generating;
+    pthread_cond_t cond;
+    uint64_t listed;              /* hash of the directory's last listing, 0: none yet */
+    uint64_t listed_base;         /* base_ino of the version last listed, 0: none since the sweep */
+    bool dir_watched;             /* containers/<id> is watched: its attributes can be kept long */
+    char mount_id[LS_ID_LEN + 6]; /* its layer folder's name, from its last generation */
+};
+
+enum node_kind { N_DIR, N_FILE, N_BYNAME_LINK, N_PREFIX_LINK };
+
+struct node {
+    struct hlink h;
+    uint64_t ino;
+    enum node_kind kind;
+    enum bfs_file file;
+    struct ctr *ctr;     /* ref */
+    struct version *ver; /* ref, N_FILE only */
+    uint64_t nlookup;
+};
+
+struct ctrs_mode {
+    bool known;
+    mode_t perm;
+    uid_t uid;
+    gid_t gid;
+};
+
+struct store {
+    struct layerstore *ls;
+    unsigned refs;
+    dev_t dev;
+    ino_t ino;
+    struct ctrs_mode ctrs; /* the root and by-name show no more than containers/ does */
+};
+
+struct name_ent {
+    char *name; /* NULL: no usable name (unreadable, empty, not a safe file name) */
+    char id[LS_ID_LEN + 1];
+};
+
+/* An immutable, shared snapshot of the sorted container IDs. */
+struct idlist {
+    unsigned refs;
+    char **v;
+    size_t n;
+    char **pending; /* folders Docker may still be writing (layerstore_container_pending),
+                       left out of v and looked at again at the next listing */
+    size_t n_pending;
+    uint64_t gen; /* which listing: readdir offsets name it (listing_off) */
+    uint64_t epoch, store_gen;
+    int64_t built_ns;
+};
+
+/* An immutable, shared snapshot of the name index: every listed container's name, sorted by
+ * ID (by_id, which owns the names), and the usable names sorted (v, one container each). */
+struct namelist {
+    unsigned refs;
+    struct name_ent *by_id;
+    size_t n_by_id;
+    struct name_ent *v;
+    size_t n;
+    uint64_t gen;
+    uint64_t epoch, store_gen;
+    int64_t built_ns;
+    bool watched; /* every containers/<id> read is watched: changes come as events */
+};
+
+/* The data-root in use (root.c). */
+struct tree_root {
+    struct store *store; /* NULL while the data-root is missing */
+    uint64_t store_gen;  /* bumped when the store is replaced */
+    bool missing_logged;
+    int64_t checked_ns; /* the last look at the data-root path */
+};
+
+/* The bounded bytes cache (bytes.c). */
+struct tree_cache {
+    struct bytes lru; /* sentinel: lru.next is the most recently used */
+    size_t bytes;     /* in the LRU */
+    size_t retained;  /* bytes of superseded versions, outside the LRU, at most its bound */
+};
+
+/* The root's listings (ids.c): the current one and the one before it (NULL: none), so that a
+ * listing read in several requests is read from one snapshot. */
+struct tree_ids {
+    struct idlist *cur, *prev;
+    uint64_t epoch;      /* bumped when containers/ itself changed: a container came or went */
+    int64_t resynced_ns; /* the sweep's last check of the table against containers/ */
+    /* listed containers that may be none now (State.Dead, a file gone): looked at again by the
+     * next listing (all of them when there were more than fit) */
+    char recheck[RECHECK_MAX][LS_ID_LEN + 1];
+    size_t n_recheck;
+    bool recheck_all;
+    uint64_t listed; /* hash of the root's last listing, 0: none yet */
+};
+
+/* by-name's listings (byname.c), as the root's. */
+struct tree_names {
+    struct namelist *cur, *prev;
+    uint64_t epoch; /* bumped when anything under containers/ changed (names live there) */
+    /* Containers whose folder changed since the last name index: only they are read again
+     * (all of them after an overflow, without the watcher, or on a new data-root). */
+    char dirty[NAMES_DIRTY_MAX][LS_ID_LEN + 1];
+    size_t ndirty;
+    bool dirty_all;
+    uint64_t listed; /* hash of by-name's last listing, 0: none yet */
+};
+
+/* Readahead (ahead.c). */
+struct tree_ahead {
+    bool running, stop;
+    pthread_t thread;
+    pthread_cond_t cond;                   /* with the tree's lock */
+    char want[AHEAD_DEPTH][LS_ID_LEN + 1]; /* containers to make, nearest first */
+    size_t n_want;
+    bool have_last; /* the last container a request asked for, in the root's listing */
+    uint64_t last_gen;
+    size_t last_idx;
+};
+
+struct bfs_tree {
+    pthread_mutex_t lock; /* see the top of this file; only through tree_lock/tree_unlock */
+#ifdef BFS_LOCK_CHECKS
+    unsigned long lock_owner; /* the pthread_self() holding lock, 0 when none */
+#endif
+    char *dataroot;
+    struct bfs_tree_options opts;
+    int64_t trust_ns;
+    int64_t mounted_ns; /* CLOCK_REALTIME: the mtime of the root and by-name */
+    struct tree_root root;
+    struct htab nodes, ctrs;
+    uint64_t next_ino;
+    uint64_t epoch; /* bumped when a shared input may have changed */
+    struct tree_cache cache;
+    struct bfs_watch_ops watch;
+    uint64_t list_gen; /* the last listing made, of the root or by-name (listing_off) */
+    struct tree_ids ids;
+    struct tree_names names;
+    struct tree_ahead ahead;
+    struct bfs_stats stats;
+};
+
+/* The tree lock. With BFS_LOCK_CHECKS (fs/meson.build: debug and sanitizer builds) the thread
+ * holding it is recorded beside it, and every ..._locked function asserts that it is the
+ * caller (tree_assert_locked). */
+#ifdef BFS_LOCK_CHECKS
+_Static_assert(sizeof(pthread_t) == sizeof(unsigned long), "pthread_t is an unsigned long");
+void tree_lock_violation(const char *func) __attribute__((noreturn));
+
+static inline void tree_lock(struct bfs_tree *t)
+{
+    pthread_mutex_lock(&t->lock);
+    __atomic_store_n(&t->lock_owner, (unsigned long)pthread_self(), __ATOMIC_RELAXED);
+}
+
+static inline void tree_unlock(struct bfs_tree *t)
+{
+    __atomic_store_n(&t->lock_owner, 0, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&t->lock);
+}
+
+static inline void tree_wait(struct bfs_tree *t, pthread_cond_t *cond)
+{
+    __atomic_store_n(&t->lock_owner, 0, __ATOMIC_RELAXED);
+    pthread_cond_wait(cond, &t->lock);
+    __atomic_store_n(&t->lock_owner, (unsigned long)pthread_self(), __ATOMIC_RELAXED);
+}
+
+/* Only the holder ever stores its own id, so another thread's store cannot make this pass. */
+#define tree_assert_locked(t)                                                                      \
+    do {                                                                                           \
+        if (__atomic_load_n(&(t)->lock_owner, __ATOMIC_RELAXED) != (unsigned long)pthread_self())  \
+            tree_lock_violation(__func__);                                                         \
+    } while (0)
+#else
+static inline void tree_lock(struct bfs_tree *t)
+{
+    pthread_mutex_lock(&t->lock);
+}
+
+static inline void tree_unlock(struct bfs_tree *t)
+{
+    pthread_mutex_unlock(&t->lock);
+}
+
+static inline void tree_wait(struct bfs_tree *t, pthread_cond_t *cond)
+{
+    pthread_cond_wait(cond, &t->lock);
+}
+
+#define tree_assert_locked(t) ((void)(t))
+#endif
+
+static inline int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return x;
+}
+
+static inline int64_t trust_ns(const struct bfs_tree *t)
+{
+    return t->trust_ns;
+}
+
+/* The names of a container's files, by enum bfs_file. */
+extern const char *const file_names[BFS_FILE_COUNT];
+
+/* root.c */
+struct ctrs_mode ctrs_stat(struct layerstore *ls);
+struct store *store_open(const char *dataroot, const struct ls_options *opts, int64_t trust,
+                         struct bf_error *err);
+void store_unref_locked(struct store *s);
+struct store *store_hold(struct bfs_tree *t);
+void store_release(struct bfs_tree *t, struct store *s);
+void apply_cache_trust_locked(struct bfs_tree *t, struct store *s);
+bool dir_exists(const struct store *s, const char *parent, const char *id);
+bool config_stat(const struct store *s, const char *id, struct stat *st);
+void maybe_check_root(struct bfs_tree *t);
+
+/* bytes.c */
+void lru_unlink_locked(struct bfs_tree *t, struct bytes *b);
+void bytes_unref_locked(struct bytes *b);
+void bytes_evict_locked(struct bfs_tree *t, struct bytes *b);
+void bytes_touch_locked(struct bfs_tree *t, struct bytes *b);
+int bytes_attach_locked(struct bfs_tree *t, struct version *v, struct spec_bundle *b);
+
+/* inode.c */
+void version_free(struct version *v);
+void version_unref_locked(struct bfs_tree *t, struct version *v);
+void version_retire_locked(struct bfs_tree *t, struct version *v);
+void ctr_unref_locked(struct bfs_tree *t, struct ctr *c);
+struct ctr *ctr_find_locked(struct bfs_tree *t, const char *id);
+struct ctr *ctr_get_locked(struct bfs_tree *t, const char *id);
+void ctr_remove_locked(struct bfs_tree *t, struct ctr *c);
+struct node *node_find_locked(struct bfs_tree *t, uint64_t ino);
+int node_ref_locked(struct bfs_tree *t, uint64_t ino, enum node_kind kind, enum bfs_file file,
+                    struct ctr *c, struct version *v);
+bool version_watched_locked(const struct bfs_tree *t, const struct version *v);
+void attr_static_dir(const struct bfs_tree *t, uint64_t ino, struct bfs_attr *a);
+int attr_ctr_dir_locked(struct bfs_tree *t, struct ctr *c, struct bfs_attr *a);
+void attr_file_locked(const struct bfs_tree *t, const struct version *v, enum bfs_file f,
+                      struct bfs_attr *a);
+void attr_link(const struct bfs_tree *t, const struct ctr *c, enum node_kind kind,
+               struct bfs_attr *a);
+
+/* version.c */
+bool version_ready_locked(const struct bfs_tree *t, const struct version *v, bool need_bytes,
+                          int64_t now);
+int ctr_current_locked(struct bfs_tree *t, struct ctr *c, bool need_bytes, struct version **out);
+
+/* ahead.c */
+void ahead_note_locked(struct bfs_tree *t, const struct ctr *c);
+
+/* ids.c */
+size_t idlist_lower_bound(const struct idlist *ids, const char *key);
+bool in_list(char **v, size_t n, const char *id);
+bool index_fresh_locked(const struct bfs_tree *t, uint64_t epoch, uint64_t now_epoch,
+                        uint64_t store_gen, bool watched, int64_t built_ns, int64_t now);
+void idlist_unref_locked(struct idlist *l);
+int ids_get(struct bfs_tree *t, bool relist, struct idlist **out);
+bool ctr_exists(struct bfs_tree *t, const char *id, bool listed);
+bool is_hex(const char *s, size_t maxlen);
+
+/* byname.c */
+void namelist_unref_locked(struct namelist *l);
+void names_mark_locked(struct bfs_tree *t, const char *id);
+int names_get(struct bfs_tree *t, struct namelist **out);
+
+/* lookup.c */
+int lookup_root(struct bfs_tree *t, const char *name, bool listed, struct bfs_attr *out);
+
+#endif

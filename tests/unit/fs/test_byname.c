@@ -1,0 +1,126 @@
+/* test_byname.c - fs/byname.c: the by-name index. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tree_fx.h"
+
+TestSuite(tree, .init = setup, .fini = teardown);
+
+Test(tree, by_name)
+{
+    char *target = NULL;
+    struct bfs_dirlist *l = NULL;
+    struct bfs_attr a;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    fx_container(&fx, CID3, "web", fx.image_hex, NULL, NULL, C3); /* a duplicate name */
+    open_tree(0, 0);
+    cr_assert_eq(bfs_opendir(tree, BFS_BYNAME_INO, &l, &unchanged), 0);
+    cr_assert_eq(l->n, 4);
+    cr_assert_str_eq(l->v[2].name, "db");
+    cr_assert_str_eq(l->v[3].name, "web");
+    cr_assert_eq(l->v[3].type, BFS_LNK);
+    bfs_dirlist_free(l);
+    lookup_ok(BFS_BYNAME_INO, "web", &a);
+    cr_assert_eq(bfs_readlink(tree, a.ino, &target), 0);
+    cr_assert_str_eq(target, "../" CID1, "a duplicated name goes to the first ID");
+    free(target);
+    cr_assert_eq(bfs_lookup(tree, BFS_BYNAME_INO, "nope", &a), -ENOENT);
+}
+
+static int fake_watch_add(void *ctx, const char *rel)
+{
+    (void)ctx, (void)rel;
+    return 0; /* "already watched": changes are reported by the test itself */
+}
+
+Test(tree, name_index_reads_again_only_what_changed)
+{
+    const struct bfs_watch_ops ops = {.add = fake_watch_add};
+    const char *cid4 = "ef02000000000000000000000000000000000000000000000000000000000000";
+    struct bfs_stats s;
+    struct bfs_attr a;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    fx_container(&fx, CID3, "cache", fx.image_hex, NULL, NULL, C3);
+    open_tree(3600000, 0);
+    bfs_tree_set_watch(tree, &ops);
+    lookup_ok(BFS_BYNAME_INO, "web", NULL);
+    lookup_ok(BFS_BYNAME_INO, "db", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.name_reads, 3, "the first index reads every name");
+
+    fx_container(&fx, CID2, "db2", fx.image_hex, NULL, NULL, C3); /* renamed */
+    bfs_tree_changed(tree, "containers/" CID2, "config.v2.json", NULL, NULL);
+    lookup_ok(BFS_BYNAME_INO, "db2", NULL);
+    cr_assert_eq(bfs_lookup(tree, BFS_BYNAME_INO, "db", &a), -ENOENT, "the old name is gone");
+    lookup_ok(BFS_BYNAME_INO, "cache", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.name_reads, 4, "one container changed: one name read");
+
+    fx_container(&fx, cid4, "late", fx.image_hex, NULL, NULL, C3); /* created */
+    bfs_tree_changed(tree, "containers", cid4, NULL, NULL);
+    lookup_ok(BFS_BYNAME_INO, "late", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.name_reads, 5, "a new container: its name read");
+
+    bfs_tree_changed_all(tree, NULL, NULL); /* an overflow: everything again */
+    lookup_ok(BFS_BYNAME_INO, "web", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.name_reads, 9, "after an overflow every name is read");
+    bfs_tree_set_watch(tree, NULL);
+}
+
+/* A valid name longer than a directory entry: left out of by-name (its error file says so),
+ * and no other entry goes missing with it. */
+Test(tree, a_long_name_hides_no_other_container)
+{
+    static char cfg[16384], name[4200];
+    const char *ids[] = {"aaa1110000000000000000000000000000000000000000000000000000000000",
+                         "aaa2220000000000000000000000000000000000000000000000000000000000",
+                         "fff3330000000000000000000000000000000000000000000000000000000000"};
+    const char *long_id = "ccc4440000000000000000000000000000000000000000000000000000000000";
+    struct bfs_attr a;
+    size_t len = 0;
+
+    fx_container(&fx, ids[0], "alpha", fx.image_hex, NULL, NULL, C3);
+    fx_container(&fx, ids[1], "beta", fx.image_hex, NULL, NULL, C3);
+    fx_container(&fx, ids[2], "zulu", fx.image_hex, NULL, NULL, C3);
+    fx_container(&fx, long_id, "placeholder", fx.image_hex, NULL, NULL, C3);
+    memset(name, 'm', 4100);
+    name[4100] = '\0';
+    FILE *fp = fopen(
+        fx_path(&fx, "containers/ccc4440000000000000000000000000000000000000000000000000000000000/"
+                     "config.v2.json"),
+        "r");
+    cr_assert_not_null(fp);
+    size_t n = fread(cfg, 1, sizeof(cfg) - 1, fp);
+    fclose(fp);
+    cfg[n] = '\0';
+    char *at = strstr(cfg, "\"Name\":\"/placeholder\"");
+    cr_assert_not_null(at);
+    static char out[16384];
+    snprintf(out, sizeof(out), "%.*s\"Name\":\"/%s\"%s", (int)(at - cfg), cfg, name,
+             at + strlen("\"Name\":\"/placeholder\""));
+    fx_write(&fx,
+             "containers/ccc4440000000000000000000000000000000000000000000000000000000000/"
+             "config.v2.json",
+             out);
+    open_tree(60000, 0);
+    const char *names[] = {"web", "alpha", "beta", "zulu"};
+    for (size_t i = 0; i < 4; i++)
+        cr_expect(listed(BFS_BYNAME_INO, names[i]), "%s listed", names[i]);
+    cr_expect(listed(BFS_ROOT_INO, long_id), "the container itself is listed");
+    uint64_t d = lookup_ok(BFS_ROOT_INO, long_id, NULL);
+    uint64_t e = lookup_ok(d, "error", NULL);
+    char *got = read_all(e, &len, NULL);
+    cr_expect_not_null(strstr(got, "Name is 4100 bytes, more than a directory entry can be (255): "
+                                   "not in by-name"),
+                       "%s", got);
+    free(got);
+    lookup_ok(d, "config.json", NULL);
+    cr_expect_eq(bfs_lookup(tree, BFS_BYNAME_INO, "mmmm", &a), -ENOENT);
+}
