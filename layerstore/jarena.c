@@ -119,14 +119,23 @@ void ja_free(void *p)
     free(p);
 }
 
+/* Under AddressSanitizer every value is its own malloc block, so that it sees each lifetime. */
+#if defined(__SANITIZE_ADDRESS__)
+#define JA_OFF 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JA_OFF 1
+#endif
+#endif
+#ifndef JA_OFF
+#define JA_OFF 0
+#endif
+
 int ja_setup(void)
 {
-#if defined(__SANITIZE_ADDRESS__)
-    return 0; /* every value its own malloc block, so that ASan sees each one's lifetime */
-#else
     void *m;
 
-    if (ja_base)
+    if (JA_OFF || ja_base)
         return 0;
     if (pthread_key_create(&ja_key, ja_thread_end) != 0)
         return -EAGAIN;
@@ -136,7 +145,6 @@ int ja_setup(void)
         return -errno; /* then every value comes from malloc */
     atomic_store_explicit(&ja_base, m, memory_order_release);
     return 0;
-#endif
 }
 
 size_t ja_bytes_in_use(void)
