@@ -27,8 +27,13 @@
 #include "bf_util.h"
 #include "ls_internal.h"
 
+/* A place in an LRU list (most recent first), the first member of an entry. */
+struct lru {
+    struct lru *prev, *next;
+};
+
 struct centry {
-    struct centry *prev, *next; /* LRU, most recent first */
+    struct lru link;
     unsigned refs;
     char image_id[LS_DIGEST_LEN + 1];
     struct ls_image *img;
@@ -40,7 +45,7 @@ struct centry {
 
 /* A layer by ChainID: its facts as layerstore_walk verified them. */
 struct lentry {
-    struct lentry *prev, *next; /* LRU, most recent first */
+    struct lru link;
     struct lentry *hnext;       /* its bucket's chain (by ChainID) */
     struct lentry *pnext;       /* its pair bucket's chain (by parent ChainID and DiffID) */
     unsigned refs;
@@ -56,9 +61,9 @@ struct lentry {
 
 struct ls_cache {
     pthread_mutex_t lock;
-    struct centry lru; /* sentinel */
+    struct lru lru; /* images, most recent first */
     size_t n, max;
-    struct lentry llru; /* sentinel */
+    struct lru llru; /* layers, most recent first */
     struct lentry *buckets[LAYER_BUCKETS];
     struct lentry *pbuckets[LAYER_BUCKETS];
     size_t ln;
@@ -67,6 +72,21 @@ struct ls_cache {
     struct ls_cache_stats stats;
     bool evicted; /* an entry left for room: what it had is no longer known */
 };
+
+static void lru_remove(struct lru *e)
+{
+    e->prev->next = e->next;
+    e->next->prev = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void lru_push_front(struct lru *head, struct lru *e)
+{
+    e->next = head->next;
+    e->prev = head;
+    head->next->prev = e;
+    head->next = e;
+}
 
 static void centry_unref(struct centry *e)
 {
@@ -117,34 +137,19 @@ static void layer_unlink(struct ls_cache *c, struct lentry *e)
     if (*pp)
         *pp = e->pnext;
     e->pnext = NULL;
-    e->prev->next = e->next;
-    e->next->prev = e->prev;
-    e->prev = e->next = NULL;
+    lru_remove(&e->link);
     c->ln--;
-}
-
-static void layer_front(struct ls_cache *c, struct lentry *e)
-{
-    e->next = c->llru.next;
-    e->prev = &c->llru;
-    c->llru.next->prev = e;
-    c->llru.next = e;
 }
 
 static void unlink_entry(struct ls_cache *c, struct centry *e)
 {
-    e->prev->next = e->next;
-    e->next->prev = e->prev;
-    e->prev = e->next = NULL;
+    lru_remove(&e->link);
     c->n--;
 }
 
 static void push_front(struct ls_cache *c, struct centry *e)
 {
-    e->next = c->lru.next;
-    e->prev = &c->lru;
-    c->lru.next->prev = e;
-    c->lru.next = e;
+    lru_push_front(&c->lru, &e->link);
     c->n++;
 }
 
@@ -169,12 +174,12 @@ void ls_cache_free(struct ls_cache *c)
     if (!c)
         return;
     while (c->lru.next != &c->lru) {
-        struct centry *e = c->lru.next;
+        struct centry *e = (struct centry *)c->lru.next;
         unlink_entry(c, e);
         centry_unref(e);
     }
     while (c->llru.next != &c->llru) {
-        struct lentry *e = c->llru.next;
+        struct lentry *e = (struct lentry *)c->llru.next;
         layer_unlink(c, e);
         lentry_unref(e);
     }
@@ -200,11 +205,13 @@ bool layerstore_cache_may_use_layer(struct layerstore *ls, const char *cache_id)
         return true;
     pthread_mutex_lock(&c->lock);
     may = c->evicted;
-    for (struct centry *e = c->lru.next; !may && e != &c->lru; e = e->next)
+    for (struct lru *p = c->lru.next; !may && p != &c->lru; p = p->next) {
+        const struct centry *e = (const struct centry *)p;
         for (size_t i = 0; !may && i < e->walk.n; i++)
             may = strcmp(e->walk.layers[i].cache_id, cache_id) == 0;
-    for (struct lentry *e = c->llru.next; !may && e != &c->llru; e = e->next)
-        may = strcmp(e->layer.cache_id, cache_id) == 0;
+    }
+    for (struct lru *p = c->llru.next; !may && p != &c->llru; p = p->next)
+        may = strcmp(((const struct lentry *)p)->layer.cache_id, cache_id) == 0;
     pthread_mutex_unlock(&c->lock);
     return may;
 }
@@ -314,9 +321,9 @@ static struct centry *lookup(struct layerstore *ls, const char *image_id)
     bool check;
 
     pthread_mutex_lock(&c->lock);
-    for (struct centry *p = c->lru.next; p != &c->lru; p = p->next) {
-        if (strcmp(p->image_id, image_id) == 0) {
-            e = p;
+    for (struct lru *p = c->lru.next; p != &c->lru; p = p->next) {
+        if (strcmp(((struct centry *)p)->image_id, image_id) == 0) {
+            e = (struct centry *)p;
             break;
         }
     }
@@ -343,7 +350,7 @@ static struct centry *lookup(struct layerstore *ls, const char *image_id)
         pthread_mutex_lock(&c->lock);
         c->stats.validations++;
         if (changed) {
-            if (e->prev) {
+            if (e->link.prev) {
                 unlink_entry(c, e);
                 e->refs--; /* the list's reference; ours keeps it alive */
             }
@@ -404,7 +411,7 @@ static int fill(struct layerstore *ls, const char *image_id, struct centry **out
     e->refs++; /* the list's */
     push_front(c, e);
     while (c->n > c->max) {
-        struct centry *last = c->lru.prev;
+        struct centry *last = (struct centry *)c->lru.prev;
         unlink_entry(c, last);
         centry_unref(last);
         c->evicted = true;
@@ -483,9 +490,8 @@ int ls_cache_layer_get(struct layerstore *ls, struct ls_layer *l, struct ls_inpu
         pthread_mutex_unlock(&c->lock);
         return 0;
     }
-    e->prev->next = e->next; /* to the front of the LRU */
-    e->next->prev = e->prev;
-    layer_front(c, e);
+    lru_remove(&e->link); /* to the front */
+    lru_push_front(&c->llru, &e->link);
     e->refs++;
     check = now - e->validated_ns > c->trust_ns;
     pthread_mutex_unlock(&c->lock);
@@ -494,7 +500,7 @@ int ls_cache_layer_get(struct layerstore *ls, struct ls_layer *l, struct ls_inpu
         bool changed = ls_inputs_changed(ls, &e->in);
         pthread_mutex_lock(&c->lock);
         if (changed) {
-            if (e->prev) {
+            if (e->link.prev) {
                 layer_unlink(c, e);
                 e->refs--; /* the list's reference; ours keeps it alive */
             }
@@ -577,10 +583,10 @@ void ls_cache_layer_put(struct layerstore *ls, const struct ls_layer *l, const c
     b = pair_bucket(e->parent, e->layer.diff_id);
     e->pnext = c->pbuckets[b];
     c->pbuckets[b] = e;
-    layer_front(c, e);
+    lru_push_front(&c->llru, &e->link);
     c->ln++;
     while (c->ln > LAYER_MAX) {
-        struct lentry *last = c->llru.prev;
+        struct lentry *last = (struct lentry *)c->llru.prev;
         layer_unlink(c, last);
         lentry_unref(last);
     }
