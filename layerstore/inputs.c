@@ -4,6 +4,8 @@
  * in its walk, its root, its rootfs lookups and its mount options, and a freshness check then
  * stats it once. A hash index finds a path in constant time (a linear search per add would make
  * a 125-layer walk quadratic); it lives while the list is filled and goes at ls_inputs_seal.
+ * The paths are kept in blocks of the list's own (a malloc per path was a third of an add), made
+ * one block of their exact size at ls_inputs_seal (a bundle's list lives as long as it does).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -11,6 +13,47 @@
 #include <string.h>
 
 #include "ls_internal.h"
+
+struct ls_strblock {
+    struct ls_strblock *next; /* the one filled before */
+    size_t used, cap;
+    char data[];
+};
+
+#define STRBLOCK_MIN 2048
+#define STRBLOCK_MAX (64 * 1024)
+
+/* A copy of s (n bytes and its NUL) in the list's blocks. */
+static char *str_keep(struct ls_inputs *in, const char *s, size_t n)
+{
+    struct ls_strblock *b = in->strs;
+    char *p;
+
+    if (!b || b->cap - b->used < n + 1) {
+        size_t cap = b ? (b->cap < STRBLOCK_MAX ? b->cap * 2 : b->cap) : STRBLOCK_MIN;
+        if (cap < n + 1)
+            cap = n + 1;
+        if (!(b = malloc(sizeof(*b) + cap)))
+            return NULL;
+        b->next = in->strs;
+        b->used = 0;
+        b->cap = cap;
+        in->strs = b;
+    }
+    p = b->data + b->used;
+    memcpy(p, s, n + 1);
+    b->used += n + 1;
+    return p;
+}
+
+static void strs_free(struct ls_strblock *b)
+{
+    while (b) {
+        struct ls_strblock *next = b->next;
+        free(b);
+        b = next;
+    }
+}
 
 /* Eight bytes a step (paths here are ~100 bytes, mostly hex); mixed as splitmix64 does. */
 static uint32_t hash_rel(const char *s)
@@ -96,7 +139,7 @@ int ls_inputs_add(struct ls_inputs *in, const char *rel, const struct bf_stamp *
         return 0;
     if (in->n == in->cap && ls_inputs_reserve(in, 1) < 0)
         return -ENOMEM;
-    copy = strdup(rel);
+    copy = str_keep(in, rel, strlen(rel));
     if (!copy)
         return -ENOMEM;
     in->v[in->n].rel = copy;
@@ -136,18 +179,38 @@ void ls_inputs_seal(struct ls_inputs *in)
             in->cap = in->n;
         }
     }
+    if (in->strs && (in->strs->next || in->strs->used < in->strs->cap)) {
+        size_t total = 0;
+        struct ls_strblock *one;
+        for (struct ls_strblock *b = in->strs; b; b = b->next)
+            total += b->used;
+        one = malloc(sizeof(*one) + total);
+        if (!one)
+            return; /* kept as it is */
+        one->next = NULL;
+        one->used = 0;
+        one->cap = total;
+        for (size_t i = 0; i < in->n; i++) {
+            size_t len = strlen(in->v[i].rel);
+            memcpy(one->data + one->used, in->v[i].rel, len + 1);
+            in->v[i].rel = one->data + one->used;
+            one->used += len + 1;
+        }
+        strs_free(in->strs);
+        in->strs = one;
+    }
 }
 
 void ls_inputs_free(struct ls_inputs *in)
 {
     if (!in)
         return;
-    for (size_t i = 0; i < in->n; i++)
-        free(in->v[i].rel);
+    strs_free(in->strs);
     free(in->v);
     free(in->idx);
     in->v = NULL;
     in->idx = NULL;
+    in->strs = NULL;
     in->n = in->cap = in->idx_cap = 0;
 }
 

@@ -270,3 +270,40 @@ Test(store, lookup_ci)
     ls_inputs_free(&in);
     layerstore_close(ls);
 }
+
+/* ls_inputs (inputs.c): each path once with its first stamp, in reading order, found by
+ * path before and after ls_inputs_seal (which puts the paths in one block), whatever their
+ * number and lengths (past a block's size too). */
+Test(store, inputs_keep_each_path_once_across_blocks_and_seal)
+{
+    struct ls_inputs in = {0};
+    enum { N = 5000 };
+    static char rel[N][300];
+
+    for (int i = 0; i < N; i++) {
+        int len = 1 + (i * 7919) % 280;
+        for (int k = 0; k < len; k++)
+            rel[i][k] = (char)('a' + (i + k) % 26);
+        snprintf(rel[i] + len, sizeof(rel[i]) - (size_t)len, "/%d", i);
+        cr_assert_eq(ls_inputs_add(&in, rel[i], &(struct bf_stamp){.size = i}), 0);
+        cr_assert_eq(ls_inputs_add(&in, rel[i / 2], &(struct bf_stamp){.size = -1}), 0,
+                     "a path recorded again is a no-op");
+    }
+    cr_assert_eq(in.n, N);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < N; i++) {
+            const struct bf_stamp *st = ls_inputs_find(&in, rel[i]);
+            cr_assert_not_null(st, "%s", rel[i]);
+            cr_assert_eq(st->size, i, "the first stamp is kept");
+            cr_assert_str_eq(in.v[i].rel, rel[i], "reading order");
+        }
+        ls_inputs_seal(&in);
+    }
+    cr_assert_eq(ls_inputs_add(&in, "after/seal", &(struct bf_stamp){0}), 0);
+    cr_assert_eq(ls_inputs_add(&in, rel[7], &(struct bf_stamp){0}), 0);
+    cr_assert_eq(in.n, N + 1);
+    cr_assert_str_eq(in.v[N].rel, "after/seal");
+    cr_assert_str_eq(in.v[7].rel, rel[7]);
+    ls_inputs_free(&in);
+    cr_assert_eq(in.n, 0);
+}
