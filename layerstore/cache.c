@@ -367,9 +367,12 @@ static struct centry *lookup(struct layerstore *ls, const char *image_id)
 }
 
 /* Load image + walk (+ UVM probes on windowsfilter) into a new entry, then insert it. The
- * epoch is taken before reading: an invalidation while we read leaves the entry stale. */
+ * epoch is taken before reading: an invalidation while we read leaves the entry stale. A
+ * probe that fails leaves its layer unprobed (the bundle asks again where it needs to, and
+ * fails there as it would without the cache). On failure what was looked at is the caller's,
+ * as it would be without the cache. */
 static int fill(struct layerstore *ls, const char *image_id, struct centry **out,
-                struct bf_error *err)
+                struct ls_inputs *in, struct bf_error *err)
 {
     struct ls_cache *c = ls->cache;
     struct centry *e = calloc(1, sizeof(*e));
@@ -394,14 +397,18 @@ static int fill(struct layerstore *ls, const char *image_id, struct centry **out
         size_t before = e->in.n;
         if (l->uvm_known)
             continue; /* probed with the layer (its stamp is in e->in already) */
-        r = layerstore_layer_has_uvm(ls, l, &has, &e->in, err);
-        if (r == 0 && e->in.n > before) {
+        if (layerstore_layer_has_uvm(ls, l, &has, &e->in, err) < 0) {
+            bf_error_clear(err);
+            continue;
+        }
+        if (e->in.n > before) {
             l->uvm_known = true;
             l->has_uvm = has;
             l->uvm_stamp = e->in.v[e->in.n - 1].stamp;
         }
     }
     if (r < 0) {
+        (void)ls_inputs_append(in, &e->in); /* out of memory: the error stands anyway */
         centry_unref(e);
         return r;
     }
@@ -437,7 +444,7 @@ int ls_cache_image_walk(struct layerstore *ls, const char *image_id, struct ls_i
         snprintf(key, sizeof(key), "%s", image_id);
     e = lookup(ls, key);
     if (!e) {
-        r = fill(ls, image_id, &e, err);
+        r = fill(ls, image_id, &e, in, err);
         if (r < 0)
             return r;
     }

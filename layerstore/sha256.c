@@ -21,7 +21,9 @@ void ls_sha256_portable(const void *data, size_t len, uint8_t out[32])
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #include <immintrin.h>
+#include <stdatomic.h>
 
 #define NI __attribute__((target("sha,sse4.1,ssse3")))
 
@@ -102,16 +104,26 @@ NI static void sha256_ni(const void *data, size_t len, uint8_t out[32])
     }
 }
 
+/* CPUID, not __builtin_cpu_supports: clang 14 has no "sha" feature string for it. */
+static int cpu_has_sha(void)
+{
+    unsigned a, b, c, d;
+
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1) || !(c & bit_SSSE3))
+        return 0;
+    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+}
+
 bool ls_sha256_ni(const void *data, size_t len, uint8_t out[32])
 {
-    static int have = -1; /* a benign race: every thread computes the same answer */
+    static atomic_int have = -1; /* every thread that asks first computes the same answer */
+    int h = atomic_load_explicit(&have, memory_order_relaxed);
 
-    if (have < 0) {
-        __builtin_cpu_init();
-        have = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1") &&
-               __builtin_cpu_supports("ssse3");
+    if (h < 0) {
+        h = cpu_has_sha();
+        atomic_store_explicit(&have, h, memory_order_relaxed);
     }
-    if (!have)
+    if (!h)
         return false;
     sha256_ni(data, len, out);
     return true;

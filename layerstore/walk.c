@@ -135,7 +135,9 @@ static int read_layer(struct layerstore *ls, struct ls_layer *l, const char *par
 }
 
 /* read_layer with the cache: the layer from it when it has the ChainID, else read (with the
- * UtilityVM probe on windowsfilter, which the cache's images need) and put there. */
+ * UtilityVM probe on windowsfilter, which the cache's images need; one that fails leaves the
+ * layer unprobed, for the bundle to ask where it needs to, as without the cache) and put
+ * there. */
 static int read_layer_cached(struct layerstore *ls, struct ls_layer *l, const char *parent,
                              struct ls_inputs *in, struct bf_error *err)
 {
@@ -150,8 +152,9 @@ static int read_layer_cached(struct layerstore *ls, struct ls_layer *l, const ch
     if (r == 0 && ls->driver == LS_DRIVER_WINDOWSFILTER) {
         bool has = false;
         size_t before = lin.n;
-        r = layerstore_layer_has_uvm(ls, l, &has, &lin, err);
-        if (r == 0 && lin.n > before) {
+        if (layerstore_layer_has_uvm(ls, l, &has, &lin, err) < 0) {
+            bf_error_clear(err);
+        } else if (lin.n > before) {
             l->uvm_known = true;
             l->has_uvm = has;
             l->uvm_stamp = lin.v[lin.n - 1].stamp;

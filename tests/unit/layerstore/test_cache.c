@@ -426,3 +426,51 @@ Test(cache, shared_loads_follow_the_trust_period)
     cr_assert(has_store(ls, NULL));
     layerstore_close(ls);
 }
+
+/* A UtilityVM probe that fails (a link where the folder would be) is no error of the walk,
+ * with or without the cache: the layer stays unprobed, for a bundle to ask where it needs
+ * to. Before, the cached walk failed where the uncached one did not. */
+Test(cache, a_failed_uvm_probe_is_no_walk_error)
+{
+    struct layerstore *plain = open_ls(false, 0), *cached = open_ls(true, 60000000000LL);
+    struct result p, c, c2;
+
+    fx_symlink(&fx, "/tmp", "windowsfilter/" CACHE2 "/UtilityVM");
+    run(plain, CID1, &p);
+    run(cached, CID1, &c);
+    assert_same(&p, &c);
+    cr_assert_not(c.w.layers[1].uvm_known, "the failed probe is not a fact");
+    cr_assert(c.w.layers[2].uvm_known && c.w.layers[2].has_uvm);
+    run(cached, CID2, &c2); /* from the image entry */
+    assert_same(&p, &c2);
+    result_free(&p);
+    result_free(&c);
+    result_free(&c2);
+    layerstore_close(plain);
+    layerstore_close(cached);
+}
+
+/* A walk that fails gives its caller what it looked at, as without the cache (the
+ * filesystem watches those files and checks them before retrying). */
+Test(cache, a_failed_walk_records_what_it_read)
+{
+    struct layerstore *plain = open_ls(false, 0), *cached = open_ls(true, 60000000000LL);
+    struct result p, c;
+    char rel[256];
+
+    snprintf(rel, sizeof(rel), "image/windowsfilter/layerdb/sha256/%s/diff", C3_HEX);
+    fx_write(&fx, rel, D1);
+    run(plain, CID1, &p);
+    run(cached, CID1, &c);
+    cr_assert_lt(p.r, 0);
+    cr_assert_lt(c.r, 0);
+    cr_assert_str_eq(bf_error_message(&c.err), bf_error_message(&p.err));
+    for (size_t i = 0; i < p.in.n; i++)
+        cr_expect_not_null(ls_inputs_find(&c.in, p.in.v[i].rel), "%s not recorded",
+                           p.in.v[i].rel);
+    cr_assert_not_null(ls_inputs_find(&c.in, rel));
+    result_free(&p);
+    result_free(&c);
+    layerstore_close(plain);
+    layerstore_close(cached);
+}
