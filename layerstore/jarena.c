@@ -22,10 +22,16 @@ static char *_Atomic ja_base;
 /* Per chunk: its live blocks, plus one while a thread bumps in it. When it drops to 0 the
  * chunk is free; while it is 1 and a thread owns it, nothing in it is alive, so that thread
  * may start over at its beginning. */
-static atomic_uint ja_live[JA_NCHUNKS];
+static struct {
+    atomic_uint n;
+    char pad[64 - sizeof(atomic_uint)]; /* each its own cache line: threads' chunks differ */
+} ja_live[JA_NCHUNKS];
 static pthread_mutex_t ja_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint32_t ja_free_stack[JA_NCHUNKS]; /* under ja_lock */
-static size_t ja_nfree, ja_high;           /* under ja_lock */
+/* Free chunks, under ja_lock: up to JA_KEEP resident ones, used first, then those whose
+ * pages went back. */
+static uint32_t ja_warm[JA_KEEP], ja_cold[JA_NCHUNKS];
+static size_t ja_nwarm, ja_ncold, ja_high;
+static atomic_bool ja_exhausted; /* no free chunk and no address space left: malloc's */
 static pthread_key_t ja_key;
 
 static __thread struct {
@@ -36,16 +42,25 @@ static __thread struct {
 
 static void ja_release(uint32_t c)
 {
+    bool warm;
+
     pthread_mutex_lock(&ja_lock);
-    if (ja_nfree >= JA_KEEP)
-        (void)madvise(ja_base + ((size_t)c << JA_CHUNK_SHIFT), JA_CHUNK, MADV_DONTNEED);
-    ja_free_stack[ja_nfree++] = c;
+    warm = ja_nwarm < JA_KEEP;
+    if (warm)
+        ja_warm[ja_nwarm++] = c;
     pthread_mutex_unlock(&ja_lock);
+    if (!warm) { /* its pages go back first, outside the lock; nobody else has it yet */
+        (void)madvise(ja_base + ((size_t)c << JA_CHUNK_SHIFT), JA_CHUNK, MADV_DONTNEED);
+        pthread_mutex_lock(&ja_lock);
+        ja_cold[ja_ncold++] = c;
+        pthread_mutex_unlock(&ja_lock);
+    }
+    atomic_store_explicit(&ja_exhausted, false, memory_order_relaxed);
 }
 
 static void ja_drop(uint32_t c)
 {
-    if (atomic_fetch_sub_explicit(&ja_live[c], 1, memory_order_acq_rel) == 1)
+    if (atomic_fetch_sub_explicit(&ja_live[c].n, 1, memory_order_acq_rel) == 1)
         ja_release(c);
 }
 
@@ -70,18 +85,21 @@ static bool ja_refill(void)
         return false; /* without the destructor a thread's chunk could outlive it */
     }
     pthread_mutex_lock(&ja_lock);
-    if (ja_nfree) {
-        c = ja_free_stack[--ja_nfree];
+    if (ja_nwarm) {
+        c = ja_warm[--ja_nwarm];
+    } else if (ja_ncold) {
+        c = ja_cold[--ja_ncold];
     } else if (ja_high < JA_NCHUNKS &&
                mprotect(ja_base + (ja_high << JA_CHUNK_SHIFT), JA_CHUNK, PROT_READ | PROT_WRITE) ==
                    0) {
         c = (uint32_t)ja_high++;
     } else {
         pthread_mutex_unlock(&ja_lock);
+        atomic_store_explicit(&ja_exhausted, true, memory_order_relaxed);
         return false;
     }
     pthread_mutex_unlock(&ja_lock);
-    atomic_store_explicit(&ja_live[c], 1, memory_order_relaxed);
+    atomic_store_explicit(&ja_live[c].n, 1, memory_order_relaxed);
     ja_cur.chunk = c;
     ja_cur.off = 0;
     ja_cur.owns = true;
@@ -97,13 +115,15 @@ void *ja_alloc(size_t n)
     if (!base || n == 0 || n > JA_MAX_ALLOC)
         return malloc(n);
     if (ja_cur.owns && ja_cur.off &&
-        atomic_load_explicit(&ja_live[ja_cur.chunk], memory_order_acquire) == 1)
+        atomic_load_explicit(&ja_live[ja_cur.chunk].n, memory_order_acquire) == 1)
         ja_cur.off = 0; /* everything this thread put in its chunk is gone: reuse it, warm */
-    if ((!ja_cur.owns || ja_cur.off + need > JA_CHUNK) && !ja_refill())
-        return malloc(n);
+    if (!ja_cur.owns || ja_cur.off + need > JA_CHUNK) {
+        if (atomic_load_explicit(&ja_exhausted, memory_order_relaxed) || !ja_refill())
+            return malloc(n);
+    }
     p = base + ((size_t)ja_cur.chunk << JA_CHUNK_SHIFT) + ja_cur.off;
     ja_cur.off += need;
-    atomic_fetch_add_explicit(&ja_live[ja_cur.chunk], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&ja_live[ja_cur.chunk].n, 1, memory_order_relaxed);
     return p;
 }
 
@@ -131,11 +151,21 @@ void ja_free(void *p)
 #define JA_OFF 0
 #endif
 
+/* Under valgrind too: it tracks malloc's blocks (a use after free, a leak), not ours. */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+
 int ja_setup(void)
 {
     void *m;
 
-    if (JA_OFF || ja_base)
+    if (JA_OFF || RUNNING_ON_VALGRIND || ja_base)
         return 0;
     if (pthread_key_create(&ja_key, ja_thread_end) != 0)
         return -EAGAIN;
@@ -152,7 +182,7 @@ size_t ja_bytes_in_use(void)
     size_t n;
 
     pthread_mutex_lock(&ja_lock);
-    n = (ja_high - ja_nfree) << JA_CHUNK_SHIFT;
+    n = (ja_high - ja_nwarm - ja_ncold) << JA_CHUNK_SHIFT;
     pthread_mutex_unlock(&ja_lock);
     return n;
 }

@@ -1,4 +1,5 @@
-/* jarena - where jansson's small blocks come from (layerstore installs it at the first parse).
+/* jarena - where jansson's small blocks come from (layerstore installs it at layerstore_open
+ * or the first parse, whichever comes first).
  *
  * A bundle is generated from a few thousand small JSON values (the parsed config.v2.json and
  * hostconfig.json, the built spec) that all die at its end; through malloc and free they were
@@ -7,11 +8,12 @@
  * is used again from its start by its thread, or, once given up (full, or its thread ended),
  * by any thread. A value that outlives its generation (the seccomp cache's) only keeps its
  * chunk; nothing is ever freed twice or early. Larger blocks, and every block when the
- * address space cannot be reserved or under AddressSanitizer, come from malloc.
+ * address space cannot be reserved, under AddressSanitizer or under valgrind (which check
+ * malloc's blocks' lifetimes, not ours), come from malloc.
  * What jansson returns to be freed (json_dumps' string) is one of its blocks: free it with
  * ja_free, never free().
  * Memory: 1 GiB of address space reserved (no memory committed until used); at most 16 free
- * chunks stay resident, the others' pages go back to the kernel. */
+ * chunks stay resident (and are used first), the others' pages go back to the kernel. */
 #ifndef BUNDLEFS_JARENA_H
 #define BUNDLEFS_JARENA_H
 
@@ -26,7 +28,8 @@ void *ja_alloc(size_t n);
 void ja_free(void *p);
 /* The bytes of the chunks not free (for the daemon's figures). */
 size_t ja_bytes_in_use(void);
-/* Whether blocks come from chunks at all (not under ASan, not when the reserve failed). */
+/* Whether blocks come from chunks at all (not under ASan or valgrind, nor when the reserve
+ * failed). */
 int ja_enabled(void);
 
 #endif

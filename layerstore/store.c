@@ -191,12 +191,18 @@ out:
     return r;
 }
 
+static void json_alloc_install(void);
+
 int layerstore_open(const char *dataroot, const struct ls_options *opts, struct layerstore **out,
                     struct bf_error *err)
 {
     struct layerstore *ls;
     enum ls_driver drv = LS_DRIVER_WINDOWSFILTER;
     int r;
+
+    /* jansson's allocation functions before any thread can be inside jansson (the first
+     * parse installs them too, for a caller that parses without a layerstore) */
+    json_alloc_install();
 
     if (!dataroot || !*dataroot)
         return bf_error_set(err, EINVAL, "data-root: empty path");
@@ -408,6 +414,11 @@ static void json_alloc_setup(void)
     json_set_alloc_funcs(json_alloc, ja_free);
 }
 
+static void json_alloc_install(void)
+{
+    pthread_once(&json_alloc_once, json_alloc_setup);
+}
+
 int ls_parse_json(const char *rel, const char *buf, size_t len, json_t **out, struct bf_error *err)
 {
     return ls_parse_json_members(rel, buf, len, NULL, 0, out, err);
@@ -425,7 +436,7 @@ int ls_parse_json_members(const char *rel, const char *buf, size_t len, const ch
     if (i == len)
         return bf_error_set(err, EINVAL, "%s: file is empty", rel);
     /* Duplicate keys: the last one wins (jansson's default, as Go's encoding/json). */
-    pthread_once(&json_alloc_once, json_alloc_setup);
+    json_alloc_install();
     /* The common case, a well-formed object, without jansson's parser; it has the last word
      * on everything else (jload.c), so every message stays jansson's. */
     root = ls_json_load_members(buf, len, want, n_want);
