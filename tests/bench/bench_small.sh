@@ -21,7 +21,7 @@ same() { # what expected got
 
 # Bad input: exact messages and exit codes.
 rc=0; err=$("$src/tools/bench" --only warm,speed 2>&1 >/dev/null) || rc=$?
-same "bench: unknown benchmark" "1: bench: --only: unknown benchmark speed (known: warm, cold, scale, memory, concurrency, peer, linux)" "$rc: $err"
+same "bench: unknown benchmark" "1: bench: --only: unknown benchmark speed (known: warm, cold, readers, scale, memory, concurrency, peer, linux)" "$rc: $err"
 rc=0; err=$("$BENCH_READ" --passes 0 --walk "$work" 2>&1) || rc=$?
 same "bench-read: --passes 0" "2: bench-read: --passes must be 1..1000" "$rc: $err"
 printf 'f ok\nx bad\n' >"$work/bad.list"
@@ -71,6 +71,24 @@ for pat in \
     "^linux: 50 containers, generation $num us, reading config.v2.json, hostconfig.json, image config and cache-ids $num us; ratio $num, median of 3 rounds, per-round $num\.\.$num; default seccomp profile parsed 1 time\(s\) per process \(target 1\)$" \
     "^linux: generation against reading every input its bundle records once \($num a container\) $num us: ratio $num \(target <= 2\), per-round $num\.\.$num$" \
     "^linux: through a fresh mount: first pass $num us/file, warm $num us/file, tmpfs $num us/file; cold ratio $num, warm ratio $num \([0-9]+ files\)$" \
+    "^readers: 100 containers, 300 files \(200 JSON\); warm: the mount read before, 3 rounds alternating which side goes first; cold: a fresh mount each round$" \
+    "^readers: ioctl\(TCGETS\) alone \(isatty; Python's buffered open makes one per file\): bundlefs $num us, tmpfs $num us; ratio $num$" \
+    "^readers: warm python open\(p, 'rb'\)\.read\(\): +bundlefs $num us/file, tmpfs $num us/file; ratio $num, per-round $num\.\.$num$" \
+    "^readers: warm python open\(p\)\.read\(\): +bundlefs $num us/file, tmpfs $num us/file; ratio $num, per-round $num\.\.$num$" \
+    "^readers: warm python json\.load\(open\(p\)\): +bundlefs $num us/file, tmpfs $num us/file; ratio $num, per-round $num\.\.$num$" \
+    "^readers: warm python open\(p, 'rb', buffering=0\)\.read\(\): +bundlefs $num us/file, tmpfs $num us/file; ratio $num, per-round $num\.\.$num$" \
+    "^readers: warm Go os\.ReadFile: +bundlefs $num us/file, tmpfs $num us/file; ratio $num, per-round $num\.\.$num$" \
+    "^readers: warm jq -c \. FILE\.\.\. \(one process\): +bundlefs $num us/file, tmpfs $num us/file; ratio $num, per-round $num\.\.$num$" \
+    "^readers: warm grep -r \(the whole tree, one process\): +bundlefs $num us/file, tmpfs $num us/file; ratio $num, per-round $num\.\.$num$" \
+    "^readers: warm cat FILE\.\.\. \(one process\): +bundlefs $num us/file, tmpfs $num us/file; ratio $num, per-round $num\.\.$num$" \
+    "^readers: cold python open\(p, 'rb'\)\.read\(\): +bundlefs $num us/file, tmpfs $num us/file; ratio $num, per-round $num\.\.$num$" \
+    "^readers: cold python open\(p\)\.read\(\): +bundlefs $num us/file, tmpfs $num us/file; ratio $num, per-round $num\.\.$num$" \
+    "^readers: cold python json\.load\(open\(p\)\): +bundlefs $num us/file, tmpfs $num us/file; ratio $num, per-round $num\.\.$num$" \
+    "^readers: cold python open\(p, 'rb', buffering=0\)\.read\(\): +bundlefs $num us/file, tmpfs $num us/file; ratio $num, per-round $num\.\.$num$" \
+    "^readers: cold Go os\.ReadFile: +bundlefs $num us/file, tmpfs $num us/file; ratio $num, per-round $num\.\.$num$" \
+    "^readers: cold jq -c \. FILE\.\.\. \(one process\): +bundlefs $num us/file, tmpfs $num us/file; ratio $num, per-round $num\.\.$num$" \
+    "^readers: cold grep -r \(the whole tree, one process\): +bundlefs $num us/file, tmpfs $num us/file; ratio $num, per-round $num\.\.$num$" \
+    "^readers: cold cat FILE\.\.\. \(one process\): +bundlefs $num us/file, tmpfs $num us/file; ratio $num, per-round $num\.\.$num$" \
     "^bench: done in $num s$"; do
     if grep -Eq "$pat" "$work/out"; then ok "line: $pat"; else bad "no line matches: $pat"; fi
 done
