@@ -185,9 +185,86 @@ int ids_get(struct bfs_tree *t, bool relist, struct idlist **out)
     idlist_unref_locked(t->ids.prev);
     t->ids.prev = t->ids.cur;
     t->ids.cur = l;
+    idlist_unref_locked(t->ids.raw); /* the listing answers prefixes from now on */
+    t->ids.raw = NULL;
     tree_unlock(t);
     *out = l;
     return 0;
+}
+
+/* The full ID of a unique prefix into full, else -ENOENT (unknown, or ambiguous as `docker`
+ * would say). Once the root was listed, from that listing (kept up to date cheaply: an ID seen
+ * before is not looked at again). Before that, a listing would look at every folder (whether
+ * Docker is still writing it, two stats each: most of the first prefix lookup's time); the
+ * IDs as listed, kept for the next prefixes by the same freshness rule, serve instead, and only
+ * the IDs with the prefix are looked at, as the listing would. Called unlocked. */
+int lookup_prefix(struct bfs_tree *t, const char *name, char full[LS_ID_LEN + 1])
+{
+    size_t len = strlen(name), lo, hi, hits = 0;
+    struct idlist *l = NULL;
+    struct store *s = NULL;
+    int64_t now = now_ns();
+    bool raw;
+    int r;
+
+    tree_lock(t);
+    raw = !(t->ids.cur && t->ids.cur->store_gen == t->root.store_gen && !t->ids.recheck_all);
+    if (raw && (l = t->ids.raw) &&
+        index_fresh_locked(t, l->epoch, t->ids.epoch, l->store_gen, true, l->built_ns, now))
+        l->refs++;
+    else
+        l = NULL;
+    tree_unlock(t);
+    if (!raw) {
+        r = ids_get(t, false, &l);
+        if (r < 0)
+            return r;
+    } else if (!l) {
+        struct bf_error err = BF_ERROR_INIT;
+        uint64_t ep, sg;
+        tree_lock(t);
+        ep = t->ids.epoch;
+        sg = t->root.store_gen;
+        tree_unlock(t);
+        if (!(l = calloc(1, sizeof(*l))))
+            return -ENOMEM;
+        s = store_hold(t);
+        if (s && layerstore_container_ids(s->ls, &l->v, &l->n, &err) < 0) {
+            bfs_log("%s", bf_error_message(&err));
+            bf_error_clear(&err);
+            store_release(t, s);
+            free(l);
+            return -EIO;
+        }
+        store_release(t, s);
+        s = NULL;
+        l->refs = 2; /* the tree's and ours */
+        l->epoch = ep;
+        l->store_gen = sg;
+        l->built_ns = now;
+        tree_lock(t);
+        idlist_unref_locked(t->ids.raw);
+        t->ids.raw = l;
+        tree_unlock(t);
+    }
+    lo = idlist_lower_bound(l, name);
+    for (hi = lo; hi < l->n && strncmp(l->v[hi], name, len) == 0; hi++)
+        ;
+    if (raw && lo < hi)
+        s = store_hold(t);
+    for (size_t i = lo; i < hi && hits < 2; i++) {
+        /* a listing leaves out the folders Docker may still be writing */
+        if (raw && (!s || layerstore_container_pending(s->ls, l->v[i], LS_PENDING_FIRST)))
+            continue;
+        if (hits++ == 0)
+            memcpy(full, l->v[i], LS_ID_LEN + 1);
+    }
+    if (s)
+        store_release(t, s);
+    tree_lock(t);
+    idlist_unref_locked(l);
+    tree_unlock(t);
+    return hits == 1 ? 0 : -ENOENT;
 }
 
 /* Is containers/<id> a container: a directory (no link followed) that Docker is not still

@@ -29,22 +29,9 @@ int lookup_root(struct bfs_tree *t, const char *name, bool listed, struct bfs_at
             goto gone;
         memcpy(full, name, sizeof(full));
     } else {
-        struct idlist *l = NULL;
-        size_t lo, len = strlen(name);
-        bool unique;
-        r = ids_get(t, false, &l);
+        r = lookup_prefix(t, name, full);
         if (r < 0)
             return r;
-        lo = idlist_lower_bound(l, name);
-        unique = lo < l->n && strncmp(l->v[lo], name, len) == 0 &&
-                 (lo + 1 == l->n || strncmp(l->v[lo + 1], name, len) != 0);
-        if (unique)
-            memcpy(full, l->v[lo], sizeof(full));
-        tree_lock(t);
-        idlist_unref_locked(l);
-        tree_unlock(t);
-        if (!unique)
-            return -ENOENT; /* unknown, or ambiguous as `docker` would say */
         prefix = true;
     }
 

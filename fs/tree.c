@@ -102,6 +102,7 @@ void bfs_tree_free(struct bfs_tree *t)
     namelist_unref_locked(t->names.prev);
     idlist_unref_locked(t->ids.cur);
     idlist_unref_locked(t->ids.prev);
+    idlist_unref_locked(t->ids.raw);
     store_unref_locked(t->root.store);
     tree_unlock(t);
     pthread_cond_destroy(&t->ahead.cond);

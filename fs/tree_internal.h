@@ -197,6 +197,8 @@ struct tree_cache {
  * listing read in several requests is read from one snapshot. */
 struct tree_ids {
     struct idlist *cur, *prev;
+    /* Before the first listing: the IDs as listed, none looked at (lookup_prefix). */
+    struct idlist *raw;
     uint64_t epoch;      /* bumped when containers/ itself changed: a container came or went */
     int64_t resynced_ns; /* the sweep's last check of the table against containers/ */
     /* listed containers that may be none now (State.Dead, a file gone): looked at again by the
@@ -380,6 +382,7 @@ bool index_fresh_locked(const struct bfs_tree *t, uint64_t epoch, uint64_t now_e
                         uint64_t store_gen, bool watched, int64_t built_ns, int64_t now);
 void idlist_unref_locked(struct idlist *l);
 int ids_get(struct bfs_tree *t, bool relist, struct idlist **out);
+int lookup_prefix(struct bfs_tree *t, const char *name, char full[LS_ID_LEN + 1]);
 bool ctr_exists(struct bfs_tree *t, const char *id, bool listed);
 bool is_hex(const char *s, size_t maxlen);
 

@@ -1,5 +1,5 @@
-/* test_ids.c - fs/ids.c: the container ID snapshots: containers that go, and folders Docker is
- * still writing. */
+/* test_ids.c - fs/ids.c: the container ID snapshots: containers that go, folders Docker is
+ * still writing, and prefixes before any listing. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
@@ -52,6 +52,32 @@ static void docker_creates(const char *id, bool with_hostconfig)
         snprintf(to, sizeof(to), "%s/hostconfig.json", dir);
         fx_mv(&fx, rel, to);
     }
+}
+
+/* Before the root is ever listed, a prefix is answered from the IDs as listed, looking only at
+ * those with the prefix: a folder being written is left out, as a listing leaves it out. */
+Test(tree, prefix_before_any_listing)
+{
+    const char *id3 = "abe7890000000000000000000000000000000000000000000000000000000000";
+    char *target = NULL;
+    struct bfs_attr a;
+
+    docker_creates(id3, false);
+    open_tree(1000, 0);
+    lookup_ok(BFS_ROOT_INO, "ab", &a);
+    cr_assert_eq(bfs_readlink(tree, a.ino, &target), 0);
+    cr_expect_str_eq(target, CID1, "the folder being written does not make it ambiguous");
+    free(target);
+    target = NULL;
+    cr_expect_eq(bfs_lookup(tree, BFS_ROOT_INO, "abe", &a), -ENOENT, "being written");
+    cr_expect_eq(bfs_lookup(tree, BFS_ROOT_INO, "abc1231", &a), -ENOENT, "unknown");
+    cr_expect(listed(BFS_ROOT_INO, CID1));
+    cr_expect(!listed(BFS_ROOT_INO, id3));
+    lookup_ok(BFS_ROOT_INO, "ab", &a); /* from the listing now */
+    cr_assert_eq(bfs_readlink(tree, a.ino, &target), 0);
+    cr_expect_str_eq(target, CID1);
+    free(target);
+    cr_expect_eq(bfs_lookup(tree, BFS_ROOT_INO, "abe", &a), -ENOENT);
 }
 
 Test(tree, a_container_being_written_is_not_one_yet)
