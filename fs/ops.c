@@ -333,6 +333,18 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
     fuse_reply_err(req, 0);
 }
 
+/* isatty()'s TCGETS on every buffered open, and any other ioctl: none applies to these files.
+ * The kernel asks again on every call whatever the answer (it turns ENOSYS into ENOTTY and
+ * remembers neither): the true answer, at once, with nothing looked at. */
+static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
+                     struct fuse_file_info *fi, unsigned flags, const void *in_buf, size_t in_bufsz,
+                     size_t out_bufsz)
+{
+    (void)ino, (void)cmd, (void)arg, (void)fi, (void)flags, (void)in_buf, (void)in_bufsz;
+    (void)out_bufsz;
+    fuse_reply_err(req, ENOTTY);
+}
+
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
     struct statvfs sv = {0};
@@ -466,6 +478,7 @@ const struct fuse_lowlevel_ops bfs_ops = {
     .read = op_read,
     .release = op_release,
     .statfs = op_statfs,
+    .ioctl = op_ioctl,
     .setattr = op_setattr,
     .mknod = op_mknod,
     .mkdir = op_mkdir,
