@@ -174,23 +174,26 @@ bool version_watched_locked(const struct bfs_tree *t, const struct version *v)
 }
 
 /* The root and by-name: containers/'s owner and mode without its write bits (a user who
- * cannot list containers/ cannot list them either), 0555 root while there is none. */
-void attr_static_dir(const struct bfs_tree *t, uint64_t ino, struct bfs_attr *a)
+ * cannot list containers/ cannot list them either), 0555 root while there is none. Read under
+ * the lock: the watcher replaces and frees the store (bfs_tree_check_root). */
+void attr_static_dir(struct bfs_tree *t, uint64_t ino, struct bfs_attr *a)
 {
     memset(a, 0, sizeof(*a));
     a->ino = ino;
     a->type = BFS_DIR;
     a->perm = 0555;
+    a->mtime_ns = t->mounted_ns;
+    /* the entry never changes; the attributes follow containers/ (the watcher drops them when
+     * it changes; without one they are kept for the short timeout) */
+    a->keep_entry = true;
+    tree_lock(t);
     if (t->root.store && t->root.store->ctrs.known) {
         a->perm = t->root.store->ctrs.perm;
         a->uid = t->root.store->ctrs.uid;
         a->gid = t->root.store->ctrs.gid;
     }
-    a->mtime_ns = t->mounted_ns;
-    /* the entry never changes; the attributes follow containers/ (the watcher drops them when
-     * it changes; without one they are kept for the short timeout) */
-    a->keep_entry = true;
     a->keep_attr = t->watch.add != NULL;
+    tree_unlock(t);
 }
 
 int attr_ctr_dir_locked(struct bfs_tree *t, struct ctr *c, struct bfs_attr *a)

@@ -360,7 +360,7 @@ struct node *node_find_locked(struct bfs_tree *t, uint64_t ino);
 int node_ref_locked(struct bfs_tree *t, uint64_t ino, enum node_kind kind, enum bfs_file file,
                     struct ctr *c, struct version *v);
 bool version_watched_locked(const struct bfs_tree *t, const struct version *v);
-void attr_static_dir(const struct bfs_tree *t, uint64_t ino, struct bfs_attr *a);
+void attr_static_dir(struct bfs_tree *t, uint64_t ino, struct bfs_attr *a);
 int attr_ctr_dir_locked(struct bfs_tree *t, struct ctr *c, struct bfs_attr *a);
 void attr_file_locked(const struct bfs_tree *t, const struct version *v, enum bfs_file f,
                       struct bfs_attr *a);

@@ -22,3 +22,48 @@ Test(tree, dataroot_gone_and_back)
     cr_assert(listed(BFS_ROOT_INO, CID1), "back again");
     cr_assert_not(bfs_tree_check_root(tree), "no change: nothing to do");
 }
+
+struct swap_arg {
+    volatile bool stop;
+    unsigned long reads;
+};
+
+/* getattr of the root and by-name, and by-name's lookup, while the data-root is swapped. */
+static void *static_dir_reader(void *p)
+{
+    struct swap_arg *a = p;
+    struct bfs_attr at;
+
+    while (!a->stop) {
+        cr_assert_eq(bfs_getattr(tree, BFS_ROOT_INO, &at), 0);
+        cr_assert_eq(at.type, BFS_DIR);
+        cr_assert_eq(bfs_getattr(tree, BFS_BYNAME_INO, &at), 0);
+        cr_assert_eq(bfs_lookup(tree, BFS_ROOT_INO, BFS_BYNAME_DIR, &at), 0);
+        a->reads++;
+    }
+    return NULL;
+}
+
+/* The watcher replaces and frees the store while the root's attributes are read from it
+ * (attr_static_dir): under ASan a read of the freed store is reported. */
+Test(tree, static_dir_attrs_during_dataroot_swap)
+{
+    struct swap_arg arg = {0};
+    pthread_t th[2];
+    char moved[256];
+
+    open_tree(1, 0);
+    snprintf(moved, sizeof(moved), "%s.away", fx.root);
+    for (size_t i = 0; i < 2; i++)
+        pthread_create(&th[i], NULL, static_dir_reader, &arg);
+    for (int i = 0; i < 300; i++) {
+        cr_assert_eq(rename(fx.root, moved), 0);
+        cr_assert(bfs_tree_check_root(tree));
+        cr_assert_eq(rename(moved, fx.root), 0);
+        cr_assert(bfs_tree_check_root(tree));
+    }
+    arg.stop = true;
+    for (size_t i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    cr_assert_gt(arg.reads, 0);
+}
