@@ -43,7 +43,7 @@ static char *read_name(struct bfs_tree *t, struct store *s, const char *id, bool
     char *name = NULL, rel[sizeof("containers/") + LS_ID_LEN];
 
     snprintf(rel, sizeof(rel), "containers/%s", id);
-    if (!t->watch.add || t->watch.add(t->watch.ctx, rel) < 0)
+    if (tree_watch_add(t, rel) < 0)
         *watched = false;
 
     if (layerstore_container_name(s->ls, id, &name, NULL, &err) < 0 || !name || !*name ||

@@ -66,10 +66,10 @@ static int list_ids(struct bfs_tree *t, const struct idlist *prev, char (*rechec
             }
             l->pending = np;
             l->pending[l->n_pending++] = ids[i];
-            if (t->watch.add) { /* its hostconfig.json's arrival is an event */
+            { /* its hostconfig.json's arrival is an event, with a watcher */
                 char rel[sizeof("containers/") + LS_ID_LEN];
                 snprintf(rel, sizeof(rel), "containers/%s", ids[i]);
-                t->watch.add(t->watch.ctx, rel);
+                tree_watch_add(t, rel);
             }
             continue;
         }

@@ -23,7 +23,7 @@ int lookup_root(struct bfs_tree *t, const char *name, bool listed, struct bfs_at
         char rel[sizeof("containers/") + LS_ID_LEN];
         /* Watched before its attributes are read: a change after this is seen. */
         snprintf(rel, sizeof(rel), "containers/%s", name);
-        if (t->watch.add && t->watch.add(t->watch.ctx, rel) >= 0)
+        if (tree_watch_add(t, rel) >= 0)
             dir_watched = true;
         if (!ctr_exists(t, name, listed))
             goto gone;

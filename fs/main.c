@@ -156,6 +156,9 @@ int main(int argc, char **argv)
 out_watch:
     bfs_push_stop(fs.push); /* the loop has ended: no request handler uses it any more */
     fs.push = NULL;
+    /* Readahead generations call the watcher: ended before it is (bfs_tree_set_watch also
+     * waits for calls in flight, but a generation after it would go unwatched for nothing). */
+    bfs_tree_readahead(fs.tree, false);
     bfs_watch_stop(watch);
 out_unmount:
     fuse_session_unmount(se);

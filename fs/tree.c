@@ -60,6 +60,7 @@ int bfs_tree_new(const char *dataroot, const struct bfs_tree_options *opts, stru
     }
     pthread_mutex_init(&t->lock, NULL);
     pthread_cond_init(&t->ahead.cond, NULL);
+    pthread_cond_init(&t->watch_cond, NULL);
     t->cache.lru.next = t->cache.lru.prev = &t->cache.lru;
     t->next_ino = FIRST_DYNAMIC_INO;
     t->root.checked_ns = now_ns();
@@ -106,6 +107,7 @@ void bfs_tree_free(struct bfs_tree *t)
     store_unref_locked(t->root.store);
     tree_unlock(t);
     pthread_cond_destroy(&t->ahead.cond);
+    pthread_cond_destroy(&t->watch_cond);
     pthread_mutex_destroy(&t->lock);
     free(t->dataroot);
     free(t);
@@ -121,7 +123,40 @@ void bfs_tree_set_watch(struct bfs_tree *t, const struct bfs_watch_ops *ops)
     t->epoch++; /* versions validated under the other regime are re-checked */
     if (t->root.store)
         apply_cache_trust_locked(t, t->root.store);
+    /* calls of the old watcher still in flight: its context is freed once this returns */
+    while (t->watch_calls)
+        tree_wait(t, &t->watch_cond);
     tree_unlock(t);
+}
+
+bool watch_begin(struct bfs_tree *t, struct bfs_watch_ops *ops)
+{
+    tree_lock(t);
+    *ops = t->watch;
+    if (ops->add)
+        t->watch_calls++;
+    tree_unlock(t);
+    return ops->add != NULL;
+}
+
+void watch_end(struct bfs_tree *t)
+{
+    tree_lock(t);
+    if (--t->watch_calls == 0)
+        pthread_cond_broadcast(&t->watch_cond);
+    tree_unlock(t);
+}
+
+int tree_watch_add(struct bfs_tree *t, const char *rel)
+{
+    struct bfs_watch_ops ops;
+    int r;
+
+    if (!watch_begin(t, &ops))
+        return -ENOSYS;
+    r = ops.add(ops.ctx, rel);
+    watch_end(t);
+    return r;
 }
 
 void bfs_tree_stats(struct bfs_tree *t, struct bfs_stats *out)

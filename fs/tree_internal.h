@@ -248,7 +248,9 @@ struct bfs_tree {
     uint64_t epoch; /* bumped when a shared input may have changed */
     struct tree_cache cache;
     struct bfs_watch_ops watch;
-    uint64_t list_gen; /* the last listing made, of the root or by-name (listing_off) */
+    unsigned watch_calls;      /* calls of watch.add in flight (watch_begin) */
+    pthread_cond_t watch_cond; /* with the lock: the last of them ended */
+    uint64_t list_gen;         /* the last listing made, of the root or by-name (listing_off) */
     struct tree_ids ids;
     struct tree_names names;
     struct tree_ahead ahead;
@@ -347,6 +349,13 @@ void bytes_unref_locked(struct bytes *b);
 void bytes_evict_locked(struct bfs_tree *t, struct bytes *b);
 void bytes_touch_locked(struct bfs_tree *t, struct bytes *b);
 int bytes_attach_locked(struct bfs_tree *t, struct version *v, struct spec_bundle *b);
+
+/* tree.c: the watcher called without the tree lock. watch_begin copies the ops under it and
+ * counts the call in flight (false, and nothing to end, without a watcher); bfs_tree_set_watch
+ * waits for those before it returns, so the watcher's context outlives every call of it. */
+bool watch_begin(struct bfs_tree *t, struct bfs_watch_ops *ops);
+void watch_end(struct bfs_tree *t);
+int tree_watch_add(struct bfs_tree *t, const char *rel); /* -ENOSYS without a watcher */
 
 /* inode.c */
 void version_free(struct version *v);

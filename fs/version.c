@@ -87,7 +87,8 @@ static bool same_content(const struct version *a, const struct version *b)
 static bool watch_inputs(struct bfs_tree *t, const struct store *s, const struct spec_bundle *b,
                          bool *changed)
 {
-    bool all = t->watch.add != NULL, fresh_dir = false;
+    struct bfs_watch_ops ops;
+    bool all = watch_begin(t, &ops), watcher = all, fresh_dir = false;
     char dir[PATH_MAX];
     const char *last = NULL;
     size_t last_len = 0;
@@ -107,7 +108,7 @@ static bool watch_inputs(struct bfs_tree *t, const struct store *s, const struct
             dir[len] = '\0';
             last = rel;
             last_len = len;
-            r = t->watch.add(t->watch.ctx, dir);
+            r = ops.add(ops.ctx, dir);
             if (r < 0)
                 all = false;
             fresh_dir = r > 0;
@@ -116,7 +117,9 @@ static bool watch_inputs(struct bfs_tree *t, const struct store *s, const struct
             bf_stamp_changed(layerstore_dirfd(s->ls), rel, &b->inputs.v[i].stamp))
             *changed = true;
     }
-    if (!all && t->watch.add)
+    if (watcher)
+        watch_end(t);
+    if (!all && watcher)
         layerstore_cache_set_trust(s->ls, t->trust_ns); /* some folder is not watched */
     return all;
 }
@@ -224,9 +227,10 @@ static int pass_read(struct bfs_tree *t, struct ctr *c, struct gen_pass *p)
     if (old) {
         p->valid = !ls_inputs_changed(s->ls, &old->b->inputs);
         p->watched = v->watched;
-        if (p->valid && !p->watched && t->watch.add) {
+        if (p->valid && !p->watched) {
             /* made before the watcher started, or when a folder could not be watched:
-             * watched from now on if it can be (a change meanwhile fails validation) */
+             * watched from now on if it can be (a change meanwhile fails validation);
+             * without a watcher watch_inputs answers false and changes nothing */
             bool changed = false;
             p->watched = watch_inputs(t, s, old->b, &changed);
             p->valid = !changed;

@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,4 +220,68 @@ Test(tree, failed_versions_are_retried_good_ones_trusted)
     cr_assert_eq(s1.generations, s0.generations + 1, "failed: generated again");
     cr_assert_eq(s1.validations, s0.validations, "never validated by stamps");
     bfs_watch_stop(w);
+}
+
+/* A watcher whose context is freed once it is cleared, as bfs_watch_stop frees its own. */
+struct toggled_watch {
+    unsigned magic;
+    unsigned long calls;
+};
+
+static int toggled_add(void *ctx, const char *rel)
+{
+    struct toggled_watch *w = ctx;
+    (void)rel;
+    cr_assert_eq(w->magic, 0x5ca1ab1e, "a call with a freed or foreign context");
+    __atomic_add_fetch(&w->calls, 1, __ATOMIC_RELAXED);
+    sched_yield(); /* a call in flight when the watcher goes */
+    return 0;
+}
+
+static void *watch_user(void *arg)
+{
+    volatile bool *stop = arg;
+    struct bfs_attr a;
+    size_t len;
+
+    while (!*stop) {
+        if (bfs_lookup(tree, BFS_ROOT_INO, CID1, &a) == 0) {
+            uint64_t dir = a.ino;
+            if (bfs_lookup(tree, dir, "config.json", &a) == 0) {
+                free(read_all(a.ino, &len, NULL));
+                bfs_forget(tree, a.ino, 1);
+            }
+            bfs_forget(tree, dir, 1);
+        }
+        if (bfs_lookup(tree, BFS_BYNAME_INO, "web", &a) == 0)
+            bfs_forget(tree, a.ino, 1);
+    }
+    return NULL;
+}
+
+/* The watcher cleared (bfs_watch_stop) while lookups and generations call it: once
+ * bfs_tree_set_watch(NULL) returns, no call of the old one is in flight or still to come. */
+Test(tree, watcher_cleared_while_in_use)
+{
+    volatile bool stop = false;
+    pthread_t th[2];
+
+    open_tree(1, 0);
+    for (int i = 0; i < 2; i++)
+        pthread_create(&th[i], NULL, watch_user, (void *)&stop);
+    cr_assert_eq(bfs_tree_readahead(tree, true), 0);
+    for (int i = 0; i < 400; i++) {
+        struct toggled_watch *w = malloc(sizeof(*w));
+        cr_assert(w);
+        *w = (struct toggled_watch){.magic = 0x5ca1ab1e};
+        const struct bfs_watch_ops ops = {.add = toggled_add, .ctx = w};
+        bfs_tree_set_watch(tree, &ops);
+        sched_yield();
+        bfs_tree_set_watch(tree, NULL);
+        w->magic = 0;
+        free(w);
+    }
+    stop = true;
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
 }
