@@ -81,6 +81,14 @@ static inline uint64_t bfs_hash(const void *p, size_t n)
     return h ^ (h >> 32);
 }
 
+/* Every link of h, bucket by bucket, as `p` (a struct hlink *). The next link is read before
+ * the body runs, so the body may unlink or free p; it must not add to h. `break` leaves the
+ * bucket only, as in the nested loops this stands for. */
+#define HTAB_FOREACH(h, p)                                                                         \
+    for (size_t p##_b_ = 0; p##_b_ < (h)->nb; p##_b_++)                                            \
+        for (struct hlink *p = (h)->b[p##_b_], *p##_next_ = p ? p->next : NULL; p;                 \
+             p = p##_next_, p##_next_ = p ? p->next : NULL)
+
 static inline void htab_free(struct htab *h)
 {
     free(h->b);

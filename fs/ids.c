@@ -111,14 +111,11 @@ static int cmp_strp(const void *a, const void *b)
 static void ctrs_sync_locked(struct bfs_tree *t, const struct idlist *l)
 {
     tree_assert_locked(t);
-    for (size_t b = 0; b < t->ctrs.nb; b++) {
-        for (struct hlink *p = t->ctrs.b[b], *next; p; p = next) {
-            struct ctr *c = (struct ctr *)p;
-            const char *key = c->id;
-            next = p->next;
-            if (!l->n || !bsearch(&key, l->v, l->n, sizeof(*l->v), cmp_strp))
-                ctr_remove_locked(t, c);
-        }
+    HTAB_FOREACH (&t->ctrs, p) {
+        struct ctr *c = (struct ctr *)p;
+        const char *key = c->id;
+        if (!l->n || !bsearch(&key, l->v, l->n, sizeof(*l->v), cmp_strp))
+            ctr_remove_locked(t, c);
     }
 }
 

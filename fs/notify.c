@@ -117,13 +117,11 @@ static enum ev_scope layer_scope_locked(struct bfs_tree *t, const struct layer_e
         bl = LS_ID_LEN;
     if (bl != LS_ID_LEN)
         return EV_SHARED; /* not a layer's folder: Docker does not change those */
-    for (size_t b = 0; b < t->ctrs.nb; b++) {
-        for (struct hlink *p = t->ctrs.b[b]; p; p = p->next) {
-            const struct ctr *c = (const struct ctr *)p;
-            if (strlen(c->mount_id) == bl && memcmp(c->mount_id, ev->x, bl) == 0) {
-                memcpy(id, c->id, LS_ID_LEN + 1);
-                return EV_OWNER;
-            }
+    HTAB_FOREACH (&t->ctrs, p) {
+        const struct ctr *c = (const struct ctr *)p;
+        if (strlen(c->mount_id) == bl && memcmp(c->mount_id, ev->x, bl) == 0) {
+            memcpy(id, c->id, LS_ID_LEN + 1);
+            return EV_OWNER;
         }
     }
     if (!t->root.store || layerstore_cache_may_use_layer(t->root.store->ls, ev->x))
@@ -146,13 +144,11 @@ static struct inval_ent *inval_list_locked(struct bfs_tree *t, size_t *n)
     *n = 0;
     if (!v)
         return NULL;
-    for (size_t b = 0; b < t->ctrs.nb; b++) {
-        for (struct hlink *p = t->ctrs.b[b]; p; p = p->next) {
-            struct ctr *c = (struct ctr *)p;
-            v[*n].dir_ino = c->ino;
-            memcpy(v[*n].id, c->id, sizeof(c->id));
-            ++*n;
-        }
+    HTAB_FOREACH (&t->ctrs, p) {
+        struct ctr *c = (struct ctr *)p;
+        v[*n].dir_ino = c->ino;
+        memcpy(v[*n].id, c->id, sizeof(c->id));
+        ++*n;
     }
     return v;
 }
@@ -260,10 +256,9 @@ void bfs_tree_changed_how(struct bfs_tree *t, const char *dir_rel, const char *n
         if (sc == EV_NONE) {
             /* nobody's as far as the versions made so far tell; a generation still running
              * may be reading it (its container's layer folder is known once it is done) */
-            for (size_t b = 0; b < t->ctrs.nb; b++)
-                for (struct hlink *p = t->ctrs.b[b]; p; p = p->next)
-                    if (((struct ctr *)p)->generating)
-                        ((struct ctr *)p)->events++;
+            HTAB_FOREACH (&t->ctrs, p)
+                if (((struct ctr *)p)->generating)
+                    ((struct ctr *)p)->events++;
             t->stats.events_ignored++;
             tree_unlock(t);
             return;
@@ -340,11 +335,9 @@ void bfs_tree_changed_all(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
     t->names.dirty_all = true;
     if (t->root.store)
         layerstore_cache_invalidate(t->root.store->ls);
-    for (size_t b = 0; b < t->ctrs.nb; b++) {
-        for (struct hlink *p = t->ctrs.b[b]; p; p = p->next) {
-            ((struct ctr *)p)->events++;
-            ((struct ctr *)p)->dir_watched = false; /* watches may be gone (a new data-root) */
-        }
+    HTAB_FOREACH (&t->ctrs, p) {
+        ((struct ctr *)p)->events++;
+        ((struct ctr *)p)->dir_watched = false; /* watches may be gone (a new data-root) */
     }
     if (inval)
         all = inval_list_locked(t, &n);
@@ -363,21 +356,19 @@ void bfs_tree_sweep(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
     size_t n = 0, cap = 0;
 
     tree_lock(t);
-    for (size_t b = 0; b < t->ctrs.nb; b++) {
-        for (struct hlink *p = t->ctrs.b[b]; p; p = p->next) {
-            struct ctr *c = (struct ctr *)p;
-            if (!c->listed_base ||
-                (c->cur && c->cur->base_ino == c->listed_base && version_watched_locked(t, c->cur)))
-                continue;
-            if (n == cap) {
-                uint64_t *nv = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof(*v));
-                if (!nv)
-                    break; /* the rest on the next sweep */
-                v = nv;
-            }
-            v[n++] = c->ino;
-            c->listed_base = 0;
+    HTAB_FOREACH (&t->ctrs, p) {
+        struct ctr *c = (struct ctr *)p;
+        if (!c->listed_base ||
+            (c->cur && c->cur->base_ino == c->listed_base && version_watched_locked(t, c->cur)))
+            continue;
+        if (n == cap) {
+            uint64_t *nv = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof(*v));
+            if (!nv)
+                break; /* the rest on the next sweep */
+            v = nv;
         }
+        v[n++] = c->ino;
+        c->listed_base = 0;
     }
     /* A listing that left out folders Docker was still writing: no event says when one has
      * settled without a hostconfig.json, so once a trust period is over they are looked at

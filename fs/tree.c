@@ -79,22 +79,16 @@ void bfs_tree_free(struct bfs_tree *t)
         return;
     bfs_tree_readahead(t, false);
     tree_lock(t);
-    for (size_t b = 0; b < t->nodes.nb; b++) {
-        for (struct hlink *p = t->nodes.b[b], *next; p; p = next) {
-            struct node *n = (struct node *)p;
-            next = p->next;
-            version_unref_locked(t, n->ver);
-            ctr_unref_locked(t, n->ctr);
-            free(n);
-        }
+    HTAB_FOREACH (&t->nodes, p) {
+        struct node *n = (struct node *)p;
+        version_unref_locked(t, n->ver);
+        ctr_unref_locked(t, n->ctr);
+        free(n);
     }
     free(t->nodes.b);
-    for (size_t b = 0; b < t->ctrs.nb; b++) {
-        for (struct hlink *p = t->ctrs.b[b], *next; p; p = next) {
-            next = p->next;
-            ((struct ctr *)p)->in_table = false;
-            ctr_unref_locked(t, (struct ctr *)p);
-        }
+    HTAB_FOREACH (&t->ctrs, p) {
+        ((struct ctr *)p)->in_table = false;
+        ctr_unref_locked(t, (struct ctr *)p);
     }
     free(t->ctrs.b);
     while (t->cache.lru.next != &t->cache.lru)

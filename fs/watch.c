@@ -180,12 +180,9 @@ static int watch_add(void *ctx, const char *rel)
 static void clear_all(struct bfs_watch *w)
 {
     pthread_mutex_lock(&w->lock);
-    for (size_t b = 0; b < w->rels.nb; b++) {
-        for (struct hlink *p = w->rels.b[b], *next; p; p = next) {
-            next = p->next;
-            inotify_rm_watch(w->ifd, ENTRY_OF_REL(p)->wd);
-            drop_entry(w, ENTRY_OF_REL(p));
-        }
+    HTAB_FOREACH (&w->rels, p) {
+        inotify_rm_watch(w->ifd, ENTRY_OF_REL(p)->wd);
+        drop_entry(w, ENTRY_OF_REL(p));
     }
     pthread_mutex_unlock(&w->lock);
 }
@@ -205,16 +202,13 @@ static bool forget_tree_locked(struct bfs_watch *w, const char *rel)
     size_t len = strlen(rel);
     bool basics = false;
 
-    for (size_t b = 0; b < w->rels.nb; b++) {
-        for (struct hlink *p = w->rels.b[b], *next; p; p = next) {
-            struct wentry *e = ENTRY_OF_REL(p);
-            next = p->next;
-            if (strncmp(e->rel, rel, len) != 0 || (e->rel[len] && e->rel[len] != '/' && len))
-                continue;
-            basics |= strcmp(e->rel, "containers") == 0;
-            inotify_rm_watch(w->ifd, e->wd);
-            drop_entry(w, e);
-        }
+    HTAB_FOREACH (&w->rels, p) {
+        struct wentry *e = ENTRY_OF_REL(p);
+        if (strncmp(e->rel, rel, len) != 0 || (e->rel[len] && e->rel[len] != '/' && len))
+            continue;
+        basics |= strcmp(e->rel, "containers") == 0;
+        inotify_rm_watch(w->ifd, e->wd);
+        drop_entry(w, e);
     }
     return basics;
 }
