@@ -8,18 +8,14 @@
 #include "tree_internal.h"
 
 /* The position of the first ID >= key in ids (sorted), ids->n when there is none. */
+static const char *idlist_key(const void *v, size_t i)
+{
+    return ((char *const *)v)[i];
+}
+
 size_t idlist_lower_bound(const struct idlist *ids, const char *key)
 {
-    size_t lo = 0, hi = ids->n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(ids->v[mid], key) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return bf_lower_bound(ids->v, ids->n, idlist_key, key);
 }
 
 static int cmp_strp(const void *a, const void *b);

@@ -62,33 +62,31 @@ gone:
     return -ENOENT;
 }
 
+static const char *namelist_key(const void *v, size_t i)
+{
+    return ((const struct name_ent *)v)[i].name;
+}
+
 static int lookup_byname(struct bfs_tree *t, const char *name, struct bfs_attr *out)
 {
     struct namelist *names = NULL;
     struct ctr *c;
+    size_t i;
     int r = names_get(t, &names);
 
     if (r < 0)
         return r;
     tree_lock(t);
     r = -ENOENT;
-    for (size_t lo = 0, hi = names->n; lo < hi;) {
-        size_t mid = lo + (hi - lo) / 2;
-        int cmp = strcmp(name, names->v[mid].name);
-        if (cmp == 0) {
-            c = ctr_get_locked(t, names->v[mid].id);
-            if (!c) {
-                r = -ENOMEM;
-                break;
-            }
+    i = bf_lower_bound(names->v, names->n, namelist_key, name);
+    if (i < names->n && strcmp(names->v[i].name, name) == 0) {
+        c = ctr_get_locked(t, names->v[i].id);
+        if (!c) {
+            r = -ENOMEM;
+        } else {
             attr_link(t, c, N_BYNAME_LINK, out);
             r = node_ref_locked(t, out->ino, N_BYNAME_LINK, 0, c, NULL);
-            break;
         }
-        if (cmp < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
     }
     namelist_unref_locked(names);
     tree_unlock(t);

@@ -799,17 +799,14 @@ void ls_settle_free(struct ls_settle *st)
 }
 
 /* The first entry whose ID is >= id. */
+static const char *settle_key(const void *v, size_t i)
+{
+    return ((const struct settle_ent *)v)[i].id;
+}
+
 static size_t settle_lower_bound(const struct ls_settle *st, const char *id)
 {
-    size_t lo = 0, hi = st->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(st->v[mid].id, id) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return bf_lower_bound(st->v, st->n, settle_key, id);
 }
 
 /* Drop the entries of folders that have hostconfig.json again or are gone. Locked. */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static inline void bf_freep(void *p)
@@ -39,5 +40,22 @@ static inline void bf_closep(int *fd)
     })
 
 #define BF_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The one binary search of the sorted ID and name arrays: the first i in [0, n) whose
+ * key_at(v, i) is not less than `key` by strcmp (n when there is none). */
+static inline size_t bf_lower_bound(const void *v, size_t n,
+                                    const char *(*key_at)(const void *v, size_t i), const char *key)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(key_at(v, mid), key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
 
 #endif
