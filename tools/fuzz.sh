@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
     *) break ;;
     esac
 done
-all="image_config config_v2 hostconfig layerdb repositories daemon_json credspec escape generate boltdb jscan"
+all="image_config config_v2 hostconfig layerdb repositories daemon_json credspec escape generate boltdb jscan user"
 targets=${*:-$all}
 
 if [ ! -d "$build" ]; then
