@@ -46,8 +46,8 @@ struct centry {
 /* A layer by ChainID: its facts as layerstore_walk verified them. */
 struct lentry {
     struct lru link;
-    struct lentry *hnext;       /* its bucket's chain (by ChainID) */
-    struct lentry *pnext;       /* its pair bucket's chain (by parent ChainID and DiffID) */
+    struct lentry *hnext; /* its bucket's chain (by ChainID) */
+    struct lentry *pnext; /* its pair bucket's chain (by parent ChainID and DiffID) */
     unsigned refs;
     char parent[LS_DIGEST_LEN + 1]; /* the ChainID below ("" for a base layer) */
     struct ls_layer layer;          /* rel and path owned */
@@ -312,13 +312,32 @@ int ls_inputs_append(struct ls_inputs *dst, const struct ls_inputs *src)
 
 /* ---- lookup and fill ---- */
 
+/* With c->lock held, for an entry the caller holds a reference to: whether it may still be
+ * used. Within the trust period it may; past it (*checked) its stamps are checked again with
+ * the lock dropped (held again on return), and *validated_ns moves on when none changed. */
+static bool fresh_locked(struct layerstore *ls, const struct ls_inputs *in, int64_t *validated_ns,
+                         int64_t now, bool *checked)
+{
+    bool changed;
+
+    *checked = now - *validated_ns > ls->cache->trust_ns;
+    if (!*checked)
+        return true;
+    pthread_mutex_unlock(&ls->cache->lock);
+    changed = ls_inputs_changed(ls, in);
+    pthread_mutex_lock(&ls->cache->lock);
+    if (!changed)
+        *validated_ns = now;
+    return !changed;
+}
+
 /* A referenced, valid entry for image_id, or NULL. */
 static struct centry *lookup(struct layerstore *ls, const char *image_id)
 {
     struct ls_cache *c = ls->cache;
     struct centry *e = NULL;
     int64_t now = ls_mono_ns();
-    bool check;
+    bool fresh, checked;
 
     pthread_mutex_lock(&c->lock);
     for (struct lru *p = c->lru.next; p != &c->lru; p = p->next) {
@@ -340,73 +359,43 @@ static struct centry *lookup(struct layerstore *ls, const char *image_id)
     unlink_entry(c, e);
     push_front(c, e);
     e->refs++;
-    check = now - e->validated_ns > c->trust_ns;
-    if (!check)
-        c->stats.hits++;
-    pthread_mutex_unlock(&c->lock);
-
-    if (check) {
-        bool changed = ls_inputs_changed(ls, &e->in);
-        pthread_mutex_lock(&c->lock);
-        c->stats.validations++;
-        if (changed) {
-            if (e->link.prev) {
-                unlink_entry(c, e);
-                e->refs--; /* the list's reference; ours keeps it alive */
-            }
-            centry_unref(e);
-            c->stats.misses++;
-            pthread_mutex_unlock(&c->lock);
-            return NULL;
+    fresh = fresh_locked(ls, &e->in, &e->validated_ns, now, &checked);
+    c->stats.validations += checked;
+    if (!fresh) {
+        if (e->link.prev) {
+            unlink_entry(c, e);
+            e->refs--; /* the list's reference; ours keeps it alive */
         }
-        e->validated_ns = now;
-        c->stats.hits++;
+        centry_unref(e);
+        c->stats.misses++;
         pthread_mutex_unlock(&c->lock);
+        return NULL;
     }
+    c->stats.hits++;
+    pthread_mutex_unlock(&c->lock);
     return e;
 }
 
-/* Load image + walk (+ UVM probes on windowsfilter) into a new entry, then insert it. The
- * epoch is taken before reading: an invalidation while we read leaves the entry stale. A
- * probe that fails leaves its layer unprobed (the bundle asks again where it needs to, and
- * fails there as it would without the cache). On failure what was looked at is the caller's,
- * as it would be without the cache. */
+/* Load image + walk into a new entry, then insert it (the walk, with the cache, also made
+ * each windowsfilter layer's UtilityVM probe: read_layer_cached). The epoch is taken before
+ * reading: an invalidation while we read leaves the entry stale. On failure what was looked
+ * at is the caller's, as it would be without the cache. */
 static int fill(struct layerstore *ls, const char *image_id, struct centry **out,
                 struct ls_inputs *in, struct bf_error *err)
 {
     struct ls_cache *c = ls->cache;
     struct centry *e = calloc(1, sizeof(*e));
-    uint64_t epoch;
     int r;
 
     *out = NULL;
     if (!e)
         return bf_error_set(err, ENOMEM, "out of memory");
-    pthread_mutex_lock(&c->lock);
-    epoch = c->epoch;
-    pthread_mutex_unlock(&c->lock);
     e->refs = 1;
-    e->epoch = epoch;
+    e->epoch = ls_cache_epoch(ls);
     e->validated_ns = ls_mono_ns();
     r = layerstore_image_load(ls, image_id, &e->img, &e->in, err);
     if (r == 0)
         r = layerstore_walk(ls, e->img, &e->walk, &e->in, err);
-    for (size_t i = 0; r == 0 && ls->driver == LS_DRIVER_WINDOWSFILTER && i < e->walk.n; i++) {
-        struct ls_layer *l = &e->walk.layers[i];
-        bool has = false;
-        size_t before = e->in.n;
-        if (l->uvm_known)
-            continue; /* probed with the layer (its stamp is in e->in already) */
-        if (layerstore_layer_has_uvm(ls, l, &has, &e->in, err) < 0) {
-            bf_error_clear(err);
-            continue;
-        }
-        if (e->in.n > before) {
-            l->uvm_known = true;
-            l->has_uvm = has;
-            l->uvm_stamp = e->in.v[e->in.n - 1].stamp;
-        }
-    }
     if (r < 0) {
         (void)ls_inputs_append(in, &e->in); /* out of memory: the error stands anyway */
         centry_unref(e);
@@ -481,7 +470,7 @@ int ls_cache_layer_get(struct layerstore *ls, struct ls_layer *l, struct ls_inpu
     struct ls_cache *c = ls->cache;
     struct lentry *e;
     int64_t now = ls_mono_ns();
-    bool check, oom = false;
+    bool checked, oom = false;
 
     pthread_mutex_lock(&c->lock);
     for (e = c->buckets[layer_bucket(l->chain_id)]; e; e = e->hnext)
@@ -500,25 +489,17 @@ int ls_cache_layer_get(struct layerstore *ls, struct ls_layer *l, struct ls_inpu
     lru_remove(&e->link); /* to the front */
     lru_push_front(&c->llru, &e->link);
     e->refs++;
-    check = now - e->validated_ns > c->trust_ns;
-    pthread_mutex_unlock(&c->lock);
-
-    if (check) {
-        bool changed = ls_inputs_changed(ls, &e->in);
-        pthread_mutex_lock(&c->lock);
-        if (changed) {
-            if (e->link.prev) {
-                layer_unlink(c, e);
-                e->refs--; /* the list's reference; ours keeps it alive */
-            }
-            lentry_unref(e);
-            c->stats.layer_misses++;
-            pthread_mutex_unlock(&c->lock);
-            return 0;
+    if (!fresh_locked(ls, &e->in, &e->validated_ns, now, &checked)) {
+        if (e->link.prev) {
+            layer_unlink(c, e);
+            e->refs--; /* the list's reference; ours keeps it alive */
         }
-        e->validated_ns = now;
+        lentry_unref(e);
+        c->stats.layer_misses++;
         pthread_mutex_unlock(&c->lock);
+        return 0;
     }
+    pthread_mutex_unlock(&c->lock);
     /* The entry does not change once in the cache: copy it without the lock. */
     memcpy(l->cache_id, e->layer.cache_id, sizeof(l->cache_id));
     l->rel = dup_or_null(e->layer.rel, &oom);
@@ -542,8 +523,7 @@ bool ls_cache_chain_id(struct layerstore *ls, const char *parent, const char *di
     bool known = false;
 
     pthread_mutex_lock(&c->lock);
-    for (struct lentry *e = c->pbuckets[pair_bucket(parent, diff_id)]; e && !known;
-         e = e->pnext) {
+    for (struct lentry *e = c->pbuckets[pair_bucket(parent, diff_id)]; e && !known; e = e->pnext) {
         if (strcmp(e->parent, parent) == 0 && strcmp(e->layer.diff_id, diff_id) == 0) {
             memcpy(chain_id, e->layer.chain_id, sizeof(e->layer.chain_id));
             known = true;
@@ -607,11 +587,8 @@ void ls_shared_begin(struct layerstore *ls, struct ls_shared *sh)
     sh->valid = true;
     sh->epoch = 0;
     sh->at_ns = ls_mono_ns();
-    if (ls->cache) {
-        pthread_mutex_lock(&ls->cache->lock);
-        sh->epoch = ls->cache->epoch;
-        pthread_mutex_unlock(&ls->cache->lock);
-    }
+    if (ls->cache)
+        sh->epoch = ls_cache_epoch(ls);
 }
 
 bool ls_shared_fresh(struct layerstore *ls, const struct ls_shared *sh)
