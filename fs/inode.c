@@ -196,11 +196,10 @@ void attr_static_dir(struct bfs_tree *t, uint64_t ino, struct bfs_attr *a)
     tree_unlock(t);
 }
 
-int attr_ctr_dir_locked(struct bfs_tree *t, struct ctr *c, struct bfs_attr *a)
+int attr_ctr_dir_locked(struct bfs_tree *t, struct ctr *c, const struct stat *cst,
+                        struct bfs_attr *a)
 {
     tree_assert_locked(t);
-    struct stat st;
-
     memset(a, 0, sizeof(*a));
     a->ino = c->ino;
     a->type = BFS_DIR;
@@ -209,13 +208,24 @@ int attr_ctr_dir_locked(struct bfs_tree *t, struct ctr *c, struct bfs_attr *a)
      * attributes follow config.v2.json, in containers/<id> (lookup_root watches it). */
     a->keep_entry = t->watch.add != NULL;
     a->keep_attr = t->watch.add && c->dir_watched;
-    if (t->root.store && config_stat(t->root.store, c->id, &st)) {
-        a->perm |= (st.st_mode & 0040) ? 0050 : 0;
-        a->uid = st.st_uid;
-        a->gid = st.st_gid;
-        a->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    if (cst) {
+        a->perm |= (cst->st_mode & 0040) ? 0050 : 0;
+        a->uid = cst->st_uid;
+        a->gid = cst->st_gid;
+        a->mtime_ns = (int64_t)cst->st_mtim.tv_sec * 1000000000 + cst->st_mtim.tv_nsec;
     }
     return 0;
+}
+
+/* config_stat of container `id` from the store in use, made with the lock released: false
+ * when the data-root is missing or config.v2.json is not a file. */
+bool ctr_config_stat(struct bfs_tree *t, const char *id, struct stat *st)
+{
+    struct store *s = store_hold(t);
+    bool ok = s && config_stat(s, id, st);
+
+    store_release(t, s);
+    return ok;
 }
 
 void attr_file_locked(const struct bfs_tree *t, const struct version *v, enum bfs_file f,

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tree_internal.h"
 
@@ -34,6 +35,8 @@ int lookup_root(struct bfs_tree *t, const char *name, bool listed, struct bfs_at
             return r;
         prefix = true;
     }
+    struct stat cst;
+    bool have_cst = !prefix && ctr_config_stat(t, full, &cst);
 
     tree_lock(t);
     c = ctr_get_locked(t, full);
@@ -46,7 +49,7 @@ int lookup_root(struct bfs_tree *t, const char *name, bool listed, struct bfs_at
         r = node_ref_locked(t, out->ino, N_PREFIX_LINK, 0, c, NULL);
     } else {
         c->dir_watched |= dir_watched;
-        r = attr_ctr_dir_locked(t, c, out);
+        r = attr_ctr_dir_locked(t, c, have_cst ? &cst : NULL, out);
         if (r == 0)
             r = node_ref_locked(t, out->ino, N_DIR, 0, c, NULL);
     }
@@ -159,14 +162,25 @@ int bfs_getattr(struct bfs_tree *t, uint64_t ino, struct bfs_attr *out)
     }
     tree_lock(t);
     n = node_find_locked(t, ino);
-    if (!n)
+    if (!n) {
         r = -ESTALE;
-    else if (n->kind == N_DIR)
-        r = attr_ctr_dir_locked(t, n->ctr, out);
-    else if (n->kind == N_FILE)
+    } else if (n->kind == N_DIR) {
+        /* config.v2.json's stat is made unlocked; the reference keeps the container. */
+        struct ctr *c = n->ctr;
+        struct stat cst;
+        bool have_cst;
+
+        c->refs++;
+        tree_unlock(t);
+        have_cst = ctr_config_stat(t, c->id, &cst);
+        tree_lock(t);
+        r = attr_ctr_dir_locked(t, c, have_cst ? &cst : NULL, out);
+        ctr_unref_locked(t, c);
+    } else if (n->kind == N_FILE) {
         attr_file_locked(t, n->ver, n->file, out);
-    else
+    } else {
         attr_link(t, n->ctr, n->kind, out);
+    }
     tree_unlock(t);
     return r;
 }

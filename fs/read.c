@@ -19,11 +19,15 @@ static void handle_pin_locked(struct bfs_tree *t, struct bfs_handle *h, struct b
     bytes_touch_locked(t, b);
 }
 
+/* file_version_locked's answer for a file that failed: -ENOENT or -EIO, told apart by
+ * failed_file_errno once the lock is released. */
+#define FILE_FAILED 1
+
 /* The version regular file `ino` stands for (referenced), and its container, for a read:
  * -ESTALE for an inode the kernel should not have, -EISDIR/-EINVAL for a folder or a link,
- * -ENOENT/-EIO for a file that failed (its container gone, or not). Called locked. */
+ * FILE_FAILED (its container's ID in `id`) for a file that failed. Called locked. */
 static int file_version_locked(struct bfs_tree *t, uint64_t ino, struct version **v, struct ctr **c,
-                               enum bfs_file *f)
+                               enum bfs_file *f, char id[LS_ID_LEN + 1])
 {
     tree_assert_locked(t);
     struct node *n = node_find_locked(t, ino);
@@ -33,14 +37,26 @@ static int file_version_locked(struct bfs_tree *t, uint64_t ino, struct version 
         return -ESTALE;
     if (n->kind != N_FILE || n->file == BFS_FILE_UTILITYVM)
         return n->kind == N_DIR ? -EISDIR : -EINVAL;
-    if (n->ver->f[n->file].failed)
-        return t->root.store && !dir_exists(t->root.store, "containers", n->ctr->id) ? -ENOENT
-                                                                                     : -EIO;
+    if (n->ver->f[n->file].failed) {
+        memcpy(id, n->ctr->id, LS_ID_LEN + 1);
+        return FILE_FAILED;
+    }
     *v = n->ver;
     (*v)->refs++; /* n may be forgotten while the lock is dropped */
     *c = n->ctr;
     *f = n->file;
     return 0;
+}
+
+/* A failed file's error, with the lock released: -ENOENT when its container's folder is gone
+ * (the data-root's too), else -EIO. */
+static int failed_file_errno(struct bfs_tree *t, const char *id)
+{
+    struct store *s = store_hold(t);
+    bool gone = s && !dir_exists(s, "containers", id);
+
+    store_release(t, s);
+    return gone ? -ENOENT : -EIO;
 }
 
 /* A fresh current version of c with its bytes (for v's evicted ones). Called locked. */
@@ -60,6 +76,7 @@ int bfs_open(struct bfs_tree *t, uint64_t ino, struct bfs_handle **out, bool *di
     struct bfs_handle *h = calloc(1, sizeof(*h));
     struct version *v = NULL, *cur = NULL;
     struct ctr *c = NULL;
+    char id[LS_ID_LEN + 1];
     int r;
 
     *out = NULL;
@@ -67,8 +84,8 @@ int bfs_open(struct bfs_tree *t, uint64_t ino, struct bfs_handle **out, bool *di
     if (!h)
         return -ENOMEM;
     tree_lock(t);
-    r = file_version_locked(t, ino, &v, &c, &h->file);
-    if (r < 0)
+    r = file_version_locked(t, ino, &v, &c, &h->file, id);
+    if (r != 0)
         goto out;
     if (v->bytes) {
         handle_pin_locked(t, h, v->bytes);
@@ -98,6 +115,8 @@ out:
     version_unref_locked(t, v);
     version_unref_locked(t, cur);
     tree_unlock(t);
+    if (r == FILE_FAILED)
+        r = failed_file_errno(t, id);
     if (r < 0) {
         free(h);
         return r;
@@ -143,11 +162,12 @@ int bfs_read_ino(struct bfs_tree *t, uint64_t ino, const char **data, size_t *le
     struct bytes *by = NULL;
     struct ctr *c = NULL;
     enum bfs_file f = BFS_FILE_CONFIG;
+    char id[LS_ID_LEN + 1];
     int r;
 
     tree_lock(t);
-    r = file_version_locked(t, ino, &v, &c, &f);
-    if (r < 0)
+    r = file_version_locked(t, ino, &v, &c, &f, id);
+    if (r != 0)
         goto out;
     by = v->bytes;
     if (!by) {
@@ -174,6 +194,8 @@ out:
     version_unref_locked(t, v);
     version_unref_locked(t, cur);
     tree_unlock(t);
+    if (r == FILE_FAILED)
+        r = failed_file_errno(t, id);
     if (r < 0)
         return r;
     if (f == BFS_FILE_ERROR) {

@@ -67,6 +67,7 @@ struct store *store_hold(struct bfs_tree *t)
 {
     struct store *s;
 
+    tree_assert_unlocked(t); /* what holds the store does I/O with it */
     tree_lock(t);
     s = t->root.store;
     if (s)

@@ -163,9 +163,9 @@ void bfs_tree_stats(struct bfs_tree *t, struct bfs_stats *out)
 }
 
 #ifdef BFS_LOCK_CHECKS
-void tree_lock_violation(const char *func)
+void tree_lock_violation(const char *func, bool held)
 {
-    fprintf(stderr, "bundlefs: %s called without the tree lock\n", func);
+    fprintf(stderr, "bundlefs: %s called %s the tree lock\n", func, held ? "with" : "without");
     abort();
 }
 #endif

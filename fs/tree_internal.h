@@ -14,10 +14,8 @@
  * waiting for a request of ours that needs it). A container generates on one thread at a time
  * (`generating` + its condition variable), so concurrent readers of one container wait for one
  * generation instead of repeating it. Functions named ..._locked expect the lock held, and in
- * debug builds assert it (tree_assert_locked). Still against the rule, to be moved out: the
- * fstatat of config.v2.json in attr_ctr_dir_locked (lookup_root, bfs_getattr), that of the
- * container's folder in file_version_locked (a failed file: ENOENT or EIO), and the log lines
- * of a new version's errors, of an ESTALE read and of a data-root gone or back.
+ * debug builds assert it (tree_assert_locked). The one exception: log lines (a new version's
+ * errors, an ESTALE read, a data-root gone or back) are written with it held.
  *
  * Ownership: the container table and the kernel's inodes (nodes) hold containers; a container
  * holds its current version; file nodes hold the version they stand for; the LRU and open
@@ -262,7 +260,7 @@ struct bfs_tree {
  * caller (tree_assert_locked). */
 #ifdef BFS_LOCK_CHECKS
 _Static_assert(sizeof(pthread_t) == sizeof(unsigned long), "pthread_t is an unsigned long");
-void tree_lock_violation(const char *func) __attribute__((noreturn));
+void tree_lock_violation(const char *func, bool held) __attribute__((noreturn));
 
 static inline void tree_lock(struct bfs_tree *t)
 {
@@ -287,7 +285,13 @@ static inline void tree_wait(struct bfs_tree *t, pthread_cond_t *cond)
 #define tree_assert_locked(t)                                                                      \
     do {                                                                                           \
         if (__atomic_load_n(&(t)->lock_owner, __ATOMIC_RELAXED) != (unsigned long)pthread_self())  \
-            tree_lock_violation(__func__);                                                         \
+            tree_lock_violation(__func__, false);                                                  \
+    } while (0)
+/* For what does I/O or takes the lock: this thread must not hold it. */
+#define tree_assert_unlocked(t)                                                                    \
+    do {                                                                                           \
+        if (__atomic_load_n(&(t)->lock_owner, __ATOMIC_RELAXED) == (unsigned long)pthread_self())  \
+            tree_lock_violation(__func__, true);                                                   \
     } while (0)
 #else
 static inline void tree_lock(struct bfs_tree *t)
@@ -306,6 +310,7 @@ static inline void tree_wait(struct bfs_tree *t, pthread_cond_t *cond)
 }
 
 #define tree_assert_locked(t) ((void)(t))
+#define tree_assert_unlocked(t) ((void)(t))
 #endif
 
 static inline int64_t now_ns(void)
@@ -370,7 +375,11 @@ int node_ref_locked(struct bfs_tree *t, uint64_t ino, enum node_kind kind, enum 
                     struct ctr *c, struct version *v);
 bool version_watched_locked(const struct bfs_tree *t, const struct version *v);
 void attr_static_dir(struct bfs_tree *t, uint64_t ino, struct bfs_attr *a);
-int attr_ctr_dir_locked(struct bfs_tree *t, struct ctr *c, struct bfs_attr *a);
+/* The attributes of c's folder from config.v2.json's stat (NULL: none), taken by the caller
+ * with the lock released (ctr_config_stat). */
+int attr_ctr_dir_locked(struct bfs_tree *t, struct ctr *c, const struct stat *cst,
+                        struct bfs_attr *a);
+bool ctr_config_stat(struct bfs_tree *t, const char *id, struct stat *st);
 void attr_file_locked(const struct bfs_tree *t, const struct version *v, enum bfs_file f,
                       struct bfs_attr *a);
 void attr_link(const struct bfs_tree *t, const struct ctr *c, enum node_kind kind,

@@ -187,6 +187,13 @@ Test(tree, removed_container_is_enoent_not_eio)
     snprintf(rel, sizeof(rel), "containers/%s", CID2);
     fx_rm(&fx, rel);
     cr_assert_eq(bfs_open(tree, bad, &h, &direct), -ENOENT, "open of a failed file, folder gone");
+    {
+        const char *data;
+        size_t n;
+        struct bfs_pin *pin;
+        cr_assert_eq(bfs_read_ino(tree, bad, &data, &n, &pin), -ENOENT,
+                     "a read without an open of a failed file, folder gone");
+    }
     sleep_ms(5);
     cr_assert_eq(bfs_lookup(tree, dir, "layerpaths", &a), -ENOENT, "regenerating a gone container");
 }
