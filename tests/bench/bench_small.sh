@@ -52,11 +52,11 @@ cat "$work/out"
 same "bench --small exit status" 0 "$rc"
 num='[0-9]+(\.[0-9]+)?'
 for pat in \
-    "^machine: [0-9]+ CPUs, .*, kernel .*; small run" \
+    "^machine: [0-9]+ CPUs, .*, kernel .*; small run, seed 1, windowsfilter data-roots$" \
     "^warm: 100 containers x 5 layers, [0-9]+ files .*: bundlefs $num us/file .*, tmpfs $num us/file; ratio $num \(target <= 1.3\)$" \
     "^cold: 100 containers x 5 layers, .* first pass $num us/file, tmpfs $num us/file; ratio $num$" \
     "^cold: per container: bundlefs $num us, reading its $num input files $num us; ratio $num \(target <= 3\), median of 3 rounds \(fresh mount, then inputs; order alternating\); per-round ratios $num\.\.$num$" \
-    "^cold: without FUSE \(bench-walk --generate\): generation $num us, reading its $num input files $num us; ratio $num, median of 3 rounds; per-round ratios $num\.\.$num$" \
+    "^cold: without FUSE \(bench-walk --generate\): generation $num us, reading its $num input files $num us; ratio $num, median of 3 rounds; per-round ratios $num\.\.$num; against every input its bundle records once \($num a container, $num us\): ratio $num, per-round $num\.\.$num$" \
     "^scale:   lookup by ID \(us\) +$num vs +$num; ratio $num, slope [-+]$num us per 1000 containers$" \
     "^scale:   lookup by prefix \(us\) +$num vs +$num; ratio $num, slope" \
     "^scale:   lookup by name \(us\) +$num vs +$num; ratio $num, slope" \
@@ -94,7 +94,30 @@ for pat in \
 done
 # Every warm/cold figure read through the mount: no file failed to read in the small root.
 if grep -Eq '^warm: .*\(0 unreadable\)' "$work/out"; then ok "every file readable"; else bad "unreadable files in the small root"; fi
-dirs=$(sed -n 's/^bench: work folders \(.*\) (deleted at the end)$/\1/p' "$work/out")
+
+# The same benchmarks over Linux containers (overlay2, busybox layers): each file of each
+# container read, and the figures the targets are judged by printed.
+rc=0
+"$src/tools/bench" --small --driver overlay2 --only warm,cold,readers,scale,memory,concurrency \
+    2>&1 | cat >"$work/out-linux" || rc=$?
+cat "$work/out-linux"
+same "bench --small --driver overlay2 exit status" 0 "$rc"
+for pat in \
+    "^machine: [0-9]+ CPUs, .*; small run, seed 1, overlay2 data-roots$" \
+    "^warm: 100 containers x 5 layers, 300 files \(0 unreadable\), .*: bundlefs $num us/file .*, tmpfs $num us/file; ratio $num \(target <= 1.3\)$" \
+    "^cold: per container: bundlefs $num us, reading its $num input files $num us; ratio $num \(target <= 3\), median of 3 rounds" \
+    "^cold: without FUSE \(bench-walk --generate\): .*; against every input its bundle records once \(51.5 a container, $num us\): ratio $num, per-round $num\.\.$num$" \
+    "^readers: 100 containers, 300 files \(100 JSON\); warm" \
+    "^readers: warm python open\(p, 'rb'\)\.read\(\): +bundlefs $num us/file, tmpfs $num us/file; ratio $num, per-round $num\.\.$num$" \
+    "^readers: warm cat FILE\.\.\. \(one process\): +bundlefs $num us/file, tmpfs $num us/file; ratio $num, per-round $num\.\.$num$" \
+    "^scale:   first by prefix \(us\) +$num vs +$num; ratio $num, slope" \
+    "^scale: deep images, 20 containers on 20 images of 125 layers sharing 120: .*; ratio $num \(target <= 2\), median of 3 rounds, per-round $num\.\.$num; against every input its bundle records once \($num a container, $num us\): ratio $num, per-round $num\.\.$num$" \
+    "^memory: 100 containers x 5 layers, peak RSS after full scan $num MiB" \
+    "^concurrency: warm, 100 containers: 1 reader $num files/s, 4 readers $num files/s" \
+    "^bench: done in $num s$"; do
+    if grep -Eq "$pat" "$work/out-linux"; then ok "linux line: $pat"; else bad "linux: no line matches: $pat"; fi
+done
+dirs=$(sed -n 's/^bench: work folders \(.*\) (deleted at the end)$/\1/p' "$work/out" "$work/out-linux")
 left=0
 for d in $dirs; do [ -e "$d" ] && left=1; done
 if [ -n "$dirs" ] && [ "$left" -eq 0 ]; then ok "bench deleted its work folders"; else bad "bench work folders: '$dirs' (left: $left)"; fi
