@@ -73,20 +73,28 @@ static uint32_t hash_rel(const char *s)
     return (uint32_t)h;
 }
 
-/* The slot of `rel` in the index, or the empty slot where it would go. */
-static size_t idx_slot(const struct ls_inputs *in, const char *rel)
+/* A slot of the index: the entry's position in v + 1 (0: empty) and its path's hash, so a
+ * probe compares paths only on equal hashes and a rebuild hashes nothing. */
+struct ls_input_slot {
+    uint32_t pos, hash;
+};
+
+/* The slot of `rel` (hashed `h`) in the index, or the empty slot where it would go. */
+static size_t idx_slot(const struct ls_inputs *in, const char *rel, uint32_t h)
 {
-    size_t mask = in->idx_cap - 1, i = hash_rel(rel) & mask;
-    while (in->idx[i] && strcmp(in->v[in->idx[i] - 1].rel, rel) != 0)
+    size_t mask = in->idx_cap - 1, i = h & mask;
+    while (in->idx[i].pos &&
+           (in->idx[i].hash != h || strcmp(in->v[in->idx[i].pos - 1].rel, rel) != 0))
         i = (i + 1) & mask;
     return i;
 }
 
-/* An index of at least twice the entries (so probes stay short), rebuilt from v. */
+/* An index of at least twice the entries (so probes stay short), rebuilt from the old one. */
 static int idx_grow(struct ls_inputs *in, size_t want)
 {
     size_t cap = in->idx_cap ? in->idx_cap : 32;
-    uint32_t *idx;
+    struct ls_input_slot *idx, *old = in->idx;
+    size_t old_cap = in->idx_cap;
 
     while (cap < want * 2) {
         if (cap > UINT32_MAX / 2)
@@ -97,11 +105,24 @@ static int idx_grow(struct ls_inputs *in, size_t want)
         return 0;
     if (!(idx = calloc(cap, sizeof(*idx))))
         return -ENOMEM;
-    free(in->idx);
     in->idx = idx;
     in->idx_cap = cap;
-    for (size_t k = 0; k < in->n; k++)
-        in->idx[idx_slot(in, in->v[k].rel)] = (uint32_t)(k + 1);
+    if (old) {
+        for (size_t k = 0; k < old_cap; k++) {
+            size_t i = old[k].hash & (cap - 1);
+            if (!old[k].pos)
+                continue;
+            while (idx[i].pos)
+                i = (i + 1) & (cap - 1);
+            idx[i] = old[k];
+        }
+        free(old);
+    } else {
+        for (size_t k = 0; k < in->n; k++) { /* a sealed list filled again */
+            uint32_t h = hash_rel(in->v[k].rel);
+            idx[idx_slot(in, in->v[k].rel, h)] = (struct ls_input_slot){(uint32_t)(k + 1), h};
+        }
+    }
     return 0;
 }
 
@@ -111,7 +132,7 @@ int ls_inputs_reserve(struct ls_inputs *in, size_t more)
     struct ls_input *nv;
 
     if (in->cap - in->n >= more)
-        return 0;
+        return idx_grow(in, in->n + more);
     while (ncap - in->n < more) {
         if (ncap > SIZE_MAX / 2 / sizeof(*nv) || ncap >= UINT32_MAX / 4)
             return -ENOMEM;
@@ -122,20 +143,22 @@ int ls_inputs_reserve(struct ls_inputs *in, size_t more)
         return -ENOMEM;
     in->v = nv;
     in->cap = ncap;
-    return 0;
+    return idx_grow(in, in->n + more);
 }
 
 int ls_inputs_add(struct ls_inputs *in, const char *rel, const struct bf_stamp *stamp)
 {
     size_t slot;
+    uint32_t h;
     char *copy;
 
     if (!in)
         return 0;
     if (idx_grow(in, in->n + 1) < 0)
         return -ENOMEM;
-    slot = idx_slot(in, rel);
-    if (in->idx[slot])
+    h = hash_rel(rel);
+    slot = idx_slot(in, rel, h);
+    if (in->idx[slot].pos)
         return 0;
     if (in->n == in->cap && ls_inputs_reserve(in, 1) < 0)
         return -ENOMEM;
@@ -145,7 +168,7 @@ int ls_inputs_add(struct ls_inputs *in, const char *rel, const struct bf_stamp *
     in->v[in->n].rel = copy;
     in->v[in->n].stamp = *stamp;
     in->n++;
-    in->idx[slot] = (uint32_t)in->n;
+    in->idx[slot] = (struct ls_input_slot){(uint32_t)in->n, h};
     return 0;
 }
 
@@ -161,8 +184,8 @@ const struct bf_stamp *ls_inputs_find(const struct ls_inputs *in, const char *re
                 return &in->v[k].stamp;
         return NULL;
     }
-    slot = idx_slot(in, rel);
-    return in->idx[slot] ? &in->v[in->idx[slot] - 1].stamp : NULL;
+    slot = idx_slot(in, rel, hash_rel(rel));
+    return in->idx[slot].pos ? &in->v[in->idx[slot].pos - 1].stamp : NULL;
 }
 
 void ls_inputs_seal(struct ls_inputs *in)

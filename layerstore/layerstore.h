@@ -50,10 +50,12 @@ struct ls_input {
 /* Each path is in the list once, with the stamp it was first seen with (a later change is a
  * change all the same). `idx` is a hash index over v while the list is being filled. */
 struct ls_strblock;
+struct ls_input_slot;
+
 struct ls_inputs {
     struct ls_input *v;
     size_t n, cap;
-    uint32_t *idx; /* open addressing, v index + 1 (0: empty); idx_cap a power of two */
+    struct ls_input_slot *idx; /* open addressing (inputs.c); idx_cap a power of two */
     size_t idx_cap;
     struct ls_strblock *strs; /* where the paths are kept (inputs.c) */
 };

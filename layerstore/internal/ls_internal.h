@@ -102,7 +102,8 @@ int ls_read_line(const struct layerstore *ls, const char *rel, bool optional, ch
 int ls_read_json(const struct layerstore *ls, const char *rel, bool optional, json_t **out,
                  struct ls_inputs *in, struct bf_error *err);
 
-/* Room for `more` further entries in `in` (one allocation instead of several doublings). */
+/* Room for `more` further entries in `in`, and in its index (one allocation of each instead of
+ * several doublings). */
 int ls_inputs_reserve(struct ls_inputs *in, size_t more);
 
 /* The tree json_loadb(buf, len, 0) gives when that is an object, built in one pass (jload.c);
