@@ -39,6 +39,7 @@
 struct bench {
     const char *dataroot;
     struct ls_options opts;
+    struct spec_options so; /* as the daemon has them: host_cpus found once (fs/tree.c) */
     bool generate;
     struct layerstore *ls;
     char **ids;
@@ -100,7 +101,6 @@ static double round_walk(struct bench *b)
  * noinline: profile just this with valgrind --tool=callgrind --toggle-collect=round_generate. */
 __attribute__((noinline)) static double round_generate(struct bench *b)
 {
-    struct spec_options so = {.format = SPEC_FORMAT_OCI};
     struct layerstore *ls = NULL;
     struct bf_error err = BF_ERROR_INIT;
     double t0 = now_us();
@@ -112,7 +112,7 @@ __attribute__((noinline)) static double round_generate(struct bench *b)
     }
     for (size_t i = 0; i < b->n_ids; i++) {
         struct spec_bundle *bd = NULL;
-        spec_bundle_generate(ls, b->ids[i], &so, &bd, &err);
+        spec_bundle_generate(ls, b->ids[i], &b->so, &bd, &err);
         bf_error_clear(&err);
         spec_bundle_free(bd);
     }
@@ -125,14 +125,13 @@ __attribute__((noinline)) static double round_generate(struct bench *b)
 static int generate_one(struct bench *b, const char *id, struct ls_inputs *in,
                         struct ls_inputs *all, size_t *layers, struct bf_error *err)
 {
-    static const struct spec_options so = {.format = SPEC_FORMAT_OCI};
     struct spec_bundle *bd = NULL;
     struct ls_container *c = NULL;
     struct ls_walk w = {0};
     char rel[256];
     int r;
 
-    r = spec_bundle_generate(b->ls, id, &so, &bd, err);
+    r = spec_bundle_generate(b->ls, id, &b->so, &bd, err);
     if (r == 0 && bd->errors) {
         r = bf_error_set(err, EIO, "%s: %.*s", id, (int)strcspn(bd->errors, "\n"), bd->errors);
     }
@@ -220,8 +219,11 @@ int main(int argc, char **argv)
     };
     struct bf_error err = BF_ERROR_INIT;
     struct bench b = {0};
-    long rounds = 5;
+    long rounds = 5, cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int c, status = 0;
+
+    b.so.format = SPEC_FORMAT_OCI;
+    b.so.host_cpus = cpus > 0 ? (unsigned)cpus : 1;
 
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
