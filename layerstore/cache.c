@@ -300,16 +300,6 @@ static int walk_dup(const struct ls_walk *src, struct ls_walk *w)
     return 0;
 }
 
-int ls_inputs_append(struct ls_inputs *dst, const struct ls_inputs *src)
-{
-    if (dst && ls_inputs_reserve(dst, src->n) < 0)
-        return -ENOMEM;
-    for (size_t i = 0; dst && i < src->n; i++)
-        if (ls_inputs_add(dst, src->v[i].rel, &src->v[i].stamp) < 0)
-            return -ENOMEM;
-    return 0;
-}
-
 /* ---- lookup and fill ---- */
 
 /* With c->lock held, for an entry the caller holds a reference to: whether it may still be
@@ -401,7 +391,7 @@ static int fill(struct layerstore *ls, const char *image_id, struct centry **out
         centry_unref(e);
         return r;
     }
-    ls_inputs_seal(&e->in);
+    ls_inputs_seal_shared(&e->in);
     memcpy(e->image_id, e->img->id, sizeof(e->image_id));
     pthread_mutex_lock(&c->lock);
     e->refs++; /* the list's */
@@ -552,7 +542,7 @@ void ls_cache_layer_put(struct layerstore *ls, const struct ls_layer *l, const c
         lentry_unref(e);
         return;
     }
-    ls_inputs_seal(&e->in);
+    ls_inputs_seal_shared(&e->in);
     e->refs = 1; /* the list's */
     e->epoch = epoch;
     e->validated_ns = ls_mono_ns();

@@ -5,7 +5,10 @@
  * stats it once. A hash index finds a path in constant time (a linear search per add would make
  * a 125-layer walk quadratic); it lives while the list is filled and goes at ls_inputs_seal.
  * The paths are kept in blocks of the list's own (a malloc per path was a third of an add), made
- * one block of their exact size at ls_inputs_seal (a bundle's list lives as long as it does).
+ * one block of their exact size at ls_inputs_seal when the blocks waste more than an eighth (a
+ * bundle's list lives as long as it does). The cache's lists (ls_inputs_seal_shared) are
+ * appended to every container's: they keep each path's hash and their paths in one block, so
+ * an append from one hashes nothing and copies the paths in one piece.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -119,9 +122,11 @@ static int idx_grow(struct ls_inputs *in, size_t want)
         free(old);
     } else {
         for (size_t k = 0; k < in->n; k++) { /* a sealed list filled again */
-            uint32_t h = hash_rel(in->v[k].rel);
+            uint32_t h = in->hv ? in->hv[k] : hash_rel(in->v[k].rel);
             idx[idx_slot(in, in->v[k].rel, h)] = (struct ls_input_slot){(uint32_t)(k + 1), h};
         }
+        free(in->hv); /* it would not follow what comes */
+        in->hv = NULL;
     }
     return 0;
 }
@@ -146,17 +151,15 @@ int ls_inputs_reserve(struct ls_inputs *in, size_t more)
     return idx_grow(in, in->n + more);
 }
 
-int ls_inputs_add(struct ls_inputs *in, const char *rel, const struct bf_stamp *stamp)
+/* ls_inputs_add of `rel`, hashed `h`. */
+static int add_hashed(struct ls_inputs *in, const char *rel, uint32_t h,
+                      const struct bf_stamp *stamp)
 {
     size_t slot;
-    uint32_t h;
     char *copy;
 
-    if (!in)
-        return 0;
     if (idx_grow(in, in->n + 1) < 0)
         return -ENOMEM;
-    h = hash_rel(rel);
     slot = idx_slot(in, rel, h);
     if (in->idx[slot].pos)
         return 0;
@@ -169,6 +172,57 @@ int ls_inputs_add(struct ls_inputs *in, const char *rel, const struct bf_stamp *
     in->v[in->n].stamp = *stamp;
     in->n++;
     in->idx[slot] = (struct ls_input_slot){(uint32_t)in->n, h};
+    return 0;
+}
+
+int ls_inputs_add(struct ls_inputs *in, const char *rel, const struct bf_stamp *stamp)
+{
+    return in ? add_hashed(in, rel, hash_rel(rel), stamp) : 0;
+}
+
+/* ls_inputs_append of a shared list: its one block of paths copied whole behind the block
+ * being filled (a path dst has already wastes its bytes there), each new entry pointing into
+ * the copy, its hashes reused. */
+static int append_block(struct ls_inputs *dst, const struct ls_inputs *src)
+{
+    const struct ls_strblock *sb = src->strs;
+    struct ls_strblock *b;
+
+    if (ls_inputs_reserve(dst, src->n) < 0) /* the index too */
+        return -ENOMEM;
+    if (!dst->strs && !str_keep(dst, "", 0)) /* a block to fill, ahead of the copy */
+        return -ENOMEM;
+    if (!(b = malloc(sizeof(*b) + sb->used)))
+        return -ENOMEM;
+    b->used = b->cap = sb->used;
+    memcpy(b->data, sb->data, sb->used);
+    b->next = dst->strs->next;
+    dst->strs->next = b;
+    for (size_t k = 0; k < src->n; k++) {
+        const char *rel = b->data + (src->v[k].rel - sb->data);
+        size_t slot = idx_slot(dst, rel, src->hv[k]);
+        if (dst->idx[slot].pos)
+            continue;
+        dst->v[dst->n].rel = (char *)rel;
+        dst->v[dst->n].stamp = src->v[k].stamp;
+        dst->idx[slot] = (struct ls_input_slot){(uint32_t)++dst->n, src->hv[k]};
+    }
+    return 0;
+}
+
+int ls_inputs_append(struct ls_inputs *dst, const struct ls_inputs *src)
+{
+    if (!dst || !src->n)
+        return 0;
+    if (src->hv && src->strs && !src->strs->next)
+        return append_block(dst, src);
+    if (ls_inputs_reserve(dst, src->n) < 0)
+        return -ENOMEM;
+    for (size_t i = 0; i < src->n; i++) {
+        const char *rel = src->v[i].rel;
+        if (add_hashed(dst, rel, src->hv ? src->hv[i] : hash_rel(rel), &src->v[i].stamp) < 0)
+            return -ENOMEM;
+    }
     return 0;
 }
 
@@ -188,10 +242,51 @@ const struct bf_stamp *ls_inputs_find(const struct ls_inputs *in, const char *re
     return in->idx[slot].pos ? &in->v[in->idx[slot].pos - 1].stamp : NULL;
 }
 
-void ls_inputs_seal(struct ls_inputs *in)
+/* The paths in one block of their exact size, unless the blocks waste at most an eighth of
+ * what they hold (`always`: whatever they waste); kept as they are when out of memory. */
+static void strs_compact(struct ls_inputs *in, bool always)
+{
+    size_t total = 0, cap = 0;
+    struct ls_strblock *one;
+
+    if (!in->strs || (!in->strs->next && in->strs->used == in->strs->cap))
+        return;
+    for (struct ls_strblock *b = in->strs; b; b = b->next) {
+        total += b->used;
+        cap += b->cap;
+    }
+    if (!always && cap - total <= total / 8)
+        return;
+    one = malloc(sizeof(*one) + total);
+    if (!one)
+        return;
+    one->next = NULL;
+    one->used = 0;
+    one->cap = total;
+    for (size_t i = 0; i < in->n; i++) {
+        size_t len = strlen(in->v[i].rel);
+        memcpy(one->data + one->used, in->v[i].rel, len + 1);
+        in->v[i].rel = one->data + one->used;
+        one->used += len + 1;
+    }
+    strs_free(in->strs);
+    in->strs = one;
+}
+
+static void seal(struct ls_inputs *in, bool shared)
 {
     if (!in)
         return;
+    if (shared && in->n && !in->hv && (in->hv = malloc(in->n * sizeof(*in->hv)))) {
+        for (size_t k = 0; k < in->idx_cap; k++)
+            if (in->idx[k].pos)
+                in->hv[in->idx[k].pos - 1] = in->idx[k].hash;
+        for (size_t k = 0; !in->idx && k < in->n; k++) /* sealed before */
+            in->hv[k] = hash_rel(in->v[k].rel);
+    } else if (!shared) {
+        free(in->hv);
+        in->hv = NULL;
+    }
     free(in->idx);
     in->idx = NULL;
     in->idx_cap = 0;
@@ -202,26 +297,17 @@ void ls_inputs_seal(struct ls_inputs *in)
             in->cap = in->n;
         }
     }
-    if (in->strs && (in->strs->next || in->strs->used < in->strs->cap)) {
-        size_t total = 0;
-        struct ls_strblock *one;
-        for (struct ls_strblock *b = in->strs; b; b = b->next)
-            total += b->used;
-        one = malloc(sizeof(*one) + total);
-        if (!one)
-            return; /* kept as it is */
-        one->next = NULL;
-        one->used = 0;
-        one->cap = total;
-        for (size_t i = 0; i < in->n; i++) {
-            size_t len = strlen(in->v[i].rel);
-            memcpy(one->data + one->used, in->v[i].rel, len + 1);
-            in->v[i].rel = one->data + one->used;
-            one->used += len + 1;
-        }
-        strs_free(in->strs);
-        in->strs = one;
-    }
+    strs_compact(in, shared);
+}
+
+void ls_inputs_seal(struct ls_inputs *in)
+{
+    seal(in, false);
+}
+
+void ls_inputs_seal_shared(struct ls_inputs *in)
+{
+    seal(in, true);
 }
 
 void ls_inputs_free(struct ls_inputs *in)
@@ -231,8 +317,10 @@ void ls_inputs_free(struct ls_inputs *in)
     strs_free(in->strs);
     free(in->v);
     free(in->idx);
+    free(in->hv);
     in->v = NULL;
     in->idx = NULL;
+    in->hv = NULL;
     in->strs = NULL;
     in->n = in->cap = in->idx_cap = 0;
 }

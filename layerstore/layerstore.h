@@ -58,6 +58,7 @@ struct ls_inputs {
     struct ls_input_slot *idx; /* open addressing (inputs.c); idx_cap a power of two */
     size_t idx_cap;
     struct ls_strblock *strs; /* where the paths are kept (inputs.c) */
+    uint32_t *hv; /* ls_inputs_seal_shared: each path's hash, in v's order */
 };
 
 /* Record `rel` (a no-op when it is already recorded, or when `in` is NULL). */

@@ -50,7 +50,12 @@ bool ls_sha256_ni(const void *data, size_t len, uint8_t out[32]);
 int ls_cache_image_walk(struct layerstore *ls, const char *image_id, struct ls_image **img,
                         struct ls_walk *w, struct ls_inputs *in, struct bf_error *err);
 void ls_cache_free(struct ls_cache *c);
+/* Record each of src's paths in dst, in src's order (ls_inputs_add each). */
 int ls_inputs_append(struct ls_inputs *dst, const struct ls_inputs *src);
+/* Done filling a list that is kept to be appended to others (the cache's entries): as
+ * ls_inputs_seal, with the paths in exactly one block and their hashes kept (4 bytes each), so
+ * an append from it hashes nothing and copies its paths in one piece. */
+void ls_inputs_seal_shared(struct ls_inputs *in);
 /* cache.c, layers by ChainID for layerstore_walk (ls->cache set). get: 1 and l's cache-id,
  * folder and UVM probe filled (chain_id and diff_id set by the caller), its inputs appended;
  * 0 when not cached (or changed); -ENOMEM. put: what read_layer verified, with what it
