@@ -599,6 +599,46 @@ Test(container, list_skips_non_ids_and_broken_ones_do_not_hide_others)
     ls_strv_free(ids, n);
 }
 
+/* A long listing comes sorted as strcmp orders it (store.c sorts it by the first eight bytes,
+ * then equal runs by strcmp): IDs that share 0 to 63 leading characters, in creation order
+ * unlike the sorted one. */
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+Test(container, long_listing_is_sorted_as_strcmp_orders)
+{
+    enum { N = 600 };
+    static char want[N + 1][LS_ID_LEN + 1];
+    char *wantp[N + 1], rel[128];
+    char **ids = NULL;
+    size_t n = 0;
+    struct bf_error err = BF_ERROR_INIT;
+    unsigned x = 12345;
+
+    std_open("windowsfilter", NULL);
+    for (int i = 0; i < N; i++) {
+        int shared = i % 64; /* leading characters shared with the previous ID */
+        for (int k = 0; k < LS_ID_LEN; k++) {
+            x = x * 1103515245u + 12345u;
+            want[i][k] = k < shared && i ? want[i - 1][k] : "0123456789abcdef"[(x >> 16) & 15];
+        }
+        want[i][LS_ID_LEN] = '\0';
+        snprintf(rel, sizeof(rel), "containers/%.64s", want[i]);
+        fx_mkdir(&f, rel);
+        wantp[i] = want[i];
+    }
+    memcpy(want[N], CID1, LS_ID_LEN + 1); /* the fixture's own */
+    wantp[N] = want[N];
+    qsort(wantp, N + 1, sizeof(*wantp), cmp_str);
+    cr_assert_eq(layerstore_container_ids(ls, &ids, &n, &err), 0, "%s", bf_error_message(&err));
+    cr_assert_eq(n, N + 1);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_str_eq(ids[i], wantp[i], "entry %zu", i);
+    ls_strv_free(ids, n);
+}
+
 Test(container, no_containers_directory)
 {
     fx_init(&f, "vfs");
