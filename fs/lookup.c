@@ -101,7 +101,7 @@ static int file_by_name(const char *name)
     return -1;
 }
 
-static int lookup_ctr_locked(struct bfs_tree *t, struct node *dirn, const char *name,
+static int lookup_ctr_locked(struct bfs_tree *t, const struct node *dirn, const char *name,
                              struct bfs_attr *out)
 {
     tree_assert_locked(t);
@@ -129,7 +129,7 @@ static int lookup_ctr_locked(struct bfs_tree *t, struct node *dirn, const char *
 
 int bfs_lookup(struct bfs_tree *t, uint64_t parent, const char *name, struct bfs_attr *out)
 {
-    struct node *n;
+    struct node n;
     int r;
 
     if (parent == BFS_ROOT_INO)
@@ -137,20 +137,19 @@ int bfs_lookup(struct bfs_tree *t, uint64_t parent, const char *name, struct bfs
     if (parent == BFS_BYNAME_INO)
         return lookup_byname(t, name, out);
     tree_lock(t);
-    n = node_find_locked(t, parent);
-    if (!n)
+    if (!node_find_locked(t, parent, &n))
         r = -ESTALE;
-    else if (n->kind != N_DIR)
+    else if (n.kind != N_DIR)
         r = -ENOTDIR;
     else
-        r = lookup_ctr_locked(t, n, name, out);
+        r = lookup_ctr_locked(t, &n, name, out);
     tree_unlock(t);
     return r;
 }
 
 int bfs_getattr(struct bfs_tree *t, uint64_t ino, struct bfs_attr *out)
 {
-    struct node *n;
+    struct node n;
     int r = 0;
 
     if (ino == BFS_ROOT_INO || ino == BFS_BYNAME_INO) {
@@ -158,35 +157,33 @@ int bfs_getattr(struct bfs_tree *t, uint64_t ino, struct bfs_attr *out)
         return 0;
     }
     tree_lock(t);
-    n = node_find_locked(t, ino);
-    if (!n)
+    if (!node_find_locked(t, ino, &n))
         r = -ESTALE;
-    else if (n->kind == N_DIR)
-        r = attr_ctr_dir_locked(t, n->ctr, out);
-    else if (n->kind == N_FILE)
-        attr_file_locked(t, n->ver, n->file, out);
+    else if (n.kind == N_DIR)
+        r = attr_ctr_dir_locked(t, n.ctr, out);
+    else if (n.kind == N_FILE)
+        attr_file_locked(t, n.ver, n.file, out);
     else
-        attr_link(t, n->ctr, n->kind, out);
+        attr_link(t, n.ctr, n.kind, out);
     tree_unlock(t);
     return r;
 }
 
 int bfs_readlink(struct bfs_tree *t, uint64_t ino, char **target)
 {
-    struct node *n;
+    struct node n;
     int r = 0;
 
     *target = NULL;
     tree_lock(t);
-    n = node_find_locked(t, ino);
-    if (!n)
+    if (!node_find_locked(t, ino, &n))
         r = -ESTALE;
-    else if (n->kind == N_BYNAME_LINK)
-        r = asprintf(target, "../%s", n->ctr->id) < 0 ? -ENOMEM : 0;
-    else if (n->kind == N_PREFIX_LINK)
-        r = (*target = strdup(n->ctr->id)) ? 0 : -ENOMEM;
-    else if (n->kind == N_FILE && n->file == BFS_FILE_UTILITYVM && n->ver->uvm)
-        r = (*target = strdup(n->ver->uvm)) ? 0 : -ENOMEM;
+    else if (n.kind == N_BYNAME_LINK)
+        r = asprintf(target, "../%s", n.ctr->id) < 0 ? -ENOMEM : 0;
+    else if (n.kind == N_PREFIX_LINK)
+        r = (*target = strdup(n.ctr->id)) ? 0 : -ENOMEM;
+    else if (n.kind == N_FILE && n.file == BFS_FILE_UTILITYVM && n.ver->uvm)
+        r = (*target = strdup(n.ver->uvm)) ? 0 : -ENOMEM;
     else
         r = -EINVAL;
     tree_unlock(t);
