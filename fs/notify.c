@@ -243,8 +243,7 @@ void bfs_tree_changed_how(struct bfs_tree *t, const char *dir_rel, const char *n
         set_changed = true;
     /* a listed one that is no container now (Dead, or a file gone): the next listing looks */
     if (id && hc_gone) {
-        bool have = !t->ids.cur ||
-                    !in_list(t->ids.cur->v, t->ids.cur->n, id); /* not listed: nothing to do */
+        bool have = !t->ids.cur || !in_idlist(t->ids.cur, id); /* not listed: nothing to do */
         for (size_t k = 0; !have && k < t->ids.n_recheck; k++)
             have = strcmp(t->ids.recheck[k], id) == 0;
         if (!have && t->ids.n_recheck < RECHECK_MAX)

@@ -188,10 +188,11 @@ struct name_ent {
     char id[LS_ID_LEN + 1];
 };
 
-/* An immutable, shared snapshot of the sorted container IDs. */
+/* An immutable, shared snapshot of the sorted container IDs (one block: no allocation, pointer
+ * or allocator overhead per ID). */
 struct idlist {
     unsigned refs;
-    char **v;
+    char (*v)[LS_ID_LEN + 1];
     size_t n;
     char **pending; /* folders Docker may still be writing (layerstore_container_pending),
                        left out of v and looked at again at the next listing */
@@ -429,6 +430,7 @@ void ahead_note_locked(struct bfs_tree *t, const struct ctr *c);
 /* ids.c */
 size_t idlist_lower_bound(const struct idlist *ids, const char *key);
 bool in_list(char **v, size_t n, const char *id);
+bool in_idlist(const struct idlist *l, const char *id);
 bool index_fresh_locked(const struct bfs_tree *t, uint64_t epoch, uint64_t now_epoch,
                         uint64_t store_gen, bool watched, int64_t built_ns, int64_t now);
 void idlist_unref_locked(struct idlist *l);
