@@ -10,7 +10,7 @@
 /* The position of the first ID >= key in ids (sorted), ids->n when there is none. */
 static const char *idlist_key(const void *v, size_t i)
 {
-    return ((char *const *)v)[i];
+    return ((const char(*)[LS_ID_LEN + 1]) v)[i];
 }
 
 size_t idlist_lower_bound(const struct idlist *ids, const char *key)
@@ -23,6 +23,28 @@ static int cmp_strp(const void *a, const void *b);
 bool in_list(char **v, size_t n, const char *id)
 {
     return n && bsearch(&id, v, n, sizeof(*v), cmp_strp);
+}
+
+bool in_idlist(const struct idlist *l, const char *id)
+{
+    size_t i = idlist_lower_bound(l, id);
+    return i < l->n && strcmp(l->v[i], id) == 0;
+}
+
+/* The n IDs at ids (LS_ID_LEN hex each, sorted; freed, with ids) into l's block. */
+static int idlist_take(struct idlist *l, char **ids, size_t n)
+{
+    l->v = malloc((n ? n : 1) * sizeof(*l->v));
+    for (size_t i = 0; i < n; i++) {
+        if (l->v)
+            memcpy(l->v[i], ids[i], LS_ID_LEN + 1);
+        free(ids[i]);
+    }
+    free(ids);
+    if (!l->v)
+        return -ENOMEM;
+    l->n = n;
+    return 0;
 }
 
 /* Container IDs on disk (sorted) into l, without the folders Docker may still be writing: an ID
@@ -48,7 +70,7 @@ static int list_ids(struct bfs_tree *t, const struct idlist *prev, char (*rechec
         return -EIO;
     }
     for (size_t i = 0; i < n; i++) {
-        bool known = prev && in_list(prev->v, prev->n, ids[i]);
+        bool known = prev && in_idlist(prev, ids[i]);
         for (size_t k = 0; known && k < n_recheck; k++)
             known = strcmp(recheck[k], ids[i]) != 0;
         /* State.Dead is read only for the few IDs a later listing looks at: the first reads
@@ -72,9 +94,7 @@ static int list_ids(struct bfs_tree *t, const struct idlist *prev, char (*rechec
         ids[k++] = ids[i];
     }
     store_release(t, s);
-    l->v = ids;
-    l->n = k;
-    return 0;
+    return idlist_take(l, ids, k);
 }
 
 /* Is an index built from containers/ (the ID list, the names) still right? Until the watcher
@@ -91,7 +111,7 @@ bool index_fresh_locked(const struct bfs_tree *t, uint64_t epoch, uint64_t now_e
 void idlist_unref_locked(struct idlist *l)
 {
     if (l && --l->refs == 0) {
-        ls_strv_free(l->v, l->n);
+        free(l->v);
         ls_strv_free(l->pending, l->n_pending);
         free(l);
     }
@@ -109,8 +129,7 @@ static void ctrs_sync_locked(struct bfs_tree *t, const struct idlist *l)
     tree_assert_locked(t);
     HTAB_FOREACH (&t->ctrs, p) {
         struct ctr *c = (struct ctr *)p;
-        const char *key = c->id;
-        if (!l->n || !bsearch(&key, l->v, l->n, sizeof(*l->v), cmp_strp))
+        if (!in_idlist(l, c->id))
             ctr_remove_locked(t, c);
     }
 }
@@ -165,6 +184,8 @@ int ids_get(struct bfs_tree *t, bool relist, struct idlist **out)
         tree_unlock(t);
     }
     if (r < 0) {
+        if (l)
+            ls_strv_free(l->pending, l->n_pending);
         free(l);
         return r;
     }
@@ -219,10 +240,12 @@ int lookup_prefix(struct bfs_tree *t, const char *name, char full[LS_ID_LEN + 1]
         ep = t->ids.epoch;
         sg = t->root.store_gen;
         tree_unlock(t);
+        char **raw_ids = NULL;
+        size_t n_raw = 0;
         if (!(l = calloc(1, sizeof(*l))))
             return -ENOMEM;
         s = store_hold(t);
-        if (s && layerstore_container_ids(s->ls, &l->v, &l->n, &err) < 0) {
+        if (s && layerstore_container_ids(s->ls, &raw_ids, &n_raw, &err) < 0) {
             bfs_log("%s", bf_error_message(&err));
             bf_error_clear(&err);
             store_release(t, s);
@@ -231,6 +254,10 @@ int lookup_prefix(struct bfs_tree *t, const char *name, char full[LS_ID_LEN + 1]
         }
         store_release(t, s);
         s = NULL;
+        if (idlist_take(l, raw_ids, n_raw) < 0) {
+            free(l);
+            return -ENOMEM;
+        }
         l->refs = 2; /* the tree's and ours */
         l->epoch = ep;
         l->store_gen = sg;

@@ -1,6 +1,7 @@
 /* inode.c - containers, versions and the kernel's inodes (nodes): their references, and the
  * attributes each kind of inode is shown with. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,10 +11,46 @@
 const char *const file_names[BFS_FILE_COUNT] = {"config.json", "createoptions.json", "layerpaths",
                                                 "utilityvm",   "mountopts",          "error"};
 
-void version_free(struct version *v)
+const char *istr_get_locked(struct bfs_tree *t, const char *s)
 {
-    free(v->uvm);
-    free(v->name);
+    tree_assert_locked(t);
+    size_t len = strlen(s);
+    uint64_t h = bfs_hash(s, len);
+    struct istr *is;
+
+    for (struct hlink *l = htab_first(&t->strs, h); l; l = l->next) {
+        is = (struct istr *)l;
+        if (l->hash == h && strcmp(is->s, s) == 0) {
+            is->refs++;
+            return is->s;
+        }
+    }
+    is = malloc(sizeof(*is) + len + 1);
+    if (!is)
+        return NULL;
+    is->refs = 1;
+    memcpy(is->s, s, len + 1);
+    if (htab_add(&t->strs, &is->h, h) < 0) {
+        free(is);
+        return NULL;
+    }
+    return is->s;
+}
+
+void istr_put_locked(struct bfs_tree *t, const char *s)
+{
+    tree_assert_locked(t);
+    struct istr *is = s ? (struct istr *)(s - offsetof(struct istr, s)) : NULL;
+
+    if (is && --is->refs == 0) {
+        htab_del(&t->strs, &is->h);
+        free(is);
+    }
+}
+
+void version_free(struct bfs_tree *t, struct version *v)
+{
+    istr_put_locked(t, v->uvm);
     free(v);
 }
 
@@ -24,7 +61,7 @@ void version_unref_locked(struct bfs_tree *t, struct version *v)
         return;
     if (v->bytes)
         bytes_evict_locked(t, v->bytes);
-    version_free(v);
+    version_free(t, v);
 }
 
 /* v is no longer its container's current version. While the kernel still holds one of its
@@ -50,7 +87,6 @@ void ctr_unref_locked(struct bfs_tree *t, struct ctr *c)
     if (!c || --c->refs)
         return;
     version_unref_locked(t, c->cur);
-    pthread_cond_destroy(&c->cond);
     free(c);
 }
 
@@ -81,10 +117,8 @@ struct ctr *ctr_get_locked(struct bfs_tree *t, const char *id)
     c->refs = 1;
     c->in_table = true;
     c->ino = t->next_ino;
-    t->next_ino += 3;
-    pthread_cond_init(&c->cond, NULL);
+    t->next_ino += INO_BLOCK;
     if (htab_add(&t->ctrs, &c->h, bfs_hash(id, LS_ID_LEN)) < 0) {
-        pthread_cond_destroy(&c->cond);
         free(c);
         return NULL;
     }
@@ -103,67 +137,129 @@ void ctr_remove_locked(struct bfs_tree *t, struct ctr *c)
     ctr_unref_locked(t, c);
 }
 
-struct node *node_find_locked(struct bfs_tree *t, uint64_t ino)
+#define CTR_OF_IB(b) ((struct ctr *)((char *)(b)-offsetof(struct ctr, ib)))
+#define VERSION_OF_IB(b) ((struct version *)((char *)(b)-offsetof(struct version, ib)))
+
+static struct iblock *iblock_find_locked(struct bfs_tree *t, uint64_t base)
 {
     tree_assert_locked(t);
-    uint64_t h = mix64(ino);
-    for (struct hlink *l = htab_first(&t->nodes, h); l; l = l->next)
-        if (l->hash == h && ((struct node *)l)->ino == ino)
-            return (struct node *)l;
+    uint64_t h = mix64(base);
+    for (struct hlink *l = htab_first(&t->nodes, h); l; l = l->next) {
+        struct iblock *b = (struct iblock *)l;
+        if (l->hash == h &&
+            (b->is_version ? VERSION_OF_IB(b)->base_ino : CTR_OF_IB(b)->ino) == base)
+            return b;
+    }
     return NULL;
 }
 
-/* Count one kernel reference to inode `ino`, creating its node. */
+bool node_find_locked(struct bfs_tree *t, uint64_t ino, struct node *out)
+{
+    tree_assert_locked(t);
+    static const enum node_kind ctr_kinds[CTR_INOS] = {N_DIR, N_BYNAME_LINK, N_PREFIX_LINK};
+    unsigned i = ino % INO_BLOCK;
+    struct iblock *b = iblock_find_locked(t, ino - i);
+
+    if (!b)
+        return false;
+    memset(out, 0, sizeof(*out));
+    out->ino = ino;
+    if (b->is_version) {
+        struct version *v = VERSION_OF_IB(b);
+        if (i >= BFS_FILE_COUNT || !v->nlookup[i])
+            return false;
+        out->kind = N_FILE;
+        out->file = (enum bfs_file)i;
+        out->ver = v;
+        out->ctr = v->ctr;
+    } else {
+        struct ctr *c = CTR_OF_IB(b);
+        if (i >= CTR_INOS || !c->nlookup[i])
+            return false;
+        out->kind = ctr_kinds[i];
+        out->ctr = c;
+    }
+    return true;
+}
+
+/* Count one kernel reference to inode `ino` (c's, or with v, one of v's files). */
 int node_ref_locked(struct bfs_tree *t, uint64_t ino, enum node_kind kind, enum bfs_file file,
                     struct ctr *c, struct version *v)
 {
     tree_assert_locked(t);
-    struct node *n = node_find_locked(t, ino);
+    struct iblock *b = v ? &v->ib : &c->ib;
+    uint32_t *count;
 
-    if (n) {
-        n->nlookup++;
+    (void)kind;
+    if (v) {
+        count = &v->nlookup[file];
+        c = v->ctr;
+    } else {
+        count = &c->nlookup[ino - c->ino];
+    }
+    if (*count) {
+        if (*count != UINT32_MAX)
+            ++*count;
         return 0;
     }
-    n = calloc(1, sizeof(*n));
-    if (!n)
-        return -ENOMEM;
-    n->ino = ino;
-    n->kind = kind;
-    n->file = file;
-    n->ctr = c;
-    c->refs++;
-    if (v) {
-        n->ver = v;
-        v->refs++;
+    if (!b->held) {
+        if (htab_add(&t->nodes, &b->h, mix64(v ? v->base_ino : c->ino)) < 0)
+            return -ENOMEM;
+        c->refs++;
+        if (v)
+            v->refs++;
     }
-    n->nlookup = 1;
-    if (htab_add(&t->nodes, &n->h, mix64(ino)) < 0) {
-        ctr_unref_locked(t, c);
-        version_unref_locked(t, v);
-        free(n);
-        return -ENOMEM;
-    }
-    t->stats.nodes = t->nodes.n;
+    b->held++;
+    *count = 1;
+    t->stats.nodes++;
     return 0;
+}
+
+/* The block's last counted inode went: it leaves the table and drops its references. */
+static void iblock_release_locked(struct bfs_tree *t, struct iblock *b)
+{
+    tree_assert_locked(t);
+    htab_del(&t->nodes, &b->h);
+    if (b->is_version) {
+        struct version *v = VERSION_OF_IB(b);
+        struct ctr *c = v->ctr;
+        version_unref_locked(t, v);
+        ctr_unref_locked(t, c);
+    } else {
+        ctr_unref_locked(t, CTR_OF_IB(b));
+    }
 }
 
 void bfs_forget(struct bfs_tree *t, uint64_t ino, uint64_t nlookup)
 {
-    struct node *n;
+    unsigned i = ino % INO_BLOCK;
+    struct iblock *b;
+    uint32_t *count = NULL;
 
     tree_lock(t);
-    n = node_find_locked(t, ino);
-    if (n) {
-        n->nlookup = nlookup >= n->nlookup ? 0 : n->nlookup - nlookup;
-        if (!n->nlookup) {
-            htab_del(&t->nodes, &n->h);
-            t->stats.nodes = t->nodes.n;
-            version_unref_locked(t, n->ver);
-            ctr_unref_locked(t, n->ctr);
-            free(n);
+    b = iblock_find_locked(t, ino - i);
+    if (b && b->is_version && i < BFS_FILE_COUNT)
+        count = &VERSION_OF_IB(b)->nlookup[i];
+    else if (b && !b->is_version && i < CTR_INOS)
+        count = &CTR_OF_IB(b)->nlookup[i];
+    if (count && *count && *count != UINT32_MAX) {
+        *count = nlookup >= *count ? 0 : *count - (uint32_t)nlookup;
+        if (!*count) {
+            t->stats.nodes--;
+            if (!--b->held)
+                iblock_release_locked(t, b);
         }
     }
     tree_unlock(t);
+}
+
+/* At unmount: every block drops what it holds. */
+void inodes_free_locked(struct bfs_tree *t)
+{
+    tree_assert_locked(t);
+    HTAB_FOREACH (&t->nodes, p)
+        iblock_release_locked(t, (struct iblock *)p);
+    htab_free(&t->nodes);
 }
 
 /* Does the watcher tell of every change to what v was made from? */

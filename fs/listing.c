@@ -146,7 +146,7 @@ static int list_byname_locked(struct bfs_tree *t, const struct namelist *names, 
 
 /* A container's folder after offset `after`; with `plus`, its files with their attributes,
  * counted as lookups (called locked, drops the lock meanwhile). */
-static int list_ctr_locked(struct bfs_tree *t, struct node *n, uint64_t after, size_t max,
+static int list_ctr_locked(struct bfs_tree *t, const struct node *n, uint64_t after, size_t max,
                            bool plus, struct bfs_dirlist *l, size_t *cap)
 {
     tree_assert_locked(t);
@@ -227,7 +227,7 @@ static int snapshot_for(struct bfs_tree *t, uint64_t ino, uint64_t after, void *
 static int list_dir(struct bfs_tree *t, uint64_t ino, uint64_t after, size_t max, bool plus,
                     struct bfs_dirlist *l, size_t *cap, bool *unchanged)
 {
-    struct node *n;
+    struct node n;
     void *snap = NULL;
     int r;
 
@@ -256,13 +256,12 @@ static int list_dir(struct bfs_tree *t, uint64_t ino, uint64_t after, size_t max
         return r;
     }
     tree_lock(t);
-    n = node_find_locked(t, ino);
-    if (!n)
+    if (!node_find_locked(t, ino, &n))
         r = -ESTALE;
-    else if (n->kind != N_DIR)
+    else if (n.kind != N_DIR)
         r = -ENOTDIR;
-    else if ((r = list_ctr_locked(t, n, after, max, plus, l, cap)) == 0 && unchanged)
-        *unchanged = listed_again(&n->ctr->listed, l);
+    else if ((r = list_ctr_locked(t, &n, after, max, plus, l, cap)) == 0 && unchanged)
+        *unchanged = listed_again(&n.ctr->listed, l);
     tree_unlock(t);
     return r;
 }

@@ -104,7 +104,7 @@ static int file_by_name(const char *name)
     return -1;
 }
 
-static int lookup_ctr_locked(struct bfs_tree *t, struct node *dirn, const char *name,
+static int lookup_ctr_locked(struct bfs_tree *t, const struct node *dirn, const char *name,
                              struct bfs_attr *out)
 {
     tree_assert_locked(t);
@@ -132,7 +132,7 @@ static int lookup_ctr_locked(struct bfs_tree *t, struct node *dirn, const char *
 
 int bfs_lookup(struct bfs_tree *t, uint64_t parent, const char *name, struct bfs_attr *out)
 {
-    struct node *n;
+    struct node n;
     int r;
 
     if (parent == BFS_ROOT_INO)
@@ -140,20 +140,19 @@ int bfs_lookup(struct bfs_tree *t, uint64_t parent, const char *name, struct bfs
     if (parent == BFS_BYNAME_INO)
         return lookup_byname(t, name, out);
     tree_lock(t);
-    n = node_find_locked(t, parent);
-    if (!n)
+    if (!node_find_locked(t, parent, &n))
         r = -ESTALE;
-    else if (n->kind != N_DIR)
+    else if (n.kind != N_DIR)
         r = -ENOTDIR;
     else
-        r = lookup_ctr_locked(t, n, name, out);
+        r = lookup_ctr_locked(t, &n, name, out);
     tree_unlock(t);
     return r;
 }
 
 int bfs_getattr(struct bfs_tree *t, uint64_t ino, struct bfs_attr *out)
 {
-    struct node *n;
+    struct node n;
     int r = 0;
 
     if (ino == BFS_ROOT_INO || ino == BFS_BYNAME_INO) {
@@ -161,12 +160,11 @@ int bfs_getattr(struct bfs_tree *t, uint64_t ino, struct bfs_attr *out)
         return 0;
     }
     tree_lock(t);
-    n = node_find_locked(t, ino);
-    if (!n) {
+    if (!node_find_locked(t, ino, &n)) {
         r = -ESTALE;
-    } else if (n->kind == N_DIR) {
+    } else if (n.kind == N_DIR) {
         /* config.v2.json's stat is made unlocked; the reference keeps the container. */
-        struct ctr *c = n->ctr;
+        struct ctr *c = n.ctr;
         struct stat cst;
         bool have_cst;
 
@@ -176,10 +174,10 @@ int bfs_getattr(struct bfs_tree *t, uint64_t ino, struct bfs_attr *out)
         tree_lock(t);
         r = attr_ctr_dir_locked(t, c, have_cst ? &cst : NULL, out);
         ctr_unref_locked(t, c);
-    } else if (n->kind == N_FILE) {
-        attr_file_locked(t, n->ver, n->file, out);
+    } else if (n.kind == N_FILE) {
+        attr_file_locked(t, n.ver, n.file, out);
     } else {
-        attr_link(t, n->ctr, n->kind, out);
+        attr_link(t, n.ctr, n.kind, out);
     }
     tree_unlock(t);
     return r;
@@ -187,20 +185,19 @@ int bfs_getattr(struct bfs_tree *t, uint64_t ino, struct bfs_attr *out)
 
 int bfs_readlink(struct bfs_tree *t, uint64_t ino, char **target)
 {
-    struct node *n;
+    struct node n;
     int r = 0;
 
     *target = NULL;
     tree_lock(t);
-    n = node_find_locked(t, ino);
-    if (!n)
+    if (!node_find_locked(t, ino, &n))
         r = -ESTALE;
-    else if (n->kind == N_BYNAME_LINK)
-        r = asprintf(target, "../%s", n->ctr->id) < 0 ? -ENOMEM : 0;
-    else if (n->kind == N_PREFIX_LINK)
-        r = (*target = strdup(n->ctr->id)) ? 0 : -ENOMEM;
-    else if (n->kind == N_FILE && n->file == BFS_FILE_UTILITYVM && n->ver->uvm)
-        r = (*target = strdup(n->ver->uvm)) ? 0 : -ENOMEM;
+    else if (n.kind == N_BYNAME_LINK)
+        r = asprintf(target, "../%s", n.ctr->id) < 0 ? -ENOMEM : 0;
+    else if (n.kind == N_PREFIX_LINK)
+        r = (*target = strdup(n.ctr->id)) ? 0 : -ENOMEM;
+    else if (n.kind == N_FILE && n.file == BFS_FILE_UTILITYVM && n.ver->uvm)
+        r = (*target = strdup(n.ver->uvm)) ? 0 : -ENOMEM;
     else
         r = -EINVAL;
     tree_unlock(t);

@@ -110,6 +110,7 @@ static enum ev_scope layer_scope_locked(struct bfs_tree *t, const struct layer_e
 {
     tree_assert_locked(t);
     size_t xl = strlen(ev->x), bl = xl;
+    uint8_t key[LS_ID_LEN / 2];
 
     if (!xl)
         return EV_SHARED;
@@ -117,9 +118,10 @@ static enum ev_scope layer_scope_locked(struct bfs_tree *t, const struct layer_e
         bl = LS_ID_LEN;
     if (bl != LS_ID_LEN)
         return EV_SHARED; /* not a layer's folder: Docker does not change those */
+    bool hex = hex_decode(ev->x, bl, key, sizeof(key));
     HTAB_FOREACH (&t->ctrs, p) {
         const struct ctr *c = (const struct ctr *)p;
-        if (strlen(c->mount_id) == bl && memcmp(c->mount_id, ev->x, bl) == 0) {
+        if (hex && c->has_mount_id && memcmp(c->mount_id, key, sizeof(key)) == 0) {
             memcpy(id, c->id, LS_ID_LEN + 1);
             return EV_OWNER;
         }
@@ -241,8 +243,7 @@ void bfs_tree_changed_how(struct bfs_tree *t, const char *dir_rel, const char *n
         set_changed = true;
     /* a listed one that is no container now (Dead, or a file gone): the next listing looks */
     if (id && hc_gone) {
-        bool have = !t->ids.cur ||
-                    !in_list(t->ids.cur->v, t->ids.cur->n, id); /* not listed: nothing to do */
+        bool have = !t->ids.cur || !in_idlist(t->ids.cur, id); /* not listed: nothing to do */
         for (size_t k = 0; !have && k < t->ids.n_recheck; k++)
             have = strcmp(t->ids.recheck[k], id) == 0;
         if (!have && t->ids.n_recheck < RECHECK_MAX)

@@ -30,10 +30,10 @@ static int file_version_locked(struct bfs_tree *t, uint64_t ino, struct version 
                                enum bfs_file *f, char id[LS_ID_LEN + 1])
 {
     tree_assert_locked(t);
-    struct node *n = node_find_locked(t, ino);
+    struct node nd, *n = &nd;
 
     *v = NULL;
-    if (!n)
+    if (!node_find_locked(t, ino, n))
         return -ESTALE;
     if (n->kind != N_FILE || n->file == BFS_FILE_UTILITYVM)
         return n->kind == N_DIR ? -EISDIR : -EINVAL;
@@ -211,25 +211,23 @@ out:
 
 size_t bfs_file_siblings(struct bfs_tree *t, uint64_t ino, bool claim, uint64_t *out, size_t max)
 {
-    struct node *n, *sib;
+    struct node n, sib;
     struct version *v;
     size_t k = 0;
 
     tree_lock(t);
-    n = node_find_locked(t, ino);
-    if (!n || n->kind != N_FILE)
+    if (!node_find_locked(t, ino, &n) || n.kind != N_FILE)
         goto out;
-    v = n->ver;
+    v = n.ver;
     for (int f = 0; f < BFS_FILE_COUNT && k < max; f++) {
-        if (f == (int)n->file || f == BFS_FILE_UTILITYVM || (v->served & (1u << f)) ||
+        if (f == (int)n.file || f == BFS_FILE_UTILITYVM || (v->served & (1u << f)) ||
             !v->f[f].present || v->f[f].failed || v->f[f].size == 0)
             continue;
         /* the kernel holds it: its node lives from a lookup (or a listing with attributes)
          * to the forget that brings nlookup to 0 */
-        sib = node_find_locked(t, v->base_ino + (uint64_t)f);
-        if (!sib)
+        if (!node_find_locked(t, v->base_ino + (uint64_t)f, &sib))
             continue;
-        out[k++] = sib->ino;
+        out[k++] = sib.ino;
         if (claim)
             v->served |= 1u << f;
     }

@@ -61,6 +61,7 @@ int bfs_tree_new(const char *dataroot, const struct bfs_tree_options *opts, stru
     pthread_mutex_init(&t->lock, NULL);
     pthread_cond_init(&t->ahead.cond, NULL);
     pthread_cond_init(&t->watch_cond, NULL);
+    pthread_cond_init(&t->gen_cond, NULL);
     t->cache.lru.next = t->cache.lru.prev = &t->cache.lru;
     t->next_ino = FIRST_DYNAMIC_INO;
     t->root.checked_ns = now_ns();
@@ -79,18 +80,13 @@ void bfs_tree_free(struct bfs_tree *t)
         return;
     bfs_tree_readahead(t, false);
     tree_lock(t);
-    HTAB_FOREACH (&t->nodes, p) {
-        struct node *n = (struct node *)p;
-        version_unref_locked(t, n->ver);
-        ctr_unref_locked(t, n->ctr);
-        free(n);
-    }
-    free(t->nodes.b);
+    inodes_free_locked(t);
     HTAB_FOREACH (&t->ctrs, p) {
         ((struct ctr *)p)->in_table = false;
         ctr_unref_locked(t, (struct ctr *)p);
     }
     free(t->ctrs.b);
+    htab_free(&t->strs); /* empty: every version is gone */
     while (t->cache.lru.next != &t->cache.lru)
         bytes_evict_locked(t, t->cache.lru.next);
     namelist_unref_locked(t->names.cur);

@@ -43,12 +43,17 @@ static bool bundle_failed(const struct spec_bundle *b)
 }
 
 /* The summary of bundle b (not yet attached). */
-static struct version *version_new(const struct spec_bundle *b, const struct stat *cst)
+static struct version *version_new(struct bfs_tree *t, const struct spec_bundle *b,
+                                   const struct stat *cst)
 {
-    struct version *v = calloc(1, sizeof(*v));
+    tree_assert_locked(t);
+    /* the name lives in the version's own block: one allocation */
+    size_t name_len = b->name ? strlen(b->name) : 0;
+    struct version *v = calloc(1, sizeof(*v) + name_len + 1);
 
     if (!v)
         return NULL;
+    v->ib.is_version = true;
     for (int i = 0; i < SPEC_FILE_COUNT; i++) {
         const struct spec_blob *f = &b->files[i];
         if (b->omit[i])
@@ -57,19 +62,18 @@ static struct version *version_new(const struct spec_bundle *b, const struct sta
     }
     if (b->errors_len)
         summarize_file(&v->f[BFS_FILE_ERROR], b->errors, b->errors_len, false);
-    if (b->has_uvm && !(v->uvm = strdup(b->files[SPEC_FILE_UTILITYVM].data)))
-        goto oom;
-    if (b->name && !(v->name = strdup(b->name)))
-        goto oom;
+    if (b->has_uvm && !(v->uvm = istr_get_locked(t, b->files[SPEC_FILE_UTILITYVM].data))) {
+        free(v);
+        return NULL;
+    }
+    if (b->name)
+        v->name = memcpy(v->name_buf, b->name, name_len + 1);
     v->failed = bundle_failed(b);
     v->mtime_ns = ls_inputs_newest_mtime_ns(&b->inputs);
     v->uid = cst->st_uid;
     v->gid = cst->st_gid;
     v->group = cst->st_mode & 0040;
     return v;
-oom:
-    version_free(v);
-    return NULL;
 }
 
 static bool same_content(const struct version *a, const struct version *b)
@@ -246,7 +250,7 @@ static void pass_end_locked(struct bfs_tree *t, struct ctr *c, struct gen_pass *
 {
     tree_assert_locked(t);
     c->generating = false;
-    pthread_cond_broadcast(&c->cond);
+    pthread_cond_broadcast(&t->gen_cond);
     store_unref_locked(p->s);
     if (p->old) {
         t->stats.validations++;
@@ -277,7 +281,7 @@ static int version_install_locked(struct bfs_tree *t, struct ctr *c, struct gen_
     int r;
 
     tree_assert_locked(t);
-    nv = version_new(b, &p->cst);
+    nv = version_new(t, b, &p->cst);
     if (!nv) {
         spec_bundle_free(b);
         return -ENOMEM;
@@ -287,13 +291,13 @@ static int version_install_locked(struct bfs_tree *t, struct ctr *c, struct gen_
         v->uid = nv->uid;
         v->gid = nv->gid;
         v->group = nv->group;
-        version_free(nv);
+        version_free(t, nv);
         nv = v;
     } else {
         nv->refs = 1; /* c->cur's */
         nv->ctr = c;
         nv->base_ino = t->next_ino;
-        t->next_ino += BFS_FILE_COUNT;
+        t->next_ino += INO_BLOCK;
         t->stats.versions++;
         if (b->errors_len)
             log_bundle_errors(b);
@@ -301,7 +305,8 @@ static int version_install_locked(struct bfs_tree *t, struct ctr *c, struct gen_
         version_retire_locked(t, v);
     }
     if (b->mount_id[0])
-        memcpy(c->mount_id, b->mount_id, sizeof(c->mount_id));
+        c->has_mount_id =
+            hex_decode(b->mount_id, strlen(b->mount_id), c->mount_id, sizeof(c->mount_id));
     nv->epoch = p->epoch0;
     nv->events = p->ev0;
     nv->store_gen = p->sgen;
@@ -330,7 +335,7 @@ int ctr_current_locked(struct bfs_tree *t, struct ctr *c, bool need_bytes, struc
         int r;
 
         while (c->generating)
-            tree_wait(t, &c->cond);
+            tree_wait(t, &t->gen_cond);
         p.now = now_ns();
         p.v = c->cur;
         if (version_ready_locked(t, p.v, need_bytes, p.now)) {

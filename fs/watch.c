@@ -1,5 +1,6 @@
 /* watch.c - the inotify watcher thread (see watch.h). */
 #include <errno.h>
+#include <limits.h>
 #include <malloc.h>
 #include <signal.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hex.h"
 #include "htab.h"
 #include "jarena.h"
 #include "watch.h"
@@ -54,11 +56,25 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+#define ID_BYTES 32 /* a 64-hex folder name */
+
+/* A folder many watched folders are in (containers/, layerdb/mounts/, ...), kept once. */
+struct wdir {
+    struct hlink h; /* keyed by bfs_hash(path) */
+    unsigned refs;
+    char path[];
+};
+
+/* A watched folder. Its path (rel) is its parent's (dir, NULL for one of the data-root's own
+ * entries or the data-root itself) and its name: ID_BYTES bytes when it is 64 lowercase hex
+ * digits (an ID: most folders), else the text. */
 struct wentry {
     struct hlink by_rel; /* keyed by bfs_hash(rel) */
     struct hlink by_wd;  /* keyed by wd */
     int wd;
-    char rel[];
+    bool id;
+    struct wdir *dir;
+    unsigned char name[];
 };
 
 struct bfs_watch {
@@ -68,7 +84,7 @@ struct bfs_watch {
     pthread_t thread;
     bool started;
     pthread_mutex_t lock;
-    struct htab rels, wds;
+    struct htab rels, wds, dirs;
     bool limit_logged;
     bfs_inval_fn inval;
     void *ctx;
@@ -77,13 +93,111 @@ struct bfs_watch {
 #define ENTRY_OF_REL(l) ((struct wentry *)(l))
 #define ENTRY_OF_WD(l) ((struct wentry *)((char *)(l)-offsetof(struct wentry, by_wd)))
 
+/* rel's parent (len bytes, none when *name == rel) and name. */
+static void split_rel(const char *rel, size_t *len, const char **name)
+{
+    const char *slash = strrchr(rel, '/');
+    *len = slash ? (size_t)(slash - rel) : 0;
+    *name = slash ? slash + 1 : rel;
+}
+
+static struct wdir *dir_get(struct bfs_watch *w, const char *path, size_t len)
+{
+    uint64_t h = bfs_hash(path, len);
+    struct wdir *d;
+
+    for (struct hlink *l = htab_first(&w->dirs, h); l; l = l->next) {
+        d = (struct wdir *)l;
+        if (l->hash == h && strncmp(d->path, path, len) == 0 && !d->path[len]) {
+            d->refs++;
+            return d;
+        }
+    }
+    d = malloc(sizeof(*d) + len + 1);
+    if (!d)
+        return NULL;
+    d->refs = 1;
+    memcpy(d->path, path, len);
+    d->path[len] = '\0';
+    if (htab_add(&w->dirs, &d->h, h) < 0) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+static void dir_put(struct bfs_watch *w, struct wdir *d)
+{
+    if (d && --d->refs == 0) {
+        htab_del(&w->dirs, &d->h);
+        free(d);
+    }
+}
+
+/* e's path into buf (PATH_MAX bytes: it was a path that fit when watched). */
+static const char *rel_of(const struct wentry *e, char *buf)
+{
+    size_t n = 0;
+
+    if (e->dir) {
+        n = strlen(e->dir->path);
+        memcpy(buf, e->dir->path, n);
+        buf[n++] = '/';
+    }
+    if (e->id)
+        hex_encode(e->name, ID_BYTES, buf + n);
+    else
+        strcpy(buf + n, (const char *)e->name);
+    return buf;
+}
+
+static bool entry_is(const struct wentry *e, const char *rel)
+{
+    const char *name;
+    size_t len;
+    uint8_t id[ID_BYTES];
+
+    split_rel(rel, &len, &name);
+    if (name == rel ? e->dir != NULL
+                    : !e->dir || strncmp(e->dir->path, rel, len) != 0 || e->dir->path[len])
+        return false;
+    if (e->id)
+        return hex_decode(name, strlen(name), id, sizeof(id)) &&
+               memcmp(id, e->name, sizeof(id)) == 0;
+    return strcmp((const char *)e->name, name) == 0;
+}
+
 static struct wentry *find_rel(struct bfs_watch *w, const char *rel)
 {
     uint64_t h = bfs_hash(rel, strlen(rel));
     for (struct hlink *l = htab_first(&w->rels, h); l; l = l->next)
-        if (l->hash == h && strcmp(ENTRY_OF_REL(l)->rel, rel) == 0)
+        if (l->hash == h && entry_is(ENTRY_OF_REL(l), rel))
             return ENTRY_OF_REL(l);
     return NULL;
+}
+
+/* A new entry for rel (not in the tables yet), or NULL when out of memory. */
+static struct wentry *entry_new(struct bfs_watch *w, const char *rel)
+{
+    const char *name;
+    size_t len, nlen;
+    uint8_t id[ID_BYTES];
+    bool is_id;
+    struct wentry *e;
+
+    split_rel(rel, &len, &name);
+    nlen = strlen(name);
+    is_id = hex_decode(name, nlen, id, sizeof(id));
+    e = calloc(1, sizeof(*e) + (is_id ? sizeof(id) : nlen + 1));
+    if (!e)
+        return NULL;
+    if (name != rel && !(e->dir = dir_get(w, rel, len))) {
+        free(e);
+        return NULL;
+    }
+    e->id = is_id;
+    memcpy(e->name, is_id ? (const void *)id : (const void *)name, is_id ? sizeof(id) : nlen + 1);
+    return e;
 }
 
 static struct wentry *find_wd(struct bfs_watch *w, int wd)
@@ -94,11 +208,17 @@ static struct wentry *find_wd(struct bfs_watch *w, int wd)
     return NULL;
 }
 
+static void entry_free(struct bfs_watch *w, struct wentry *e)
+{
+    dir_put(w, e->dir);
+    free(e);
+}
+
 static void drop_entry(struct bfs_watch *w, struct wentry *e)
 {
     htab_del(&w->rels, &e->by_rel);
     htab_del(&w->wds, &e->by_wd);
-    free(e);
+    entry_free(w, e);
 }
 
 /* Watch `rel` and its parents. Called with w->lock held. */
@@ -149,18 +269,17 @@ static int add_locked(struct bfs_watch *w, const char *rel)
     e = find_wd(w, wd); /* the same folder under another name: keep the first */
     if (e)
         return added;
-    e = calloc(1, sizeof(*e) + strlen(rel) + 1);
+    e = entry_new(w, rel);
     if (!e)
         return -ENOMEM;
     e->wd = wd;
-    strcpy(e->rel, rel);
     if (htab_add(&w->rels, &e->by_rel, bfs_hash(rel, strlen(rel))) < 0) {
-        free(e);
+        entry_free(w, e);
         return -ENOMEM;
     }
     if (htab_add(&w->wds, &e->by_wd, (uint64_t)wd) < 0) {
         htab_del(&w->rels, &e->by_rel);
-        free(e);
+        entry_free(w, e);
         return -ENOMEM;
     }
     return 1;
@@ -201,12 +320,14 @@ static bool forget_tree_locked(struct bfs_watch *w, const char *rel)
 {
     size_t len = strlen(rel);
     bool basics = false;
+    char buf[PATH_MAX];
 
     HTAB_FOREACH (&w->rels, p) {
         struct wentry *e = ENTRY_OF_REL(p);
-        if (strncmp(e->rel, rel, len) != 0 || (e->rel[len] && e->rel[len] != '/' && len))
+        const char *er = rel_of(e, buf);
+        if (strncmp(er, rel, len) != 0 || (er[len] && er[len] != '/' && len))
             continue;
-        basics |= strcmp(e->rel, "containers") == 0;
+        basics |= strcmp(er, "containers") == 0;
         inotify_rm_watch(w->ifd, e->wd);
         drop_entry(w, e);
     }
@@ -216,7 +337,7 @@ static bool forget_tree_locked(struct bfs_watch *w, const char *rel)
 static void handle(struct bfs_watch *w, const struct inotify_event *ev)
 {
     struct wentry *e;
-    char *rel = NULL;
+    char *rel = NULL, buf[PATH_MAX];
     bool basics = false;
 
     if (ev->mask & IN_Q_OVERFLOW) {
@@ -226,7 +347,7 @@ static void handle(struct bfs_watch *w, const struct inotify_event *ev)
     pthread_mutex_lock(&w->lock);
     e = find_wd(w, ev->wd);
     if (e) {
-        rel = strdup(e->rel);
+        rel = strdup(rel_of(e, buf));
         if (ev->mask & IN_IGNORED) { /* the folder went away: it is watched again when read */
             drop_entry(w, e);
         } else if (ev->mask & (IN_MOVE_SELF | IN_DELETE_SELF)) {
@@ -353,6 +474,7 @@ void bfs_watch_stop(struct bfs_watch *w)
     clear_all(w);
     htab_free(&w->rels);
     htab_free(&w->wds);
+    htab_free(&w->dirs); /* empty: every entry is gone */
     if (w->ifd >= 0)
         close(w->ifd);
     if (w->stop[0] >= 0)

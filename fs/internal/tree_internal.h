@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "bf_util.h"
+#include "hex.h"
 #include "htab.h"
 #include "tree.h"
 
@@ -72,61 +73,97 @@ struct bytes {
 };
 
 struct file_sum {
-    bool present; /* listed in the directory */
-    bool failed;  /* could not be generated: size 1 (FAILED_FILE_SIZE), reads give EIO */
-    uint64_t size;
     uint64_t hash;
+    uint64_t size : 62;
+    uint64_t present : 1; /* listed in the directory */
+    uint64_t failed : 1;  /* could not be generated: size 1 (FAILED_FILE_SIZE), reads give EIO */
+};
+
+/* The kernel's inodes (nodes) are counted where they belong, with no object of their own:
+ * every container and every version owns a block of INO_BLOCK inode numbers (a container its
+ * folder, by-name link and prefix link, INO_DIR.. below; a version its files, by enum
+ * bfs_file) and keeps the kernel's lookup count of each (nlookup). While one of them is
+ * counted, the block is in the tree's inode table (bfs_tree.nodes, keyed by the block's first
+ * number) and holds a reference to its owner (a version's block to its container too). A count
+ * that reaches UINT32_MAX stays there: that inode is kept until unmount rather than forgotten
+ * while the kernel may still hold it. */
+#define INO_BLOCK 8
+#define INO_DIR 0
+#define INO_BYNAME 1
+#define INO_PREFIX 2
+#define CTR_INOS 3
+_Static_assert(BFS_FILE_COUNT <= INO_BLOCK, "a version's files fit in its block");
+_Static_assert(FIRST_DYNAMIC_INO % INO_BLOCK == 0, "blocks are aligned");
+
+struct iblock {
+    struct hlink h;
+    bool is_version;
+    uint8_t held; /* inodes of the block with a count */
 };
 
 struct ctr;
 
 struct version {
+    struct iblock ib;
     unsigned refs;
+    uint32_t nlookup[BFS_FILE_COUNT];
     struct ctr *ctr; /* weak: the container outlives its versions' users (nodes hold both) */
     uint64_t base_ino;
     struct file_sum f[BFS_FILE_COUNT];
-    char *uvm;  /* utilityvm link target, NULL when none */
-    char *name; /* container name, NULL when unknown */
+    const char *uvm;  /* utilityvm link target, NULL when none (interned: struct istr) */
+    const char *name; /* container name, NULL when unknown (in the version's own block) */
     int64_t mtime_ns;
     uid_t uid;
     gid_t gid;
-    mode_t group; /* 0040 when config.v2.json is group-readable */
+    uint16_t group; /* 0040 when config.v2.json is group-readable */
+    bool watched;
+    bool failed;    /* a file failed: generated again after the trust period, never validated by
+                       stamps, so a transient failure (EIO, ENOMEM, ...) heals on its own */
+    uint8_t served; /* 1 << file: read by the kernel, or pushed to it (bfs_file_siblings) */
     struct bytes *bytes;
     /* freshness */
     uint64_t epoch, events, store_gen;
     int64_t validated_ns;
-    bool watched;
-    bool failed;     /* a file failed: generated again after the trust period, never validated by
-                        stamps, so a transient failure (EIO, ENOMEM, ...) heals on its own */
-    unsigned served; /* 1 << file: read by the kernel, or pushed to it (bfs_file_siblings) */
+    char name_buf[]; /* name */
 };
 
-struct ctr {
+/* A string many versions share (the utilityvm link target: the base layer's folder), kept
+ * once in bfs_tree.strs while a version refers to it. */
+struct istr {
     struct hlink h;
-    char id[LS_ID_LEN + 1];
     unsigned refs;
-    bool in_table;
-    uint64_t ino; /* directory; +1 the by-name link; +2 the prefix link */
+    char s[];
+};
+_Static_assert(BFS_FILE_COUNT <= 8, "served has a bit per file");
+
+struct ctr {
+    struct hlink h; /* the container table, by ID */
+    struct iblock ib;
+    uint64_t ino; /* its block: directory; +1 the by-name link; +2 the prefix link */
     uint64_t events;
     struct version *cur;
-    bool generating;
-    pthread_cond_t cond;
-    uint64_t listed;              /* hash of the directory's last listing, 0: none yet */
-    uint64_t listed_base;         /* base_ino of the version last listed, 0: none since the sweep */
-    bool dir_watched;             /* containers/<id> is watched: its attributes can be kept long */
-    char mount_id[LS_ID_LEN + 6]; /* its layer folder's name, from its last generation */
+    uint64_t listed;      /* hash of the directory's last listing, 0: none yet */
+    uint64_t listed_base; /* base_ino of the version last listed, 0: none since the sweep */
+    unsigned refs;
+    uint32_t nlookup[CTR_INOS];
+    char id[LS_ID_LEN + 1];
+    bool in_table;
+    bool generating;  /* bfs_tree.gen_cond tells when it ends */
+    bool dir_watched; /* containers/<id> is watched: its attributes can be kept long */
+    bool has_mount_id;
+    /* its layer folder's name (64 hex digits), from its last generation */
+    uint8_t mount_id[LS_ID_LEN / 2];
 };
 
 enum node_kind { N_DIR, N_FILE, N_BYNAME_LINK, N_PREFIX_LINK };
 
+/* What one inode the kernel holds stands for (node_find_locked). */
 struct node {
-    struct hlink h;
     uint64_t ino;
     enum node_kind kind;
     enum bfs_file file;
-    struct ctr *ctr;     /* ref */
-    struct version *ver; /* ref, N_FILE only */
-    uint64_t nlookup;
+    struct ctr *ctr;
+    struct version *ver; /* N_FILE only */
 };
 
 struct ctrs_mode {
@@ -149,10 +186,11 @@ struct name_ent {
     char id[LS_ID_LEN + 1];
 };
 
-/* An immutable, shared snapshot of the sorted container IDs. */
+/* An immutable, shared snapshot of the sorted container IDs (one block: no allocation, pointer
+ * or allocator overhead per ID). */
 struct idlist {
     unsigned refs;
-    char **v;
+    char (*v)[LS_ID_LEN + 1];
     size_t n;
     char **pending; /* folders Docker may still be writing (layerstore_container_pending),
                        left out of v and looked at again at the next listing */
@@ -241,9 +279,11 @@ struct bfs_tree {
     int64_t trust_ns;
     int64_t mounted_ns; /* CLOCK_REALTIME: the mtime of the root and by-name */
     struct tree_root root;
-    struct htab nodes, ctrs;
+    struct htab nodes, ctrs; /* inode blocks (struct iblock), containers by ID */
+    struct htab strs;        /* interned strings (struct istr) */
     uint64_t next_ino;
-    uint64_t epoch; /* bumped when a shared input may have changed */
+    pthread_cond_t gen_cond; /* with the lock: a container's generation ended */
+    uint64_t epoch;          /* bumped when a shared input may have changed */
     struct tree_cache cache;
     struct bfs_watch_ops watch;
     unsigned watch_calls;      /* calls of watch.add in flight (watch_begin) */
@@ -363,14 +403,17 @@ void watch_end(struct bfs_tree *t);
 int tree_watch_add(struct bfs_tree *t, const char *rel); /* -ENOSYS without a watcher */
 
 /* inode.c */
-void version_free(struct version *v);
+void version_free(struct bfs_tree *t, struct version *v);
+const char *istr_get_locked(struct bfs_tree *t, const char *s);
+void istr_put_locked(struct bfs_tree *t, const char *s);
+void inodes_free_locked(struct bfs_tree *t);
 void version_unref_locked(struct bfs_tree *t, struct version *v);
 void version_retire_locked(struct bfs_tree *t, struct version *v);
 void ctr_unref_locked(struct bfs_tree *t, struct ctr *c);
 struct ctr *ctr_find_locked(struct bfs_tree *t, const char *id);
 struct ctr *ctr_get_locked(struct bfs_tree *t, const char *id);
 void ctr_remove_locked(struct bfs_tree *t, struct ctr *c);
-struct node *node_find_locked(struct bfs_tree *t, uint64_t ino);
+bool node_find_locked(struct bfs_tree *t, uint64_t ino, struct node *out);
 int node_ref_locked(struct bfs_tree *t, uint64_t ino, enum node_kind kind, enum bfs_file file,
                     struct ctr *c, struct version *v);
 bool version_watched_locked(const struct bfs_tree *t, const struct version *v);
@@ -396,6 +439,7 @@ void ahead_note_locked(struct bfs_tree *t, const struct ctr *c);
 /* ids.c */
 size_t idlist_lower_bound(const struct idlist *ids, const char *key);
 bool in_list(char **v, size_t n, const char *id);
+bool in_idlist(const struct idlist *l, const char *id);
 bool index_fresh_locked(const struct bfs_tree *t, uint64_t epoch, uint64_t now_epoch,
                         uint64_t store_gen, bool watched, int64_t built_ns, int64_t now);
 void idlist_unref_locked(struct idlist *l);

@@ -64,6 +64,7 @@ for pat in \
     "^scale:   cold read \(us/file\) +$num vs +$num; ratio $num, slope" \
     "^scale:   cold \(us/container\) +$num vs $num vs $num; ratio $num; slope us per layer: 1->5 [-+]$num, 5->20 [-+]$num$" \
     "^memory: 100 containers x 5 layers, peak RSS after full scan $num MiB \(after mount $num MiB; /usr/bin/time -v at exit $num MiB\); 20 containers: $num MiB, ratio $num; ratio to the 64 MiB target $num$" \
+    "^memory: per container beyond the cache \(peak less the RSS after mount and the cache's bytes after the scan\), 5 layers: 100 containers -?$num bytes, 500 containers -?$num bytes; ratio -?$num \(flat: 1\); each container between them -?$num bytes$" \
     "^concurrency: warm, 100 containers: 1 reader $num files/s, 4 readers $num files/s; ratio $num \(tmpfs: $num vs $num files/s, ratio $num; [0-9]+ CPUs\)$" \
     "^concurrency: cold, 100 containers: 1 reader $num files/s, 4 readers $num files/s; ratio $num$" \
     "^peer: 8 Docker containers \(overlay2; 1, 3, 12 layers\): shell\+jq layer paths identical to bundlefs$" \

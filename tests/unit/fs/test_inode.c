@@ -51,6 +51,45 @@ Test(tree, forget_releases_nodes)
     cr_assert_eq(bfs_getattr(tree, f, &(struct bfs_attr){0}), -ESTALE);
 }
 
+/* A container's and a version's inodes share one block of counts (inode.c): each inode lives
+ * and goes by its own count, and one never looked up is unknown even while its block lives. */
+Test(tree, inodes_of_one_block_are_counted_apart)
+{
+    struct bfs_stats s;
+    struct bfs_attr a;
+    uint64_t dir, cfg, lp;
+    char *target = NULL;
+
+    open_tree(0, 0);
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    cfg = lookup_ok(dir, "config.json", NULL);
+    lp = lookup_ok(dir, "layerpaths", NULL);
+    lookup_ok(dir, "layerpaths", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.nodes, 3);
+    cr_assert_eq(bfs_getattr(tree, dir + 2, &a), -ESTALE, "the prefix link was never looked up");
+    cr_assert_eq(bfs_readlink(tree, dir + 1, &target), -ESTALE, "nor the by-name link");
+    cr_assert_eq(bfs_getattr(tree, cfg + 1, &a), -ESTALE, "nor createoptions.json");
+
+    bfs_forget(tree, dir, 1); /* the files hold their version, and it its container */
+    cr_assert_eq(bfs_getattr(tree, dir, &a), -ESTALE);
+    cr_assert_eq(bfs_getattr(tree, cfg, &a), 0);
+    bfs_forget(tree, cfg, 1);
+    cr_assert_eq(bfs_getattr(tree, cfg, &a), -ESTALE);
+    cr_assert_eq(bfs_getattr(tree, lp, &a), 0, "its sibling was looked up twice");
+    bfs_forget(tree, lp, 1);
+    cr_assert_eq(bfs_getattr(tree, lp, &a), 0);
+    bfs_forget(tree, lp, 5); /* more than counted: gone, never below zero */
+    cr_assert_eq(bfs_getattr(tree, lp, &a), -ESTALE);
+    bfs_forget(tree, lp, 1);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.nodes, 0);
+
+    /* looked up again: the same numbers while the version is the same */
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    cr_assert_eq(lookup_ok(dir, "config.json", NULL), cfg);
+}
+
 Test(tree, keep_flags_follow_the_watcher)
 {
     struct bf_error err = BF_ERROR_INIT;
