@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "jview.h"
 #include "layerstore.h"
 
 struct layerstore {
@@ -164,21 +165,11 @@ char *ls_driver_layer_rel(const struct layerstore *ls, const char *id);
 char *ls_strjoin(const char *a, const char *b, const char *c); /* a+b+c, NULL on ENOMEM */
 int ls_strv_cmp(const void *a, const void *b);                 /* qsort over char * */
 
-/* container_linux.c: the hostconfig.json members only Linux specs read (container.c builds
- * them into its tree along with its own). */
-#define LS_LINUX_HOSTCONFIG_KEYS                                                                   \
-    "Privileged", "CapAdd", "CapDrop", "GroupAdd", "DeviceCgroupRules", "Links", "Init",           \
-        "OomKillDisable", "MemorySwappiness", "PidsLimit", "PidMode", "IpcMode", "UTSMode",        \
-        "UsernsMode", "CgroupnsMode", "CgroupParent", "ShmSize", "OomScoreAdj", "MemorySwap",      \
-        "KernelMemory", "KernelMemoryTCP", "CpuPeriod", "CpuQuota", "CpuRealtimePeriod",           \
-        "CpuRealtimeRuntime", "CpusetCpus", "CpusetMems", "BlkioWeight", "BlkioWeightDevice",      \
-        "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",                        \
-        "BlkioDeviceWriteIOps", "Tmpfs", "Sysctls", "Ulimits", "MaskedPaths", "ReadonlyPaths"
-int ls_linux_parse_config(struct ls_container *ct, const struct ls_jctx *c, json_t *root);
-int ls_linux_parse_hostconfig(struct ls_container *ct, const struct ls_jctx *c, json_t *root);
-/* MountPoints[<path>]'s Propagation and Spec; `path` is the key path for messages. */
-int ls_linux_parse_mount(struct ls_mount *m, const struct ls_jctx *c, json_t *val,
-                         const char *path);
+/* container_linux.c: the field tables (jview.h) of what only Linux specs read, which
+ * container.c's tables for config.v2.json, hostconfig.json and MountPoints[] run. */
+extern const struct ls_jfield ls_linux_config_fields[];
+extern const struct ls_jfield ls_linux_hostconfig_fields[];
+extern const struct ls_jfield ls_linux_mount_fields[];
 void ls_linux_mount_free(struct ls_mount *m);
 void ls_linux_free(struct ls_linux *lx);
 
