@@ -109,22 +109,8 @@ int ls_inputs_reserve(struct ls_inputs *in, size_t more);
 /* The tree json_loadb(buf, len, 0) gives when that is an object, built in one pass (jload.c);
  * NULL for anything else (invalid JSON, another root, a case it leaves to jansson, no memory). */
 json_t *ls_json_load_object(const char *buf, size_t len);
-/* The same with only the top-level members ls_j_get could return for one of `want` (all when
- * want is NULL); the others are checked exactly as strictly, and not built. */
-json_t *ls_json_load_members(const char *buf, size_t len, const char *const *want, size_t n_want);
-
 /* Parse `len` bytes of `buf` as a JSON object; errors name `rel`. */
 int ls_parse_json(const char *rel, const char *buf, size_t len, json_t **out, struct bf_error *err);
-
-/* The same for a reader that looks up only the top-level keys `want[0..n_want)` with ls_j_get:
- * members whose key matches none of them, exactly or case-insensitively, are checked as
- * strictly but left out of the tree (jansson's whole tree when jload leaves the input to it).
- * A key read but missing from `want` reads as absent: keep the list next to the reader. */
-int ls_parse_json_members(const char *rel, const char *buf, size_t len, const char *const *want,
-                          size_t n_want, json_t **out, struct bf_error *err);
-int ls_read_json_members(const struct layerstore *ls, const char *rel, bool optional,
-                         const char *const *want, size_t n_want, json_t **out, struct ls_inputs *in,
-                         struct bf_error *err);
 
 /* List the names of directory `rel` under R that satisfy `keep` (nullable), sorted. An absent
  * directory gives an empty list when `optional`. */
