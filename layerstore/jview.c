@@ -347,35 +347,42 @@ static const char *ci_winner(struct ls_jdoc *d, const struct ls_jmember *m, size
     return v;
 }
 
+static inline unsigned char fold(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
 const char *ls_jv_get(struct ls_jdoc *d, const char *obj, const char *key, size_t klen)
 {
     const struct ls_jmember *m;
-    const char *v = NULL, *first = NULL;
-    bool exact = false, multi = false;
+    const char *v = NULL, *ci_key = NULL;
+    unsigned char k0 = klen ? fold((unsigned char)key[0]) : 0;
+    bool multi = false;
     size_t n;
 
     if (!ls_jv_is_object(obj) || !(m = index_object(d, obj, &n)))
         return NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (m[i].klen == klen && memcmp(m[i].key, key, klen) == 0) {
+    /* from the end: the first exact match is the last duplicate; the case-insensitive ones
+     * (Go's fallback, as ls_j_get makes it) count only when there is none */
+    for (size_t i = n; i-- > 0;) {
+        if (m[i].klen != klen || (klen && fold((unsigned char)m[i].key[0]) != k0))
+            continue;
+        if (memcmp(m[i].key, key, klen) == 0) {
             v = m[i].val;
-            exact = true;
+            goto found;
+        }
+        if (strncasecmp(m[i].key, key, klen) != 0)
+            continue;
+        if (!ci_key) {
+            ci_key = m[i].key;
+            v = m[i].val;
+        } else if (memcmp(ci_key, m[i].key, klen) != 0) {
+            multi = true;
         }
     }
-    if (!exact) {
-        /* Go's case-insensitive match, as ls_j_get makes it */
-        for (size_t i = 0; i < n; i++) {
-            if (m[i].klen != klen || strncasecmp(m[i].key, key, klen) != 0)
-                continue;
-            if (!first)
-                first = m[i].key;
-            else if (memcmp(first, m[i].key, klen) != 0)
-                multi = true;
-            v = m[i].val;
-        }
-        if (multi)
-            v = ci_winner(d, m, n, key, klen);
-    }
+    if (multi)
+        v = ci_winner(d, m, n, key, klen);
+found:
     return v && *v != 'n' ? v : NULL;
 }
 
@@ -384,9 +391,17 @@ const char *ls_jv_path(struct ls_jdoc *d, const char *obj, const char *path)
     for (;;) {
         const char *dot = strchr(path, '.');
         size_t len = dot ? (size_t)(dot - path) : strlen(path);
-        obj = ls_jv_get(d, obj, path, len);
-        if (!dot || !obj)
-            return obj;
+        if (!dot)
+            return ls_jv_get(d, obj, path, len);
+        /* tables name one parent many times in a row ("Config.Hostname", "Config.User") */
+        if (d->memo_obj != obj || d->memo_len != len || memcmp(d->memo_key, path, len) != 0) {
+            d->memo_val = ls_jv_get(d, obj, path, len);
+            d->memo_obj = d->oom ? NULL : obj;
+            d->memo_key = path;
+            d->memo_len = len;
+        }
+        if (!(obj = d->memo_val))
+            return NULL;
         path = dot + 1;
     }
 }

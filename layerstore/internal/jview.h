@@ -35,7 +35,9 @@ struct ls_jdoc {
         size_t n;
     } idx[LS_JDOC_CACHE];
     unsigned next_evict;
-    bool oom;    /* an index could not be made: lookups answered absent, the fill fails */
+    bool oom; /* an index could not be made: lookups answered absent, the fill fails */
+    const char *memo_obj, *memo_key, *memo_val; /* ls_jv_path's last parent looked up */
+    size_t memo_len;
     char **keys; /* decoded keys with escapes, freed with the document */
     size_t n_keys, cap_keys;
 };
