@@ -119,8 +119,8 @@ enum ls_jfield_kind {
     LS_JF_OBJECT,   /* only checked: an object, or absent/null */
     LS_JF_OPT_BOOL, /* struct ls_opt_i64 at off: a Go *bool */
     LS_JF_OPT_I64,  /* struct ls_opt_i64 at off: a Go *int64 */
-    LS_JF_FN,       /* fn(d, value, base, field) */
-    LS_JF_TABLE,    /* the table sub[0..n_sub) over the same object and base */
+    LS_JF_FN,       /* fn(d, value or NULL, base, the name for messages) */
+    LS_JF_TABLE,    /* the table sub (path "") over the same object and base */
 };
 
 struct ls_jfield {
