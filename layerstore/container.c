@@ -2,9 +2,11 @@
  * (doc §1.2-§1.4, §7), and container lookup.
  *
  * Decisions:
- * - The JSON trees are parsed into plain structs and freed at once; nothing keeps a tree.
+ * - config.v2.json and hostconfig.json fill struct ls_container straight from their bytes,
+ *   by the field tables below (jview.h: which member fills which field, in the order they are
+ *   checked); no JSON tree is built.
  * - The name read (by-name index, lookup by name) builds no tree: jscan.c validates the file
- *   and picks "ID" and "Name" in one pass; whatever it is unsure of, jansson reads as before.
+ *   and picks "ID" and "Name" in one pass; whatever it is unsure of, the field reading does.
  * - A missing hostconfig.json is an empty HostConfig, as Docker's readHostConfig makes it, but
  *   only for a folder that has settled: Docker writes config.v2.json first and hostconfig.json
  *   right after, and removes files in no fixed order, so a folder that has not been still for
@@ -21,6 +23,7 @@
  * - Lookup follows the docker CLI/daemon order: full ID, then exact name, then unique prefix.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -34,6 +37,7 @@
 
 #include "bf_util.h"
 #include "jscan.h"
+#include "jview.h"
 #include "ls_internal.h"
 
 static bool hostconfig_pending(struct layerstore *ls, const char *id, bool first);
@@ -133,12 +137,6 @@ void ls_container_free(struct ls_container *c)
     free(c);
 }
 
-/* "<a>.<b>" for messages; NULL on ENOMEM (callers report it). */
-static char *keypath(const char *a, const char *b)
-{
-    return ls_strjoin(a, ".", b);
-}
-
 static int oom(const struct ls_jctx *c)
 {
     return bf_error_set(c->err, ENOMEM, "%s: out of memory", c->file);
@@ -181,24 +179,30 @@ static int take_name(const struct ls_jctx *c, const char *raw, char **name, size
 }
 
 /* "ID" and "Name": shared by the full load and the cheap name read's fallback. */
-static int parse_id_name(const struct ls_jctx *c, json_t *root, const char *dir_id, char **name,
-                         size_t *dropped)
+static int doc_id_name(struct ls_jdoc *d, const char *root, const char *dir_id, char **name,
+                       size_t *dropped)
 {
+    const struct ls_jctx c = {.file = d->file, .err = d->err};
     _cleanup_free_ char *id = NULL, *raw = NULL;
     int r;
 
-    r = ls_j_string(c, ls_j_get(root, "ID"), "ID", "", &id);
+    const char *v = ls_jv_get(d, root, "ID", 2);
+    if (d->oom)
+        return ls_jdoc_oom(d);
+    r = ls_jv_string(d, v, &(struct ls_jname){.path = "ID"}, "", &id);
     if (r < 0)
         return r;
-    r = check_id(c, id, dir_id);
+    r = check_id(&c, id, dir_id);
     if (r < 0)
         return r;
-    r = ls_j_string(c, ls_j_get(root, "Name"), "Name", "", &raw);
+    v = ls_jv_get(d, root, "Name", 4);
+    if (d->oom)
+        return ls_jdoc_oom(d);
+    r = ls_jv_string(d, v, &(struct ls_jname){.path = "Name"}, "", &raw);
     if (r < 0)
         return r;
-    return take_name(c, raw, name, dropped);
+    return take_name(&c, raw, name, dropped);
 }
-
 /* The same as ls_j_string on a scanned member (ls_jscan_object gave LS_JSCAN_OK). */
 static int scanned_string(const struct ls_jctx *c, const struct ls_jscan_member *m, char **out)
 {
@@ -234,234 +238,228 @@ static int scan_id_name(const struct ls_jctx *c, const char *buf, size_t len, co
     return take_name(c, raw, name, dropped);
 }
 
+#define CT(f) offsetof(struct ls_container, f)
+
+/* "<pre>.<key>" for messages about a map's member; NULL on ENOMEM. */
+static char *member_path(const char *pre, const struct ls_jmember *m)
+{
+    char *p;
+    return asprintf(&p, "%s.%.*s", pre, (int)m->klen, m->key) < 0 ? NULL : p;
+}
+
+static int fill_id_name(struct ls_jdoc *d, const char *root, void *base, const struct ls_jname *n)
+{
+    struct ls_container *ct = base;
+    (void)n;
+    return doc_id_name(d, root, ct->id, &ct->name, &ct->name_dropped);
+}
+
+static int fill_image(struct ls_jdoc *d, const char *v, void *base, const struct ls_jname *n)
+{
+    struct ls_container *ct = base;
+    _cleanup_free_ char *image = NULL;
+    int r = ls_jv_string(d, v, n, "", &image);
+
+    if (r < 0)
+        return r;
+    if (!bf_is_digest(image))
+        return bf_error_set(d->err, EINVAL, "%s: \"Image\" is not a valid image ID: \"%.80s\"",
+                            d->file, image);
+    memcpy(ct->image_id, image, LS_DIGEST_LEN + 1);
+    return 0;
+}
+
 static int network_cmp(const void *a, const void *b)
 {
     return strcmp(((const struct ls_network *)a)->name, ((const struct ls_network *)b)->name);
 }
 
-static int parse_networks(struct ls_container *ct, const struct ls_jctx *c, json_t *ns)
+#define NW(f) offsetof(struct ls_network, f)
+/* NetworkSettings.Networks[<name>] */
+static const struct ls_jfield network_fields[] = {
+    {.path = "NetworkID", .kind = LS_JF_STRING, .off = NW(network_id), .dflt = ""},
+    {.path = "EndpointID", .kind = LS_JF_STRING, .off = NW(endpoint_id), .dflt = ""},
+    {.path = "MacAddress", .kind = LS_JF_STRING, .off = NW(mac_address), .dflt = ""},
+    {.path = "IPAddress", .kind = LS_JF_STRING, .off = NW(ip_address), .dflt = ""},
+    {.path = NULL},
+};
+
+static int fill_networks(struct ls_jdoc *d, const char *v, void *base, const struct ls_jname *n)
 {
-    json_t *nets, *val;
-    const char *key;
-    size_t len, i = 0;
+    struct ls_container *ct = base;
+    _cleanup_free_ struct ls_jmember *m = NULL;
+    const char *nets;
+    size_t len;
     int r;
 
-    r = ls_j_object(c, ls_j_get(ns, "Networks"), "NetworkSettings.Networks", &nets);
-    if (r < 0 || !nets)
+    if ((r = ls_jv_object(d, v, n, &nets)) < 0 || !nets)
         return r;
-    len = json_object_size(nets);
-    if (!len)
-        return 0;
+    if ((r = ls_jv_members(d, nets, &m, &len)) < 0 || !len)
+        return r;
     ct->networks = calloc(len, sizeof(*ct->networks));
     if (!ct->networks)
-        return oom(c);
-    json_object_foreach(nets, key, val)
-    {
+        return ls_jdoc_oom(d);
+    for (size_t i = 0; i < len; i++) {
         struct ls_network *nw = &ct->networks[i];
-        _cleanup_free_ char *p = keypath("NetworkSettings.Networks", key);
-        _cleanup_free_ char *p1 = NULL, *p2 = NULL, *p3 = NULL, *p4 = NULL;
-        json_t *obj;
+        _cleanup_free_ char *p = member_path(n->path, &m[i]);
+        const char *obj;
 
-        ct->n_networks = ++i;
-        nw->name = strdup(key);
+        ct->n_networks = i + 1;
+        nw->name = strndup(m[i].key, m[i].klen);
         if (!p || !nw->name)
-            return oom(c);
-        r = ls_j_object(c, val, p, &obj);
-        if (r < 0)
-            return r;
-        p1 = keypath(p, "NetworkID");
-        p2 = keypath(p, "EndpointID");
-        p3 = keypath(p, "MacAddress");
-        p4 = keypath(p, "IPAddress");
-        if (!p1 || !p2 || !p3 || !p4)
-            return oom(c);
-        if ((r = ls_j_string(c, ls_j_get(obj, "NetworkID"), p1, "", &nw->network_id)) < 0 ||
-            (r = ls_j_string(c, ls_j_get(obj, "EndpointID"), p2, "", &nw->endpoint_id)) < 0 ||
-            (r = ls_j_string(c, ls_j_get(obj, "MacAddress"), p3, "", &nw->mac_address)) < 0 ||
-            (r = ls_j_string(c, ls_j_get(obj, "IPAddress"), p4, "", &nw->ip_address)) < 0)
+            return ls_jdoc_oom(d);
+        if ((r = ls_jv_object(d, m[i].val, &(struct ls_jname){.path = p}, &obj)) < 0 ||
+            (r = ls_jv_fill(d, obj, p, -1, network_fields, nw)) < 0)
             return r;
     }
     qsort(ct->networks, ct->n_networks, sizeof(*ct->networks), network_cmp);
     return 0;
 }
 
-static int parse_mounts(struct ls_container *ct, const struct ls_jctx *c, json_t *root)
+#define MT(f) offsetof(struct ls_mount, f)
+/* MountPoints[<destination>]; ls_linux_mount_fields follow */
+static const struct ls_jfield mount_fields[] = {
+    {.path = "Source", .kind = LS_JF_STRING, .off = MT(source), .dflt = ""},
+    {.path = "Destination", .kind = LS_JF_STRING, .off = MT(destination), .dflt = ""},
+    {.path = "RW", .kind = LS_JF_BOOL, .off = MT(rw)},
+    {.path = "Name", .kind = LS_JF_STRING, .off = MT(name), .dflt = ""},
+    {.path = "Driver", .kind = LS_JF_STRING, .off = MT(driver), .dflt = ""},
+    {.path = "Type", .kind = LS_JF_STRING, .off = MT(type), .dflt = ""},
+    {.path = NULL},
+};
+
+static int fill_mounts(struct ls_jdoc *d, const char *v, void *base, const struct ls_jname *n)
 {
-    json_t *mps, *val;
-    const char *key;
-    size_t len, i = 0;
+    struct ls_container *ct = base;
+    _cleanup_free_ struct ls_jmember *m = NULL;
+    const char *mps;
+    size_t len;
     int r;
 
-    r = ls_j_object(c, ls_j_get(root, "MountPoints"), "MountPoints", &mps);
-    if (r < 0 || !mps)
+    if ((r = ls_jv_object(d, v, n, &mps)) < 0 || !mps)
         return r;
-    len = json_object_size(mps);
-    if (!len)
-        return 0;
+    if ((r = ls_jv_members(d, mps, &m, &len)) < 0 || !len)
+        return r;
     ct->mounts = calloc(len, sizeof(*ct->mounts));
     if (!ct->mounts)
-        return oom(c);
-    json_object_foreach(mps, key, val)
-    {
-        struct ls_mount *m = &ct->mounts[i];
-        _cleanup_free_ char *p = keypath("MountPoints", key);
-        char *fp[6] = {0};
-        static const char *const names[] = {"Source", "Destination", "RW",
-                                            "Name",   "Driver",      "Type"};
+        return ls_jdoc_oom(d);
+    for (size_t i = 0; i < len; i++) {
+        struct ls_mount *mt = &ct->mounts[i];
+        _cleanup_free_ char *p = member_path(n->path, &m[i]);
 
-        ct->n_mounts = ++i;
+        ct->n_mounts = i + 1;
         if (!p)
-            return oom(c);
+            return ls_jdoc_oom(d);
         /* A null entry would be a nil *MountPoint that Docker dereferences: refuse it. */
-        if (!json_is_object(val))
-            return bf_error_set(c->err, EINVAL, "%s: \"%s\" must be an object", c->file, p);
-        r = 0;
-        for (size_t k = 0; k < BF_ARRAY_SIZE(names) && r == 0; k++)
-            if (!(fp[k] = keypath(p, names[k])))
-                r = oom(c);
-        if (r == 0)
-            (void)((r = ls_j_string(c, ls_j_get(val, "Source"), fp[0], "", &m->source)) < 0 ||
-                   (r = ls_j_string(c, ls_j_get(val, "Destination"), fp[1], "", &m->destination)) <
-                       0 ||
-                   (r = ls_j_bool(c, ls_j_get(val, "RW"), fp[2], &m->rw)) < 0 ||
-                   (r = ls_j_string(c, ls_j_get(val, "Name"), fp[3], "", &m->name)) < 0 ||
-                   (r = ls_j_string(c, ls_j_get(val, "Driver"), fp[4], "", &m->driver)) < 0 ||
-                   (r = ls_j_string(c, ls_j_get(val, "Type"), fp[5], "", &m->type)) < 0);
-        for (size_t k = 0; k < BF_ARRAY_SIZE(names); k++)
-            free(fp[k]);
-        if (r == 0)
-            r = ls_linux_parse_mount(m, c, val, p);
-        if (r < 0)
+        if (!ls_jv_is_object(m[i].val))
+            return bf_error_set(d->err, EINVAL, "%s: \"%s\" must be an object", d->file, p);
+        /* the Linux members' messages cut the mount's path at 60 bytes */
+        if ((r = ls_jv_fill(d, m[i].val, p, -1, mount_fields, mt)) < 0 ||
+            (r = ls_jv_fill(d, m[i].val, p, 60, ls_linux_mount_fields, mt)) < 0)
             return r;
         /* Docker builds the spec from the Destination field; the map key is the same value in
          * every file Docker writes, so it is the fallback when the field is missing. */
-        if (!*m->destination) {
-            free(m->destination);
-            if (!(m->destination = strdup(key)))
-                return oom(c);
+        if (!*mt->destination) {
+            free(mt->destination);
+            if (!(mt->destination = strndup(m[i].key, m[i].klen)))
+                return ls_jdoc_oom(d);
         }
     }
     return 0;
 }
 
-static int parse_config_v2(struct ls_container *ct, const struct ls_jctx *c, json_t *root)
+/* config.v2.json, member by member in the order they are checked: the first error in this
+ * order is the one reported. */
+static const struct ls_jfield config_v2_fields[] = {
+    {.path = "", .kind = LS_JF_FN, .fn = fill_id_name}, /* "ID", then "Name" */
+    {.path = "Image", .kind = LS_JF_FN, .fn = fill_image},
+    {.path = "Path", .kind = LS_JF_STRING, .off = CT(path), .dflt = ""},
+    {.path = "Args", .kind = LS_JF_STRV, .off = CT(args), .off2 = CT(n_args)},
+    {.path = "Driver", .kind = LS_JF_STRING, .off = CT(driver), .dflt = ""},
+    {.path = "OS", .kind = LS_JF_STRING, .off = CT(os)},
+    {.path = "HasBeenStartedBefore", .kind = LS_JF_BOOL, .off = CT(has_been_started_before)},
+    {.path = "State", .kind = LS_JF_OBJECT},
+    {.path = "State.Running", .kind = LS_JF_BOOL, .off = CT(running)},
+    {.path = "State.Dead", .kind = LS_JF_BOOL, .off = CT(dead)},
+    {.path = "Config", .kind = LS_JF_OBJECT},
+    {.path = "Config.Hostname", .kind = LS_JF_STRING, .off = CT(config.hostname), .dflt = ""},
+    {.path = "Config.Domainname", .kind = LS_JF_STRING, .off = CT(config.domainname), .dflt = ""},
+    {.path = "Config.User", .kind = LS_JF_STRING, .off = CT(config.user), .dflt = ""},
+    {.path = "Config.Tty", .kind = LS_JF_BOOL, .off = CT(config.tty)},
+    {.path = "Config.Env", .kind = LS_JF_STRV, .off = CT(config.env), .off2 = CT(config.n_env)},
+    {.path = "Config.WorkingDir", .kind = LS_JF_STRING, .off = CT(config.working_dir), .dflt = ""},
+    {.path = "Config.Image", .kind = LS_JF_STRING, .off = CT(config.image), .dflt = ""},
+    {.path = "Config.ArgsEscaped", .kind = LS_JF_BOOL, .off = CT(config.args_escaped)},
+    {.path = "Config.NetworkDisabled", .kind = LS_JF_BOOL, .off = CT(config.network_disabled)},
+    {.path = "Config.MacAddress", .kind = LS_JF_STRING, .off = CT(config.mac_address), .dflt = ""},
+    {.path = "NetworkSettings", .kind = LS_JF_OBJECT},
+    {.path = "NetworkSettings.Networks", .kind = LS_JF_FN, .fn = fill_networks},
+    {.path = "NetworkSettings.SandboxID", .kind = LS_JF_STRING, .off = CT(sandbox_id), .dflt = ""},
+    {.path = "", .kind = LS_JF_TABLE, .sub = ls_linux_config_fields},
+    {.path = "MountPoints", .kind = LS_JF_FN, .fn = fill_mounts},
+    {.path = NULL},
+};
+
+static int fill_console_size(struct ls_jdoc *d, const char *v, void *base, const struct ls_jname *n)
 {
-    _cleanup_free_ char *image = NULL;
-    json_t *cfg, *state, *ns;
-    int r;
+    struct ls_container *ct = base;
+    size_t i = 0;
+    (void)n;
 
-    r = parse_id_name(c, root, ct->id, &ct->name, &ct->name_dropped);
-    if (r < 0)
-        return r;
-    r = ls_j_string(c, ls_j_get(root, "Image"), "Image", "", &image);
-    if (r < 0)
-        return r;
-    if (!bf_is_digest(image))
-        return bf_error_set(c->err, EINVAL, "%s: \"Image\" is not a valid image ID: \"%.80s\"",
-                            c->file, image);
-    memcpy(ct->image_id, image, LS_DIGEST_LEN + 1);
-    if ((r = ls_j_string(c, ls_j_get(root, "Path"), "Path", "", &ct->path)) < 0 ||
-        (r = ls_j_strv(c, ls_j_get(root, "Args"), "Args", &ct->args, &ct->n_args)) < 0 ||
-        (r = ls_j_string(c, ls_j_get(root, "Driver"), "Driver", "", &ct->driver)) < 0 ||
-        (r = ls_j_string(c, ls_j_get(root, "OS"), "OS", NULL, &ct->os)) < 0 ||
-        (r = ls_j_bool(c, ls_j_get(root, "HasBeenStartedBefore"), "HasBeenStartedBefore",
-                       &ct->has_been_started_before)) < 0)
-        return r;
-    if ((r = ls_j_object(c, ls_j_get(root, "State"), "State", &state)) < 0 ||
-        (r = ls_j_bool(c, ls_j_get(state, "Running"), "State.Running", &ct->running)) < 0 ||
-        (r = ls_j_bool(c, ls_j_get(state, "Dead"), "State.Dead", &ct->dead)) < 0)
-        return r;
-
-    r = ls_j_object(c, ls_j_get(root, "Config"), "Config", &cfg);
-    if (r < 0)
-        return r;
-    if ((r = ls_j_string(c, ls_j_get(cfg, "Hostname"), "Config.Hostname", "",
-                         &ct->config.hostname)) < 0 ||
-        (r = ls_j_string(c, ls_j_get(cfg, "Domainname"), "Config.Domainname", "",
-                         &ct->config.domainname)) < 0 ||
-        (r = ls_j_string(c, ls_j_get(cfg, "User"), "Config.User", "", &ct->config.user)) < 0 ||
-        (r = ls_j_bool(c, ls_j_get(cfg, "Tty"), "Config.Tty", &ct->config.tty)) < 0 ||
-        (r = ls_j_strv(c, ls_j_get(cfg, "Env"), "Config.Env", &ct->config.env, &ct->config.n_env)) <
-            0 ||
-        (r = ls_j_string(c, ls_j_get(cfg, "WorkingDir"), "Config.WorkingDir", "",
-                         &ct->config.working_dir)) < 0 ||
-        (r = ls_j_string(c, ls_j_get(cfg, "Image"), "Config.Image", "", &ct->config.image)) < 0 ||
-        (r = ls_j_bool(c, ls_j_get(cfg, "ArgsEscaped"), "Config.ArgsEscaped",
-                       &ct->config.args_escaped)) < 0 ||
-        (r = ls_j_bool(c, ls_j_get(cfg, "NetworkDisabled"), "Config.NetworkDisabled",
-                       &ct->config.network_disabled)) < 0 ||
-        (r = ls_j_string(c, ls_j_get(cfg, "MacAddress"), "Config.MacAddress", "",
-                         &ct->config.mac_address)) < 0)
-        return r;
-
-    r = ls_j_object(c, ls_j_get(root, "NetworkSettings"), "NetworkSettings", &ns);
-    if (r < 0)
-        return r;
-    r = parse_networks(ct, c, ns);
-    if (r < 0)
-        return r;
-    r = ls_j_string(c, ls_j_get(ns, "SandboxID"), "NetworkSettings.SandboxID", "", &ct->sandbox_id);
-    if (r < 0)
-        return r;
-    r = ls_linux_parse_config(ct, c, root);
-    if (r < 0)
-        return r;
-    return parse_mounts(ct, c, root);
-}
-
-static int parse_console_size(struct ls_container *ct, const struct ls_jctx *c, json_t *v)
-{
     if (!v)
         return 0;
-    if (!json_is_array(v))
+    if (!ls_jv_is_array(v))
         goto bad;
     /* Go decodes into [2]uint: missing elements stay 0, extra elements are dropped. */
-    for (size_t i = 0; i < json_array_size(v) && i < 2; i++) {
-        json_t *e = json_array_get(v, i);
-        if (json_is_null(e))
+    for (const char *e = ls_jv_first(d, v); e && i < 2; e = ls_jv_next(d, e), i++) {
+        int64_t x;
+        if (ls_jv_is_null(e))
             continue;
-        if (!json_is_integer(e) || json_integer_value(e) < 0)
+        if (!ls_jv_integer(e, &x) || x < 0)
             goto bad;
-        ct->host.console_size[i] = (uint64_t)json_integer_value(e);
+        ct->host.console_size[i] = (uint64_t)x;
     }
     return 0;
 bad:
-    return bf_error_set(c->err, EINVAL,
-                        "%s: \"ConsoleSize\" must be an array of 2 non-negative integers", c->file);
+    return bf_error_set(d->err, EINVAL,
+                        "%s: \"ConsoleSize\" must be an array of 2 non-negative integers", d->file);
 }
 
-static int parse_devices(struct ls_container *ct, const struct ls_jctx *c, json_t *v)
+#define DV(f) offsetof(struct ls_device, f)
+/* HostConfig.Devices[i] */
+static const struct ls_jfield device_fields[] = {
+    {.path = "PathOnHost", .kind = LS_JF_STRING, .off = DV(path_on_host), .dflt = ""},
+    {.path = "PathInContainer", .kind = LS_JF_STRING, .off = DV(path_in_container), .dflt = ""},
+    {.path = "CgroupPermissions", .kind = LS_JF_STRING, .off = DV(cgroup_permissions), .dflt = ""},
+    {.path = NULL},
+};
+
+static int fill_devices(struct ls_jdoc *d, const char *v, void *base, const struct ls_jname *n)
 {
-    size_t len;
+    struct ls_container *ct = base;
+    size_t len, i = 0;
     int r;
+    (void)n;
 
     if (!v)
         return 0;
-    if (!json_is_array(v))
-        return bf_error_set(c->err, EINVAL, "%s: \"Devices\" must be an array of objects", c->file);
-    len = json_array_size(v);
-    if (!len)
+    if (!ls_jv_is_array(v))
+        return bf_error_set(d->err, EINVAL, "%s: \"Devices\" must be an array of objects", d->file);
+    if (!(len = ls_jv_count(d, v)))
         return 0;
     ct->host.devices = calloc(len, sizeof(*ct->host.devices));
     if (!ct->host.devices)
-        return oom(c);
-    for (size_t i = 0; i < len; i++) {
-        json_t *e = json_array_get(v, i);
-        struct ls_device *d = &ct->host.devices[i];
-        char p1[64], p2[64], p3[64];
+        return ls_jdoc_oom(d);
+    for (const char *e = ls_jv_first(d, v); e; e = ls_jv_next(d, e), i++) {
+        char p[48];
 
         ct->host.n_devices = i + 1;
-        if (!json_is_object(e) && !json_is_null(e))
-            return bf_error_set(c->err, EINVAL, "%s: \"Devices\" must be an array of objects",
-                                c->file);
-        snprintf(p1, sizeof(p1), "Devices[%zu].PathOnHost", i);
-        snprintf(p2, sizeof(p2), "Devices[%zu].PathInContainer", i);
-        snprintf(p3, sizeof(p3), "Devices[%zu].CgroupPermissions", i);
-        if ((r = ls_j_string(c, ls_j_get(e, "PathOnHost"), p1, "", &d->path_on_host)) < 0 ||
-            (r = ls_j_string(c, ls_j_get(e, "PathInContainer"), p2, "", &d->path_in_container)) <
-                0 ||
-            (r = ls_j_string(c, ls_j_get(e, "CgroupPermissions"), p3, "", &d->cgroup_permissions)) <
-                0)
+        if (!ls_jv_is_object(e) && !ls_jv_is_null(e))
+            return bf_error_set(d->err, EINVAL, "%s: \"Devices\" must be an array of objects",
+                                d->file);
+        snprintf(p, sizeof(p), "Devices[%zu]", i);
+        if ((r = ls_jv_fill(d, ls_jv_is_object(e) ? e : NULL, p, -1, device_fields,
+                            &ct->host.devices[i])) < 0)
             return r;
     }
     return 0;
@@ -472,58 +470,61 @@ static int port_cmp(const void *a, const void *b)
     return strcmp(((const struct ls_port *)a)->port, ((const struct ls_port *)b)->port);
 }
 
-static int parse_ports(struct ls_container *ct, const struct ls_jctx *c, json_t *v)
+#define PB(f) offsetof(struct ls_port_binding, f)
+/* HostConfig.PortBindings[<port>][j] */
+static const struct ls_jfield binding_fields[] = {
+    {.path = "HostIp", .kind = LS_JF_STRING, .off = PB(host_ip), .dflt = ""},
+    {.path = "HostPort", .kind = LS_JF_STRING, .off = PB(host_port), .dflt = ""},
+    {.path = NULL},
+};
+
+static int fill_ports(struct ls_jdoc *d, const char *v, void *base, const struct ls_jname *n)
 {
-    json_t *val;
-    const char *key;
-    size_t len, i = 0;
+    struct ls_container *ct = base;
+    _cleanup_free_ struct ls_jmember *m = NULL;
+    size_t len;
     int r;
 
-    r = ls_j_object(c, v, "PortBindings", &v);
-    if (r < 0 || !v)
+    if ((r = ls_jv_object(d, v, n, &v)) < 0 || !v)
         return r;
-    len = json_object_size(v);
-    if (!len)
-        return 0;
+    if ((r = ls_jv_members(d, v, &m, &len)) < 0 || !len)
+        return r;
     ct->host.port_bindings = calloc(len, sizeof(*ct->host.port_bindings));
     if (!ct->host.port_bindings)
-        return oom(c);
-    json_object_foreach(v, key, val)
-    {
+        return ls_jdoc_oom(d);
+    for (size_t i = 0; i < len; i++) {
         struct ls_port *p = &ct->host.port_bindings[i];
-        _cleanup_free_ char *kp = keypath("PortBindings", key);
+        _cleanup_free_ char *kp = member_path(n->path, &m[i]);
+        const char *val = m[i].val;
+        size_t nb, j = 0;
 
-        ct->host.n_port_bindings = ++i;
-        p->port = strdup(key);
+        ct->host.n_port_bindings = i + 1;
+        p->port = strndup(m[i].key, m[i].klen);
         if (!p->port || !kp)
-            return oom(c);
-        if (json_is_null(val)) {
+            return ls_jdoc_oom(d);
+        if (ls_jv_is_null(val)) {
             p->is_null = true;
             continue;
         }
-        if (!json_is_array(val))
-            return bf_error_set(c->err, EINVAL, "%s: \"%s\" must be an array of objects", c->file,
+        if (!ls_jv_is_array(val))
+            return bf_error_set(d->err, EINVAL, "%s: \"%s\" must be an array of objects", d->file,
                                 kp);
-        size_t nb = json_array_size(val);
-        if (!nb)
+        if (!(nb = ls_jv_count(d, val)))
             continue;
         p->bindings = calloc(nb, sizeof(*p->bindings));
         if (!p->bindings)
-            return oom(c);
-        for (size_t j = 0; j < nb; j++) {
-            json_t *e = json_array_get(val, j);
-            _cleanup_free_ char *p1 = NULL, *p2 = NULL;
+            return ls_jdoc_oom(d);
+        for (const char *e = ls_jv_first(d, val); e; e = ls_jv_next(d, e), j++) {
+            _cleanup_free_ char *pre = NULL;
 
             p->n_bindings = j + 1;
-            if (!json_is_object(e) && !json_is_null(e))
-                return bf_error_set(c->err, EINVAL, "%s: \"%s\" must be an array of objects",
-                                    c->file, kp);
-            if (asprintf(&p1, "%s[%zu].HostIp", kp, j) < 0 ||
-                asprintf(&p2, "%s[%zu].HostPort", kp, j) < 0)
-                return oom(c);
-            if ((r = ls_j_string(c, ls_j_get(e, "HostIp"), p1, "", &p->bindings[j].host_ip)) < 0 ||
-                (r = ls_j_string(c, ls_j_get(e, "HostPort"), p2, "", &p->bindings[j].host_port)) <
-                    0)
+            if (!ls_jv_is_object(e) && !ls_jv_is_null(e))
+                return bf_error_set(d->err, EINVAL, "%s: \"%s\" must be an array of objects",
+                                    d->file, kp);
+            if (asprintf(&pre, "%s[%zu]", kp, j) < 0)
+                return ls_jdoc_oom(d);
+            if ((r = ls_jv_fill(d, ls_jv_is_object(e) ? e : NULL, pre, -1, binding_fields,
+                                &p->bindings[j])) < 0)
                 return r;
         }
     }
@@ -532,71 +533,41 @@ static int parse_ports(struct ls_container *ct, const struct ls_jctx *c, json_t 
     return 0;
 }
 
-/* Every top-level key parse_hostconfig reads: only these members of hostconfig.json (about 18
- * of Docker's 65) are built into the tree. A key read below but missing here reads as absent. */
-static const char *const hostconfig_keys[] = {
-    "Isolation",
-    "CpuShares",
-    "Memory",
-    "NanoCpus",
-    "CpuCount",
-    "CpuPercent",
-    "MemoryReservation",
-    "IOMaximumIOps",
-    "IOMaximumBandwidth",
-    "StorageOpt",
-    "SecurityOpt",
-    "ReadonlyRootfs",
-    "ConsoleSize",
-    "NetworkMode",
-    "DnsSearch",
-    "Devices",
-    "Annotations",
-    "PortBindings",
-    LS_LINUX_HOSTCONFIG_KEYS,
+/* hostconfig.json, member by member in the order they are checked. */
+static const struct ls_jfield hostconfig_fields[] = {
+    {.path = "Isolation", .kind = LS_JF_STRING, .off = CT(host.isolation), .dflt = ""},
+    {.path = "CpuShares", .kind = LS_JF_INT64, .off = CT(host.cpu_shares)},
+    {.path = "Memory", .kind = LS_JF_INT64, .off = CT(host.memory)},
+    {.path = "NanoCpus", .kind = LS_JF_INT64, .off = CT(host.nano_cpus)},
+    {.path = "CpuCount", .kind = LS_JF_INT64, .off = CT(host.cpu_count)},
+    {.path = "CpuPercent", .kind = LS_JF_INT64, .off = CT(host.cpu_percent)},
+    {.path = "MemoryReservation", .kind = LS_JF_INT64, .off = CT(host.memory_reservation)},
+    {.path = "IOMaximumIOps", .kind = LS_JF_UINT64, .off = CT(host.io_maximum_iops)},
+    {.path = "IOMaximumBandwidth", .kind = LS_JF_UINT64, .off = CT(host.io_maximum_bandwidth)},
+    {.path = "StorageOpt",
+     .kind = LS_JF_KV,
+     .off = CT(host.storage_opt),
+     .off2 = CT(host.n_storage_opt)},
+    {.path = "SecurityOpt",
+     .kind = LS_JF_STRV,
+     .off = CT(host.security_opt),
+     .off2 = CT(host.n_security_opt)},
+    {.path = "ReadonlyRootfs", .kind = LS_JF_BOOL, .off = CT(host.readonly_rootfs)},
+    {.path = "ConsoleSize", .kind = LS_JF_FN, .fn = fill_console_size},
+    {.path = "NetworkMode", .kind = LS_JF_STRING, .off = CT(host.network_mode), .dflt = ""},
+    {.path = "DnsSearch",
+     .kind = LS_JF_STRV,
+     .off = CT(host.dns_search),
+     .off2 = CT(host.n_dns_search)},
+    {.path = "Devices", .kind = LS_JF_FN, .fn = fill_devices},
+    {.path = "Annotations",
+     .kind = LS_JF_KV,
+     .off = CT(host.annotations),
+     .off2 = CT(host.n_annotations)},
+    {.path = "PortBindings", .kind = LS_JF_FN, .fn = fill_ports},
+    {.path = "", .kind = LS_JF_TABLE, .sub = ls_linux_hostconfig_fields},
+    {.path = NULL},
 };
-
-static int parse_hostconfig(struct ls_container *ct, const struct ls_jctx *c, json_t *root)
-{
-    struct {
-        const char *key;
-        int64_t *out;
-    } ints[] = {
-        {"CpuShares", &ct->host.cpu_shares},   {"Memory", &ct->host.memory},
-        {"NanoCpus", &ct->host.nano_cpus},     {"CpuCount", &ct->host.cpu_count},
-        {"CpuPercent", &ct->host.cpu_percent}, {"MemoryReservation", &ct->host.memory_reservation},
-    };
-    int r;
-
-    r = ls_j_string(c, ls_j_get(root, "Isolation"), "Isolation", "", &ct->host.isolation);
-    if (r < 0)
-        return r;
-    for (size_t i = 0; i < BF_ARRAY_SIZE(ints); i++)
-        if ((r = ls_j_int64(c, ls_j_get(root, ints[i].key), ints[i].key, ints[i].out)) < 0)
-            return r;
-    if ((r = ls_j_uint64(c, ls_j_get(root, "IOMaximumIOps"), "IOMaximumIOps",
-                         &ct->host.io_maximum_iops)) < 0 ||
-        (r = ls_j_uint64(c, ls_j_get(root, "IOMaximumBandwidth"), "IOMaximumBandwidth",
-                         &ct->host.io_maximum_bandwidth)) < 0 ||
-        (r = ls_j_kv(c, ls_j_get(root, "StorageOpt"), "StorageOpt", &ct->host.storage_opt,
-                     &ct->host.n_storage_opt)) < 0 ||
-        (r = ls_j_strv(c, ls_j_get(root, "SecurityOpt"), "SecurityOpt", &ct->host.security_opt,
-                       &ct->host.n_security_opt)) < 0 ||
-        (r = ls_j_bool(c, ls_j_get(root, "ReadonlyRootfs"), "ReadonlyRootfs",
-                       &ct->host.readonly_rootfs)) < 0 ||
-        (r = parse_console_size(ct, c, ls_j_get(root, "ConsoleSize"))) < 0 ||
-        (r = ls_j_string(c, ls_j_get(root, "NetworkMode"), "NetworkMode", "",
-                         &ct->host.network_mode)) < 0 ||
-        (r = ls_j_strv(c, ls_j_get(root, "DnsSearch"), "DnsSearch", &ct->host.dns_search,
-                       &ct->host.n_dns_search)) < 0 ||
-        (r = parse_devices(ct, c, ls_j_get(root, "Devices"))) < 0 ||
-        (r = ls_j_kv(c, ls_j_get(root, "Annotations"), "Annotations", &ct->host.annotations,
-                     &ct->host.n_annotations)) < 0 ||
-        (r = parse_ports(ct, c, ls_j_get(root, "PortBindings"))) < 0)
-        return r;
-    return ls_linux_parse_hostconfig(ct, c, root);
-}
-
 static int load_mounts_dir(struct layerstore *ls, struct ls_container *ct, struct ls_inputs *in,
                            struct bf_error *err)
 {
@@ -642,12 +613,38 @@ static int invalid_id(const char *id, struct bf_error *err)
                         id ? id : "");
 }
 
+/* Read `rel` (capped as every JSON file) and fill `ct` from it by table `f`; `optional`: an
+ * absent file is 1 (nothing filled). */
+static int load_json(struct layerstore *ls, const char *rel, bool optional,
+                     const struct ls_jfield *f, struct ls_container *ct, struct ls_inputs *in,
+                     struct bf_error *err)
+{
+    _cleanup_free_ char *buf = NULL;
+    struct ls_jdoc d;
+    size_t len = 0;
+    int r;
+
+    r = layerstore_read_file(ls, rel, BF_CAP_JSON, &buf, &len, in, err);
+    if (r < 0) {
+        if (optional && err->code == ENOENT) {
+            bf_error_clear(err);
+            return 1;
+        }
+        return r;
+    }
+    r = ls_jdoc_open(&d, rel, buf, len, err);
+    if (r < 0)
+        return r;
+    r = ls_jv_fill(&d, d.root, NULL, -1, f, ct);
+    ls_jdoc_close(&d);
+    return r;
+}
+
 int layerstore_container_load(struct layerstore *ls, const char *id, struct ls_container **out,
                               struct ls_inputs *in, struct bf_error *err)
 {
     char rel[128];
     struct ls_container *ct;
-    json_t *root = NULL;
     int r;
 
     *out = NULL;
@@ -659,12 +656,7 @@ int layerstore_container_load(struct layerstore *ls, const char *id, struct ls_c
     memcpy(ct->id, id, LS_ID_LEN + 1);
 
     snprintf(rel, sizeof(rel), "containers/%s/config.v2.json", id);
-    r = ls_read_json(ls, rel, false, &root, in, err);
-    if (r < 0)
-        goto fail;
-    r = parse_config_v2(ct, &(struct ls_jctx){.file = rel, .err = err}, root);
-    json_decref(root);
-    root = NULL;
+    r = load_json(ls, rel, false, config_v2_fields, ct, in, err);
     if (r < 0)
         goto fail;
     if (ct->dead) {
@@ -682,11 +674,10 @@ int layerstore_container_load(struct layerstore *ls, const char *id, struct ls_c
     }
 
     snprintf(rel, sizeof(rel), "containers/%s/hostconfig.json", id);
-    r = ls_read_json_members(ls, rel, true, hostconfig_keys, BF_ARRAY_SIZE(hostconfig_keys), &root,
-                             in, err);
+    r = load_json(ls, rel, true, hostconfig_fields, ct, in, err);
     if (r < 0)
         goto fail;
-    if (!root) {
+    if (r == 1) {
         if (hostconfig_pending(ls, id, false)) {
             r = bf_error_set(err, ENOENT,
                              "%s: no such file or directory, and containers/%s has not been "
@@ -695,16 +686,13 @@ int layerstore_container_load(struct layerstore *ls, const char *id, struct ls_c
                              rel, id, (long long)(ls->settle_ns / 1000000));
             goto fail;
         }
-        root = json_object(); /* readHostConfig: a missing file is an empty HostConfig */
-        if (!root) {
-            r = bf_error_set(err, ENOMEM, "%s: out of memory", rel);
+        /* readHostConfig: a missing file is an empty HostConfig */
+        struct ls_jdoc d = {.file = rel, .err = err};
+        r = ls_jv_fill(&d, NULL, NULL, -1, hostconfig_fields, ct);
+        ls_jdoc_close(&d);
+        if (r < 0)
             goto fail;
-        }
     }
-    r = parse_hostconfig(ct, &(struct ls_jctx){.file = rel, .err = err}, root);
-    json_decref(root);
-    if (r < 0)
-        goto fail;
 
     r = load_mounts_dir(ls, ct, in, err);
     if (r < 0)
@@ -920,24 +908,30 @@ static bool hostconfig_pending(struct layerstore *ls, const char *id, bool first
                     (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec, first);
 }
 
-/* State.Dead of config.v2.json, read alone (the State member); false when unreadable. */
+/* State.Dead of config.v2.json, read alone; false when unreadable. */
 static bool state_dead(struct layerstore *ls, const char *id)
 {
-    static const char *const want[] = {"State"};
     char rel[sizeof("containers/") + LS_ID_LEN + sizeof("/config.v2.json")];
     struct bf_error e = BF_ERROR_INIT;
-    json_t *root = NULL, *state = NULL;
+    _cleanup_free_ char *buf = NULL;
+    const char *state = NULL;
+    struct ls_jdoc d;
+    size_t len = 0;
     bool dead = false;
 
     snprintf(rel, sizeof(rel), "containers/%s/config.v2.json", id);
-    if (ls_read_json_members(ls, rel, true, want, 1, &root, NULL, &e) == 0 && root) {
-        const struct ls_jctx c = {.file = rel, .err = &e};
-        if (ls_j_object(&c, ls_j_get(root, "State"), "State", &state) == 0 &&
-            ls_j_bool(&c, ls_j_get(state, "Dead"), "State.Dead", &dead) < 0)
+    if (layerstore_read_file(ls, rel, BF_CAP_JSON, &buf, &len, NULL, &e) == 0 &&
+        ls_jdoc_open(&d, rel, buf, len, &e) == 0) {
+        if (ls_jv_object(&d, ls_jv_get(&d, d.root, "State", 5), &(struct ls_jname){.path = "State"},
+                         &state) == 0 &&
+            ls_jv_bool(&d, ls_jv_get(&d, state, "Dead", 4),
+                       &(struct ls_jname){.path = "State.Dead"}, &dead) < 0)
             dead = false;
+        if (d.oom)
+            dead = false;
+        ls_jdoc_close(&d);
     }
     bf_error_clear(&e);
-    json_decref(root);
     return dead;
 }
 
@@ -970,7 +964,6 @@ int layerstore_container_name(struct layerstore *ls, const char *id, char **name
 {
     char rel[128];
     _cleanup_free_ char *buf = NULL;
-    json_t *root = NULL;
     size_t len = 0;
     int r;
 
@@ -988,11 +981,12 @@ int layerstore_container_name(struct layerstore *ls, const char *id, char **name
     r = scan_id_name(&c, buf, len, id, name, &dropped);
     if (r <= 0)
         return r;
-    r = ls_parse_json(rel, buf, len, &root, err);
+    struct ls_jdoc d;
+    r = ls_jdoc_open(&d, rel, buf, len, err);
     if (r < 0)
         return r;
-    r = parse_id_name(&c, root, id, name, &dropped);
-    json_decref(root);
+    r = doc_id_name(&d, d.root, id, name, &dropped);
+    ls_jdoc_close(&d);
     return r;
 }
 

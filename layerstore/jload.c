@@ -34,8 +34,6 @@
 
 struct jl {
     const unsigned char *p, *end;
-    const char *const *want; /* top-level members to build (NULL: all); others are checked */
-    size_t n_want;
     char *tmp; /* decoded strings and NUL-terminated keys */
     size_t tmp_cap;
 };
@@ -222,10 +220,8 @@ static bool is_digit(unsigned char c)
 }
 
 /* A number, by jansson's grammar: an integer (strtoll) when it has no fraction or exponent,
- * else a real (strtod); out of range is left to jansson, which reports it. With !build, this
- * and every scan_* below check exactly as they would build, allocate nothing and answer
- * json_null() (jansson's static null) for a valid value. */
-static json_t *scan_number(struct jl *j, bool build)
+ * else a real (strtod); out of range is left to jansson, which reports it. */
+static json_t *scan_number(struct jl *j)
 {
     const unsigned char *start = j->p, *p = j->p;
     bool real = false;
@@ -273,36 +269,20 @@ static json_t *scan_number(struct jl *j, bool build)
         if (errno == ERANGE)
             return NULL;
         j->p = p;
-        return build ? json_integer((json_int_t)v) : json_null();
+        return json_integer((json_int_t)v);
     }
     double d = strtod(num, &end);
     if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))
         return NULL;
     j->p = p;
-    return build ? json_real(d) : json_null();
+    return json_real(d);
 }
 
-static json_t *scan_value(struct jl *j, int depth, bool build);
+static json_t *scan_value(struct jl *j, int depth);
 
-/* Is a top-level key one the caller reads? ls_j_get matches exactly, else case-insensitively,
- * so a key equal to none of `want` in either way can never be what it returns. */
-static bool wanted(const struct jl *j, int depth, const char *key, size_t klen)
+static json_t *scan_object(struct jl *j, int depth)
 {
-    if (depth || !j->want)
-        return true;
-    if (!klen)
-        return false;
-    int first = tolower((unsigned char)key[0]);
-    for (size_t i = 0; i < j->n_want; i++)
-        if (tolower((unsigned char)j->want[i][0]) == first && strlen(j->want[i]) == klen &&
-            strncasecmp(j->want[i], key, klen) == 0)
-            return true;
-    return false;
-}
-
-static json_t *scan_object(struct jl *j, int depth, bool build)
-{
-    json_t *obj = build ? json_object() : json_null();
+    json_t *obj = json_object();
 
     if (!obj)
         return NULL;
@@ -324,8 +304,7 @@ static json_t *scan_object(struct jl *j, int depth, bool build)
         /* A decoded key is in tmp, which the value may reuse, and jansson before 2.14 wants
          * it NUL-terminated: then it is copied to the stack or the heap. */
         char kbuf[64], *kheap = NULL;
-        bool keep = build && wanted(j, depth, key, klen);
-        if (keep && KEY_NEEDS_COPY(j, key)) {
+        if (KEY_NEEDS_COPY(j, key)) {
             char *k = kbuf;
             if (klen >= sizeof(kbuf) && !(k = kheap = malloc(klen + 1)))
                 goto fail;
@@ -339,8 +318,8 @@ static json_t *scan_object(struct jl *j, int depth, bool build)
             goto fail;
         }
         j->p++;
-        v = scan_value(j, depth + 1, keep);
-        if (!v || (keep && SET_MEMBER(obj, key, klen, v) < 0)) {
+        v = scan_value(j, depth + 1);
+        if (!v || SET_MEMBER(obj, key, klen, v) < 0) {
             free(kheap);
             goto fail;
         }
@@ -362,9 +341,9 @@ fail:
     return NULL;
 }
 
-static json_t *scan_array(struct jl *j, int depth, bool build)
+static json_t *scan_array(struct jl *j, int depth)
 {
-    json_t *arr = build ? json_array() : json_null();
+    json_t *arr = json_array();
 
     if (!arr)
         return NULL;
@@ -374,8 +353,8 @@ static json_t *scan_array(struct jl *j, int depth, bool build)
         return arr;
     }
     for (;;) {
-        json_t *v = scan_value(j, depth + 1, build);
-        if (!v || (build && json_array_append_new(arr, v) < 0))
+        json_t *v = scan_value(j, depth + 1);
+        if (!v || json_array_append_new(arr, v) < 0)
             goto fail;
         skip_ws(j);
         if (j->p < j->end && *j->p == ',') {
@@ -401,7 +380,7 @@ static bool word(struct jl *j, const char *w, size_t n)
     return true;
 }
 
-static json_t *scan_value(struct jl *j, int depth, bool build)
+static json_t *scan_value(struct jl *j, int depth)
 {
     if (depth > JLOAD_MAX_DEPTH)
         return NULL;
@@ -411,17 +390,17 @@ static json_t *scan_value(struct jl *j, int depth, bool build)
     switch (*j->p) {
     case '{':
         j->p++;
-        return scan_object(j, depth, build);
+        return scan_object(j, depth);
     case '[':
         j->p++;
-        return scan_array(j, depth, build);
+        return scan_array(j, depth);
     case '"': {
         const char *s;
         size_t len;
         j->p++;
         if (!scan_string(j, &s, &len))
             return NULL;
-        return build ? json_stringn_nocheck(s, len) : json_null();
+        return json_stringn_nocheck(s, len);
     }
     case 't':
         return word(j, "true", 4) ? json_true() : NULL;
@@ -430,26 +409,18 @@ static json_t *scan_value(struct jl *j, int depth, bool build)
     case 'n':
         return word(j, "null", 4) ? json_null() : NULL;
     default:
-        return scan_number(j, build);
+        return scan_number(j);
     }
 }
 
 json_t *ls_json_load_object(const char *buf, size_t len)
 {
-    return ls_json_load_members(buf, len, NULL, 0);
-}
-
-json_t *ls_json_load_members(const char *buf, size_t len, const char *const *want, size_t n_want)
-{
-    struct jl j = {.p = (const unsigned char *)buf,
-                   .end = (const unsigned char *)buf + len,
-                   .want = want,
-                   .n_want = n_want};
+    struct jl j = {.p = (const unsigned char *)buf, .end = (const unsigned char *)buf + len};
     json_t *root = NULL;
 
     skip_ws(&j);
     if (j.p < j.end && *j.p == '{') {
-        root = scan_value(&j, 0, true);
+        root = scan_value(&j, 0);
         skip_ws(&j);
         if (root && j.p != j.end) {
             json_decref(root);

@@ -20,20 +20,25 @@
  *   byte is lost (`{"a":1<NUL>}` is accepted);
  * - duplicate keys are allowed, the last value wins but the key keeps its first position
  *   (which matters to ls_j_get's case-insensitive fallback).
- * What is not worth mirroring exactly is left to jansson (LS_JSCAN_UNSURE): nesting deeper than
- * MAX_DEPTH (jansson stops at 2048 values deep), reals between 1e308 and 1e309, escapes in a
- * top-level key or in a chosen value.
+ * - nesting: see MAX_DEPTH; a real between 1e308 and 1e310 is settled by strtod itself.
+ * What is not worth mirroring exactly is left to jansson (LS_JSCAN_UNSURE): escapes in a
+ * top-level key or in a chosen value, too many spellings of one wanted key.
  */
+#include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "bf_utf8.h"
 #include "jscan.h"
 
-#define MAX_DEPTH 512 /* open containers; deeper is left to jansson */
-#define CI_MAX 8      /* distinct case-insensitive spellings of one wanted key */
+/* jansson counts every value's depth (the root is 1) and refuses one deeper than 2048: a
+ * container may open inside 2047 others, a scalar inside as many. */
+#define MAX_DEPTH 2048
+#define CI_MAX 8 /* distinct case-insensitive spellings of one wanted key */
 
 enum vkind { V_NULL, V_STRING, V_OTHER };
 
@@ -192,10 +197,30 @@ scan_string(const unsigned char **pp, const unsigned char *end, bool *escaped)
     return true;
 }
 
+/* A real between 1e308 and 1e310 in magnitude, [s, e): does strtod overflow on it, as jansson's
+ * jsonp_strtod asks? LS_JSCAN_UNSURE only when there is no memory for a long one's copy. */
+static enum ls_jscan_result strtod_overflows(const unsigned char *s, const unsigned char *e)
+{
+    char small[128], *num = small;
+    size_t n = (size_t)(e - s);
+    double v;
+
+    if (n >= sizeof(small) && !(num = malloc(n + 1)))
+        return LS_JSCAN_UNSURE;
+    memcpy(num, s, n);
+    num[n] = '\0';
+    errno = 0;
+    v = strtod(num, NULL);
+    bool over = errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL);
+    if (num != small)
+        free(num);
+    return over ? LS_JSCAN_INVALID : LS_JSCAN_OK;
+}
+
 /* The number at *pp (a '-' or a digit); *pp is moved past it. */
 static enum ls_jscan_result scan_number(const unsigned char **pp, const unsigned char *end)
 {
-    const unsigned char *p = *pp, *ds;
+    const unsigned char *start = *pp, *p = *pp, *ds;
     bool neg = false, real = false, zero = false;
     int64_t lead, exp = 0;
 
@@ -266,7 +291,7 @@ static enum ls_jscan_result scan_number(const unsigned char **pp, const unsigned
         return LS_JSCAN_OK;
     if (lead + exp >= 310)
         return LS_JSCAN_INVALID;
-    return LS_JSCAN_UNSURE;
+    return strtod_overflows(start, p);
 }
 
 /* A letter run: jansson reads all of it, so "truex" is one invalid token. */
@@ -368,7 +393,7 @@ key:
     p = skip_ws(p + 1, end);
 
 value:
-    if (p == end)
+    if (p == end || d == MAX_DEPTH)
         return LS_JSCAN_INVALID;
     v = (struct val){.kind = V_OTHER};
     switch (*p) {
@@ -381,8 +406,6 @@ value:
         break;
     case '{':
     case '[':
-        if (d == MAX_DEPTH)
-            return LS_JSCAN_UNSURE;
         if (d == 1) {
             for (size_t i = 0; i < ndst; i++)
                 *dst[i] = v;

@@ -483,12 +483,6 @@ static void json_alloc_install(void)
 
 int ls_parse_json(const char *rel, const char *buf, size_t len, json_t **out, struct bf_error *err)
 {
-    return ls_parse_json_members(rel, buf, len, NULL, 0, out, err);
-}
-
-int ls_parse_json_members(const char *rel, const char *buf, size_t len, const char *const *want,
-                          size_t n_want, json_t **out, struct bf_error *err)
-{
     json_error_t jerr;
     json_t *root;
     size_t i = 0;
@@ -501,7 +495,7 @@ int ls_parse_json_members(const char *rel, const char *buf, size_t len, const ch
     json_alloc_install();
     /* The common case, a well-formed object, without jansson's parser; it has the last word
      * on everything else (jload.c), so every message stays jansson's. */
-    root = ls_json_load_members(buf, len, want, n_want);
+    root = ls_json_load_object(buf, len);
     if (root) {
         *out = root;
         return 0;
@@ -526,13 +520,6 @@ int ls_parse_json_members(const char *rel, const char *buf, size_t len, const ch
 int ls_read_json(const struct layerstore *ls, const char *rel, bool optional, json_t **out,
                  struct ls_inputs *in, struct bf_error *err)
 {
-    return ls_read_json_members(ls, rel, optional, NULL, 0, out, in, err);
-}
-
-int ls_read_json_members(const struct layerstore *ls, const char *rel, bool optional,
-                         const char *const *want, size_t n_want, json_t **out, struct ls_inputs *in,
-                         struct bf_error *err)
-{
     _cleanup_free_ char *buf = NULL;
     size_t len = 0;
     int r;
@@ -546,7 +533,7 @@ int ls_read_json_members(const struct layerstore *ls, const char *rel, bool opti
         }
         return r;
     }
-    return ls_parse_json_members(rel, buf, len, want, n_want, out, err);
+    return ls_parse_json(rel, buf, len, out, err);
 }
 
 static int open_dir(const struct layerstore *ls, const char *rel, struct bf_error *err)

@@ -4,8 +4,9 @@
  * accept, and what are the top-level members a caller would read with ls_j_get?". It accepts
  * and rejects exactly what jansson 2.14's json_loadb(buf, len, 0, ...) followed by the
  * object-root check accepts and rejects; where agreement would take more code than the case is
- * worth (a deep nesting, a real number near the double overflow, an escape in a wanted key or
- * value) it answers LS_JSCAN_UNSURE and the caller parses with jansson instead.
+ * worth (an escape in a wanted key or value, too many spellings of one) it answers
+ * LS_JSCAN_UNSURE and the caller parses with jansson instead. With no member wanted (n = 0)
+ * it is an exact validator: LS_JSCAN_UNSURE then means only that memory ran out.
  * tests/fuzz/fuzz_jscan.c holds it to that against jansson itself.
  */
 #ifndef LS_JSCAN_H

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "jview.h"
 #include "layerstore.h"
 
 struct layerstore {
@@ -114,22 +115,8 @@ int ls_inputs_reserve(struct ls_inputs *in, size_t more);
 /* The tree json_loadb(buf, len, 0) gives when that is an object, built in one pass (jload.c);
  * NULL for anything else (invalid JSON, another root, a case it leaves to jansson, no memory). */
 json_t *ls_json_load_object(const char *buf, size_t len);
-/* The same with only the top-level members ls_j_get could return for one of `want` (all when
- * want is NULL); the others are checked exactly as strictly, and not built. */
-json_t *ls_json_load_members(const char *buf, size_t len, const char *const *want, size_t n_want);
-
 /* Parse `len` bytes of `buf` as a JSON object; errors name `rel`. */
 int ls_parse_json(const char *rel, const char *buf, size_t len, json_t **out, struct bf_error *err);
-
-/* The same for a reader that looks up only the top-level keys `want[0..n_want)` with ls_j_get:
- * members whose key matches none of them, exactly or case-insensitively, are checked as
- * strictly but left out of the tree (jansson's whole tree when jload leaves the input to it).
- * A key read but missing from `want` reads as absent: keep the list next to the reader. */
-int ls_parse_json_members(const char *rel, const char *buf, size_t len, const char *const *want,
-                          size_t n_want, json_t **out, struct bf_error *err);
-int ls_read_json_members(const struct layerstore *ls, const char *rel, bool optional,
-                         const char *const *want, size_t n_want, json_t **out, struct ls_inputs *in,
-                         struct bf_error *err);
 
 /* List the names of directory `rel` under R that satisfy `keep` (nullable), sorted. An absent
  * directory gives an empty list when `optional`. */
@@ -170,21 +157,11 @@ char *ls_driver_layer_rel(const struct layerstore *ls, const char *id);
 char *ls_strjoin(const char *a, const char *b, const char *c); /* a+b+c, NULL on ENOMEM */
 int ls_strv_cmp(const void *a, const void *b);                 /* qsort over char * */
 
-/* container_linux.c: the hostconfig.json members only Linux specs read (container.c builds
- * them into its tree along with its own). */
-#define LS_LINUX_HOSTCONFIG_KEYS                                                                   \
-    "Privileged", "CapAdd", "CapDrop", "GroupAdd", "DeviceCgroupRules", "Links", "Init",           \
-        "OomKillDisable", "MemorySwappiness", "PidsLimit", "PidMode", "IpcMode", "UTSMode",        \
-        "UsernsMode", "CgroupnsMode", "CgroupParent", "ShmSize", "OomScoreAdj", "MemorySwap",      \
-        "KernelMemory", "KernelMemoryTCP", "CpuPeriod", "CpuQuota", "CpuRealtimePeriod",           \
-        "CpuRealtimeRuntime", "CpusetCpus", "CpusetMems", "BlkioWeight", "BlkioWeightDevice",      \
-        "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",                        \
-        "BlkioDeviceWriteIOps", "Tmpfs", "Sysctls", "Ulimits", "MaskedPaths", "ReadonlyPaths"
-int ls_linux_parse_config(struct ls_container *ct, const struct ls_jctx *c, json_t *root);
-int ls_linux_parse_hostconfig(struct ls_container *ct, const struct ls_jctx *c, json_t *root);
-/* MountPoints[<path>]'s Propagation and Spec; `path` is the key path for messages. */
-int ls_linux_parse_mount(struct ls_mount *m, const struct ls_jctx *c, json_t *val,
-                         const char *path);
+/* container_linux.c: the field tables (jview.h) of what only Linux specs read, which
+ * container.c's tables for config.v2.json, hostconfig.json and MountPoints[] run. */
+extern const struct ls_jfield ls_linux_config_fields[];
+extern const struct ls_jfield ls_linux_hostconfig_fields[];
+extern const struct ls_jfield ls_linux_mount_fields[];
 void ls_linux_mount_free(struct ls_mount *m);
 void ls_linux_free(struct ls_linux *lx);
 

@@ -363,6 +363,27 @@ Test(container, config_wrong_types)
         expect_cfg_error(CFG1, cfg_with(cases[i][0]), cases[i][1]);
 }
 
+/* Two wrong members: the one checked first is reported, wherever each is in the file (the
+ * field tables keep the order the members have always been checked in). */
+Test(container, first_error_in_check_order)
+{
+    std_open("windowsfilter", NULL);
+    expect_cfg_error(CFG1, cfg_with("\"State\":{\"Pid\":\"x\"},\"Config\":{\"Tty\":1}"),
+                     "\"Config.Tty\" must be a boolean");
+    expect_cfg_error(CFG1, cfg_with("\"MountPoints\":{\"C:\\\\d\":{\"RW\":1}},\"Path\":5"),
+                     "\"Path\" must be a string");
+    expect_cfg_error(CFG1, cfg_with("\"NetworkSettings\":{\"SandboxKey\":1,\"SandboxID\":2}"),
+                     "\"NetworkSettings.SandboxID\" must be a string");
+    expect_cfg_error(CFG1, cfg_with("\"config\":{\"Tty\":true},\"Config\":{\"Tty\":1}"),
+                     "\"Config.Tty\" must be a boolean"); /* the exact key wins */
+    fx_write(&f, CFG1, cfg_with(""));
+    expect_cfg_error(HC1, "{\"PortBindings\":[],\"CpuShares\":\"x\"}",
+                     "\"CpuShares\" must be an integer");
+    expect_cfg_error(HC1, "{\"Ulimits\":{},\"PidMode\":1}", "\"PidMode\" must be a string");
+    expect_cfg_error(HC1, "{\"Sysctls\":[],\"BlkioWeight\":70000}",
+                     "\"BlkioWeight\" is out of range (70000)");
+}
+
 Test(container, hostconfig_wrong_types)
 {
     std_open("windowsfilter", NULL);
