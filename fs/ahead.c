@@ -56,7 +56,7 @@ static void *ahead_thread(void *arg)
         memcpy(id, t->ahead.want[0], sizeof(id));
         memmove(t->ahead.want[0], t->ahead.want[1], (--t->ahead.n_want) * sizeof(t->ahead.want[0]));
         c = ctr_get_locked(t, id);
-        if (!c || (!c->generating && version_ready_locked(t, c->cur, true, now_ns())))
+        if (!c || (!c->generating && version_ready_locked(t, c->cur, true, bf_mono_ns())))
             continue; /* made already */
         c->refs++;
         r = ctr_current_locked(t, c, true, &v); /* unlocked while it reads */

@@ -125,7 +125,7 @@ int names_get(struct bfs_tree *t, struct namelist **out)
     size_t ndirty = 0;
     struct store *s;
     uint64_t ep, sg, nread = 0;
-    int64_t now = now_ns();
+    int64_t now = bf_mono_ns();
     int r;
 
     tree_lock(t);

@@ -57,7 +57,7 @@ void bytes_evict_locked(struct bfs_tree *t, struct bytes *b)
 void bytes_touch_locked(struct bfs_tree *t, struct bytes *b)
 {
     tree_assert_locked(t);
-    b->used_ns = now_ns();
+    b->used_ns = bf_mono_ns();
     if (b->in_lru) {
         lru_unlink_locked(t, b);
         lru_push_locked(t, b);
@@ -69,7 +69,7 @@ void bytes_touch_locked(struct bfs_tree *t, struct bytes *b)
 static void lru_trim_locked(struct bfs_tree *t, const struct bytes *keep)
 {
     tree_assert_locked(t);
-    int64_t now = now_ns();
+    int64_t now = bf_mono_ns();
     size_t extra = t->opts.cache_bytes < GRACE_EXTRA_MAX ? t->opts.cache_bytes : GRACE_EXTRA_MAX;
 
     while (t->cache.bytes > t->opts.cache_bytes && t->cache.lru.prev != keep &&
@@ -104,7 +104,7 @@ int bytes_attach_locked(struct bfs_tree *t, struct version *v, struct spec_bundl
     by->refs = 1; /* the LRU's */
     by->b = b;
     by->cost = bundle_cost(b);
-    by->used_ns = now_ns();
+    by->used_ns = bf_mono_ns();
     if (v->bytes)
         bytes_evict_locked(t, v->bytes);
     by->owner = v;

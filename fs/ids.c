@@ -141,7 +141,7 @@ int ids_get(struct bfs_tree *t, bool relist, struct idlist **out)
 {
     struct idlist *l;
     uint64_t ep, sg;
-    int64_t now = now_ns();
+    int64_t now = bf_mono_ns();
     int r;
 
     struct idlist *prev = NULL;
@@ -217,7 +217,7 @@ int lookup_prefix(struct bfs_tree *t, const char *name, char full[LS_ID_LEN + 1]
     size_t len = strlen(name), lo, hi, hits = 0;
     struct idlist *l = NULL;
     struct store *s = NULL;
-    int64_t now = now_ns();
+    int64_t now = bf_mono_ns();
     bool raw;
     int r;
 

@@ -376,7 +376,7 @@ void bfs_tree_sweep(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
      * (they alone: a folder that stays pending costs a look at itself per sweep) and the root
      * is listed anew when one has become a container. */
     struct idlist *pl = NULL;
-    if (t->ids.cur && t->ids.cur->n_pending && now_ns() - t->ids.cur->built_ns > trust_ns(t)) {
+    if (t->ids.cur && t->ids.cur->n_pending && bf_mono_ns() - t->ids.cur->built_ns > trust_ns(t)) {
         pl = t->ids.cur;
         pl->refs++;
     }
@@ -398,9 +398,9 @@ void bfs_tree_sweep(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
      * not seen (a lost event); every ten seconds at most, the table is checked against
      * containers/ */
     bool resync = t->ctrs.n > (t->ids.cur ? t->ids.cur->n : 0) + 64 &&
-                  now_ns() - t->ids.resynced_ns > 10 * (int64_t)1000000000;
+                  bf_mono_ns() - t->ids.resynced_ns > 10 * (int64_t)1000000000;
     if (resync)
-        t->ids.resynced_ns = now_ns();
+        t->ids.resynced_ns = bf_mono_ns();
     tree_unlock(t);
     if (resync)
         ctrs_resync(t);

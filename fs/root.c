@@ -142,7 +142,7 @@ bool bfs_tree_check_root(struct bfs_tree *t)
     bool missing = stat(t->dataroot, &st) != 0 || !S_ISDIR(st.st_mode);
 
     tree_lock(t);
-    t->root.checked_ns = now_ns();
+    t->root.checked_ns = bf_mono_ns();
     if (!missing && t->root.store && t->root.store->dev == st.st_dev &&
         t->root.store->ino == st.st_ino) {
         /* the same data-root: containers/'s mode, for a mount without a watcher */
@@ -209,7 +209,7 @@ void maybe_check_root(struct bfs_tree *t)
     if (t->watch.add)
         return; /* the watcher thread checks it */
     tree_lock(t);
-    due = root_check_due_locked(t, now_ns());
+    due = root_check_due_locked(t, bf_mono_ns());
     tree_unlock(t);
     if (due)
         bfs_tree_check_root(t);

@@ -64,7 +64,7 @@ int bfs_tree_new(const char *dataroot, const struct bfs_tree_options *opts, stru
     pthread_cond_init(&t->gen_cond, NULL);
     t->cache.lru.next = t->cache.lru.prev = &t->cache.lru;
     t->next_ino = FIRST_DYNAMIC_INO;
-    t->root.checked_ns = now_ns();
+    t->root.checked_ns = bf_mono_ns();
     {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);

@@ -267,7 +267,7 @@ static void version_stamp_valid_locked(struct bfs_tree *t, struct version *v,
     tree_assert_locked(t);
     v->epoch = p->epoch0;
     v->events = p->ev0;
-    v->validated_ns = now_ns();
+    v->validated_ns = bf_mono_ns();
     v->watched = p->watched;
 }
 
@@ -336,7 +336,7 @@ int ctr_current_locked(struct bfs_tree *t, struct ctr *c, bool need_bytes, struc
 
         while (c->generating)
             tree_wait(t, &t->gen_cond);
-        p.now = now_ns();
+        p.now = bf_mono_ns();
         p.v = c->cur;
         if (version_ready_locked(t, p.v, need_bytes, p.now)) {
             p.v->refs++;

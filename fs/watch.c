@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "hex.h"
+#include "bf_util.h"
 #include "htab.h"
 #include "jarena.h"
 #include "watch.h"
@@ -47,13 +48,6 @@ static void log_stats(struct bfs_tree *t)
             "retained %zu bytes, malloc in use %zu bytes",
             st.containers, st.nodes, (unsigned long long)st.versions, st.cache_bytes,
             st.retained_bytes, mi.uordblks + mi.hblkhd + ja_bytes_in_use());
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 #define ID_BYTES 32 /* a 64-hex folder name */
@@ -386,7 +380,7 @@ static void *run(void *arg)
 {
     struct bfs_watch *w = arg;
     char buf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
-    int64_t last_sweep = 0, last_trim = mono_ms();
+    int64_t last_sweep = 0, last_trim = (bf_mono_ns() / 1000000);
 
     for (;;) {
         struct pollfd p[2] = {{.fd = w->ifd, .events = POLLIN},
@@ -408,13 +402,13 @@ static void *run(void *arg)
             stats_requested = 0;
             log_stats(w->t);
         }
-        if (mono_ms() - last_sweep >= SWEEP_MS) {
+        if ((bf_mono_ns() / 1000000) - last_sweep >= SWEEP_MS) {
             bfs_tree_sweep(w->t, w->inval, w->ctx);
-            last_sweep = mono_ms();
+            last_sweep = (bf_mono_ns() / 1000000);
         }
-        if (mono_ms() - last_trim >= TRIM_MS) {
+        if ((bf_mono_ns() / 1000000) - last_trim >= TRIM_MS) {
             malloc_trim(0);
-            last_trim = mono_ms();
+            last_trim = (bf_mono_ns() / 1000000);
         }
         if (bfs_tree_check_root(w->t)) {
             /* A new data-root: the old watches describe folders no longer in use. */

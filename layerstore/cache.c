@@ -326,7 +326,7 @@ static struct centry *lookup(struct layerstore *ls, const char *image_id)
 {
     struct ls_cache *c = ls->cache;
     struct centry *e = NULL;
-    int64_t now = ls_mono_ns();
+    int64_t now = bf_mono_ns();
     bool fresh, checked;
 
     pthread_mutex_lock(&c->lock);
@@ -382,7 +382,7 @@ static int fill(struct layerstore *ls, const char *image_id, struct centry **out
         return bf_error_set(err, ENOMEM, "out of memory");
     e->refs = 1;
     e->epoch = ls_cache_epoch(ls);
-    e->validated_ns = ls_mono_ns();
+    e->validated_ns = bf_mono_ns();
     r = layerstore_image_load(ls, image_id, &e->img, &e->in, err);
     if (r == 0)
         r = layerstore_walk(ls, e->img, &e->walk, &e->in, err);
@@ -459,7 +459,7 @@ int ls_cache_layer_get(struct layerstore *ls, struct ls_layer *l, struct ls_inpu
 {
     struct ls_cache *c = ls->cache;
     struct lentry *e;
-    int64_t now = ls_mono_ns();
+    int64_t now = bf_mono_ns();
     bool checked, oom = false;
 
     pthread_mutex_lock(&c->lock);
@@ -545,7 +545,7 @@ void ls_cache_layer_put(struct layerstore *ls, const struct ls_layer *l, const c
     ls_inputs_seal_shared(&e->in);
     e->refs = 1; /* the list's */
     e->epoch = epoch;
-    e->validated_ns = ls_mono_ns();
+    e->validated_ns = bf_mono_ns();
     b = layer_bucket(l->chain_id);
     pthread_mutex_lock(&c->lock);
     for (old = c->buckets[b]; old; old = old->hnext)
@@ -576,7 +576,7 @@ void ls_shared_begin(struct layerstore *ls, struct ls_shared *sh)
 {
     sh->valid = true;
     sh->epoch = 0;
-    sh->at_ns = ls_mono_ns();
+    sh->at_ns = bf_mono_ns();
     if (ls->cache)
         sh->epoch = ls_cache_epoch(ls);
 }
@@ -588,7 +588,7 @@ bool ls_shared_fresh(struct layerstore *ls, const struct ls_shared *sh)
     if (!sh->valid || !ls->cache)
         return false;
     pthread_mutex_lock(&ls->cache->lock);
-    fresh = sh->epoch == ls->cache->epoch && ls_mono_ns() - sh->at_ns <= ls->cache->trust_ns;
+    fresh = sh->epoch == ls->cache->epoch && bf_mono_ns() - sh->at_ns <= ls->cache->trust_ns;
     pthread_mutex_unlock(&ls->cache->lock);
     return fresh;
 }

@@ -837,7 +837,7 @@ static void settle_forget(struct layerstore *ls, const char *id)
 static bool settled(struct layerstore *ls, const char *id, int64_t mtime_ns, int64_t ctime_ns,
                     bool first)
 {
-    int64_t now = ls_mono_ns(), changed = mtime_ns > ctime_ns ? mtime_ns : ctime_ns;
+    int64_t now = bf_mono_ns(), changed = mtime_ns > ctime_ns ? mtime_ns : ctime_ns;
     struct ls_settle *st = ls->settle;
     bool ok;
 

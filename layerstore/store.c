@@ -294,7 +294,7 @@ int layerstore_open(const char *dataroot, const struct ls_options *opts, struct 
         }
     }
     ls->settle_ns = opts && opts->settle_ns > 0 ? opts->settle_ns : 1000000000;
-    ls->opened_mono_ns = ls_mono_ns();
+    ls->opened_mono_ns = bf_mono_ns();
     if (!(ls->settle = ls_settle_new())) {
         r = bf_error_set(err, ENOMEM, "out of memory");
         goto fail;

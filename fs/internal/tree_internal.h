@@ -353,13 +353,6 @@ static inline void tree_wait(struct bfs_tree *t, pthread_cond_t *cond)
 #define tree_assert_unlocked(t) ((void)(t))
 #endif
 
-static inline int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static inline uint64_t mix64(uint64_t x)
 {
     x ^= x >> 33;

@@ -1,10 +1,13 @@
-/* bf_util.h - ownership helpers shared by every module (systemd/crun style cleanup attributes). */
+/* bf_util.h - ownership helpers shared by every module (systemd/crun style cleanup attributes),
+ * and the small helpers they all use. */
 #ifndef BF_UTIL_H
 #define BF_UTIL_H
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static inline void bf_freep(void *p)
@@ -40,6 +43,15 @@ static inline void bf_closep(int *fd)
     })
 
 #define BF_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* CLOCK_MONOTONIC in nanoseconds: the one clock of trust and settle periods, cache ages,
+ * grace periods and the watcher's timers. */
+static inline int64_t bf_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 /* The one binary search of the sorted ID and name arrays: the first i in [0, n) whose
  * key_at(v, i) is not less than `key` by strcmp (n when there is none). */

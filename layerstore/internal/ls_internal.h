@@ -30,14 +30,6 @@ struct layerstore {
 struct ls_settle *ls_settle_new(void);
 void ls_settle_free(struct ls_settle *st);
 
-/* CLOCK_MONOTONIC in nanoseconds: trust periods, settle periods, cache ages. */
-static inline int64_t ls_mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 void ls_netcache_free(struct ls_netcache *nc);
 void ls_dccache_free(struct ls_dccache *dcc);
 
