@@ -92,6 +92,17 @@ static void *arena_alloc(struct spec_builder *b, size_t n)
     return p;
 }
 
+/* Bytes handed out so far, about what the document's nodes and strings take: the writer's first
+ * buffer size (the nodes' share is more than their punctuation and indent) */
+static size_t arena_used(const struct spec_builder *b)
+{
+    size_t n = b->blocks ? (size_t)(b->cur - b->blocks->data) : 0;
+
+    for (const struct spec_ablock *blk = b->blocks ? b->blocks->next : NULL; blk; blk = blk->next)
+        n += blk->size;
+    return n;
+}
+
 void spec_b_free(struct spec_builder *b)
 {
     struct spec_ablock *blk = b->blocks;
@@ -230,15 +241,16 @@ static void wb_string(struct wbuf *w, const char *str, size_t len)
 /* What jansson's dump_indent writes before an element at `depth`. */
 static void wb_indent(struct wbuf *w, bool compact, int depth)
 {
-    static const char spaces[] = "                                ";
+    static const char nl_spaces[] = "\n                                                ";
+    const size_t most = sizeof(nl_spaces) - 2; /* spaces after the newline */
+    size_t n = (size_t)depth * 2, k = n < most ? n : most;
 
     if (compact)
         return;
-    wb_char(w, '\n');
-    for (size_t n = (size_t)depth * 2; n > 0;) {
-        size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
-        wb_put(w, spaces, k);
-        n -= k;
+    wb_put(w, nl_spaces, 1 + k);
+    for (n -= k; n > 0; n -= k) {
+        k = n < most ? n : most;
+        wb_put(w, nl_spaces + 1, k);
     }
 }
 
@@ -319,13 +331,16 @@ static void wb_value(struct wbuf *w, const struct spec_node *v, bool compact, in
 
 /* -ENOMEM, or -EINVAL (a string that is not UTF-8, a fragment out of place, a root that is
  * neither an object nor an array) */
-static int render_node(const struct spec_node *root, bool compact, char **out, size_t *len)
+static int render_node(const struct spec_node *root, size_t hint, bool compact, char **out,
+                       size_t *len)
 {
     struct wbuf w = {0};
     char *buf;
 
     if (root->kind != SN_OBJ && root->kind != SN_ARR)
         return -EINVAL;
+    if (hint > 4096 && !wb_grow(&w, hint))
+        return -ENOMEM;
     wb_value(&w, root, compact, 0);
     if (!compact)
         wb_char(&w, '\n');
@@ -532,7 +547,7 @@ int spec_json_render(json_t *root, bool compact, char **out, size_t *len, struct
 {
     struct spec_builder b = {false};
     struct spec_node *n = spec_b_json(&b, root);
-    int r = b.failed ? -ENOMEM : render_node(n, compact, out, len);
+    int r = b.failed ? -ENOMEM : render_node(n, arena_used(&b), compact, out, len);
 
     spec_b_free(&b);
     if (r == -ENOMEM)
@@ -576,7 +591,7 @@ void spec_b_put_hostname(struct spec_builder *b, struct spec_node *root,
 int spec_b_finish(struct spec_builder *b, struct spec_node *root, bool compact, const char *id,
                   const char *file, char **out, size_t *len, struct bf_error *err)
 {
-    int r = b->failed || !root ? -EINVAL : render_node(root, compact, out, len);
+    int r = b->failed || !root ? -EINVAL : render_node(root, arena_used(b), compact, out, len);
 
     spec_b_free(b);
     if (r == -EINVAL)

@@ -872,9 +872,13 @@ static char *caps_key(const struct spec_linux *out)
     char *k = malloc(len), *p = k;
     if (!k)
         return NULL;
+    for (size_t i = 0; i < out->n_caps; i++) {
+        size_t n = strlen(out->caps[i]);
+        memcpy(p, out->caps[i], n);
+        p[n] = ',';
+        p += n + 1;
+    }
     *p = '\0';
-    for (size_t i = 0; i < out->n_caps; i++)
-        p += sprintf(p, "%s,", out->caps[i]);
     return k;
 }
 
