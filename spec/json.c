@@ -47,60 +47,53 @@ struct spec_node {
 
 struct spec_ablock {
     struct spec_ablock *next;
-    size_t size;
     alignas(max_align_t) char data[];
 };
 
 #define ARENA_FIRST (16u << 10)
 #define ARENA_MAX_STEP (1u << 20)
+#define ARENA_OWN (4u << 10)
 
-/* Blocks double from ARENA_FIRST up to ARENA_MAX_STEP, and a larger request gets a block of
- * its own size: what a builder holds is at most about twice what it was asked for. */
-static bool arena_grow(struct spec_builder *b, size_t n)
-{
-    size_t size = b->blocks ? b->blocks->size : ARENA_FIRST / 2;
-    struct spec_ablock *blk;
-
-    size = size < ARENA_MAX_STEP ? size * 2 : size;
-    if (size < n)
-        size = n;
-    if (size > SIZE_MAX - sizeof(*blk) || !(blk = malloc(sizeof(*blk) + size)))
-        return false;
-    blk->next = b->blocks;
-    blk->size = size;
-    b->blocks = blk;
-    b->cur = blk->data;
-    b->end = blk->data + size;
-    return true;
-}
-
+/* Blocks double from ARENA_FIRST up to ARENA_MAX_STEP; a request above ARENA_OWN that does not
+ * fit gets a block of exactly its size, behind the current one, which goes on serving: what a
+ * builder holds is at most about twice what it was asked for. */
 static void *arena_alloc(struct spec_builder *b, size_t n)
 {
+    struct spec_ablock *blk;
+    size_t size;
     void *p;
 
-    if (n > SIZE_MAX - 8) {
-        b->failed = true;
-        return NULL;
-    }
+    if (n > SIZE_MAX - 8 - sizeof(*blk))
+        goto fail;
     n = (n + 7) & ~(size_t)7;
-    if ((size_t)(b->end - b->cur) < n && !arena_grow(b, n)) {
-        b->failed = true;
-        return NULL;
+    if ((size_t)(b->end - b->cur) >= n) {
+        p = b->cur;
+        b->cur += n;
+        b->used += n;
+        return p;
     }
-    p = b->cur;
-    b->cur += n;
-    return p;
-}
-
-/* Bytes handed out so far, about what the document's nodes and strings take: the writer's first
- * buffer size (the nodes' share is more than their punctuation and indent) */
-static size_t arena_used(const struct spec_builder *b)
-{
-    size_t n = b->blocks ? (size_t)(b->cur - b->blocks->data) : 0;
-
-    for (const struct spec_ablock *blk = b->blocks ? b->blocks->next : NULL; blk; blk = blk->next)
-        n += blk->size;
-    return n;
+    size = n > ARENA_OWN ? n : !b->step ? ARENA_FIRST : b->step * 2;
+    if (size > ARENA_MAX_STEP && n <= ARENA_OWN)
+        size = ARENA_MAX_STEP;
+    if (!(blk = malloc(sizeof(*blk) + size)))
+        goto fail;
+    if (n > ARENA_OWN && b->blocks) {
+        blk->next = b->blocks->next;
+        b->blocks->next = blk;
+    } else {
+        blk->next = b->blocks;
+        b->blocks = blk;
+        if (n <= ARENA_OWN) {
+            b->step = size;
+            b->cur = blk->data + n;
+            b->end = blk->data + size;
+        }
+    }
+    b->used += n;
+    return blk->data;
+fail:
+    b->failed = true;
+    return NULL;
 }
 
 void spec_b_free(struct spec_builder *b)
@@ -114,6 +107,7 @@ void spec_b_free(struct spec_builder *b)
     }
     b->blocks = NULL;
     b->cur = b->end = NULL;
+    b->used = b->step = 0;
 }
 
 static struct spec_node *node(struct spec_builder *b, enum sn_kind kind, size_t extra)
@@ -330,7 +324,8 @@ static void wb_value(struct wbuf *w, const struct spec_node *v, bool compact, in
 }
 
 /* -ENOMEM, or -EINVAL (a string that is not UTF-8, a fragment out of place, a root that is
- * neither an object nor an array) */
+ * neither an object nor an array). `hint`, the first buffer's size: the bytes the document's
+ * nodes and strings took in the arena, more than the nodes' punctuation and indent mostly. */
 static int render_node(const struct spec_node *root, size_t hint, bool compact, char **out,
                        size_t *len)
 {
@@ -439,12 +434,12 @@ size_t spec_b_count(const struct spec_node *v)
     return v && (v->kind == SN_ARR || v->kind == SN_OBJ) ? v->len : 0;
 }
 
-static void b_link(struct spec_builder *b, struct spec_node *list, enum sn_kind kind,
+static bool b_link(struct spec_builder *b, struct spec_node *list, enum sn_kind kind,
                    struct spec_node *v)
 {
     if (!list || !v || list->kind != kind || v->linked) {
         b->failed = true;
-        return;
+        return false;
     }
     v->linked = true;
     if (list->list.tail)
@@ -453,18 +448,18 @@ static void b_link(struct spec_builder *b, struct spec_node *list, enum sn_kind 
         list->list.head = v;
     list->list.tail = v;
     list->len++;
+    return true;
 }
 
 void spec_b_put(struct spec_builder *b, struct spec_node *obj, const char *key, struct spec_node *v)
 {
-    if (v)
+    if (b_link(b, obj, SN_OBJ, v))
         v->key = key;
-    b_link(b, obj, SN_OBJ, v);
 }
 
 void spec_b_push(struct spec_builder *b, struct spec_node *arr, struct spec_node *v)
 {
-    b_link(b, arr, SN_ARR, v);
+    (void)b_link(b, arr, SN_ARR, v);
 }
 
 struct spec_node *spec_b_json(struct spec_builder *b, const json_t *v)
@@ -547,7 +542,7 @@ int spec_json_render(json_t *root, bool compact, char **out, size_t *len, struct
 {
     struct spec_builder b = {false};
     struct spec_node *n = spec_b_json(&b, root);
-    int r = b.failed ? -ENOMEM : render_node(n, arena_used(&b), compact, out, len);
+    int r = b.failed ? -ENOMEM : render_node(n, b.used, compact, out, len);
 
     spec_b_free(&b);
     if (r == -ENOMEM)
@@ -591,7 +586,7 @@ void spec_b_put_hostname(struct spec_builder *b, struct spec_node *root,
 int spec_b_finish(struct spec_builder *b, struct spec_node *root, bool compact, const char *id,
                   const char *file, char **out, size_t *len, struct bf_error *err)
 {
-    int r = b->failed || !root ? -EINVAL : render_node(root, arena_used(b), compact, out, len);
+    int r = b->failed || !root ? -EINVAL : render_node(root, b->used, compact, out, len);
 
     spec_b_free(b);
     if (r == -EINVAL)

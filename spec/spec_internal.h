@@ -182,7 +182,8 @@ struct spec_ablock;
 struct spec_builder {
     bool failed;
     struct spec_ablock *blocks;
-    char *cur, *end;
+    char *cur, *end;   /* what is left of the current block */
+    size_t used, step; /* bytes handed out; the current block's size */
 };
 
 /* Strings are copied and not checked: the writer checks UTF-8 once, as it writes them. */
