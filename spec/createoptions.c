@@ -18,70 +18,64 @@
 
 #include "spec_internal.h"
 
-static bool add(json_t *a, json_t *o)
+/* {"type": type}, appended to `a` */
+static struct spec_node *option(struct spec_builder *b, struct spec_node *a, const char *type)
 {
-    return o && json_array_append_new(a, o) == 0;
+    struct spec_node *o = spec_b_obj(b);
+
+    spec_b_put(b, o, "type", spec_b_str(b, type));
+    spec_b_push(b, a, o);
+    return o;
 }
 
-/* Unchecked: spec_b_finish checks UTF-8 while writing (json.c). */
-static json_t *spec_str(const char *s)
+/* A NULL string fails the document, as it failed jansson's json_pack. */
+static struct spec_node *str(struct spec_builder *b, const char *s)
 {
-    return s ? json_stringn_nocheck(s, strlen(s)) : NULL;
+    if (!s)
+        b->failed = true;
+    return s ? spec_b_str(b, s) : NULL;
 }
 
 int spec_render_createoptions(const struct spec_model *m, const char *const *credentials,
                               size_t n_credentials, char **out, size_t *len, struct bf_error *err)
 {
-    json_t *a = json_array(), *paths = NULL;
-    bool ok = a != NULL;
-    char *sandbox = NULL;
+    struct spec_builder b = {false};
+    struct spec_node *a = spec_b_arr(&b), *o;
 
-    for (size_t i = 0; ok && i < n_credentials; i++)
-        ok = add(a, json_pack("{s:s, s:s}", "type", "credentials", "Credentials", credentials[i]));
-    if (ok)
-        ok = add(a, json_pack("{s:s, s:b}", "type", "flush", "IgnoreFlushesDuringBoot",
-                              !m->c->has_been_started_before));
-    if (ok && m->isolation == SPEC_ISOLATION_HYPERV) {
+    for (size_t i = 0; i < n_credentials; i++) {
+        o = option(&b, a, "credentials");
+        spec_b_put(&b, o, "Credentials", str(&b, credentials[i]));
+    }
+    o = option(&b, a, "flush");
+    spec_b_put(&b, o, "IgnoreFlushesDuringBoot", spec_b_bool(&b, !m->c->has_been_started_before));
+    o = option(&b, a, "hyperv");
+    if (m->isolation == SPEC_ISOLATION_HYPERV) {
         /* filepath.Dir of the layer folder, with the separator the paths are rendered in */
         const char *lf = m->layer_folder ? m->layer_folder : "";
         const char *cut = strrchr(lf, lf[0] == '/' ? '/' : '\\');
-        sandbox = strndup(lf, cut ? (size_t)(cut - lf) : 0);
-        ok = sandbox && add(a, json_pack("{s:s, s:b, s:s}", "type", "hyperv", "IsHyperV", 1,
-                                         "SandboxPath", sandbox));
-    } else if (ok) {
-        ok = add(a, json_pack("{s:s, s:b}", "type", "hyperv", "IsHyperV", 0));
+        spec_b_put(&b, o, "IsHyperV", spec_b_bool(&b, true));
+        spec_b_put(&b, o, "SandboxPath", spec_b_strn(&b, lf, cut ? (size_t)(cut - lf) : 0));
+    } else {
+        spec_b_put(&b, o, "IsHyperV", spec_b_bool(&b, false));
     }
-    if (ok) {
-        json_t *layer = json_pack("{s:s}", "type", "layer");
-        if (m->walk->n) {
-            paths = json_array();
-            for (size_t i = 0; paths && i < m->walk->n; i++)
-                if (json_array_append_new(paths, spec_str(m->walk->layers[i].path)) < 0)
-                    ok = false;
-        } else {
-            paths = json_null();
-        }
-        ok = ok && layer && paths;
-        if (ok && m->layer_folder && *m->layer_folder)
-            ok = json_object_set_new(layer, "LayerFolderPath", spec_str(m->layer_folder)) == 0;
-        if (ok)
-            ok = json_object_set_new(layer, "LayerPaths", paths) == 0;
-        else
-            json_decref(paths);
-        ok = ok && add(a, layer);
-        if (!ok)
-            json_decref(layer);
+    o = option(&b, a, "layer");
+    if (m->layer_folder && *m->layer_folder)
+        spec_b_put(&b, o, "LayerFolderPath", spec_b_str(&b, m->layer_folder));
+    if (m->walk->n) {
+        struct spec_node *paths = spec_b_arr(&b);
+        for (size_t i = 0; i < m->walk->n; i++)
+            spec_b_push(&b, paths, str(&b, m->walk->layers[i].path));
+        spec_b_put(&b, o, "LayerPaths", paths);
+    } else {
+        spec_b_put(&b, o, "LayerPaths", spec_b_null(&b));
     }
-    if (ok && m->n_endpoints) {
-        json_t *eps = json_array();
-        for (size_t i = 0; eps && i < m->n_endpoints; i++)
-            if (json_array_append_new(eps, spec_str(m->endpoints[i])) < 0)
-                ok = false;
-        ok = ok && eps &&
-             add(a, json_pack("{s:s, s:o, s:b}", "type", "networkendpoints", "Endpoints", eps,
-                              "AllowUnqualifiedDNSQuery", m->allow_unqualified_dns));
+    if (m->n_endpoints) {
+        o = option(&b, a, "networkendpoints");
+        struct spec_node *eps = spec_b_arr(&b);
+        for (size_t i = 0; i < m->n_endpoints; i++)
+            spec_b_push(&b, eps, str(&b, m->endpoints[i]));
+        spec_b_put(&b, o, "Endpoints", eps);
+        spec_b_put(&b, o, "AllowUnqualifiedDNSQuery", spec_b_bool(&b, m->allow_unqualified_dns));
     }
-    free(sandbox);
-    struct spec_builder b = {.failed = !ok};
     return spec_b_finish(&b, a, m->compact, m->c->id, "createoptions.json", out, len, err);
 }

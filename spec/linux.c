@@ -872,9 +872,13 @@ static char *caps_key(const struct spec_linux *out)
     char *k = malloc(len), *p = k;
     if (!k)
         return NULL;
+    for (size_t i = 0; i < out->n_caps; i++) {
+        size_t n = strlen(out->caps[i]);
+        memcpy(p, out->caps[i], n);
+        p[n] = ',';
+        p += n + 1;
+    }
     *p = '\0';
-    for (size_t i = 0; i < out->n_caps; i++)
-        p += sprintf(p, "%s,", out->caps[i]);
     return k;
 }
 
@@ -942,9 +946,9 @@ static int seccomp_default(const struct spec_linux *out, json_t **obj, struct bf
 
 /* The seccomp member of config.json: the cached bytes of a default profile's result, or the
  * object (a custom profile, or a set the cache no longer holds). */
-static json_t *seccomp_node(struct spec_builder *b, json_t *obj, bool compact)
+static struct spec_node *seccomp_node(struct spec_builder *b, json_t *obj, bool compact)
 {
-    json_t *raw = NULL;
+    struct spec_node *raw = NULL;
 
     pthread_mutex_lock(&seccomp_lock);
     for (size_t i = 0; i < SECCOMP_CACHE && !raw; i++)
@@ -952,7 +956,7 @@ static json_t *seccomp_node(struct spec_builder *b, json_t *obj, bool compact)
             raw = spec_b_raw(b, seccomp_cache[i].bytes[compact], seccomp_cache[i].len[compact],
                              compact, SECCOMP_DEPTH);
     pthread_mutex_unlock(&seccomp_lock);
-    return raw ? raw : json_incref(obj);
+    return raw ? raw : spec_b_json(b, obj);
 }
 
 static int seccomp(const struct ls_container *c, struct spec_linux *out, struct bf_error *err)
@@ -1118,41 +1122,33 @@ void spec_linux_free(struct spec_linux *lx)
 
 /* ---- rendering ---- */
 
-static json_t *strv(struct spec_builder *b, char *const *v, size_t n)
+static struct spec_node *strv(struct spec_builder *b, char *const *v, size_t n)
 {
-    json_t *a = spec_b_arr(b);
+    struct spec_node *a = spec_b_arr(b);
     for (size_t i = 0; i < n; i++)
         spec_b_push(b, a, spec_b_str(b, v[i]));
     return a;
 }
 
-static json_t *cstrv(struct spec_builder *b, const char *const *v, size_t n)
+static struct spec_node *cstrv(struct spec_builder *b, const char *const *v, size_t n)
 {
     return strv(b, (char *const *)v, n);
 }
 
-static json_t *i64(struct spec_builder *b, int64_t v)
-{
-    json_t *j = json_integer(v);
-    if (!j)
-        b->failed = true;
-    return j;
-}
-
-static json_t *render_process(struct spec_builder *b, const struct spec_model *m,
-                              const struct spec_linux *lx)
+static struct spec_node *render_process(struct spec_builder *b, const struct spec_model *m,
+                                        const struct spec_linux *lx)
 {
     const struct ls_container *c = m->c;
     const struct ls_linux *l = &c->lx;
-    json_t *p = spec_b_obj(b), *user = spec_b_obj(b), *caps = spec_b_obj(b);
+    struct spec_node *p = spec_b_obj(b), *user = spec_b_obj(b), *caps = spec_b_obj(b);
     _cleanup_free_ char *cwd = NULL;
 
     if (c->config.tty)
-        spec_b_put(b, p, "terminal", json_true());
+        spec_b_put(b, p, "terminal", spec_b_bool(b, true));
     spec_b_put(b, user, "uid", spec_b_u64(b, lx->uid));
     spec_b_put(b, user, "gid", spec_b_u64(b, lx->gid));
     if (lx->n_gids) {
-        json_t *g = spec_b_arr(b);
+        struct spec_node *g = spec_b_arr(b);
         for (size_t i = 0; i < lx->n_gids; i++)
             spec_b_push(b, g, spec_b_u64(b, lx->gids[i]));
         spec_b_put(b, user, "additionalGids", g);
@@ -1175,7 +1171,7 @@ static json_t *render_process(struct spec_builder *b, const struct spec_model *m
     }
     spec_b_put(b, p, "capabilities", caps);
     if (l->n_ulimits || lx->host->n_default_ulimits) {
-        json_t *rl = spec_b_arr(b);
+        struct spec_node *rl = spec_b_arr(b);
         for (size_t k = 0; k < l->n_ulimits + lx->host->n_default_ulimits; k++) {
             const struct ls_ulimit *u =
                 k < l->n_ulimits ? &l->ulimits[k] : &lx->host->default_ulimits[k - l->n_ulimits];
@@ -1184,7 +1180,7 @@ static json_t *render_process(struct spec_builder *b, const struct spec_model *m
                 dup = strcmp(l->ulimits[j].name, u->name) == 0;
             if (dup)
                 continue;
-            json_t *o = spec_b_obj(b);
+            struct spec_node *o = spec_b_obj(b);
             char type[96];
             size_t i = 0;
             i += (size_t)snprintf(type, sizeof(type), "RLIMIT_");
@@ -1199,25 +1195,25 @@ static json_t *render_process(struct spec_builder *b, const struct spec_model *m
         spec_b_put(b, p, "rlimits", rl);
     }
     if (l->no_new_privileges)
-        spec_b_put(b, p, "noNewPrivileges", json_true());
+        spec_b_put(b, p, "noNewPrivileges", spec_b_bool(b, true));
     if (lx->host->apparmor)
         spec_b_put(b, p, "apparmorProfile",
                    spec_b_str(b, *l->apparmor_profile ? l->apparmor_profile
                                  : l->privileged      ? "unconfined"
                                                       : "docker-default"));
-    spec_b_put(b, p, "oomScoreAdj", i64(b, l->oom_score_adj));
+    spec_b_put(b, p, "oomScoreAdj", spec_b_i64(b, l->oom_score_adj));
     if (!l->privileged && *l->process_label)
         spec_b_put(b, p, "selinuxLabel", spec_b_str(b, l->process_label));
     return p;
 }
 
-static json_t *render_mounts(struct spec_builder *b, const struct spec_lmounts *ms)
+static struct spec_node *render_mounts(struct spec_builder *b, const struct spec_lmounts *ms)
 {
-    json_t *a = spec_b_arr(b);
+    struct spec_node *a = spec_b_arr(b);
 
     for (size_t i = 0; i < ms->n; i++) {
         const struct spec_lmount *mt = &ms->v[i];
-        json_t *o = spec_b_obj(b);
+        struct spec_node *o = spec_b_obj(b);
         spec_b_put(b, o, "destination", spec_b_str(b, mt->destination));
         if (*mt->type)
             spec_b_put(b, o, "type", spec_b_str(b, mt->type));
@@ -1230,67 +1226,65 @@ static json_t *render_mounts(struct spec_builder *b, const struct spec_lmounts *
     return a;
 }
 
-static int kv_cmp(const void *a, const void *b)
+struct sysctl {
+    const char *key, *value;
+    size_t order; /* Docker's first, then HostConfig's */
+};
+
+static int sysctl_cmp(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    const struct sysctl *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : x->order < y->order ? -1 : x->order > y->order;
 }
 
-/* Docker's sysctls (kernel.domainname, the two network defaults), HostConfig's over them; sorted
- * by key as Go marshals a map. */
-static json_t *render_sysctl(struct spec_builder *b, const struct spec_model *m,
-                             const struct spec_linux *lx)
+/* Docker's sysctls (kernel.domainname, the two network defaults), HostConfig's over them (the
+ * last of a key wins); sorted by key as Go marshals a map. */
+static struct spec_node *render_sysctl(struct spec_builder *b, const struct spec_model *m,
+                                       const struct spec_linux *lx)
 {
     const struct ls_container *c = m->c;
     const char *net = c->host.network_mode;
     bool private_net = strcmp(net, "host") != 0 && !mode_is_container(net);
-    const char *keys[3 + 64], *vals[3 + 64];
     size_t n = 0;
-    json_t *o;
+    struct sysctl *v;
+    struct spec_node *o;
 
-    if (*c->config.domainname)
-        keys[n] = "kernel.domainname", vals[n++] = c->config.domainname;
-    if (private_net && !lx->host->in_userns && lx->host->sysctl_ping_group_range)
-        keys[n] = "net.ipv4.ping_group_range", vals[n++] = "0 2147483647";
-    if (private_net && lx->host->sysctl_unprivileged_port_start)
-        keys[n] = "net.ipv4.ip_unprivileged_port_start", vals[n++] = "0";
-    o = spec_b_obj(b);
-    /* jansson keeps insertion order: put Docker's, then HostConfig's (replacing), then sort */
-    for (size_t i = 0; i < n; i++)
-        spec_b_put(b, o, keys[i], spec_b_str(b, vals[i]));
-    for (size_t i = 0; i < c->lx.n_sysctls; i++)
-        spec_b_put(b, o, c->lx.sysctls[i].key, spec_b_str(b, c->lx.sysctls[i].value));
-    size_t total = json_object_size(o);
-    if (!total) {
-        json_decref(o);
+    if (c->lx.n_sysctls > SIZE_MAX / sizeof(*v) - 3 ||
+        !(v = malloc((3 + c->lx.n_sysctls) * sizeof(*v)))) {
+        b->failed = true;
         return NULL;
     }
-    const char **sorted = calloc(total, sizeof(*sorted));
-    json_t *out = spec_b_obj(b);
-    const char *k;
-    json_t *v;
-    size_t i = 0;
-    if (!sorted) {
-        b->failed = true;
-        json_decref(o);
-        return out;
+    if (*c->config.domainname)
+        v[n] = (struct sysctl){"kernel.domainname", c->config.domainname, n}, n++;
+    if (private_net && !lx->host->in_userns && lx->host->sysctl_ping_group_range)
+        v[n] = (struct sysctl){"net.ipv4.ping_group_range", "0 2147483647", n}, n++;
+    if (private_net && lx->host->sysctl_unprivileged_port_start)
+        v[n] = (struct sysctl){"net.ipv4.ip_unprivileged_port_start", "0", n}, n++;
+    for (size_t i = 0; i < c->lx.n_sysctls; i++)
+        v[n] = (struct sysctl){c->lx.sysctls[i].key, c->lx.sysctls[i].value, n}, n++;
+    if (!n) {
+        free(v);
+        return NULL;
     }
-    json_object_foreach(o, k, v) sorted[i++] = k;
-    qsort(sorted, total, sizeof(*sorted), kv_cmp);
-    for (i = 0; i < total; i++)
-        spec_b_put(b, out, sorted[i], json_incref(json_object_get(o, sorted[i])));
-    free(sorted);
-    json_decref(o);
-    return out;
+    qsort(v, n, sizeof(*v), sysctl_cmp);
+    o = spec_b_obj(b);
+    for (size_t i = 0; i < n; i++)
+        if (i + 1 == n || strcmp(v[i].key, v[i + 1].key) != 0)
+            spec_b_put(b, o, v[i].key, spec_b_str(b, v[i].value));
+    free(v);
+    return o;
 }
 
-static json_t *blkio_list(struct spec_builder *b, const struct spec_linux *lx, enum ls_blkio_list k)
+static struct spec_node *blkio_list(struct spec_builder *b, const struct spec_linux *lx,
+                                    enum ls_blkio_list k)
 {
-    json_t *a = spec_b_arr(b);
+    struct spec_node *a = spec_b_arr(b);
 
     for (size_t i = 0; i < lx->n_blkio[k]; i++) {
-        json_t *o = spec_b_obj(b);
-        spec_b_put(b, o, "major", i64(b, lx->blkio[k][i].major));
-        spec_b_put(b, o, "minor", i64(b, lx->blkio[k][i].minor));
+        struct spec_node *o = spec_b_obj(b);
+        spec_b_put(b, o, "major", spec_b_i64(b, lx->blkio[k][i].major));
+        spec_b_put(b, o, "minor", spec_b_i64(b, lx->blkio[k][i].minor));
         spec_b_put(b, o, k == LS_BLKIO_WEIGHT ? "weight" : "rate",
                    spec_b_u64(b, lx->blkio[k][i].value));
         spec_b_push(b, a, o);
@@ -1298,49 +1292,48 @@ static json_t *blkio_list(struct spec_builder *b, const struct spec_linux *lx, e
     return a;
 }
 
-static json_t *render_resources(struct spec_builder *b, const struct spec_model *m,
-                                const struct spec_linux *lx)
+static struct spec_node *render_resources(struct spec_builder *b, const struct spec_model *m,
+                                          const struct spec_linux *lx)
 {
     const struct ls_container *c = m->c;
     const struct ls_linux *l = &c->lx;
-    json_t *res = spec_b_obj(b), *devs = spec_b_arr(b), *mem = spec_b_obj(b), *cpu = spec_b_obj(b);
-    json_t *blk = spec_b_obj(b);
+    struct spec_node *res = spec_b_obj(b), *devs = spec_b_arr(b), *mem = spec_b_obj(b),
+                     *cpu = spec_b_obj(b);
+    struct spec_node *blk = spec_b_obj(b);
     static const char *const blk_keys[LS_BLKIO_COUNT] = {
         "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice", "throttleReadIOPSDevice",
         "throttleWriteIOPSDevice"};
 
     for (size_t i = 0; i < lx->n_cgroups; i++) {
         const struct spec_lcgroup *g = &lx->cgroups[i];
-        json_t *o = spec_b_obj(b);
-        spec_b_put(b, o, "allow", json_boolean(g->allow));
+        struct spec_node *o = spec_b_obj(b);
+        spec_b_put(b, o, "allow", spec_b_bool(b, g->allow));
         if (*g->type)
             spec_b_put(b, o, "type", spec_b_str(b, g->type));
         if (g->has_major)
-            spec_b_put(b, o, "major", i64(b, g->major));
+            spec_b_put(b, o, "major", spec_b_i64(b, g->major));
         if (g->has_minor)
-            spec_b_put(b, o, "minor", i64(b, g->minor));
+            spec_b_put(b, o, "minor", spec_b_i64(b, g->minor));
         if (*g->access)
             spec_b_put(b, o, "access", spec_b_str(b, g->access));
         spec_b_push(b, devs, o);
     }
-    if (json_array_size(devs))
+    if (spec_b_count(devs))
         spec_b_put(b, res, "devices", devs);
-    else
-        json_decref(devs);
     if (c->host.memory > 0)
-        spec_b_put(b, mem, "limit", i64(b, c->host.memory));
+        spec_b_put(b, mem, "limit", spec_b_i64(b, c->host.memory));
     if (c->host.memory_reservation > 0)
-        spec_b_put(b, mem, "reservation", i64(b, c->host.memory_reservation));
+        spec_b_put(b, mem, "reservation", spec_b_i64(b, c->host.memory_reservation));
     if (l->memory_swap > 0)
-        spec_b_put(b, mem, "swap", i64(b, l->memory_swap));
+        spec_b_put(b, mem, "swap", spec_b_i64(b, l->memory_swap));
     if (l->kernel_memory)
-        spec_b_put(b, mem, "kernel", i64(b, l->kernel_memory));
+        spec_b_put(b, mem, "kernel", spec_b_i64(b, l->kernel_memory));
     if (l->kernel_memory_tcp)
-        spec_b_put(b, mem, "kernelTCP", i64(b, l->kernel_memory_tcp));
+        spec_b_put(b, mem, "kernelTCP", spec_b_i64(b, l->kernel_memory_tcp));
     if (l->swappiness.set)
         spec_b_put(b, mem, "swappiness", spec_b_u64(b, (uint64_t)l->swappiness.v));
     if (l->oom_kill_disable.set)
-        spec_b_put(b, mem, "disableOOMKiller", json_boolean(l->oom_kill_disable.v));
+        spec_b_put(b, mem, "disableOOMKiller", spec_b_bool(b, l->oom_kill_disable.v));
     spec_b_put(b, res, "memory", mem);
 
     spec_b_put(b, cpu, "shares",
@@ -1360,12 +1353,12 @@ static json_t *render_resources(struct spec_builder *b, const struct spec_model 
         if (l->cpu_quota)
             quota = l->cpu_quota, has_quota = true;
         if (has_quota)
-            spec_b_put(b, cpu, "quota", i64(b, quota));
+            spec_b_put(b, cpu, "quota", spec_b_i64(b, quota));
         if (has_period)
             spec_b_put(b, cpu, "period", spec_b_u64(b, period));
     }
     if (l->cpu_rt_runtime)
-        spec_b_put(b, cpu, "realtimeRuntime", i64(b, l->cpu_rt_runtime));
+        spec_b_put(b, cpu, "realtimeRuntime", spec_b_i64(b, l->cpu_rt_runtime));
     if (l->cpu_rt_period)
         spec_b_put(b, cpu, "realtimePeriod", spec_b_u64(b, (uint64_t)l->cpu_rt_period));
     if (*l->cpuset_cpus)
@@ -1374,8 +1367,8 @@ static json_t *render_resources(struct spec_builder *b, const struct spec_model 
         spec_b_put(b, cpu, "mems", spec_b_str(b, l->cpuset_mems));
     spec_b_put(b, res, "cpu", cpu);
     if (l->pids_limit.set) {
-        json_t *pids = spec_b_obj(b);
-        spec_b_put(b, pids, "limit", i64(b, l->pids_limit.v <= 0 ? -1 : l->pids_limit.v));
+        struct spec_node *pids = spec_b_obj(b);
+        spec_b_put(b, pids, "limit", spec_b_i64(b, l->pids_limit.v <= 0 ? -1 : l->pids_limit.v));
         spec_b_put(b, res, "pids", pids);
     }
     spec_b_put(b, blk, "weight", spec_b_u64(b, l->blkio_weight));
@@ -1388,19 +1381,19 @@ static json_t *render_resources(struct spec_builder *b, const struct spec_model 
     return res;
 }
 
-static json_t *render_linux(struct spec_builder *b, const struct spec_model *m,
-                            const struct spec_linux *lx)
+static struct spec_node *render_linux(struct spec_builder *b, const struct spec_model *m,
+                                      const struct spec_linux *lx)
 {
     const struct ls_container *c = m->c;
     const struct ls_linux *l = &c->lx;
-    json_t *lnx = spec_b_obj(b), *ns = spec_b_arr(b), *sys;
+    struct spec_node *lnx = spec_b_obj(b), *ns = spec_b_arr(b), *sys;
 
     if ((sys = render_sysctl(b, m, lx)))
         spec_b_put(b, lnx, "sysctl", sys);
     spec_b_put(b, lnx, "resources", render_resources(b, m, lx));
     spec_b_put(b, lnx, "cgroupsPath", spec_b_str(b, lx->cgroups_path));
     for (size_t i = 0; i < lx->n_ns; i++) {
-        json_t *o = spec_b_obj(b);
+        struct spec_node *o = spec_b_obj(b);
         spec_b_put(b, o, "type", spec_b_str(b, lx->ns[i].type));
         if (lx->ns[i].path)
             spec_b_put(b, o, "path", spec_b_str(b, lx->ns[i].path));
@@ -1408,15 +1401,15 @@ static json_t *render_linux(struct spec_builder *b, const struct spec_model *m,
     }
     spec_b_put(b, lnx, "namespaces", ns);
     if (lx->n_devices) {
-        json_t *a = spec_b_arr(b);
+        struct spec_node *a = spec_b_arr(b);
         for (size_t i = 0; i < lx->n_devices; i++) {
             const struct spec_ldevice *d = &lx->devices[i];
-            json_t *o = spec_b_obj(b);
+            struct spec_node *o = spec_b_obj(b);
             char t[2] = {d->type, 0};
             spec_b_put(b, o, "path", spec_b_str(b, d->path));
             spec_b_put(b, o, "type", spec_b_str(b, t));
-            spec_b_put(b, o, "major", i64(b, d->major));
-            spec_b_put(b, o, "minor", i64(b, d->minor));
+            spec_b_put(b, o, "major", spec_b_i64(b, d->major));
+            spec_b_put(b, o, "minor", spec_b_i64(b, d->minor));
             spec_b_put(b, o, "fileMode", spec_b_u64(b, d->mode));
             spec_b_put(b, o, "uid", spec_b_u64(b, d->uid));
             spec_b_put(b, o, "gid", spec_b_u64(b, d->gid));
@@ -1453,13 +1446,13 @@ int spec_render_linux(const struct spec_model *m, const struct spec_linux *lx, c
 {
     const struct ls_container *c = m->c;
     struct spec_builder b = {false};
-    json_t *root = spec_b_obj(&b), *rt = spec_b_obj(&b), *lnx;
+    struct spec_node *root = spec_b_obj(&b), *rt = spec_b_obj(&b), *lnx;
 
     spec_b_put(&b, root, "ociVersion", spec_b_str(&b, "1.3.0"));
     spec_b_put(&b, root, "process", render_process(&b, m, lx));
     spec_b_put(&b, rt, "path", spec_b_str(&b, lx->root_path));
     if (c->host.readonly_rootfs)
-        spec_b_put(&b, rt, "readonly", json_true());
+        spec_b_put(&b, rt, "readonly", spec_b_bool(&b, true));
     spec_b_put(&b, root, "root", rt);
     if (!lx->uts_host && *c->config.hostname)
         spec_b_put(&b, root, "hostname", spec_b_str(&b, c->config.hostname));

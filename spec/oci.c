@@ -26,20 +26,20 @@ static bool is_windows(const struct spec_model *m)
     return m->img->os && strcasecmp(m->img->os, "windows") == 0;
 }
 
-static json_t *process(struct spec_builder *b, const struct spec_model *m)
+static struct spec_node *process(struct spec_builder *b, const struct spec_model *m)
 {
     const struct ls_container *c = m->c;
-    json_t *p = spec_b_obj(b), *user = spec_b_obj(b);
+    struct spec_node *p = spec_b_obj(b), *user = spec_b_obj(b);
 
     if (c->config.tty) {
-        json_t *box = spec_b_obj(b);
-        spec_b_put(b, p, "terminal", json_true());
+        struct spec_node *box = spec_b_obj(b);
+        spec_b_put(b, p, "terminal", spec_b_bool(b, true));
         spec_b_put(b, box, "height", spec_b_u64(b, c->host.console_size[0]));
         spec_b_put(b, box, "width", spec_b_u64(b, c->host.console_size[1]));
         spec_b_put(b, p, "consoleSize", box);
     }
-    spec_b_put(b, user, "uid", json_integer(0));
-    spec_b_put(b, user, "gid", json_integer(0));
+    spec_b_put(b, user, "uid", spec_b_i64(b, 0));
+    spec_b_put(b, user, "gid", spec_b_i64(b, 0));
     if (c->config.user && *c->config.user)
         spec_b_put(b, user, "username", spec_b_str(b, c->config.user));
     spec_b_put(b, p, "user", user);
@@ -73,7 +73,7 @@ static json_t *process(struct spec_builder *b, const struct spec_model *m)
             free(line);
         }
     } else {
-        json_t *args = spec_b_arr(b);
+        struct spec_node *args = spec_b_arr(b);
         spec_b_push(b, args, spec_b_str(b, c->path));
         for (size_t i = 0; i < c->n_args; i++)
             spec_b_push(b, args, spec_b_str(b, c->args[i]));
@@ -95,15 +95,15 @@ static json_t *process(struct spec_builder *b, const struct spec_model *m)
     return p;
 }
 
-static int devices(struct spec_builder *b, const struct ls_container *c, json_t **out,
+static int devices(struct spec_builder *b, const struct ls_container *c, struct spec_node **out,
                    struct bf_error *err)
 {
-    json_t *list = spec_b_arr(b);
+    struct spec_node *list = spec_b_arr(b);
 
     for (size_t i = 0; i < c->host.n_devices; i++) {
         const char *p = c->host.devices[i].path_on_host ? c->host.devices[i].path_on_host : "";
         const char *sep = strstr(p, "://");
-        json_t *d = spec_b_obj(b);
+        struct spec_node *d = spec_b_obj(b);
         if (strncmp(p, "class/", 6) == 0 && p[6]) {
             spec_b_put(b, d, "id", spec_b_str(b, p + 6));
             spec_b_put(b, d, "idType", spec_b_str(b, "class"));
@@ -117,8 +117,6 @@ static int devices(struct spec_builder *b, const struct ls_container *c, json_t 
             if (strcmp(type, "class") != 0) {
                 /* Docker passes any IDType through; runtime-spec 1.3.0 only defines "class",
                  * and an OCI config.json from bundlefs must validate. */
-                json_decref(d);
-                json_decref(list);
                 return bf_error_set(err, EINVAL,
                                     "container %s: containers/%s/hostconfig.json: device '%s': "
                                     "idType '%s' is not allowed by runtime-spec 1.3.0 (only "
@@ -128,8 +126,6 @@ static int devices(struct spec_builder *b, const struct ls_container *c, json_t 
             spec_b_put(b, d, "id", spec_b_str(b, sep + 3));
             spec_b_put(b, d, "idType", spec_b_str(b, type));
         } else {
-            json_decref(d);
-            json_decref(list);
             return bf_error_set(err, EINVAL,
                                 "container %s: containers/%s/hostconfig.json: invalid device "
                                 "assignment path: '%s', must be 'class/ID' or 'IDType://ID'",
@@ -141,29 +137,29 @@ static int devices(struct spec_builder *b, const struct ls_container *c, json_t 
     return 0;
 }
 
-static json_t *resources(struct spec_builder *b, const struct spec_model *m)
+static struct spec_node *resources(struct spec_builder *b, const struct spec_model *m)
 {
     struct spec_resources_oci r;
-    json_t *res;
+    struct spec_node *res;
 
     spec_resources_oci(m->c, m->isolation == SPEC_ISOLATION_HYPERV, m->host_cpus, &r);
     if (!r.has_cpu && !r.has_memory && !r.has_storage)
         return NULL;
     res = spec_b_obj(b);
     if (r.has_memory) {
-        json_t *mem = spec_b_obj(b);
+        struct spec_node *mem = spec_b_obj(b);
         spec_b_put(b, mem, "limit", spec_b_u64(b, r.mem_limit));
         spec_b_put(b, res, "memory", mem);
     }
     if (r.has_cpu) {
-        json_t *cpu = spec_b_obj(b);
+        struct spec_node *cpu = spec_b_obj(b);
         spec_b_put(b, cpu, "count", spec_b_u64(b, r.cpu_count));
         spec_b_put(b, cpu, "shares", spec_b_u64(b, r.cpu_shares));
         spec_b_put(b, cpu, "maximum", spec_b_u64(b, r.cpu_maximum));
         spec_b_put(b, res, "cpu", cpu);
     }
     if (r.has_storage) {
-        json_t *sto = spec_b_obj(b);
+        struct spec_node *sto = spec_b_obj(b);
         spec_b_put(b, sto, "iops", spec_b_u64(b, r.iops));
         spec_b_put(b, sto, "bps", spec_b_u64(b, r.bps));
         spec_b_put(b, res, "storage", sto);
@@ -171,21 +167,21 @@ static json_t *resources(struct spec_builder *b, const struct spec_model *m)
     return res;
 }
 
-static json_t *network(struct spec_builder *b, const struct spec_model *m)
+static struct spec_node *network(struct spec_builder *b, const struct spec_model *m)
 {
     const struct ls_container *c = m->c;
-    json_t *net = spec_b_obj(b);
+    struct spec_node *net = spec_b_obj(b);
 
     if (m->n_endpoints) {
-        json_t *eps = spec_b_arr(b);
+        struct spec_node *eps = spec_b_arr(b);
         for (size_t i = 0; i < m->n_endpoints; i++)
             spec_b_push(b, eps, spec_b_str(b, m->endpoints[i]));
         spec_b_put(b, net, "endpointList", eps);
     }
     if (m->allow_unqualified_dns)
-        spec_b_put(b, net, "allowUnqualifiedDNSQuery", json_true());
+        spec_b_put(b, net, "allowUnqualifiedDNSQuery", spec_b_bool(b, true));
     if (c->host.n_dns_search || m->n_daemon_dns_search) {
-        json_t *dns = spec_b_arr(b);
+        struct spec_node *dns = spec_b_arr(b);
         if (c->host.n_dns_search)
             for (size_t i = 0; i < c->host.n_dns_search; i++)
                 spec_b_push(b, dns, spec_b_str(b, c->host.dns_search[i]));
@@ -199,11 +195,11 @@ static json_t *network(struct spec_builder *b, const struct spec_model *m)
     return net;
 }
 
-static int windows_section(struct spec_builder *b, const struct spec_model *m, json_t **out,
-                           struct bf_error *err)
+static int windows_section(struct spec_builder *b, const struct spec_model *m,
+                           struct spec_node **out, struct bf_error *err)
 {
     const struct ls_container *c = m->c;
-    json_t *win = spec_b_obj(b), *folders = spec_b_arr(b), *devs = NULL, *res;
+    struct spec_node *win = spec_b_obj(b), *folders = spec_b_arr(b), *devs = NULL, *res;
     int r;
 
     for (size_t i = 0; i < m->walk->n; i++)
@@ -211,14 +207,10 @@ static int windows_section(struct spec_builder *b, const struct spec_model *m, j
     spec_b_push(b, folders, spec_b_str(b, m->layer_folder));
     spec_b_put(b, win, "layerFolders", folders);
     r = devices(b, c, &devs, err);
-    if (r < 0) {
-        json_decref(win);
+    if (r < 0)
         return r;
-    }
-    if (json_array_size(devs))
+    if (spec_b_count(devs))
         spec_b_put(b, win, "devices", devs);
-    else
-        json_decref(devs);
     res = resources(b, m);
     if (res)
         spec_b_put(b, win, "resources", res);
@@ -227,18 +219,18 @@ static int windows_section(struct spec_builder *b, const struct spec_model *m, j
         json_t *cs = json_loads(m->credential_spec, JSON_REJECT_DUPLICATES, &jerr);
         if (!cs || !json_is_object(cs)) {
             json_decref(cs);
-            json_decref(win);
             return bf_error_set(err, EINVAL,
                                 "container %s: credential spec is not a JSON object (%s), and "
                                 "runtime-spec's windows.credentialSpec must be one",
                                 c->id, cs ? "another JSON type" : jerr.text);
         }
-        spec_b_put(b, win, "credentialSpec", cs);
+        spec_b_put(b, win, "credentialSpec", spec_b_json(b, cs));
+        json_decref(cs);
     }
     if (!c->has_been_started_before)
-        spec_b_put(b, win, "ignoreFlushesDuringBoot", json_true());
+        spec_b_put(b, win, "ignoreFlushesDuringBoot", spec_b_bool(b, true));
     if (m->isolation == SPEC_ISOLATION_HYPERV) {
-        json_t *hv = spec_b_obj(b);
+        struct spec_node *hv = spec_b_obj(b);
         if (m->uvm_path)
             spec_b_put(b, hv, "utilityVMPath", spec_b_str(b, m->uvm_path));
         spec_b_put(b, win, "hyperv", hv);
@@ -252,14 +244,13 @@ int spec_render_oci(const struct spec_model *m, char **out, size_t *len, struct 
 {
     const struct ls_container *c = m->c;
     struct spec_builder b = {false};
-    json_t *root = spec_b_obj(&b), *rt = spec_b_obj(&b), *win = NULL;
+    struct spec_node *root = spec_b_obj(&b), *rt = spec_b_obj(&b), *win = NULL;
     int r;
 
     if (is_windows(m)) {
         r = windows_section(&b, m, &win, err);
         if (r < 0) {
-            json_decref(root);
-            json_decref(rt);
+            spec_b_free(&b);
             return r;
         }
     }
@@ -269,13 +260,13 @@ int spec_render_oci(const struct spec_model *m, char **out, size_t *len, struct 
     spec_b_put(&b, root, "root", rt);
     spec_b_put_hostname(&b, root, c);
     if (m->n_mounts) {
-        json_t *mounts = spec_b_arr(&b);
+        struct spec_node *mounts = spec_b_arr(&b);
         for (size_t i = 0; i < m->n_mounts; i++) {
-            json_t *mt = spec_b_obj(&b);
+            struct spec_node *mt = spec_b_obj(&b);
             spec_b_put(&b, mt, "destination", spec_b_str(&b, m->mounts[i].destination));
             spec_b_put(&b, mt, "source", spec_b_str(&b, m->mounts[i].source));
             if (m->mounts[i].readonly) {
-                json_t *o = spec_b_arr(&b);
+                struct spec_node *o = spec_b_arr(&b);
                 spec_b_push(&b, o, spec_b_str(&b, "ro"));
                 spec_b_put(&b, mt, "options", o);
             }
@@ -284,10 +275,11 @@ int spec_render_oci(const struct spec_model *m, char **out, size_t *len, struct 
         spec_b_put(&b, root, "mounts", mounts);
     }
     if (c->host.n_annotations) {
-        json_t *an = spec_b_obj(&b);
+        struct spec_node *an = spec_b_obj(&b);
         for (size_t i = 0; i < c->host.n_annotations; i++)
-            spec_b_put(&b, an, c->host.annotations[i].key,
-                       spec_b_str(&b, c->host.annotations[i].value));
+            if (spec_kv_last(c->host.annotations, c->host.n_annotations, i))
+                spec_b_put(&b, an, c->host.annotations[i].key,
+                           spec_b_str(&b, c->host.annotations[i].value));
         spec_b_put(&b, root, "annotations", an);
     }
     if (win)

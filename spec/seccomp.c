@@ -291,7 +291,49 @@ static int rule_kept(const struct ctx *x, size_t i, const struct spec_sc_call *c
     return 1;
 }
 
-static json_t *jstr(struct spec_builder *b, const struct spec_sc_str *s)
+/* The profile's result stays a jansson tree: it is cached and shared between containers (the
+ * default one) and read back by its tests; config.json takes its bytes or a copy (linux.c).
+ * The builder remembers failure as spec_builder does. */
+struct jtree {
+    bool failed;
+};
+
+static json_t *jt_check(struct jtree *b, json_t *v)
+{
+    if (!v)
+        b->failed = true;
+    return v;
+}
+
+static json_t *jt_obj(struct jtree *b)
+{
+    return jt_check(b, json_object());
+}
+
+static json_t *jt_arr(struct jtree *b)
+{
+    return jt_check(b, json_array());
+}
+
+/* rule_build keeps values above INT64_MAX out (too_big) */
+static json_t *jt_u64(struct jtree *b, uint64_t v)
+{
+    return jt_check(b, v <= INT64_MAX ? json_integer((json_int_t)v) : NULL);
+}
+
+static void jt_put(struct jtree *b, json_t *obj, const char *key, json_t *v)
+{
+    if (!v || json_object_set_new_nocheck(obj, key, v) < 0)
+        b->failed = true;
+}
+
+static void jt_push(struct jtree *b, json_t *arr, json_t *v)
+{
+    if (!v || json_array_append_new(arr, v) < 0)
+        b->failed = true;
+}
+
+static json_t *jstr(struct jtree *b, const struct spec_sc_str *s)
 {
     /* Decoded strings are valid UTF-8 (Go's unquoting replaced anything else). */
     json_t *v = json_stringn_nocheck(s->s ? s->s : "", s->n);
@@ -300,12 +342,12 @@ static json_t *jstr(struct spec_builder *b, const struct spec_sc_str *s)
     return v;
 }
 
-static json_t *jstrs(struct spec_builder *b, const struct spec_sc_slice *s)
+static json_t *jstrs(struct jtree *b, const struct spec_sc_slice *s)
 {
-    json_t *a = spec_b_arr(b);
+    json_t *a = jt_arr(b);
 
     for (size_t i = 0; a && i < s->len; i++)
-        spec_b_push(b, a, jstr(b, &strs(s)[i]));
+        jt_push(b, a, jstr(b, &strs(s)[i]));
     return a;
 }
 
@@ -324,7 +366,7 @@ static bool too_big(struct ctx *x, size_t i, const char *field, uint64_t v)
 }
 
 /* One kept rule as a runtime-spec LinuxSyscall. */
-static int rule_build(struct ctx *x, struct spec_builder *b, size_t i, const struct spec_sc_call *c,
+static int rule_build(struct ctx *x, struct jtree *b, size_t i, const struct spec_sc_call *c,
                       json_t *list)
 {
     json_t *o, *args;
@@ -355,41 +397,41 @@ static int rule_build(struct ctx *x, struct spec_builder *b, size_t i, const str
     if (big)
         return 0;
 
-    o = spec_b_obj(b);
-    spec_b_push(b, list, o);
+    o = jt_obj(b);
+    jt_push(b, list, o);
     if (!o)
         return 0;
     if (c->name.n) {
-        json_t *names = spec_b_arr(b);
+        json_t *names = jt_arr(b);
         if (names)
-            spec_b_push(b, names, jstr(b, &c->name));
-        spec_b_put(b, o, "names", names);
+            jt_push(b, names, jstr(b, &c->name));
+        jt_put(b, o, "names", names);
     } else {
-        spec_b_put(b, o, "names", c->names.nonnil ? jstrs(b, &c->names) : json_null());
+        jt_put(b, o, "names", c->names.nonnil ? jstrs(b, &c->names) : json_null());
     }
-    spec_b_put(b, o, "action", jstr(b, &c->action));
+    jt_put(b, o, "action", jstr(b, &c->action));
     if (c->has_errno_ret)
-        spec_b_put(b, o, "errnoRet", spec_b_u64(b, c->errno_ret));
+        jt_put(b, o, "errnoRet", jt_u64(b, c->errno_ret));
     if (!c->args.len)
         return 0;
-    args = spec_b_arr(b);
-    spec_b_put(b, o, "args", args);
+    args = jt_arr(b);
+    jt_put(b, o, "args", args);
     for (size_t k = 0; args && k < c->args.len; k++) {
         const struct spec_sc_arg *a = ((struct spec_sc_arg *const *)c->args.v)[k];
-        json_t *ao = spec_b_obj(b);
-        spec_b_push(b, args, ao);
+        json_t *ao = jt_obj(b);
+        jt_push(b, args, ao);
         if (!ao)
             break;
-        spec_b_put(b, ao, "index", spec_b_u64(b, a->index));
-        spec_b_put(b, ao, "value", spec_b_u64(b, a->value));
+        jt_put(b, ao, "index", jt_u64(b, a->index));
+        jt_put(b, ao, "value", jt_u64(b, a->value));
         if (a->value_two)
-            spec_b_put(b, ao, "valueTwo", spec_b_u64(b, a->value_two));
-        spec_b_put(b, ao, "op", jstr(b, &a->op));
+            jt_put(b, ao, "valueTwo", jt_u64(b, a->value_two));
+        jt_put(b, ao, "op", jstr(b, &a->op));
     }
     return 0;
 }
 
-static int build_arches(const struct ctx *x, struct spec_builder *b, json_t *root)
+static int build_arches(const struct ctx *x, struct jtree *b, json_t *root)
 {
     const struct spec_seccomp_profile *p = x->p;
     const char *scmp = native_to_seccomp(x->native);
@@ -414,7 +456,7 @@ static int build_arches(const struct ctx *x, struct spec_builder *b, json_t *roo
         }
     }
     if (arches)
-        spec_b_put(b, root, "architectures", arches);
+        jt_put(b, root, "architectures", arches);
     return 0;
 }
 
@@ -428,17 +470,17 @@ int spec_seccomp_build(const struct spec_seccomp_profile *p, const char *goarch,
                     .n_caps = n_caps,
                     .kernel = kernel,
                     .err = err};
-    struct spec_builder b = {false};
+    struct jtree b = {false};
     json_t *root, *list = NULL;
     int r;
 
     *out = NULL;
     if (!p->default_action.n && !p->syscalls.len)
         return 0;
-    root = spec_b_obj(&b);
+    root = jt_obj(&b);
     if (!root)
         return bf_error_set(err, ENOMEM, "%s: out of memory building linux.seccomp", p->what);
-    spec_b_put(&b, root, "defaultAction", jstr(&b, &p->default_action));
+    jt_put(&b, root, "defaultAction", jstr(&b, &p->default_action));
     r = build_arches(&x, &b, root);
     for (size_t i = 0; r == 0 && i < p->syscalls.len; i++) {
         const struct spec_sc_call *c = ((struct spec_sc_call *const *)p->syscalls.v)[i];
@@ -453,7 +495,7 @@ int spec_seccomp_build(const struct spec_seccomp_profile *p, const char *goarch,
         if (r <= 0)
             continue;
         if (!list)
-            list = spec_b_arr(&b);
+            list = jt_arr(&b);
         r = list ? rule_build(&x, &b, i, c, list) : 0;
     }
     if (r == 0 && x.too_big)
@@ -467,7 +509,7 @@ int spec_seccomp_build(const struct spec_seccomp_profile *p, const char *goarch,
         return r;
     }
     if (list)
-        spec_b_put(&b, root, "syscalls", list); /* omitempty */
+        jt_put(&b, root, "syscalls", list); /* omitempty */
     if (b.failed) {
         json_decref(root);
         return bf_error_set(err, ENOMEM, "%s: out of memory building linux.seccomp", p->what);

@@ -24,12 +24,12 @@
 #include "spec.h"
 #include "spec_internal.h"
 
-static json_t *process(struct spec_builder *b, const struct spec_model *m)
+static struct spec_node *process(struct spec_builder *b, const struct spec_model *m)
 {
     const struct ls_container *c = m->c;
-    json_t *p = spec_b_obj(b), *user = spec_b_obj(b), *args = spec_b_arr(b);
+    struct spec_node *p = spec_b_obj(b), *user = spec_b_obj(b), *args = spec_b_arr(b);
 
-    spec_b_put(b, p, "terminal", json_boolean(c->config.tty));
+    spec_b_put(b, p, "terminal", spec_b_bool(b, c->config.tty));
     if (c->config.user && *c->config.user)
         spec_b_put(b, user, "user", spec_b_str(b, c->config.user));
     spec_b_put(b, p, "user", user);
@@ -53,19 +53,20 @@ static json_t *process(struct spec_builder *b, const struct spec_model *m)
     return p;
 }
 
-static json_t *resources(struct spec_builder *b, const struct spec_resources_woci *r)
+static struct spec_node *resources(struct spec_builder *b, const struct spec_resources_woci *r)
 {
-    json_t *res = spec_b_obj(b), *mem = spec_b_obj(b), *cpu = spec_b_obj(b), *sto = spec_b_obj(b);
+    struct spec_node *res = spec_b_obj(b), *mem = spec_b_obj(b), *cpu = spec_b_obj(b),
+                     *sto = spec_b_obj(b);
 
     if (r->has_mem_limit)
-        spec_b_put(b, mem, "limit", json_integer(r->mem_limit));
+        spec_b_put(b, mem, "limit", spec_b_i64(b, r->mem_limit));
     if (r->has_mem_reservation)
         spec_b_put(b, mem, "reservation", spec_b_u64(b, r->mem_reservation));
     if (r->has_cpu_count)
         spec_b_put(b, cpu, "count", spec_b_u64(b, r->cpu_count));
     spec_b_put(b, cpu, "shares", spec_b_u64(b, r->cpu_shares));
     if (r->has_cpu_percent)
-        spec_b_put(b, cpu, "percent", json_integer(r->cpu_percent));
+        spec_b_put(b, cpu, "percent", spec_b_i64(b, r->cpu_percent));
     if (r->has_iops)
         spec_b_put(b, sto, "iops", spec_b_u64(b, r->iops));
     if (r->has_bps)
@@ -79,16 +80,16 @@ static json_t *resources(struct spec_builder *b, const struct spec_resources_woc
     return res;
 }
 
-static int networking(struct spec_builder *b, const struct spec_model *m, json_t **out,
+static int networking(struct spec_builder *b, const struct spec_model *m, struct spec_node **out,
                       struct bf_error *err)
 {
     const struct ls_container *c = m->c;
     const char *mode = c->host.network_mode ? c->host.network_mode : "";
-    json_t *net = spec_b_obj(b);
+    struct spec_node *net = spec_b_obj(b);
 
     if (m->network_store) {
         if (m->n_endpoints) {
-            json_t *eps = spec_b_arr(b);
+            struct spec_node *eps = spec_b_arr(b);
             for (size_t i = 0; i < m->n_endpoints; i++)
                 spec_b_push(b, eps, spec_b_str(b, m->endpoints[i]));
             spec_b_put(b, net, "endpoints", eps);
@@ -107,12 +108,15 @@ static int networking(struct spec_builder *b, const struct spec_model *m, json_t
             if (c->config.mac_address && *c->config.mac_address)
                 spec_b_put(b, net, "mac", spec_b_str(b, c->config.mac_address));
             if (c->host.n_port_bindings) {
-                json_t *pm = spec_b_obj(b);
+                struct spec_node *pm = spec_b_obj(b);
                 for (size_t i = 0; i < c->host.n_port_bindings; i++) {
                     const struct ls_port *p = &c->host.port_bindings[i];
-                    json_t *list = p->is_null ? json_null() : spec_b_arr(b);
+                    if (i + 1 < c->host.n_port_bindings &&
+                        strcmp(p->port, c->host.port_bindings[i + 1].port) == 0)
+                        continue; /* sorted: the last of a port wins, as jansson's set did */
+                    struct spec_node *list = p->is_null ? spec_b_null(b) : spec_b_arr(b);
                     for (size_t k = 0; !p->is_null && k < p->n_bindings; k++) {
-                        json_t *pb = spec_b_obj(b);
+                        struct spec_node *pb = spec_b_obj(b);
                         spec_b_put(b, pb, "HostIp", spec_b_str(b, p->bindings[k].host_ip));
                         spec_b_put(b, pb, "HostPort", spec_b_str(b, p->bindings[k].host_port));
                         spec_b_push(b, list, pb);
@@ -125,7 +129,6 @@ static int networking(struct spec_builder *b, const struct spec_model *m, json_t
         *out = net;
         return 0;
     }
-    json_decref(net);
     return bf_error_set(err, EINVAL,
                         "container %s: containers/%s/hostconfig.json: invalid network mode: %s",
                         c->id, c->id, mode);
@@ -137,7 +140,7 @@ int spec_render_windowsoci(const struct spec_model *m, char **out, size_t *len,
     const struct ls_container *c = m->c;
     struct spec_builder b = {false};
     struct spec_resources_woci res;
-    json_t *root, *plat, *rt, *win, *mounts, *net = NULL;
+    struct spec_node *root, *plat, *rt, *win, *mounts, *net = NULL;
     int r;
 
     r = spec_resources_woci(c, &res, err);
@@ -145,8 +148,10 @@ int spec_render_windowsoci(const struct spec_model *m, char **out, size_t *len,
         return r;
     if (m->img->os && strcasecmp(m->img->os, "windows") == 0) {
         r = networking(&b, m, &net, err);
-        if (r < 0)
+        if (r < 0) {
+            spec_b_free(&b);
             return r;
+        }
     }
 
     root = spec_b_obj(&b);
@@ -160,21 +165,21 @@ int spec_render_windowsoci(const struct spec_model *m, char **out, size_t *len,
     spec_b_put(&b, root, "process", process(&b, m));
     rt = spec_b_obj(&b);
     spec_b_put(&b, rt, "path", spec_b_str(&b, ""));
-    spec_b_put(&b, rt, "readonly", json_boolean(c->host.readonly_rootfs));
+    spec_b_put(&b, rt, "readonly", spec_b_bool(&b, c->host.readonly_rootfs));
     spec_b_put(&b, root, "root", rt);
     spec_b_put_hostname(&b, root, c);
     if (m->n_mounts) {
         mounts = spec_b_arr(&b);
         for (size_t i = 0; i < m->n_mounts; i++) {
-            json_t *mt = spec_b_obj(&b);
+            struct spec_node *mt = spec_b_obj(&b);
             spec_b_put(&b, mt, "destination", spec_b_str(&b, m->mounts[i].destination));
             spec_b_put(&b, mt, "type", spec_b_str(&b, ""));
             spec_b_put(&b, mt, "source", spec_b_str(&b, m->mounts[i].source));
-            spec_b_put(&b, mt, "readonly", json_boolean(m->mounts[i].readonly));
+            spec_b_put(&b, mt, "readonly", spec_b_bool(&b, m->mounts[i].readonly));
             spec_b_push(&b, mounts, mt);
         }
     } else {
-        mounts = json_null();
+        mounts = spec_b_null(&b);
     }
     spec_b_put(&b, root, "mounts", mounts);
 
@@ -185,17 +190,17 @@ int spec_render_windowsoci(const struct spec_model *m, char **out, size_t *len,
     spec_b_put(&b, win, "resources", resources(&b, &res));
     spec_b_put(&b, win, "networking", net);
     if (!c->has_been_started_before)
-        spec_b_put(&b, win, "first_start", json_true());
+        spec_b_put(&b, win, "first_start", spec_b_bool(&b, true));
     if (m->layer_folder && *m->layer_folder)
         spec_b_put(&b, win, "layer_folder", spec_b_str(&b, m->layer_folder));
     if (m->walk->n) {
-        json_t *lp = spec_b_arr(&b);
+        struct spec_node *lp = spec_b_arr(&b);
         for (size_t i = 0; i < m->walk->n; i++)
             spec_b_push(&b, lp, spec_b_str(&b, m->walk->layers[i].path));
         spec_b_put(&b, win, "layer_paths", lp);
     }
     if (m->isolation == SPEC_ISOLATION_HYPERV) {
-        json_t *hv = spec_b_obj(&b);
+        struct spec_node *hv = spec_b_obj(&b);
         if (m->uvm_path)
             spec_b_put(&b, hv, "image_path", spec_b_str(&b, m->uvm_path));
         spec_b_put(&b, win, "hv_runtime", hv);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -167,37 +168,73 @@ int spec_render_oci(const struct spec_model *m, char **out, size_t *len, struct 
 int spec_render_createoptions(const struct spec_model *m, const char *const *credentials,
                               size_t n_credentials, char **out, size_t *len, struct bf_error *err);
 
-/* A tree builder that remembers failure instead of checking every call: a NULL value (a string
- * that is not UTF-8, out of memory) or a failed insert sets `failed`, and the renderer turns
- * that into one error before anything is serialized. */
+/* ---- JSON documents (json.c) ---- */
+
+/* A value of a document being built: json.c's own node, allocated from the builder's arena. */
+struct spec_node;
+struct spec_ablock;
+
+/* A document builder that remembers failure instead of checking every call: a NULL value (out
+ * of memory), a NULL or wrong container, or a node put twice sets `failed`, and
+ * spec_b_finish turns that into one error before anything is written. Every node lives in the
+ * builder's arena (a few blocks, about twice what was asked for at most), freed at once by
+ * spec_b_finish or spec_b_free; `{false}` is an empty builder. */
 struct spec_builder {
     bool failed;
+    struct spec_ablock *blocks;
+    char *cur, *end;   /* what is left of the current block */
+    size_t used, step; /* bytes handed out; the current block's size */
 };
 
-json_t *spec_b_str(struct spec_builder *b, const char *s); /* NULL -> "" */
-json_t *spec_b_obj(struct spec_builder *b);
-json_t *spec_b_arr(struct spec_builder *b);
-json_t *spec_b_u64(struct spec_builder *b, uint64_t v); /* > INT64_MAX fails */
-/* A value rendered beforehand with spec_json_render_value(v, compact, depth), put where the
- * writer meets it at that depth in that format (anywhere else the render fails with EINVAL):
- * for a large shared value, written once instead of once per document. */
-json_t *spec_b_raw(struct spec_builder *b, const char *bytes, size_t len, bool compact, int depth);
+/* Strings are copied and not checked: the writer checks UTF-8 once, as it writes them. */
+struct spec_node *spec_b_str(struct spec_builder *b, const char *s); /* NULL -> "" */
+struct spec_node *spec_b_strn(struct spec_builder *b, const char *s, size_t len);
+struct spec_node *spec_b_obj(struct spec_builder *b);
+struct spec_node *spec_b_arr(struct spec_builder *b);
+struct spec_node *spec_b_u64(struct spec_builder *b, uint64_t v);
+struct spec_node *spec_b_i64(struct spec_builder *b, int64_t v);
+struct spec_node *spec_b_bool(struct spec_builder *b, bool v);
+struct spec_node *spec_b_null(struct spec_builder *b);
+/* A value rendered beforehand with spec_json_render_value(v, compact, depth) (the bytes are
+ * copied), put where the writer meets it at that depth in that format (anywhere else the
+ * render fails with EINVAL): for a large shared value, written once instead of once per
+ * document. */
+struct spec_node *spec_b_raw(struct spec_builder *b, const char *bytes, size_t len, bool compact,
+                             int depth);
+/* A copy of a jansson value (a document read from a file), keys in its order. */
+struct spec_node *spec_b_json(struct spec_builder *b, const json_t *v);
+/* Elements of an array, members of an object; 0 for anything else. */
+size_t spec_b_count(const struct spec_node *v);
+/* Appends: insertion order is the written order. `key` is not copied (a literal, or a string
+ * that outlives the builder), and the caller puts each key of an object once: there is no
+ * lookup, and a key put twice would be written twice. */
+void spec_b_put(struct spec_builder *b, struct spec_node *obj, const char *key,
+                struct spec_node *v);
+void spec_b_push(struct spec_builder *b, struct spec_node *arr, struct spec_node *v);
+/* For a map layerstore gives sorted by key: false for an entry whose next has the same key,
+ * so that the last of a key wins, at its place, as it did with jansson's set. */
+static inline bool spec_kv_last(const struct ls_kv *kv, size_t n, size_t i)
+{
+    return i + 1 >= n || strcmp(kv[i].key, kv[i + 1].key) != 0;
+}
+/* process.env: Config.Env without the entries that lack '=' (both formats, every era). */
+void spec_b_put_env(struct spec_builder *b, struct spec_node *process,
+                    const struct ls_container *c);
+/* "hostname": Hostname, plus "." + Domainname when set; nothing when Hostname is empty. */
+void spec_b_put_hostname(struct spec_builder *b, struct spec_node *root,
+                         const struct ls_container *c);
+
+/* Write the document: 2-space indent + "\n", or compact; one error naming the container and
+ * file when the builder failed or a string is not UTF-8. Frees the builder's arena. */
+int spec_b_finish(struct spec_builder *b, struct spec_node *root, bool compact, const char *id,
+                  const char *file, char **out, size_t *len, struct bf_error *err);
+/* Free the arena of a document that will not be finished (an error on the way). */
+void spec_b_free(struct spec_builder *b);
+
+/* A jansson tree written by the same writer: 2-space indent + "\n", or compact. */
+int spec_json_render(json_t *root, bool compact, char **out, size_t *len, struct bf_error *err);
 /* The bytes of value v as the writer writes it at `depth` (no trailing newline). -errno. */
 int spec_json_render_value(const json_t *v, bool compact, int depth, char **out, size_t *len);
-void spec_b_put(struct spec_builder *b, json_t *obj, const char *key, json_t *v);
-void spec_b_push(struct spec_builder *b, json_t *arr, json_t *v);
-/* process.env: Config.Env without the entries that lack '=' (both formats, every era). */
-void spec_b_put_env(struct spec_builder *b, json_t *process, const struct ls_container *c);
-/* "hostname": Hostname, plus "." + Domainname when set; nothing when Hostname is empty. */
-void spec_b_put_hostname(struct spec_builder *b, json_t *root, const struct ls_container *c);
-
-/* Finish a built tree: one error naming the container and file when the builder failed, else
- * spec_json_render(). Consumes `root`. */
-int spec_b_finish(struct spec_builder *b, json_t *root, bool compact, const char *id,
-                  const char *file, char **out, size_t *len, struct bf_error *err);
-
-/* Render a jansson tree once: 2-space indent + "\n", or compact. */
-int spec_json_render(json_t *root, bool compact, char **out, size_t *len, struct bf_error *err);
 
 /* ---- Linux containers (caps.c, linux_mounts.c, linux.c) ---- */
 

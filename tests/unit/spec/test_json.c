@@ -160,6 +160,22 @@ Test(json, every_position_like_jansson)
     check_like_jansson(root);
 }
 
+/* {"ociVersion":"1.3.0","linux":{"n":1,"seccomp":v}} */
+static struct spec_node *doc(struct spec_builder *b, struct spec_node *v)
+{
+    struct spec_node *root = spec_b_obj(b), *lnx = spec_b_obj(b);
+
+    spec_b_put(b, root, "ociVersion", spec_b_str(b, "1.3.0"));
+    spec_b_put(b, lnx, "n", spec_b_i64(b, 1));
+    spec_b_put(b, lnx, "seccomp", v);
+    spec_b_put(b, root, "linux", lnx);
+    return root;
+}
+
+#define BAD_VALUE                                                                                  \
+    "container c: config.json: a value cannot be written (a string that is not valid UTF-8, a "    \
+    "number above 2^63-1, or out of memory)"
+
 /* A value rendered beforehand and put back where it was rendered for gives the bytes of the
  * value written in place; anywhere else (another depth, the other format) the render fails. */
 Test(json, raw_fragments_are_the_bytes_in_place)
@@ -167,37 +183,143 @@ Test(json, raw_fragments_are_the_bytes_in_place)
     json_t *frag = json_pack("{s:s,s:[i,i,{s:b}],s:{}}", "defaultAction", "SCMP_ACT_ERRNO", "a", 1,
                              2, "x", 1, "empty");
     for (int compact = 0; compact < 2; compact++) {
-        json_t *inplace =
-            json_pack("{s:s,s:{s:i,s:O}}", "ociVersion", "1.3.0", "linux", "n", 1, "seccomp", frag);
         char *want = NULL, *got = NULL, *bytes = NULL;
         size_t wl = 0, gl = 0, bl = 0;
         struct bf_error err = BF_ERROR_INIT;
-        struct spec_builder b = {0};
+        struct spec_builder b = {false};
 
-        cr_assert_eq(spec_json_render(inplace, compact, &want, &wl, &err), 0);
+        cr_assert_eq(spec_b_finish(&b, doc(&b, spec_b_json(&b, frag)), compact, "c", "config.json",
+                                   &want, &wl, &err),
+                     0);
         cr_assert_eq(spec_json_render_value(frag, compact, 2, &bytes, &bl), 0);
-        json_t *spliced = json_pack("{s:s,s:{s:i,s:o}}", "ociVersion", "1.3.0", "linux", "n", 1,
-                                    "seccomp", spec_b_raw(&b, bytes, bl, compact, 2));
-        cr_assert(!b.failed);
-        cr_assert_eq(spec_json_render(spliced, compact, &got, &gl, &err), 0);
+        cr_assert_eq(spec_b_finish(&b, doc(&b, spec_b_raw(&b, bytes, bl, compact, 2)), compact, "c",
+                                   "config.json", &got, &gl, &err),
+                     0);
         cr_expect_eq(gl, wl);
         cr_expect_str_eq(got, want);
         free(got);
-        json_decref(spliced);
+        got = NULL;
         /* one level deeper, or the other format: an error, not misindented bytes */
-        json_t *deeper =
-            json_pack("{s:{s:{s:o}}}", "a", "b", "c", spec_b_raw(&b, bytes, bl, compact, 2));
-        cr_expect_eq(spec_json_render(deeper, compact, &got, &gl, &err), -EINVAL);
+        struct spec_node *deeper = spec_b_obj(&b), *a = spec_b_obj(&b), *bb = spec_b_obj(&b);
+        spec_b_put(&b, bb, "c", spec_b_raw(&b, bytes, bl, compact, 2));
+        spec_b_put(&b, a, "b", bb);
+        spec_b_put(&b, deeper, "a", a);
+        cr_expect_eq(spec_b_finish(&b, deeper, compact, "c", "config.json", &got, &gl, &err),
+                     -EINVAL);
+        cr_expect_str_eq(bf_error_message(&err), BAD_VALUE);
+        cr_expect_null(got);
         bf_error_clear(&err);
-        json_decref(deeper);
-        json_t *other =
-            json_pack("{s:{s:o}}", "linux", "seccomp", spec_b_raw(&b, bytes, bl, compact, 2));
-        cr_expect_eq(spec_json_render(other, !compact, &got, &gl, &err), -EINVAL);
+        cr_expect_eq(spec_b_finish(&b, doc(&b, spec_b_raw(&b, bytes, bl, compact, 2)), !compact,
+                                   "c", "config.json", &got, &gl, &err),
+                     -EINVAL);
+        cr_expect_null(got);
         bf_error_clear(&err);
-        json_decref(other);
         free(bytes);
         free(want);
-        json_decref(inplace);
     }
     json_decref(frag);
+}
+
+/* What the builder makes is what jansson would have dumped for the same calls: integers at
+ * their limits (a uint64 above INT64_MAX written bare), booleans, null, empty containers, a
+ * string with a NUL byte, keys in insertion order, and strings across arena blocks. */
+Test(json, builder_like_jansson)
+{
+    for (int compact = 0; compact < 2; compact++) {
+        struct spec_builder b = {false};
+        struct spec_node *root = spec_b_obj(&b), *a = spec_b_arr(&b);
+        json_t *j = json_object(), *ja = json_array();
+        static char big[3][40000];
+        char *got = NULL, *want;
+        size_t len = 0;
+        struct bf_error err = BF_ERROR_INIT;
+
+        spec_b_put(&b, root, "z", spec_b_i64(&b, INT64_MIN));
+        json_object_set_new(j, "z", json_integer(INT64_MIN));
+        spec_b_put(&b, root, "a", spec_b_i64(&b, -1));
+        json_object_set_new(j, "a", json_integer(-1));
+        spec_b_put(&b, root, "m", spec_b_u64(&b, INT64_MAX));
+        json_object_set_new(j, "m", json_integer(INT64_MAX));
+        spec_b_put(&b, root, "t", spec_b_bool(&b, true));
+        json_object_set_new(j, "t", json_true());
+        spec_b_put(&b, root, "f", spec_b_bool(&b, false));
+        json_object_set_new(j, "f", json_false());
+        spec_b_put(&b, root, "n", spec_b_null(&b));
+        json_object_set_new(j, "n", json_null());
+        spec_b_put(&b, root, "e", spec_b_obj(&b));
+        json_object_set_new(j, "e", json_object());
+        spec_b_put(&b, root, "nul", spec_b_strn(&b, "a\0b", 3));
+        json_object_set_new(j, "nul", json_stringn("a\0b", 3));
+        spec_b_put(&b, root, "null-string", spec_b_str(&b, NULL));
+        json_object_set_new(j, "null-string", json_string(""));
+        for (size_t i = 0; i < 3; i++) {
+            memset(big[i], 'a' + (int)i, sizeof(big[i]) - 1);
+            spec_b_push(&b, a, spec_b_str(&b, big[i]));
+            json_array_append_new(ja, json_string(big[i]));
+        }
+        spec_b_push(&b, a, spec_b_arr(&b));
+        json_array_append_new(ja, json_array());
+        spec_b_put(&b, root, "a2", a);
+        json_object_set_new(j, "a2", ja);
+        cr_assert_eq(spec_b_finish(&b, root, compact, "c", "config.json", &got, &len, &err), 0);
+        cr_assert_eq(spec_json_render(j, compact, &want, &len, &err), 0);
+        cr_expect_str_eq(got, want);
+        free(want);
+        free(got);
+
+        /* above INT64_MAX: the bare number */
+        root = spec_b_arr(&b);
+        spec_b_push(&b, root, spec_b_u64(&b, UINT64_MAX));
+        cr_assert_eq(spec_b_finish(&b, root, compact, "c", "config.json", &got, &len, &err), 0);
+        cr_expect_str_eq(got,
+                         compact ? "[18446744073709551615]" : "[\n  18446744073709551615\n]\n");
+        free(got);
+        json_decref(j);
+    }
+}
+
+/* A node put twice, a NULL value, a put into something that is not an object, a string that is
+ * not UTF-8 (as a value or a key), a root that is neither object nor array: one error, and the
+ * arena freed (the sanitizer build checks). */
+Test(json, builder_errors)
+{
+    for (int k = 0; k < 7; k++) {
+        struct spec_builder b = {false};
+        struct spec_node *root = spec_b_obj(&b), *v = spec_b_str(&b, "x");
+        char *got = NULL;
+        size_t len = 0;
+        struct bf_error err = BF_ERROR_INIT;
+
+        switch (k) {
+        case 0:
+            spec_b_put(&b, root, "a", v);
+            spec_b_put(&b, root, "b", v);
+            break;
+        case 1:
+            spec_b_put(&b, root, "a", NULL);
+            break;
+        case 2:
+            spec_b_put(&b, v, "a", spec_b_str(&b, "y"));
+            break;
+        case 3:
+            spec_b_push(&b, root, v);
+            break;
+        case 4:
+            spec_b_put(&b, root, "a", spec_b_str(&b, "\xc3"));
+            break;
+        case 5:
+            spec_b_put(&b, root, "\xff", v);
+            break;
+        case 6:
+            root = v;
+            break;
+        }
+        cr_expect(b.failed == (k < 4), "case %d", k);
+        cr_expect_eq(spec_b_finish(&b, root, false, "c", "config.json", &got, &len, &err), -EINVAL,
+                     "case %d", k);
+        cr_expect_str_eq(bf_error_message(&err), BAD_VALUE, "case %d", k);
+        cr_expect_null(got);
+        cr_expect_null(b.blocks);
+        bf_error_clear(&err);
+    }
 }
