@@ -180,7 +180,7 @@ int bfs_read_ino(struct bfs_tree *t, uint64_t ino, const char **data, size_t *le
         if (cur == v || memcmp(&cur->f[f], &v->f[f], sizeof(v->f[f])) == 0) {
             by = cur->bytes;
         } else {
-            bfs_log("%s/%s: this version changed before it was read, and its bytes were "
+            tree_log_locked(t, "%s/%s: this version changed before it was read, and its bytes were "
                     "evicted: open it again",
                     v->ctr->id, file_names[f]);
             r = -ESTALE;

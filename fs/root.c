@@ -167,7 +167,7 @@ bool bfs_tree_check_root(struct bfs_tree *t)
         if (!ns) {
             tree_lock(t);
             if (!t->root.missing_logged)
-                bfs_log("%s", bf_error_message(&err));
+                tree_log_locked(t, "%s", bf_error_message(&err));
             t->root.missing_logged = true;
             tree_unlock(t);
             bf_error_clear(&err);
@@ -176,8 +176,8 @@ bool bfs_tree_check_root(struct bfs_tree *t)
     } else {
         tree_lock(t);
         if (!t->root.missing_logged)
-            bfs_log("%s: the data-root is gone; serving an empty root until it is back",
-                    t->dataroot);
+            tree_log_locked(t, "%s: the data-root is gone; serving an empty root until it is back",
+                            t->dataroot);
         t->root.missing_logged = true;
         tree_unlock(t);
     }
@@ -189,7 +189,7 @@ bool bfs_tree_check_root(struct bfs_tree *t)
         apply_cache_trust_locked(t, ns);
     if (ns) {
         if (t->root.missing_logged)
-            bfs_log("%s: the data-root is back", t->dataroot);
+            tree_log_locked(t, "%s: the data-root is back", t->dataroot);
         t->root.missing_logged = false;
     }
     t->root.store_gen++;

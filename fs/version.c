@@ -178,13 +178,13 @@ static int generate(struct bfs_tree *t, struct store *s, const char *id, struct 
     return 0;
 }
 
-static void log_bundle_errors(const struct spec_bundle *b)
+static void log_bundle_errors_locked(struct bfs_tree *t, const struct spec_bundle *b)
 {
     const char *p = b->errors;
     while (p && *p) {
         const char *nl = strchr(p, '\n');
         int len = nl ? (int)(nl - p) : (int)strlen(p);
-        bfs_log("%.*s", len, p);
+        tree_log_locked(t, "%.*s", len, p);
         p += len + (nl ? 1 : 0);
     }
 }
@@ -300,7 +300,7 @@ static int version_install_locked(struct bfs_tree *t, struct ctr *c, struct gen_
         t->next_ino += INO_BLOCK;
         t->stats.versions++;
         if (b->errors_len)
-            log_bundle_errors(b);
+            log_bundle_errors_locked(t, b);
         c->cur = nv;
         version_retire_locked(t, v);
     }

@@ -14,8 +14,9 @@
  * waiting for a request of ours that needs it). A container generates on one thread at a time
  * (`generating` + its condition variable), so concurrent readers of one container wait for one
  * generation instead of repeating it. Functions named ..._locked expect the lock held, and in
- * debug builds assert it (tree_assert_locked). The one exception: log lines (a new version's
- * errors, an ESTALE read, a data-root gone or back) are written with it held.
+ * debug builds assert it (tree_assert_locked). A line logged with it held (a new version's
+ * errors, an ESTALE read, a data-root gone or back) waits in the tree (tree_log_locked) and is
+ * written by whoever releases the lock next, after releasing it.
  *
  * Ownership: the container table and the kernel's inodes (nodes) hold containers; a container
  * holds its current version; file nodes hold the version they stand for; the LRU and open
@@ -293,6 +294,9 @@ struct bfs_tree {
     struct tree_names names;
     struct tree_ahead ahead;
     struct bfs_stats stats;
+    char *log_pending; /* lines logged with the lock held, '\n'-separated (tree_log_locked) */
+    size_t log_len;
+    unsigned log_dropped; /* lines past LOG_PENDING_MAX, said when written */
 };
 
 /* The tree lock. With BFS_LOCK_CHECKS (fs/meson.build: debug and sanitizer builds) the thread
@@ -308,10 +312,20 @@ static inline void tree_lock(struct bfs_tree *t)
     __atomic_store_n(&t->lock_owner, (unsigned long)pthread_self(), __ATOMIC_RELAXED);
 }
 
+void tree_log_flush(char *lines, unsigned dropped);
+
 static inline void tree_unlock(struct bfs_tree *t)
 {
+    char *lines = t->log_pending;
+    unsigned dropped = t->log_dropped;
+
+    t->log_pending = NULL;
+    t->log_len = 0;
+    t->log_dropped = 0;
     __atomic_store_n(&t->lock_owner, 0, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&t->lock);
+    if (lines || dropped)
+        tree_log_flush(lines, dropped);
 }
 
 static inline void tree_wait(struct bfs_tree *t, pthread_cond_t *cond)
@@ -339,9 +353,19 @@ static inline void tree_lock(struct bfs_tree *t)
     pthread_mutex_lock(&t->lock);
 }
 
+void tree_log_flush(char *lines, unsigned dropped);
+
 static inline void tree_unlock(struct bfs_tree *t)
 {
+    char *lines = t->log_pending;
+    unsigned dropped = t->log_dropped;
+
+    t->log_pending = NULL;
+    t->log_len = 0;
+    t->log_dropped = 0;
     pthread_mutex_unlock(&t->lock);
+    if (lines || dropped)
+        tree_log_flush(lines, dropped);
 }
 
 static inline void tree_wait(struct bfs_tree *t, pthread_cond_t *cond)
@@ -352,6 +376,9 @@ static inline void tree_wait(struct bfs_tree *t, pthread_cond_t *cond)
 #define tree_assert_locked(t) ((void)(t))
 #define tree_assert_unlocked(t) ((void)(t))
 #endif
+
+/* bfs_log for a caller that holds the lock: the line is written once the lock is released. */
+void tree_log_locked(struct bfs_tree *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static inline uint64_t mix64(uint64_t x)
 {

@@ -1,6 +1,8 @@
 /* test_root.c - fs/root.c: the data-root handle: gone and back. */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "tree_fx.h"
 
@@ -21,6 +23,37 @@ Test(tree, dataroot_gone_and_back)
     cr_assert(bfs_tree_check_root(tree));
     cr_assert(listed(BFS_ROOT_INO, CID1), "back again");
     cr_assert_not(bfs_tree_check_root(tree), "no change: nothing to do");
+}
+
+static size_t count_of(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* Lines logged with the tree lock held are written once it is released, each once, in order:
+ * the data-root gone, then back. */
+Test(tree, dataroot_gone_and_back_are_logged_after_the_lock, .init = cr_redirect_stderr)
+{
+    char moved[256], out[8192] = "";
+    size_t n;
+
+    open_tree(1, 0);
+    snprintf(moved, sizeof(moved), "%s.away", fx.root);
+    cr_assert_eq(rename(fx.root, moved), 0);
+    cr_assert(bfs_tree_check_root(tree));
+    cr_assert_not(bfs_tree_check_root(tree), "still gone: said once");
+    cr_assert_eq(rename(moved, fx.root), 0);
+    cr_assert(bfs_tree_check_root(tree));
+    fflush(stderr);
+    n = fread(out, 1, sizeof(out) - 1, cr_get_redirected_stderr());
+    out[n] = '\0';
+    cr_assert_eq(count_of(out, "the data-root is gone; serving an empty root until it is back"), 1,
+                 "%s", out);
+    cr_assert_eq(count_of(out, "the data-root is back"), 1, "%s", out);
+    cr_assert(strstr(out, "is gone") < strstr(out, "is back"), "%s", out);
 }
 
 struct swap_arg {
