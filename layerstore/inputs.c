@@ -4,7 +4,7 @@
  * in its walk, its root, its rootfs lookups and its mount options, and a freshness check then
  * stats it once. A hash index finds a path in constant time (a linear search per add would make
  * a 125-layer walk quadratic); it lives while the list is filled and goes at ls_inputs_seal.
- * The paths are kept in blocks of the list's own (a malloc per path was a third of an add), made
+ * The paths are kept in blocks of the list's own (no malloc per path), made
  * one block of their exact size at ls_inputs_seal when the blocks waste more than an eighth (a
  * bundle's list lives as long as it does). The cache's lists (ls_inputs_seal_shared) are
  * appended to every container's: they keep each path's hash and their paths in one block, so
