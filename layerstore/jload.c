@@ -79,30 +79,6 @@ static int hex4(const unsigned char *p)
     return v;
 }
 
-static size_t put_utf8(char *o, uint32_t cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* A string at j->p (just after the opening quote). *s and *len: its bytes, inside the buffer
  * when it has no escape, else decoded into j->tmp (NUL-terminated, and valid only until the
  * next string). false: leave it to jansson. */
@@ -182,7 +158,7 @@ static bool scan_string(struct jl *j, const char **s, size_t *len)
                     cp = 0x10000 + (((uint32_t)v - 0xD800) << 10) + ((uint32_t)lo - 0xDC00);
                     p += 6;
                 }
-                o += put_utf8(j->tmp + o, cp);
+                o += bf_utf8_put(j->tmp + o, cp);
                 break;
             }
             default:

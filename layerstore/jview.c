@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bf_utf8.h"
 #include "bf_util.h"
 #include "jscan.h"
 #include "jview.h"
@@ -108,30 +109,6 @@ static unsigned hex4(const unsigned char *p)
     return v;
 }
 
-static size_t put_utf8(char *o, uint32_t cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* Decode the validated string body [s, e) into o (room for e - s bytes: never longer). */
 static size_t decode(const char *s, const char *e, char *o)
 {
@@ -166,7 +143,7 @@ static size_t decode(const char *s, const char *e, char *o)
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (hex4(p + 2) - 0xDC00);
                 p += 6;
             }
-            n += put_utf8(o + n, cp);
+            n += bf_utf8_put(o + n, cp);
             continue;
         }
         default: /* " \ / */

@@ -302,6 +302,22 @@ struct bfs_tree {
 /* The tree lock. With BFS_LOCK_CHECKS (fs/meson.build: debug and sanitizer builds) the thread
  * holding it is recorded beside it, and every ..._locked function asserts that it is the
  * caller (tree_assert_locked). */
+/* The mutex released, then the lines logged while it was held written (tree_log_locked). */
+void tree_log_flush(char *lines, unsigned dropped);
+
+static inline void tree_release(struct bfs_tree *t)
+{
+    char *lines = t->log_pending;
+    unsigned dropped = t->log_dropped;
+
+    t->log_pending = NULL;
+    t->log_len = 0;
+    t->log_dropped = 0;
+    pthread_mutex_unlock(&t->lock);
+    if (lines || dropped)
+        tree_log_flush(lines, dropped);
+}
+
 #ifdef BFS_LOCK_CHECKS
 _Static_assert(sizeof(pthread_t) == sizeof(unsigned long), "pthread_t is an unsigned long");
 void tree_lock_violation(const char *func, bool held) __attribute__((noreturn));
@@ -312,20 +328,10 @@ static inline void tree_lock(struct bfs_tree *t)
     __atomic_store_n(&t->lock_owner, (unsigned long)pthread_self(), __ATOMIC_RELAXED);
 }
 
-void tree_log_flush(char *lines, unsigned dropped);
-
 static inline void tree_unlock(struct bfs_tree *t)
 {
-    char *lines = t->log_pending;
-    unsigned dropped = t->log_dropped;
-
-    t->log_pending = NULL;
-    t->log_len = 0;
-    t->log_dropped = 0;
     __atomic_store_n(&t->lock_owner, 0, __ATOMIC_RELAXED);
-    pthread_mutex_unlock(&t->lock);
-    if (lines || dropped)
-        tree_log_flush(lines, dropped);
+    tree_release(t);
 }
 
 static inline void tree_wait(struct bfs_tree *t, pthread_cond_t *cond)
@@ -353,19 +359,9 @@ static inline void tree_lock(struct bfs_tree *t)
     pthread_mutex_lock(&t->lock);
 }
 
-void tree_log_flush(char *lines, unsigned dropped);
-
 static inline void tree_unlock(struct bfs_tree *t)
 {
-    char *lines = t->log_pending;
-    unsigned dropped = t->log_dropped;
-
-    t->log_pending = NULL;
-    t->log_len = 0;
-    t->log_dropped = 0;
-    pthread_mutex_unlock(&t->lock);
-    if (lines || dropped)
-        tree_log_flush(lines, dropped);
+    tree_release(t);
 }
 
 static inline void tree_wait(struct bfs_tree *t, pthread_cond_t *cond)
