@@ -64,6 +64,8 @@ void tree_log_flush(char *lines, unsigned dropped)
 {
     for (char *p = lines; p && *p;) {
         char *nl = strchr(p, '\n');
+        if (!nl) /* every line ends with one; a NUL inside a line ends them all */
+            break;
         *nl = '\0';
         bfs_log("%s", p);
         p = nl + 1;

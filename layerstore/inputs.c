@@ -201,8 +201,10 @@ static int append_block(struct ls_inputs *dst, const struct ls_inputs *src)
     for (size_t k = 0; k < src->n; k++) {
         const char *rel = b->data + (src->v[k].rel - sb->data);
         size_t slot = idx_slot(dst, rel, src->hv[k]);
-        if (dst->idx[slot].pos)
+        if (dst->idx[slot].pos) {
+            dst->dead += strlen(rel) + 1; /* for strs_compact's waste rule */
             continue;
+        }
         dst->v[dst->n].rel = (char *)rel;
         dst->v[dst->n].stamp = src->v[k].stamp;
         dst->idx[slot] = (struct ls_input_slot){(uint32_t)++dst->n, src->hv[k]};
@@ -255,6 +257,7 @@ static void strs_compact(struct ls_inputs *in, bool always)
         total += b->used;
         cap += b->cap;
     }
+    total -= in->dead < total ? in->dead : total; /* what entries point to */
     if (!always && cap - total <= total / 8)
         return;
     one = malloc(sizeof(*one) + total);
@@ -271,6 +274,7 @@ static void strs_compact(struct ls_inputs *in, bool always)
     }
     strs_free(in->strs);
     in->strs = one;
+    in->dead = 0;
 }
 
 static void seal(struct ls_inputs *in, bool shared)
@@ -300,6 +304,15 @@ static void seal(struct ls_inputs *in, bool shared)
     strs_compact(in, shared);
 }
 
+size_t ls_inputs_strbytes(const struct ls_inputs *in)
+{
+    size_t cap = 0;
+
+    for (const struct ls_strblock *b = in->strs; b; b = b->next)
+        cap += b->cap;
+    return cap;
+}
+
 void ls_inputs_seal(struct ls_inputs *in)
 {
     seal(in, false);
@@ -321,6 +334,7 @@ void ls_inputs_free(struct ls_inputs *in)
     in->v = NULL;
     in->idx = NULL;
     in->hv = NULL;
+    in->dead = 0;
     in->strs = NULL;
     in->n = in->cap = in->idx_cap = 0;
 }

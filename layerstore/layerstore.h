@@ -59,6 +59,7 @@ struct ls_inputs {
     size_t idx_cap;
     struct ls_strblock *strs; /* where the paths are kept (inputs.c) */
     uint32_t *hv; /* ls_inputs_seal_shared: each path's hash, in v's order */
+    size_t dead;  /* bytes in strs of paths no entry points to (copied with a block, already in) */
 };
 
 /* Record `rel` (a no-op when it is already recorded, or when `in` is NULL). */

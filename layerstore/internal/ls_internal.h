@@ -49,6 +49,8 @@ int ls_inputs_append(struct ls_inputs *dst, const struct ls_inputs *src);
  * ls_inputs_seal, with the paths in exactly one block and their hashes kept (4 bytes each), so
  * an append from it hashes nothing and copies its paths in one piece. */
 void ls_inputs_seal_shared(struct ls_inputs *in);
+/* The bytes the list's blocks of paths hold (their capacity): what a test weighs. */
+size_t ls_inputs_strbytes(const struct ls_inputs *in);
 /* cache.c, layers by ChainID for layerstore_walk (ls->cache set). get: 1 and l's cache-id,
  * folder and UVM probe filled (chain_id and diff_id set by the caller), its inputs appended;
  * 0 when not cached (or changed); -ENOMEM. put: what read_layer verified, with what it

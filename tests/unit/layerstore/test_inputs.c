@@ -101,3 +101,28 @@ Test(inputs, seal_compacts_wasteful_blocks)
     cr_assert_not_null(in.hv);
     ls_inputs_free(&in);
 }
+
+/* A shared list appended again and again to one list (each copy of its block then holds only
+ * paths already there) costs the paths once after the seal, not once per append. */
+Test(inputs, repeated_appends_leave_no_dead_copies_after_seal)
+{
+    struct ls_inputs shared = {0}, dst = {0};
+    size_t need = 0;
+
+    fill_paths();
+    for (int i = 0; i < 1000; i++) {
+        cr_assert_eq(ls_inputs_add(&shared, rel[i], &(struct bf_stamp){.size = i}), 0);
+        need += strlen(rel[i]) + 1;
+    }
+    ls_inputs_seal_shared(&shared);
+    for (int k = 0; k < 20; k++)
+        cr_assert_eq(ls_inputs_append(&dst, &shared), 0);
+    cr_assert_eq(dst.n, 1000);
+    cr_assert_gt(ls_inputs_strbytes(&dst), 20 * need, "each append copied the block");
+    ls_inputs_seal(&dst);
+    cr_assert_leq(ls_inputs_strbytes(&dst), need + need / 8, "%zu bytes for %zu",
+                  ls_inputs_strbytes(&dst), need);
+    same_list(&dst, &shared);
+    ls_inputs_free(&shared);
+    ls_inputs_free(&dst);
+}
