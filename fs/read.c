@@ -59,6 +59,17 @@ static int failed_file_errno(struct bfs_tree *t, const char *id)
     return gone ? -ENOENT : -EIO;
 }
 
+/* The end of an open or a read: its references dropped, the lock released, then a failed
+ * file's errno decided (file_version_locked). */
+static int read_end(struct bfs_tree *t, struct version *v, struct version *cur, int r,
+                    const char *id)
+{
+    version_unref_locked(t, v);
+    version_unref_locked(t, cur);
+    tree_unlock(t);
+    return r == FILE_FAILED ? failed_file_errno(t, id) : r;
+}
+
 /* A fresh current version of c with its bytes (for v's evicted ones). Called locked. */
 static int ctr_current_bytes_locked(struct bfs_tree *t, struct ctr *c, struct version **cur)
 {
@@ -112,11 +123,7 @@ int bfs_open(struct bfs_tree *t, uint64_t ino, struct bfs_handle **out, bool *di
         handle_pin_locked(t, h, *direct_io ? cur->bytes : v->bytes);
     }
 out:
-    version_unref_locked(t, v);
-    version_unref_locked(t, cur);
-    tree_unlock(t);
-    if (r == FILE_FAILED)
-        r = failed_file_errno(t, id);
+    r = read_end(t, v, cur, r, id);
     if (r < 0) {
         free(h);
         return r;
@@ -191,11 +198,7 @@ int bfs_read_ino(struct bfs_tree *t, uint64_t ino, const char **data, size_t *le
     bytes_touch_locked(t, by);
     v->served |= 1u << f;
 out:
-    version_unref_locked(t, v);
-    version_unref_locked(t, cur);
-    tree_unlock(t);
-    if (r == FILE_FAILED)
-        r = failed_file_errno(t, id);
+    r = read_end(t, v, cur, r, id);
     if (r < 0)
         return r;
     if (f == BFS_FILE_ERROR) {
