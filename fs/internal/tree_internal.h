@@ -310,9 +310,11 @@ static inline void tree_release(struct bfs_tree *t)
     char *lines = t->log_pending;
     unsigned dropped = t->log_dropped;
 
-    t->log_pending = NULL;
-    t->log_len = 0;
-    t->log_dropped = 0;
+    if (__builtin_expect(lines != NULL || dropped, 0)) { /* no stores on the usual unlock */
+        t->log_pending = NULL;
+        t->log_len = 0;
+        t->log_dropped = 0;
+    }
     pthread_mutex_unlock(&t->lock);
     if (lines || dropped)
         tree_log_flush(lines, dropped);
