@@ -190,8 +190,11 @@ static int append_block(struct ls_inputs *dst, const struct ls_inputs *src)
 
     if (ls_inputs_reserve(dst, src->n) < 0) /* the index too */
         return -ENOMEM;
-    if (!dst->strs && !str_keep(dst, "", 0)) /* a block to fill, ahead of the copy */
-        return -ENOMEM;
+    if (!dst->strs) { /* a block to fill, ahead of the copy (its "" no entry points to) */
+        if (!str_keep(dst, "", 0))
+            return -ENOMEM;
+        dst->dead++;
+    }
     if (!(b = malloc(sizeof(*b) + sb->used)))
         return -ENOMEM;
     b->used = b->cap = sb->used;
