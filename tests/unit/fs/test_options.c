@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bf_util.h"
 #include "options.h"
 
 static struct bfs_config conf;
@@ -83,6 +84,16 @@ Test(options, every_option_is_taken)
     cr_assert(conf.nowatch && conf.daemon_open && conf.nopush && conf.noreadahead);
 }
 
+/* Each {options, the whole output}: refused with exactly that message. */
+static void refused_all(const char *const (*cases)[2], size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(check(cases[i][0], "/root", "/mnt"), -1, "%s", cases[i][0]);
+        cr_assert_str_eq(msg, cases[i][1], "%s", cases[i][0]);
+        cleanup();
+    }
+}
+
 /* The bug fixed in 71a1d66: a number that did not parse was reported, and then the value it
  * left behind could add "must be at least 1". One message, the whole output. */
 Test(options, a_number_that_does_not_parse_is_one_message)
@@ -97,32 +108,26 @@ Test(options, a_number_that_does_not_parse_is_one_message)
         {"cache=", "bundlefs: -o cache must be a whole number up to 1048576, not ''\n"},
         {"cpus=4,cache=1x", "bundlefs: -o cache must be a whole number up to 1048576, not '1x'\n"},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        cr_assert_eq(check(cases[i][0], "/root", "/mnt"), -1, "%s", cases[i][0]);
-        cr_assert_str_eq(msg, cases[i][1], "%s", cases[i][0]);
-        cleanup();
-    }
+    refused_all(cases, BF_ARRAY_SIZE(cases));
 }
 
 Test(options, numbers_below_their_minimum)
 {
-    cr_assert_eq(check("cpus=0", "/root", "/mnt"), -1);
-    cr_assert_str_eq(msg, "bundlefs: -o cpus must be at least 1\n");
-    cleanup();
-    cr_assert_eq(check("trust=0", "/root", "/mnt"), -1);
-    cr_assert_str_eq(msg, "bundlefs: -o trust must be at least 1\n");
-    cleanup();
-    cr_assert_eq(check("cache=0", "/root", "/mnt"), -1);
-    cr_assert_str_eq(msg, "bundlefs: -o cache must be at least 1 (MiB)\n");
+    static const char *const cases[][2] = {
+        {"cpus=0", "bundlefs: -o cpus must be at least 1\n"},
+        {"trust=0", "bundlefs: -o trust must be at least 1\n"},
+        {"cache=0", "bundlefs: -o cache must be at least 1 (MiB)\n"},
+    };
+    refused_all(cases, BF_ARRAY_SIZE(cases));
 }
 
 Test(options, words_that_are_not_allowed)
 {
-    cr_assert_eq(check("spec=bogus", "/root", "/mnt"), -1);
-    cr_assert_str_eq(msg, "bundlefs: -o spec must be oci or windowsoci, not 'bogus'\n");
-    cleanup();
-    cr_assert_eq(check("isolation=bogus", "/root", "/mnt"), -1);
-    cr_assert_str_eq(msg, "bundlefs: -o isolation must be process or hyperv, not 'bogus'\n");
+    static const char *const cases[][2] = {
+        {"spec=bogus", "bundlefs: -o spec must be oci or windowsoci, not 'bogus'\n"},
+        {"isolation=bogus", "bundlefs: -o isolation must be process or hyperv, not 'bogus'\n"},
+    };
+    refused_all(cases, BF_ARRAY_SIZE(cases));
 }
 
 Test(options, missing_arguments)
