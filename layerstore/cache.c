@@ -56,6 +56,24 @@ struct lentry {
     int64_t validated_ns;
 };
 
+/* A value another loader made from the data-root (ls_cache_memo_put): key, value and the
+ * inputs it was made from, in one block each. */
+struct mentry {
+    struct lru link;
+    struct mentry *hnext;
+    unsigned refs;
+    uint64_t hash;
+    size_t klen, vlen, bytes; /* bytes: what it holds, its inputs too (MEMO_BYTES) */
+    unsigned char *key, *val;
+    struct ls_inputs in;
+    uint64_t epoch;
+    int64_t validated_ns;
+};
+
+#define MEMO_BUCKETS 1024       /* a power of two */
+#define MEMO_MAX 1024           /* values kept */
+#define MEMO_BYTES (4u << 20)   /* their bytes at most: keys, values and inputs */
+
 #define LAYER_BUCKETS 2048 /* a power of two */
 #define LAYER_MAX 2048     /* layers kept (about 1.3 KB each with their stamps) */
 
@@ -67,6 +85,9 @@ struct ls_cache {
     struct lentry *buckets[LAYER_BUCKETS];
     struct lentry *pbuckets[LAYER_BUCKETS];
     size_t ln;
+    struct lru mlru; /* memo values, most recent first */
+    struct mentry *mbuckets[MEMO_BUCKETS];
+    size_t mn, mbytes;
     uint64_t epoch;
     int64_t trust_ns;
     struct ls_cache_stats stats;
@@ -104,6 +125,14 @@ static void lentry_unref(struct lentry *e)
         return;
     free(e->layer.rel);
     free(e->layer.path);
+    ls_inputs_free(&e->in);
+    free(e);
+}
+
+static void mentry_unref(struct mentry *e)
+{
+    if (!e || --e->refs)
+        return;
     ls_inputs_free(&e->in);
     free(e);
 }
@@ -153,6 +182,20 @@ static void push_front(struct ls_cache *c, struct centry *e)
     c->n++;
 }
 
+/* Out of the memo's LRU and bucket; the caller drops the list's reference. */
+static void memo_unlink(struct ls_cache *c, struct mentry *e)
+{
+    struct mentry **pp = &c->mbuckets[e->hash & (MEMO_BUCKETS - 1)];
+    while (*pp && *pp != e)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = e->hnext;
+    e->hnext = NULL;
+    lru_remove(&e->link);
+    c->mn--;
+    c->mbytes -= e->bytes;
+}
+
 int layerstore_cache_enable(struct layerstore *ls, size_t max_images, int64_t trust_ns)
 {
     struct ls_cache *c = calloc(1, sizeof(*c));
@@ -162,6 +205,7 @@ int layerstore_cache_enable(struct layerstore *ls, size_t max_images, int64_t tr
     pthread_mutex_init(&c->lock, NULL);
     c->lru.next = c->lru.prev = &c->lru;
     c->llru.next = c->llru.prev = &c->llru;
+    c->mlru.next = c->mlru.prev = &c->mlru;
     c->max = max_images ? max_images : 256;
     c->trust_ns = trust_ns;
     ls_cache_free(ls->cache);
@@ -183,6 +227,11 @@ void ls_cache_free(struct ls_cache *c)
         layer_unlink(c, e);
         lentry_unref(e);
     }
+    while (c->mlru.next != &c->mlru) {
+        struct mentry *e = (struct mentry *)c->mlru.next;
+        memo_unlink(c, e);
+        mentry_unref(e);
+    }
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -194,6 +243,17 @@ void layerstore_cache_set_trust(struct layerstore *ls, int64_t trust_ns)
     pthread_mutex_lock(&ls->cache->lock);
     ls->cache->trust_ns = trust_ns;
     pthread_mutex_unlock(&ls->cache->lock);
+}
+
+/* Is rel inside the driver's folder of layer `name` ("<driver folder>/<name>/...")? */
+static bool rel_in_layer(const char *rel, const char *name)
+{
+    const char *slash = strchr(rel, '/');
+    size_t n = strlen(name);
+
+    if (slash && strncmp(rel, "vfs/", 4) == 0)
+        slash = strchr(slash + 1, '/'); /* vfs/dir/<name> */
+    return slash && strncmp(slash + 1, name, n) == 0 && (slash[1 + n] == '/' || !slash[1 + n]);
 }
 
 bool layerstore_cache_may_use_layer(struct layerstore *ls, const char *cache_id)
@@ -212,6 +272,12 @@ bool layerstore_cache_may_use_layer(struct layerstore *ls, const char *cache_id)
     }
     for (struct lru *p = c->llru.next; !may && p != &c->llru; p = p->next)
         may = strcmp(((const struct lentry *)p)->layer.cache_id, cache_id) == 0;
+    /* A memo value depends on exactly what it recorded: the layer folders it looked in. */
+    for (struct lru *p = c->mlru.next; !may && p != &c->mlru; p = p->next) {
+        const struct mentry *e = (const struct mentry *)p;
+        for (size_t i = 0; !may && i < e->in.n; i++)
+            may = rel_in_layer(e->in.v[i].rel, cache_id);
+    }
     pthread_mutex_unlock(&c->lock);
     return may;
 }
@@ -234,6 +300,7 @@ void layerstore_cache_stats(struct layerstore *ls, struct ls_cache_stats *out)
     *out = ls->cache->stats;
     out->entries = ls->cache->n;
     out->layers = ls->cache->ln;
+    out->memos = ls->cache->mn;
     pthread_mutex_unlock(&ls->cache->lock);
 }
 
@@ -591,4 +658,124 @@ bool ls_shared_fresh(struct layerstore *ls, const struct ls_shared *sh)
     fresh = sh->epoch == ls->cache->epoch && bf_mono_ns() - sh->at_ns <= ls->cache->trust_ns;
     pthread_mutex_unlock(&ls->cache->lock);
     return fresh;
+}
+
+/* ---- values other loaders make (rootfs.c) ---- */
+
+static uint64_t memo_hash(const unsigned char *key, size_t klen)
+{
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (size_t i = 0; i < klen; i++)
+        h = (h ^ key[i]) * 0x100000001b3ull;
+    return h;
+}
+
+int ls_cache_memo_get(struct layerstore *ls, const void *key, size_t klen, size_t max,
+                      void **val, size_t *vlen, struct ls_inputs *in)
+{
+    struct ls_cache *c = ls->cache;
+    uint64_t h = memo_hash(key, klen);
+    struct mentry *e;
+    int64_t now = bf_mono_ns();
+    bool checked;
+    int r = 1;
+
+    *val = NULL;
+    *vlen = 0;
+    pthread_mutex_lock(&c->lock);
+    for (e = c->mbuckets[h & (MEMO_BUCKETS - 1)]; e; e = e->hnext)
+        if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0)
+            break;
+    if (e && e->epoch != c->epoch) {
+        memo_unlink(c, e);
+        mentry_unref(e);
+        e = NULL;
+    }
+    if (!e || e->vlen > max) {
+        c->stats.memo_misses++;
+        pthread_mutex_unlock(&c->lock);
+        return 0;
+    }
+    lru_remove(&e->link); /* to the front */
+    lru_push_front(&c->mlru, &e->link);
+    e->refs++;
+    if (!fresh_locked(ls, &e->in, &e->validated_ns, now, &checked)) {
+        if (e->link.prev) {
+            memo_unlink(c, e);
+            e->refs--; /* the list's reference; ours keeps it alive */
+        }
+        mentry_unref(e);
+        c->stats.memo_misses++;
+        pthread_mutex_unlock(&c->lock);
+        return 0;
+    }
+    pthread_mutex_unlock(&c->lock);
+    /* The entry does not change once in the cache: copy it without the lock. */
+    if (!(*val = malloc(e->vlen ? e->vlen : 1)) || ls_inputs_append(in, &e->in) < 0) {
+        free(*val);
+        *val = NULL;
+        r = -ENOMEM;
+    } else {
+        memcpy(*val, e->val, e->vlen);
+        *vlen = e->vlen;
+    }
+    pthread_mutex_lock(&c->lock);
+    c->stats.memo_hits += r == 1;
+    mentry_unref(e);
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}
+
+void ls_cache_memo_put(struct layerstore *ls, const void *key, size_t klen, const void *val,
+                       size_t vlen, const struct ls_inputs *min, uint64_t epoch)
+{
+    struct ls_cache *c = ls->cache;
+    struct mentry *e, *old;
+    size_t b;
+
+    if (klen + vlen > MEMO_BYTES / 16)
+        return; /* too big to keep: read again each time */
+    if (!(e = calloc(1, sizeof(*e) + klen + vlen)))
+        return;
+    e->key = (unsigned char *)(e + 1);
+    e->val = e->key + klen;
+    memcpy(e->key, key, klen);
+    memcpy(e->val, val, vlen);
+    e->klen = klen;
+    e->vlen = vlen;
+    e->hash = memo_hash(key, klen);
+    e->refs = 1; /* the list's */
+    if (ls_inputs_append(&e->in, min) < 0) {
+        mentry_unref(e);
+        return;
+    }
+    ls_inputs_seal_shared(&e->in);
+    e->bytes = sizeof(*e) + klen + vlen + ls_inputs_strbytes(&e->in) +
+               e->in.n * (sizeof(*e->in.v) + sizeof(*e->in.hv));
+    if (e->bytes > MEMO_BYTES / 16) {
+        mentry_unref(e);
+        return;
+    }
+    e->epoch = epoch;
+    e->validated_ns = bf_mono_ns();
+    b = e->hash & (MEMO_BUCKETS - 1);
+    pthread_mutex_lock(&c->lock);
+    for (old = c->mbuckets[b]; old; old = old->hnext)
+        if (old->hash == e->hash && old->klen == klen && memcmp(old->key, key, klen) == 0)
+            break;
+    if (old) { /* another generation put it meanwhile: the newer one stays */
+        memo_unlink(c, old);
+        mentry_unref(old);
+    }
+    e->hnext = c->mbuckets[b];
+    c->mbuckets[b] = e;
+    lru_push_front(&c->mlru, &e->link);
+    c->mn++;
+    c->mbytes += e->bytes;
+    while (c->mn > MEMO_MAX || c->mbytes > MEMO_BYTES) {
+        struct mentry *last = (struct mentry *)c->mlru.prev;
+        memo_unlink(c, last);
+        mentry_unref(last);
+    }
+    pthread_mutex_unlock(&c->lock);
 }

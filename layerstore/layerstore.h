@@ -202,6 +202,8 @@ struct ls_cache_stats {
     size_t entries;
     uint64_t layer_hits, layer_misses; /* layers by ChainID */
     size_t layers;
+    uint64_t memo_hits, memo_misses; /* rootfs lookups through the image's layers */
+    size_t memos;
 };
 void layerstore_cache_stats(struct layerstore *ls, struct ls_cache_stats *out);
 

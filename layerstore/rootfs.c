@@ -48,6 +48,7 @@
 #define RFS_PATH_MAX 4096 /* an Lstat of a longer host path is ENAMETOOLONG */
 #define RFS_NAME_MAX 255  /* likewise for one component */
 #define RFS_MAX_LAYERS (LS_MAX_LAYERS + 2)
+_Static_assert(RFS_MAX_LAYERS < 256, "the memo keys a layer in one byte");
 
 enum rfs_kind {
     RK_ABSENT,
@@ -77,7 +78,10 @@ struct rfs {
     struct bf_error *err;
     const char *layer_rel[RFS_MAX_LAYERS];
     size_t n_layers;
+    size_t n_own; /* the container's own layers (its diff, its init layer) come first */
     bool overlay;
+    bool memo;                  /* the image layers' answers are kept in the cache (memo_key) */
+    unsigned char stack_id[32]; /* SHA-256 of the image layers' folders, in order */
     char *init_rel;         /* the init layer's folder (owned) */
     char *root;             /* the rendered mount point, as Docker's messages name it */
     struct rfs_node *stack; /* stack[0] is "/", stack[i] the i-th component's prefix */
@@ -187,15 +191,21 @@ static int read_link(struct rfs *r, int pathfd, const char *rel, char **out)
     return 0;
 }
 
-/* Look `child` (parent->vpath + one component) up in every layer of `parent`, overlayfs' way
- * (ovl_lookup_single): the first layer holding it decides, whiteouts and opaque directories
- * and non-directories below a directory stop the search. */
-static int lookup(struct rfs *r, const struct rfs_node *parent, struct rfs_node *child)
-{
-    bool found = false;
+static int lookup_image(struct rfs *r, const struct rfs_node *parent, size_t from,
+                        struct rfs_node *child, bool found);
 
-    for (size_t k = 0; k < parent->n_layers; k++) {
+/* Look `child` (parent->vpath + one component) up in the layers parent->layers[from..],
+ * overlayfs' way (ovl_lookup_single): the first layer holding it decides, whiteouts and opaque
+ * directories and non-directories below a directory stop the search. `found`: a layer above
+ * `from` has it, as a directory (child->layers has room for every layer from `from` on). The
+ * image's layers are asked through the memo when it is on (lookup_image), recorded in `in`. */
+static int lookup_from(struct rfs *r, const struct rfs_node *parent, size_t from,
+                       struct rfs_node *child, bool found, bool use_memo, struct ls_inputs *in)
+{
+    for (size_t k = from; k < parent->n_layers; k++) {
         size_t layer = parent->layers[k];
+        if (use_memo && layer >= r->n_own)
+            return lookup_image(r, parent, k, child, found);
         _cleanup_free_ char *rel = layer_path(r, layer, child->vpath);
         _cleanup_close_ int fd = -1;
         struct bf_error local = BF_ERROR_INIT;
@@ -213,14 +223,14 @@ static int lookup(struct rfs *r, const struct rfs_node *parent, struct rfs_node 
                 return fd;
             }
             bf_error_clear(&local);
-            if ((rc = ls_record(r->ls, r->in, rel, &stamp, r->err)) < 0)
+            if ((rc = ls_record(r->ls, in, rel, &stamp, r->err)) < 0)
                 return rc;
             continue;
         }
         if (fstat(fd, &st) < 0)
             return bf_error_set(r->err, errno, "%s: cannot stat: %s", rel, strerror(errno));
         bf_stamp_from_stat(&stamp, &st, true);
-        if ((rc = ls_record(r->ls, r->in, rel, &stamp, r->err)) < 0)
+        if ((rc = ls_record(r->ls, in, rel, &stamp, r->err)) < 0)
             return rc;
         kind = kind_of(st.st_mode);
         if (r->overlay && kind == RK_CHR && st.st_rdev == makedev(0, 0))
@@ -252,6 +262,232 @@ static int lookup(struct rfs *r, const struct rfs_node *parent, struct rfs_node 
     if (!found)
         child->kind = RK_ABSENT;
     return 0;
+}
+
+static int lookup(struct rfs *r, const struct rfs_node *parent, struct rfs_node *child)
+{
+    return lookup_from(r, parent, 0, child, false, r->memo, r->in);
+}
+
+/* ---- the memo: what the image's layers answer, shared by the containers of an image ----
+ *
+ * Every container of an image looks /etc, /etc/passwd and /etc/group up in the same image
+ * layers below its own two. The image layers' part of parent->layers is the image-only
+ * lookup of the parent (by induction from "/", where it is all of them), so the image-only
+ * lookup of the child, merged under what the container's layers found, is the full answer.
+ * That answer is kept in the cache under the SHA-256 of the image layers' folders, the image
+ * layers of the parent's merge and the path, with the entries it looked at as its inputs: the
+ * watcher's events and the trust period apply to it as to the image entries, and a value is
+ * never used for another set of folders or another parent. The bytes of a small file of the
+ * image's layers are kept likewise, with that file as their input. */
+
+#define MEMO_FILE_MAX (64u << 10) /* a file's bytes are kept up to this size */
+
+/* A lookup's answer as kept: a header, the layers (indexes into the image's), the link. */
+struct memo_node {
+    uint32_t kind, top, n_layers, link_len;
+    uint64_t rdev;
+};
+
+/* key = stack || tag || what else the answer depends on || vpath. A lookup ('L') depends on
+ * the image layers of the parent's merge (one byte each: RFS_MAX_LAYERS < 256), which its
+ * own inputs do not cover (a directory appearing in a layer above changes them); a file's
+ * bytes ('F') on the layer it is in. */
+static size_t memo_key(const struct rfs *r, char tag, const size_t *layers, size_t n_layers,
+                       const char *vpath, unsigned char *key, size_t cap)
+{
+    size_t vlen = strlen(vpath), n = sizeof(r->stack_id) + 1 + 1 + n_layers + vlen, at = 0;
+
+    if (n > cap)
+        return 0;
+    memcpy(key, r->stack_id, sizeof(r->stack_id));
+    at += sizeof(r->stack_id);
+    key[at++] = (unsigned char)tag;
+    key[at++] = (unsigned char)n_layers;
+    for (size_t i = 0; i < n_layers; i++)
+        key[at++] = (unsigned char)(layers[i] - r->n_own);
+    memcpy(key + at, vpath, vlen);
+    return n;
+}
+
+static unsigned char *memo_encode(const struct rfs *r, const struct rfs_node *m, size_t *len)
+{
+    struct memo_node h = {
+        .kind = m->kind,
+        .top = (uint32_t)(m->top - r->n_own),
+        .n_layers = (uint32_t)m->n_layers,
+        .link_len = m->link ? (uint32_t)strlen(m->link) : 0,
+        .rdev = m->rdev,
+    };
+    size_t n = sizeof(h) + h.n_layers * sizeof(uint32_t) + h.link_len;
+    unsigned char *v = malloc(n), *p = v;
+
+    if (!v)
+        return NULL;
+    memcpy(p, &h, sizeof(h));
+    p += sizeof(h);
+    for (size_t i = 0; i < m->n_layers; i++, p += sizeof(uint32_t)) {
+        uint32_t l = (uint32_t)(m->layers[i] - r->n_own);
+        memcpy(p, &l, sizeof(l));
+    }
+    if (h.link_len)
+        memcpy(p, m->link, h.link_len);
+    *len = n;
+    return v;
+}
+
+/* The kept answer into m (its vpath left alone); false when it is not one this stack can have
+ * made (the value is then not used). */
+static bool memo_decode(const struct rfs *r, const unsigned char *v, size_t len,
+                        struct rfs_node *m)
+{
+    struct memo_node h;
+    size_t n_image = r->n_layers - r->n_own;
+
+    if (len < sizeof(h))
+        return false;
+    memcpy(&h, v, sizeof(h));
+    if (h.n_layers > n_image || h.top >= n_image ||
+        len != sizeof(h) + h.n_layers * sizeof(uint32_t) + h.link_len)
+        return false;
+    m->kind = (enum rfs_kind)h.kind;
+    m->top = r->n_own + h.top;
+    m->rdev = (dev_t)h.rdev;
+    if (h.n_layers) {
+        if (!(m->layers = calloc(h.n_layers, sizeof(*m->layers))))
+            return false;
+        for (size_t i = 0; i < h.n_layers; i++) {
+            uint32_t l;
+            memcpy(&l, v + sizeof(h) + i * sizeof(l), sizeof(l));
+            if (l >= n_image)
+                return false;
+            m->layers[m->n_layers++] = r->n_own + l;
+        }
+    }
+    if (h.link_len && !(m->link = strndup((const char *)v + len - h.link_len, h.link_len)))
+        return false;
+    return true;
+}
+
+/* The image layers' answer m under what the layers above found (`found`: a directory, its
+ * layers so far in child->layers). */
+static int memo_merge(struct rfs_node *child, bool found, struct rfs_node *m)
+{
+    if (found) {
+        /* below a directory only a directory merges; child->layers has room for them all */
+        for (size_t i = 0; m->kind == RK_DIR && i < m->n_layers; i++)
+            child->layers[child->n_layers++] = m->layers[i];
+        return 0;
+    }
+    child->kind = m->kind;
+    child->top = m->top;
+    child->rdev = m->rdev;
+    child->link = steal_pointer(&m->link);
+    free(child->layers);
+    child->layers = steal_pointer(&m->layers);
+    child->n_layers = m->n_layers;
+    return 0;
+}
+
+static int lookup_image(struct rfs *r, const struct rfs_node *parent, size_t from,
+                        struct rfs_node *child, bool found)
+{
+    unsigned char key[32 + 2 + RFS_MAX_LAYERS + RFS_PATH_MAX];
+    size_t klen = memo_key(r, 'L', parent->layers + from, parent->n_layers - from, child->vpath,
+                           key, sizeof(key)),
+           vlen;
+    struct rfs_node m = {.vpath = child->vpath, .vlen = child->vlen, .kind = RK_ABSENT};
+    struct ls_inputs mi = {0};
+    void *val = NULL;
+    uint64_t epoch;
+    int rc;
+
+    if (!klen)
+        return lookup_from(r, parent, from, child, found, false, r->in);
+    rc = ls_cache_memo_get(r->ls, key, klen, SIZE_MAX, &val, &vlen, r->in);
+    if (rc < 0)
+        return bf_error_set(r->err, ENOMEM, "%s: out of memory", child->vpath);
+    if (rc == 1) {
+        bool ok = memo_decode(r, val, vlen, &m);
+        free(val);
+        if (ok) {
+            rc = memo_merge(child, found, &m);
+            m.vpath = NULL;
+            node_free(&m);
+            return rc;
+        }
+        m.vpath = NULL;
+        node_free(&m);
+        m = (struct rfs_node){.vpath = child->vpath, .vlen = child->vlen, .kind = RK_ABSENT};
+    }
+    /* Not kept: the image's layers alone, as the first layers to hold it. */
+    epoch = ls_cache_epoch(r->ls);
+    rc = lookup_from(r, parent, from, &m, false, false, &mi);
+    if (rc == 0 && (rc = ls_inputs_append(r->in, &mi)) < 0)
+        rc = bf_error_set(r->err, ENOMEM, "%s: out of memory", child->vpath);
+    if (rc == 0) {
+        unsigned char *v = memo_encode(r, &m, &vlen);
+        if (v)
+            ls_cache_memo_put(r->ls, key, klen, v, vlen, &mi, epoch);
+        free(v);
+        rc = memo_merge(child, found, &m);
+    } else {
+        (void)ls_inputs_append(r->in, &mi); /* what was looked at, as without the memo */
+    }
+    ls_inputs_free(&mi);
+    m.vpath = NULL;
+    node_free(&m);
+    return rc;
+}
+
+/* A regular file of the image's layers: its bytes from the memo, or read and kept there when
+ * small. 1 with *buf set; 0 when the caller reads it itself (then anything about it, an error
+ * too, is the caller's to find); -ENOMEM. */
+static int memo_file(struct rfs *r, const struct rfs_node *node, const char *rel, size_t cap,
+                     char **buf, size_t *len)
+{
+    unsigned char key[32 + 2 + 1 + RFS_PATH_MAX];
+    size_t klen = memo_key(r, 'F', &node->top, 1, node->vpath, key, sizeof(key)), vlen = 0;
+    struct ls_inputs mi = {0};
+    struct bf_error local = BF_ERROR_INIT;
+    struct bf_stamp stamp;
+    void *val = NULL;
+    char *data = NULL;
+    uint64_t epoch;
+    int rc;
+
+    if (!klen)
+        return 0;
+    rc = ls_cache_memo_get(r->ls, key, klen, cap, &val, &vlen, r->in);
+    if (rc < 0)
+        return bf_error_set(r->err, ENOMEM, "%s: out of memory", rel);
+    if (rc == 1) {
+        if (!(data = realloc(val, vlen + 1))) {
+            free(val);
+            return bf_error_set(r->err, ENOMEM, "%s: out of memory", rel);
+        }
+        data[vlen] = '\0';
+        *buf = data;
+        *len = vlen;
+        return 1;
+    }
+    epoch = ls_cache_epoch(r->ls);
+    if (bf_read_file(layerstore_dirfd(r->ls), rel, cap, &data, &vlen, &stamp, &local) < 0) {
+        bf_error_clear(&local);
+        return 0;
+    }
+    if (ls_record(r->ls, &mi, rel, &stamp, r->err) < 0 ||
+        ls_record(r->ls, r->in, rel, &stamp, r->err) < 0) {
+        free(data);
+        ls_inputs_free(&mi);
+        return -ENOMEM;
+    }
+    if (vlen <= MEMO_FILE_MAX)
+        ls_cache_memo_put(r->ls, key, klen, data, vlen, &mi, epoch);
+    ls_inputs_free(&mi);
+    *buf = data;
+    *len = vlen;
+    return 1;
 }
 
 static int go_errno(struct rfs *r, int code, const char *op, const char *vpath, const char *what)
@@ -476,6 +712,28 @@ static int rfs_eval(struct rfs *r, const char *path, char **final)
     return 0;
 }
 
+/* The image layers' folders, in order, as the memo's key names them. */
+static int stack_hash(struct rfs *r)
+{
+    size_t n = 0, at = 0;
+    char *all;
+
+    for (size_t i = r->n_own; i < r->n_layers; i++)
+        n += strlen(r->layer_rel[i]) + 1;
+    if (!(all = malloc(n)))
+        return bf_error_set(r->err, ENOMEM, "out of memory");
+    for (size_t i = r->n_own; i < r->n_layers; i++) {
+        size_t l = strlen(r->layer_rel[i]);
+        memcpy(all + at, r->layer_rel[i], l);
+        all[at + l] = '\n'; /* layer folders are checked names: no newline in them */
+        at += l + 1;
+    }
+    ls_sha256(all, n, r->stack_id);
+    free(all);
+    r->memo = true;
+    return 0;
+}
+
 static int rfs_setup(struct rfs *r, struct layerstore *ls, const struct ls_container *c,
                      const struct ls_walk *w)
 {
@@ -504,8 +762,11 @@ static int rfs_setup(struct rfs *r, struct layerstore *ls, const struct ls_conta
                 return bf_error_set(r->err, ENOMEM, "container %s: out of memory", c->id);
             r->layer_rel[r->n_layers++] = r->init_rel;
         }
+        r->n_own = r->n_layers;
         for (size_t i = 0; w && i < w->n; i++)
             r->layer_rel[r->n_layers++] = w->layers[i].rel;
+        if (ls->cache && r->n_layers > r->n_own && (rc = stack_hash(r)) < 0)
+            return rc;
         r->root = merged ? layerstore_path(ls, merged) : NULL;
     } else {
         r->root = layerstore_path(ls, c->layer_rel);
@@ -612,6 +873,17 @@ int layerstore_rootfs_get(struct ls_rootfs *root, const char *path, size_t cap, 
     }
     if (!rel)
         return bf_error_set(err, ENOMEM, "%s: out of memory", final);
+    if (r->memo && node->top >= r->n_own) {
+        size_t n = 0;
+        if ((rc = memo_file(r, node, rel, cap, buf, &n)) < 0)
+            return rc;
+        if (rc == 1) {
+            if (len)
+                *len = n;
+            *found = true;
+            return 0;
+        }
+    }
     rc = bf_read_file(layerstore_dirfd(r->ls), rel, cap, buf, len, &stamp, err);
     if (rc < 0) {
         struct bf_error ignored = BF_ERROR_INIT;

@@ -65,6 +65,19 @@ void ls_cache_layer_put(struct layerstore *ls, const struct ls_layer *l, const c
 bool ls_cache_chain_id(struct layerstore *ls, const char *parent, const char *diff_id,
                        char *chain_id);
 
+/* cache.c, values another loader makes from the data-root and many generations repeat
+ * (rootfs.c: the image layers' share of a lookup, a file's bytes), kept under `key` with the
+ * inputs they were made from and trusted as the image entries are (invalidation, the trust
+ * period; the layers their inputs are in count for layerstore_cache_may_use_layer). get: 1 and
+ * a copy of the value in *val (the caller frees it), its inputs appended to `in`; 0 when not
+ * cached, changed or longer than `max` bytes; -ENOMEM. put: made in cache epoch `epoch` (taken before reading); a
+ * value is not kept when memory is short or it is large. At most MEMO_MAX values and
+ * MEMO_BYTES of them, least recently used out first. */
+int ls_cache_memo_get(struct layerstore *ls, const void *key, size_t klen, size_t max,
+                      void **val, size_t *vlen, struct ls_inputs *in);
+void ls_cache_memo_put(struct layerstore *ls, const void *key, size_t klen, const void *val,
+                       size_t vlen, const struct ls_inputs *min, uint64_t epoch);
+
 /* A data-root-wide load every container repeats (daemon.json, the network store's presence and
  * snapshot): with the cache enabled, it is reused under the image entries' rule, until
  * layerstore_cache_invalidate() and for at most the trust period; each user keeps the loaded

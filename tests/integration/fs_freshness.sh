@@ -406,5 +406,34 @@ same "SIGTERM mid-walk: exit status" 0 "$rc"
 if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$M.log"; then bad "SIGTERM mid-walk: sanitizer report"; tail -n 30 "$M.log"; else ok "SIGTERM mid-walk: no sanitizer report"; fi
 if is_mounted "$M"; then bad "SIGTERM mid-walk: still mounted"; else ok "SIGTERM mid-walk: unmounted"; fi
 unset "BF_MOUNT_PIDS[$M]"
+# Linux containers: /etc/passwd is read through the image's layers, and what the image's
+# layers answer is kept for every container of the image (the memo, layerstore/rootfs.c).
+# A file of an image layer rewritten in place, and a copy appearing in a higher image layer
+# (a folder and a file made one by one), change every such container's config.json.
+R4=$work/root-linux
+"$gen" --quiet --driver overlay2 --seed 24 --containers 3 --images 1 --layers 2 "$R4"
+mapfile -t lids < <("$BUNDLEFSCTL" "$R4" containers | cut -f1)
+mapfile -t lpaths < <("$BUNDLEFSCTL" "$R4" layerpaths "${lids[0]}")
+top=${lpaths[0]} base=${lpaths[${#lpaths[@]} - 1]}
+mkdir -p "$base/etc"
+printf 'root:x:0:0:root:/root:/bin/sh\ndemo:x:1000:1000::/home/demo:/bin/sh\n' >"$base/etc/passwd"
+printf 'root:x:0:\ndemo:x:1000:\n' >"$base/etc/group"
+for c in "${lids[@]}"; do jq_edit '.Config.User = "demo"' "$R4/containers/$c/config.v2.json"; done
+M=$work/mnt-l
+mount_start "$M" "$R4"
+uid_is() { [ "$(jq -r .process.user.uid "$M/$1/config.json" 2>/dev/null)" = "$2" ]; }
+all_uid() { for c in "${lids[@]}"; do uid_is "$c" "$1" || return 1; done; }
+if all_uid 1000; then ok "linux: demo is uid 1000 in every container"; else bad "linux: demo uid"; fi
+printf 'root:x:0:0:root:/root:/bin/sh\ndemo:x:1234:1000::/home/demo:/bin/sh\n' >"$base/etc/passwd"
+if poll_until $BOUND "linux: base layer's passwd rewritten" all_uid 1234; then ok "linux: a rewritten base layer file is seen by every container"; else bad "linux: rewritten passwd not seen"; fi
+mkdir "$top/etc"
+printf 'demo:x:4321:1000::/home/demo:/bin/sh\n' >"$top/etc/passwd"
+if poll_until $BOUND "linux: passwd in a higher layer" all_uid 4321; then ok "linux: a copy in a higher image layer wins"; else bad "linux: higher layer's passwd not seen"; fi
+rm "$top/etc/passwd"
+if poll_until $BOUND "linux: higher copy removed" all_uid 1234; then ok "linux: its removal shows the base layer's again"; else bad "linux: removal not seen"; fi
+same_l=0
+for c in "${lids[@]}"; do cmp -s <("$BUNDLEFSCTL" "$R4" config "$c") "$M/$c/config.json" || same_l=1; done
+same "linux: every config.json equal to bundlefsctl's" 0 "$same_l"
+mount_stop "$M"
 echo "fs-freshness: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

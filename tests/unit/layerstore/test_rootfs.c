@@ -45,6 +45,10 @@ static void teardown(void)
     fx_cleanup(&f);
 }
 
+#ifdef ROOTFS_MEMO
+/* Every test again with the cache on and trusted for no time (meson.build). */
+#define rootfs rootfs_memo
+#endif
 TestSuite(rootfs, .fini = teardown, .timeout = 20);
 
 /* The standard root (3-layer image, container CID1 with an init layer), every layer folder
@@ -65,6 +69,9 @@ static void setup(const char *driver)
         fx_mkdir(&f, L1);
     }
     cr_assert_eq(layerstore_open(f.root, &o, &ls, &err), 0, "%s", bf_error_message(&err));
+#ifdef ROOTFS_MEMO
+    cr_assert_eq(layerstore_cache_enable(ls, 0, 0), 0);
+#endif
     cr_assert_eq(layerstore_container_walk(ls, CID1, &ct, NULL, &w, NULL, &err), 0, "%s",
                  bf_error_message(&err));
 }
@@ -565,4 +572,127 @@ Test(rootfs, a_new_whiteout_is_a_change)
     r = rd_cap("/etc/passwd", LS_CAP_ROOTFS_FILE, &in);
     cr_assert(!r.found);
     ls_inputs_free(&in);
+}
+
+/* ---- the memo (the image layers' answers, kept with the cache) ---- */
+
+/* A reading of path with the cache on and trusted for ever, so the memo is used whenever it
+ * has the value; the inputs recorded. */
+static struct res rd_in(const char *path, struct ls_inputs *in)
+{
+    return rd_cap(path, LS_CAP_ROOTFS_FILE, in);
+}
+
+static void trusted_cache(void)
+{
+    cr_assert_eq(layerstore_cache_enable(ls, 0, INT64_MAX), 0);
+}
+
+static bool same_inputs(const struct ls_inputs *a, const struct ls_inputs *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++) {
+        const struct bf_stamp *s = ls_inputs_find(b, a->v[i].rel);
+        if (!s || s->exists != a->v[i].stamp.exists || s->ino != a->v[i].stamp.ino ||
+            s->mtime_ns != a->v[i].stamp.mtime_ns)
+            return false;
+    }
+    return true;
+}
+
+Test(rootfs, memo_answers_as_the_layers_do)
+{
+    setup("overlay2");
+    struct ls_inputs plain = {0}, first = {0}, second = {0};
+    struct ls_cache_stats st;
+    struct res a, b, c;
+
+    fx_write(&f, L1 "/etc/passwd", "root:x:0:0::/:/bin/sh\n");
+    fx_write(&f, L2 "/etc/group", "root:x:0:\n");
+    fx_mkdir(&f, INIT "/etc");
+    a = rd_in("/etc/passwd", &plain); /* no cache yet: read through the layers */
+    trusted_cache();
+    b = rd_in("/etc/passwd", &first);
+    c = rd_in("/etc/passwd", &second);
+    layerstore_cache_stats(ls, &st);
+    cr_assert(a.found && b.found && c.found);
+    cr_assert_str_eq(b.data, a.data);
+    cr_assert_str_eq(c.data, a.data);
+    cr_assert_eq(c.len, a.len);
+    cr_assert_gt(st.memo_hits, 0, "the second reading used the memo");
+    cr_assert(same_inputs(&plain, &first) && same_inputs(&first, &plain), "same inputs");
+    cr_assert(same_inputs(&plain, &second) && same_inputs(&second, &plain),
+              "a memo hit records what reading records");
+    free(a.data);
+    free(b.data);
+    free(c.data);
+    ls_inputs_free(&plain);
+    ls_inputs_free(&first);
+    ls_inputs_free(&second);
+    expect_data("/etc/group", "root:x:0:\n");
+}
+
+Test(rootfs, memo_follows_the_cache_invalidation)
+{
+    setup("overlay2");
+    trusted_cache();
+    fx_write(&f, L1 "/etc/passwd", "old\n");
+    expect_data("/etc/passwd", "old\n");
+    /* trusted: the layers are not looked at again until the watcher says so */
+    fx_write(&f, L2 "/etc/passwd", "newer\n");
+    expect_data("/etc/passwd", "old\n");
+    layerstore_cache_invalidate(ls);
+    expect_data("/etc/passwd", "newer\n");
+    /* a file's bytes likewise */
+    fx_write(&f, L2 "/etc/passwd", "rewritten\n");
+    layerstore_cache_invalidate(ls);
+    expect_data("/etc/passwd", "rewritten\n");
+}
+
+Test(rootfs, memo_checks_its_stamps_after_the_trust_period)
+{
+    setup("overlay2");
+    cr_assert_eq(layerstore_cache_enable(ls, 0, 0), 0); /* every use checks */
+    fx_write(&f, L1 "/etc/passwd", "old\n");
+    expect_data("/etc/passwd", "old\n");
+    fx_write(&f, L1 "/etc/passwd", "rewritten\n");
+    expect_data("/etc/passwd", "rewritten\n");
+    /* a folder appearing above the parent's merge: the child's answer is another one */
+    fx_mkdir(&f, L3 "/etc");
+    fx_write(&f, L3 "/etc/passwd", "top\n");
+    expect_data("/etc/passwd", "top\n");
+    fx_rm(&f, L3 "/etc/passwd");
+    expect_data("/etc/passwd", "rewritten\n");
+}
+
+Test(rootfs, memo_is_per_stack_of_layer_folders)
+{
+    setup("overlay2");
+    struct bf_error err = BF_ERROR_INIT;
+    trusted_cache();
+    fx_write(&f, L1 "/etc/passwd", "base\n");
+    expect_data("/etc/passwd", "base\n");
+    /* the same chain over other folders (a cache-id rewritten): nothing of the old one */
+    ls_walk_free(&w);
+    ls_container_free(ct);
+    ct = NULL;
+    fx_mkdir(&f, "overlay2/" CACHE3 "x/diff/etc");
+    fx_write(&f, "overlay2/" CACHE3 "x/diff/etc/passwd", "other\n");
+    cr_assert_eq(layerstore_container_walk(ls, CID1, &ct, NULL, &w, NULL, &err), 0, "%s",
+                 bf_error_message(&err));
+    free(w.layers[0].rel);
+    w.layers[0].rel = strdup("overlay2/" CACHE3 "x/diff");
+    expect_data("/etc/passwd", "other\n");
+}
+
+Test(rootfs, a_layer_only_the_memo_has_counts_as_used)
+{
+    setup("overlay2");
+    trusted_cache();
+    fx_write(&f, L1 "/etc/passwd", "base\n");
+    cr_assert(!layerstore_cache_may_use_layer(ls, CACHE1), "a new cache has no layer");
+    expect_data("/etc/passwd", "base\n");
+    cr_assert(layerstore_cache_may_use_layer(ls, CACHE1));
+    cr_assert(!layerstore_cache_may_use_layer(ls, MOUNT_OV), "the container's own layer is not");
 }
