@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "bf_util.h"
+#include "jview.h"
 #include "ls_internal.h"
 
 static int parse_image_id(const char *image_id, char hexid[LS_ID_LEN + 1], struct bf_error *err)
@@ -47,58 +48,67 @@ void ls_image_free(struct ls_image *img)
     free(img);
 }
 
-static int parse_image(struct ls_image *img, json_t *root, const struct ls_jctx *c)
+/* The image config's fields, read straight from its bytes (jview.h: ls_j_get's rules and
+ * ls_j_*'s messages, no tree built: a config of 125 layers holds as many history entries). */
+static int parse_image(struct ls_image *img, struct ls_jdoc *d)
 {
-    json_t *rootfs, *diffs;
+    const char *root = d->root, *rootfs = NULL, *diffs;
     size_t total;
     int r;
 
-    if ((r = ls_j_string(c, ls_j_get(root, "os"), "os", NULL, &img->os)) < 0 ||
-        (r = ls_j_string(c, ls_j_get(root, "architecture"), "architecture", NULL,
-                         &img->architecture)) < 0 ||
-        (r = ls_j_string(c, ls_j_get(root, "os.version"), "os.version", NULL, &img->os_version)) <
-            0)
+    if ((r = ls_jv_string(d, ls_jv_get(d, root, "os", 2), &(struct ls_jname){.path = "os"}, NULL,
+                          &img->os)) < 0 ||
+        (r = ls_jv_string(d, ls_jv_get(d, root, "architecture", 12),
+                          &(struct ls_jname){.path = "architecture"}, NULL,
+                          &img->architecture)) < 0 ||
+        (r = ls_jv_string(d, ls_jv_get(d, root, "os.version", 10),
+                          &(struct ls_jname){.path = "os.version"}, NULL, &img->os_version)) < 0)
         return r;
-    r = ls_j_object(c, ls_j_get(root, "rootfs"), "rootfs", &rootfs);
+    r = ls_jv_object(d, ls_jv_get(d, root, "rootfs", 6), &(struct ls_jname){.path = "rootfs"},
+                     &rootfs);
     if (r < 0)
         return r;
     if (!rootfs)
-        return bf_error_set(c->err, EINVAL, "%s: invalid image JSON, no RootFS key", c->file);
-    r = ls_j_string(c, ls_j_get(rootfs, "type"), "rootfs.type", "", &img->rootfs_type);
+        return bf_error_set(d->err, EINVAL, "%s: invalid image JSON, no RootFS key", d->file);
+    r = ls_jv_string(d, ls_jv_get(d, rootfs, "type", 4), &(struct ls_jname){.path = "rootfs.type"},
+                     "", &img->rootfs_type);
     if (r < 0)
         return r;
     if (strcmp(img->rootfs_type, "layers") != 0 && strcmp(img->rootfs_type, "layers+base") != 0)
-        return bf_error_set(c->err, EINVAL,
+        return bf_error_set(d->err, EINVAL,
                             "%s: unsupported rootfs type \"%.80s\" (expected \"layers\" or "
                             "\"layers+base\")",
-                            c->file, img->rootfs_type);
+                            d->file, img->rootfs_type);
     if (strcmp(img->rootfs_type, "layers+base") == 0) {
-        r = ls_j_string(c, ls_j_get(rootfs, "base_layer"), "rootfs.base_layer", "",
-                        &img->base_layer);
+        r = ls_jv_string(d, ls_jv_get(d, rootfs, "base_layer", 10),
+                         &(struct ls_jname){.path = "rootfs.base_layer"}, "", &img->base_layer);
         if (r < 0)
             return r;
         if (!*img->base_layer)
-            return bf_error_set(c->err, EINVAL,
+            return bf_error_set(d->err, EINVAL,
                                 "%s: \"rootfs.base_layer\" is required for rootfs type "
                                 "layers+base",
-                                c->file);
+                                d->file);
     }
-    diffs = ls_j_get(rootfs, "diff_ids");
-    if (diffs && json_is_array(diffs)) {
-        total = json_array_size(diffs) + (img->base_layer ? 1 : 0);
+    diffs = ls_jv_get(d, rootfs, "diff_ids", 8);
+    if (ls_jv_is_array(diffs)) {
+        total = ls_jv_count(d, diffs) + (img->base_layer ? 1 : 0);
         if (total > LS_MAX_LAYERS)
-            return bf_error_set(c->err, EINVAL,
-                                "%s: image has %zu layers (limit %d): max depth exceeded", c->file,
+            return bf_error_set(d->err, EINVAL,
+                                "%s: image has %zu layers (limit %d): max depth exceeded", d->file,
                                 total, LS_MAX_LAYERS);
     }
-    r = ls_j_strv(c, diffs, "rootfs.diff_ids", &img->diff_ids, &img->n_diff_ids);
+    r = ls_jv_strv(d, diffs, &(struct ls_jname){.path = "rootfs.diff_ids"}, &img->diff_ids,
+                   &img->n_diff_ids);
     if (r < 0)
         return r;
+    if (d->oom)
+        return ls_jdoc_oom(d);
     for (size_t i = 0; i < img->n_diff_ids; i++)
         if (!bf_is_digest(img->diff_ids[i]))
-            return bf_error_set(c->err, EINVAL,
+            return bf_error_set(d->err, EINVAL,
                                 "%s: \"rootfs.diff_ids[%zu]\" is not a sha256 digest: \"%.80s\"",
-                                c->file, i, img->diff_ids[i]);
+                                d->file, i, img->diff_ids[i]);
     return 0;
 }
 
@@ -108,7 +118,7 @@ int layerstore_image_load(struct layerstore *ls, const char *image_id, struct ls
     _cleanup_free_ char *rel = NULL, *buf = NULL;
     char hexid[LS_ID_LEN + 1], actual[LS_DIGEST_LEN + 1];
     struct ls_image *img;
-    json_t *root = NULL;
+    struct ls_jdoc d;
     size_t len = 0;
     int r;
 
@@ -127,17 +137,17 @@ int layerstore_image_load(struct layerstore *ls, const char *image_id, struct ls
     if (strcmp(actual + 7, hexid) != 0)
         return bf_error_set(err, EINVAL, "%s: failed to verify: sha256:%s (content digest is %s)",
                             rel, hexid, actual);
-    r = ls_parse_json(rel, buf, len, &root, err);
+    r = ls_jdoc_open(&d, rel, buf, len, err);
     if (r < 0)
         return r;
     img = calloc(1, sizeof(*img));
     if (!img) {
-        json_decref(root);
+        ls_jdoc_close(&d);
         return bf_error_set(err, ENOMEM, "%s: out of memory", rel);
     }
     snprintf(img->id, sizeof(img->id), "sha256:%s", hexid);
-    r = parse_image(img, root, &(struct ls_jctx){.file = rel, .err = err});
-    json_decref(root);
+    r = parse_image(img, &d);
+    ls_jdoc_close(&d);
     if (r < 0) {
         ls_image_free(img);
         return r;
