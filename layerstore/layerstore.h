@@ -593,4 +593,14 @@ int layerstore_rootfs_get(struct ls_rootfs *root, const char *path, size_t cap, 
                           size_t *len, bool *found, struct bf_error *err);
 void layerstore_rootfs_close(struct ls_rootfs *root);
 
+/* overlay2: the target of the short link R/overlay2/l/<name> (name: 26 characters of [A-Z0-9],
+ * checked by the caller), NUL-terminated in buf, the link recorded in `in` with its stamp; or
+ * in *link_errno why it cannot be read (readlinkat's ENOENT: no such link, EINVAL: not a link;
+ * ENAMETOOLONG: a target of `size` bytes or more), 0 when it was. Every container of an image
+ * names its image's links: with the cache, a target is kept and trusted as the image entries
+ * are (ls_cache_memo_get). < 0 with err set when R/overlay2/l cannot be opened (it must be a
+ * folder reached without links) or memory is short. */
+int layerstore_overlay_link(struct layerstore *ls, const char *name, char *buf, size_t size,
+                            int *link_errno, struct ls_inputs *in, struct bf_error *err);
+
 #endif

@@ -919,3 +919,59 @@ int layerstore_rootfs_read(struct layerstore *ls, const struct ls_container *c,
     layerstore_rootfs_close(root);
     return rc;
 }
+
+/* ---- overlay2's short links ---- */
+
+int layerstore_overlay_link(struct layerstore *ls, const char *name, char *buf, size_t size,
+                            int *link_errno, struct ls_inputs *in, struct bf_error *err)
+{
+    /* 32 zero bytes, which no stack's SHA-256 is, keep these keys apart from the rfs ones */
+    unsigned char key[32 + 1 + 32];
+    char rel[sizeof("overlay2/l/") + 32];
+    size_t nlen = strlen(name), klen = 32 + 1 + nlen, vlen = 0;
+    struct ls_inputs li = {0};
+    void *val = NULL;
+    uint64_t epoch = 0;
+    ssize_t n;
+    int rc;
+
+    *link_errno = 0;
+    if (nlen > 32 || size == 0)
+        return bf_error_set(err, EINVAL, "overlay2/l/%.40s: not a short link name", name);
+    memset(key, 0, 32);
+    key[32] = 'K';
+    memcpy(key + 33, name, nlen);
+    if (ls->cache) {
+        rc = ls_cache_memo_get(ls, key, klen, size - 1, &val, &vlen, in);
+        if (rc < 0)
+            return bf_error_set(err, ENOMEM, "out of memory");
+        if (rc == 1) {
+            memcpy(buf, val, vlen);
+            buf[vlen] = '\0';
+            free(val);
+            return 0;
+        }
+        epoch = ls_cache_epoch(ls);
+    }
+    snprintf(rel, sizeof(rel), "overlay2/l/%s", name);
+    /* one component below a folder opened beneath: no link on the way is followed */
+    _cleanup_close_ int ldir =
+        bf_open_beneath(layerstore_dirfd(ls), "overlay2/l", O_DIRECTORY | O_PATH, err);
+    if (ldir < 0)
+        return ldir;
+    n = readlinkat(ldir, name, buf, size);
+    if (n < 0 || (size_t)n >= size) {
+        *link_errno = n < 0 ? errno : ENAMETOOLONG;
+        buf[0] = '\0';
+        return 0;
+    }
+    buf[n] = '\0';
+    if (ls_record(ls, &li, rel, NULL, err) < 0 || ls_inputs_append(in, &li) < 0) {
+        ls_inputs_free(&li);
+        return bf_error_set(err, ENOMEM, "out of memory");
+    }
+    if (ls->cache)
+        ls_cache_memo_put(ls, key, klen, buf, (size_t)n, &li, epoch);
+    ls_inputs_free(&li);
+    return 0;
+}

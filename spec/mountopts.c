@@ -50,24 +50,12 @@ static size_t cat(char *dst, size_t cap, size_t off, const char *const *parts)
 }
 #define CAT(dst, cap, off, ...) cat(dst, cap, off, (const char *const[]){__VA_ARGS__, NULL})
 
-/* readlink of R/overlay2/l/<name> (the name is checked: no '/' can reach the kernel). */
-static int read_link(int ldir, const char *name, char *buf, size_t size)
-{
-    ssize_t n = readlinkat(ldir, name, buf, size - 1);
-
-    if (n < 0)
-        return -errno;
-    buf[n] = '\0';
-    return 0;
-}
-
 int spec_render_mountopts(struct layerstore *ls, const struct ls_container *c,
                           const struct ls_walk *w, const struct ls_host *h, char **out, size_t *len,
                           struct ls_inputs *in, struct bf_error *err)
 {
     char rel[LS_ID_LEN + 64];
     _cleanup_free_ char *lower = NULL, *abs = NULL, *relform = NULL, *root = NULL;
-    _cleanup_close_ int ldir = -1;
     size_t lower_len = 0, n_expected = w->n + (c->init_id ? 1 : 0), k = 0;
     /* NeedsUserXAttr: a dockerd in a user namespace on 5.11 or later (older kernels it probes
      * with a trial mount, which bundlefs does not make: none) */
@@ -86,9 +74,6 @@ int spec_render_mountopts(struct layerstore *ls, const struct ls_container *c,
         return bf_error_wrap(err, "container %s", c->id);
     while (lower_len && (lower[lower_len - 1] == '\n' || lower[lower_len - 1] == ' '))
         lower[--lower_len] = '\0';
-    ldir = bf_open_beneath(layerstore_dirfd(ls), "overlay2/l", O_DIRECTORY | O_PATH, err);
-    if (ldir < 0)
-        return bf_error_wrap(err, "container %s", c->id);
     if (!(root = layerstore_path(ls, "overlay2")))
         return bf_error_set(err, ENOMEM, "out of memory");
     size_t cap = strlen(root) * (n_expected + 2) + lower_len * 2 + 256 + 2 * LS_ID_LEN;
@@ -117,7 +102,11 @@ int spec_render_mountopts(struct layerstore *ls, const struct ls_container *c,
         char name[LINK_LEN + 1];
         memcpy(name, p + 2, LINK_LEN);
         name[LINK_LEN] = '\0';
-        r = read_link(ldir, name, target, sizeof(target));
+        /* the link is an input (recorded): a new link of that name is a change */
+        int lerr;
+        if (layerstore_overlay_link(ls, name, target, sizeof(target), &lerr, in, err) < 0)
+            return bf_error_wrap(err, "container %s", c->id);
+        r = -lerr;
         CAT(want, sizeof(want), 0, "../", cache_id, "/diff");
         if (r < 0 || strcmp(target, want) != 0)
             return bf_error_set(err, EINVAL,
@@ -125,13 +114,6 @@ int spec_render_mountopts(struct layerstore *ls, const struct ls_container *c,
                                 "the chain is overlay2/%s/diff",
                                 c->id, rel, k + 1, name, r < 0 ? strerror(-r) : "points elsewhere",
                                 k + 1, cache_id);
-        {
-            /* the link is an input: a new link of that name is a change */
-            char lrel[LINK_LEN + 16];
-            CAT(lrel, sizeof(lrel), 0, "overlay2/l/", name);
-            if (layerstore_record(ls, lrel, in, err) < 0)
-                return -err->code;
-        }
         {
             /* the link's target must be the layer's real folder, not a link out */
             char drel[LS_ID_LEN + 32];

@@ -526,3 +526,87 @@ Test(mountopts, missing_lower_file, .init = setup, .fini = teardown)
     cr_expect_not_null(strstr(m.msg, "lower"), "%s", m.msg);
     mo_free(&m);
 }
+
+/* ---- the short links kept with the cache (layerstore_overlay_link) ---- */
+
+static bool link_recorded(const char *link)
+{
+    struct layerstore *ls = lfx_store(&x);
+    struct ls_container *c = NULL;
+    struct ls_walk w = {0};
+    struct ls_host h = {0};
+    struct ls_inputs in = {0};
+    struct bf_error err = BF_ERROR_INIT;
+    char *out = NULL, rel[64];
+    size_t len;
+    bool rec;
+
+    cr_assert_eq(layerstore_container_walk(ls, CID1, &c, NULL, &w, &in, &err), 0, "%s",
+                 bf_error_message(&err));
+    cr_assert_eq(spec_render_mountopts(ls, c, &w, &h, &out, &len, &in, &err), 0, "%s",
+                 bf_error_message(&err));
+    snprintf(rel, sizeof(rel), "overlay2/l/%s", link);
+    rec = ls_inputs_find(&in, rel) != NULL;
+    free(out);
+    ls_inputs_free(&in);
+    ls_walk_free(&w);
+    ls_container_free(c);
+    return rec;
+}
+
+Test(mountopts, links_from_the_cache_are_what_the_folder_says, .init = setup, .fini = teardown)
+{
+    struct mo plain = render(CID1, false), a, b;
+    struct ls_cache_stats st;
+
+    cr_assert_eq(plain.r, 0, "%s", plain.msg);
+    cr_assert_eq(layerstore_cache_enable(lfx_store(&x), 0, INT64_MAX), 0);
+    a = render(CID1, false);
+    b = render(CID1, false);
+    cr_assert_eq(a.r, 0, "%s", a.msg);
+    cr_assert_eq(b.r, 0, "%s", b.msg);
+    cr_expect_str_eq(a.out, plain.out);
+    cr_expect_str_eq(b.out, plain.out);
+    layerstore_cache_stats(lfx_store(&x), &st);
+    cr_expect_geq(st.memo_hits, 3, "the image's three links came from the cache (%llu)",
+                  (unsigned long long)st.memo_hits);
+    cr_expect(link_recorded(LINK3), "a link from the cache is an input all the same");
+    mo_free(&plain);
+    mo_free(&a);
+    mo_free(&b);
+}
+
+Test(mountopts, a_replaced_link_is_seen, .init = setup, .fini = teardown)
+{
+    struct mo m;
+
+    /* trusted: the cached target stands until the watcher says something changed */
+    cr_assert_eq(layerstore_cache_enable(lfx_store(&x), 0, INT64_MAX), 0);
+    m = render(CID1, false);
+    cr_assert_eq(m.r, 0, "%s", m.msg);
+    mo_free(&m);
+    fx_rm(&x.f, "overlay2/l/" LINK3);
+    fx_symlink(&x.f, "../" CACHE2 "/diff", "overlay2/l/" LINK3);
+    m = render(CID1, false);
+    cr_expect_eq(m.r, 0, "still trusted: %s", m.msg ? m.msg : "");
+    mo_free(&m);
+    layerstore_cache_invalidate(lfx_store(&x));
+    m = render(CID1, false);
+    cr_expect_eq(m.r, -EINVAL);
+    cr_expect(m.msg && strstr(m.msg, "overlay2/l/" LINK3 " points elsewhere"), "%s",
+              m.msg ? m.msg : "(none)");
+    mo_free(&m);
+
+    /* checked at every use (trust 0): seen without an invalidation */
+    fx_rm(&x.f, "overlay2/l/" LINK3);
+    fx_symlink(&x.f, "../" CACHE3 "/diff", "overlay2/l/" LINK3);
+    cr_assert_eq(layerstore_cache_enable(lfx_store(&x), 0, 0), 0);
+    m = render(CID1, false);
+    cr_assert_eq(m.r, 0, "%s", m.msg);
+    mo_free(&m);
+    fx_rm(&x.f, "overlay2/l/" LINK3);
+    fx_symlink(&x.f, "../" CACHE2 "/diff", "overlay2/l/" LINK3);
+    m = render(CID1, false);
+    cr_expect_eq(m.r, -EINVAL, "%s", m.msg ? m.msg : "");
+    mo_free(&m);
+}
