@@ -696,3 +696,112 @@ Test(rootfs, a_layer_only_the_memo_has_counts_as_used)
     cr_assert(layerstore_cache_may_use_layer(ls, CACHE1));
     cr_assert(!layerstore_cache_may_use_layer(ls, MOUNT_OV), "the container's own layer is not");
 }
+
+#ifndef ROOTFS_MEMO
+/* Random layer trees (files, folders, opaque folders, whiteouts, links) read with the cache
+ * trusted for ever, twice, and after the container's own layers change under the kept image
+ * answers: every result (found, bytes, error text) is the one a reading without the cache
+ * gives. */
+static const char *const rnd_names[] = {"etc", "etc/passwd", "etc/group", "a", "a/b", "l"};
+static const char *const rnd_targets[] = {"/etc", "../etc/passwd", "a/b", "/a", "etc", "/l", ".."};
+static const char *const rnd_reads[] = {"/etc/passwd", "/etc/group", "/a/b", "/l/passwd",
+                                        "/l", "/a/b/passwd", "/etc/../a/b"};
+
+static void rnd_layer(const char *layer, unsigned *seed, bool whiteouts)
+{
+    char rel[256];
+
+    fx_rm(&f, layer);
+    fx_mkdir(&f, layer);
+    for (size_t i = 0; i < sizeof(rnd_names) / sizeof(*rnd_names); i++) {
+        snprintf(rel, sizeof(rel), "%s/%s", layer, rnd_names[i]);
+        if (strchr(rnd_names[i], '/')) { /* only inside a folder of this layer */
+            char parent[256];
+            struct stat st;
+            snprintf(parent, sizeof(parent), "%s", fx_path(&f, rel));
+            *strrchr(parent, '/') = '\0';
+            if (lstat(parent, &st) != 0 || !S_ISDIR(st.st_mode))
+                continue;
+        }
+        switch (rand_r(seed) % 7) {
+        case 0:
+        case 1:
+            break; /* absent */
+        case 2:
+            fx_mkdir(&f, rel);
+            if (whiteouts && rand_r(seed) % 3 == 0)
+                set_opaque(rel, "y");
+            break;
+        case 3:
+            fx_writef(&f, rel, "%s in %s %u\n", rnd_names[i], layer, rand_r(seed) % 100);
+            break;
+        case 4:
+            fx_symlink(&f, rnd_targets[rand_r(seed) % (sizeof(rnd_targets) / sizeof(char *))],
+                       rel);
+            break;
+        case 5:
+            if (whiteouts)
+                whiteout(rel);
+            break;
+        default:
+            fx_mkdir(&f, rel);
+        }
+    }
+}
+
+static void rnd_compare(struct layerstore *plain, struct layerstore *cached, unsigned round)
+{
+    for (size_t i = 0; i < sizeof(rnd_reads) / sizeof(*rnd_reads); i++) {
+        struct res a = {0}, b = {0};
+        struct bf_error ea = BF_ERROR_INIT, eb = BF_ERROR_INIT;
+        a.rc = layerstore_rootfs_read(plain, ct, &w, rnd_reads[i], 64, &a.data, &a.len, &a.found,
+                                      NULL, &ea);
+        b.rc = layerstore_rootfs_read(cached, ct, &w, rnd_reads[i], 64, &b.data, &b.len,
+                                      &b.found, NULL, &eb);
+        cr_assert_eq(b.rc, a.rc, "round %u %s: %d (%s) with the memo, %d (%s) without", round,
+                     rnd_reads[i], b.rc, bf_error_message(&eb), a.rc, bf_error_message(&ea));
+        cr_assert_eq(b.found, a.found, "round %u %s", round, rnd_reads[i]);
+        if (a.rc < 0)
+            cr_assert_str_eq(bf_error_message(&eb), bf_error_message(&ea), "round %u %s", round,
+                             rnd_reads[i]);
+        if (a.found) {
+            cr_assert_eq(b.len, a.len, "round %u %s", round, rnd_reads[i]);
+            cr_assert_str_eq(b.data, a.data, "round %u %s", round, rnd_reads[i]);
+        }
+        free(a.data);
+        free(b.data);
+        bf_error_clear(&ea);
+        bf_error_clear(&eb);
+    }
+}
+
+Test(rootfs, memo_equals_reading_on_random_trees)
+{
+    bool root = geteuid() == 0;
+    struct ls_options o = {0};
+    struct bf_error err = BF_ERROR_INIT;
+    struct layerstore *cached = NULL;
+    unsigned seed = 20261202;
+
+    setup("overlay2");
+    for (unsigned round = 0; round < 150; round++) {
+        const char *image[] = {L3, L2, L1}, *own[] = {UP, INIT};
+        for (size_t k = 0; k < 3; k++)
+            rnd_layer(image[k], &seed, root);
+        for (size_t k = 0; k < 2; k++)
+            rnd_layer(own[k], &seed, root);
+        cr_assert_eq(layerstore_open(f.root, &o, &cached, &err), 0, "%s", bf_error_message(&err));
+        cr_assert_eq(layerstore_cache_enable(cached, 0, INT64_MAX), 0);
+        rnd_compare(ls, cached, round); /* fills the memo */
+        rnd_compare(ls, cached, round); /* answers from it */
+        for (int again = 0; again < 3; again++) {
+            /* another container's own layers over the same kept image answers */
+            for (size_t k = 0; k < 2; k++)
+                rnd_layer(own[k], &seed, root);
+            rnd_compare(ls, cached, round);
+        }
+        layerstore_close(cached);
+        cached = NULL;
+    }
+}
+#endif
