@@ -451,6 +451,10 @@ static int fill(struct layerstore *ls, const char *image_id, struct centry **out
     e->epoch = ls_cache_epoch(ls);
     e->validated_ns = bf_mono_ns();
     r = layerstore_image_load(ls, image_id, &e->img, &e->in, err);
+    /* room for what each layer records (cache-id, diff, parent, its folder, on windowsfilter
+     * the UtilityVM probe): the list and its index grow once, not layer by layer */
+    if (r == 0 && ls_inputs_reserve(&e->in, (e->img->n_diff_ids + 1) * 6) < 0)
+        r = bf_error_set(err, ENOMEM, "out of memory");
     if (r == 0)
         r = layerstore_walk(ls, e->img, &e->walk, &e->in, err);
     if (r < 0) {
