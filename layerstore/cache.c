@@ -577,6 +577,58 @@ int ls_cache_layer_get(struct layerstore *ls, struct ls_layer *l, struct ls_inpu
     return oom ? -ENOMEM : 1;
 }
 
+int ls_cache_layer_run(struct layerstore *ls, const char *parent, const char *const *diffs,
+                       size_t n, struct ls_layer *const *slots, struct ls_inputs *in)
+{
+    struct ls_cache *c = ls->cache;
+    struct lentry *run[LS_MAX_LAYERS];
+    const struct ls_inputs *lists[LS_MAX_LAYERS];
+    int64_t now = bf_mono_ns();
+    size_t k = 0;
+    bool oom = false;
+
+    if (n > LS_MAX_LAYERS)
+        n = LS_MAX_LAYERS;
+    static const char no_parent[LS_DIGEST_LEN + 1]; /* pair_bucket reads past "sha256:" */
+
+    pthread_mutex_lock(&c->lock);
+    for (; k < n; k++) {
+        const char *over = k ? run[k - 1]->layer.chain_id : *parent ? parent : no_parent;
+        struct lentry *e = c->pbuckets[pair_bucket(over, diffs[k])];
+        while (e && (strcmp(e->layer.diff_id, diffs[k]) != 0 || strcmp(e->parent, over) != 0))
+            e = e->pnext;
+        if (!e || e->epoch != c->epoch || now - e->validated_ns > c->trust_ns)
+            break; /* the rest layer by layer: a miss, or stamps to check */
+        lru_remove(&e->link); /* to the front */
+        lru_push_front(&c->llru, &e->link);
+        e->refs++;
+        run[k] = e;
+    }
+    c->stats.layer_hits += k;
+    pthread_mutex_unlock(&c->lock);
+    /* The entries do not change once in the cache: copied without the lock. */
+    for (size_t i = 0; i < k; i++) {
+        struct ls_layer *l = slots[i];
+        const struct ls_layer *src = &run[i]->layer;
+        memcpy(l->chain_id, src->chain_id, sizeof(l->chain_id));
+        memcpy(l->diff_id, src->diff_id, sizeof(l->diff_id));
+        memcpy(l->cache_id, src->cache_id, sizeof(l->cache_id));
+        l->rel = dup_or_null(src->rel, &oom);
+        l->path = dup_or_null(src->path, &oom);
+        l->uvm_known = src->uvm_known;
+        l->has_uvm = src->has_uvm;
+        l->uvm_stamp = src->uvm_stamp;
+        lists[i] = &run[i]->in;
+    }
+    if (!oom && ls_inputs_append_many(in, lists, k) < 0)
+        oom = true;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < k; i++)
+        lentry_unref(run[i]);
+    pthread_mutex_unlock(&c->lock);
+    return oom ? -ENOMEM : (int)k;
+}
+
 bool ls_cache_chain_id(struct layerstore *ls, const char *parent, const char *diff_id,
                        char *chain_id)
 {

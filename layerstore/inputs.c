@@ -215,6 +215,62 @@ static int append_block(struct ls_inputs *dst, const struct ls_inputs *src)
     return 0;
 }
 
+int ls_inputs_append_many(struct ls_inputs *dst, const struct ls_inputs *const *srcs, size_t n)
+{
+    size_t entries = 0, bytes = 0, at = 0;
+    struct ls_strblock *b;
+
+    if (!dst)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct ls_inputs *src = srcs[i];
+        if (!src->n)
+            continue;
+        if (!src->hv || !src->strs || src->strs->next) { /* not shared: one by one */
+            for (size_t k = 0; k < n; k++)
+                if (ls_inputs_append(dst, srcs[k]) < 0)
+                    return -ENOMEM;
+            return 0;
+        }
+        entries += src->n;
+        bytes += src->strs->used;
+    }
+    if (!entries)
+        return 0;
+    if (ls_inputs_reserve(dst, entries) < 0)
+        return -ENOMEM;
+    if (!dst->strs) { /* a block to fill, ahead of the copy (its "" no entry points to) */
+        if (!str_keep(dst, "", 0))
+            return -ENOMEM;
+        dst->dead++;
+    }
+    if (!(b = malloc(sizeof(*b) + bytes)))
+        return -ENOMEM;
+    b->used = b->cap = bytes;
+    b->next = dst->strs->next;
+    dst->strs->next = b;
+    for (size_t i = 0; i < n; i++) {
+        const struct ls_inputs *src = srcs[i];
+        const struct ls_strblock *sb = src->strs;
+        if (!src->n)
+            continue;
+        memcpy(b->data + at, sb->data, sb->used);
+        for (size_t k = 0; k < src->n; k++) {
+            const char *rel = b->data + at + (src->v[k].rel - sb->data);
+            size_t slot = idx_slot(dst, rel, src->hv[k]);
+            if (dst->idx[slot].pos) {
+                dst->dead += strlen(rel) + 1; /* for strs_compact's waste rule */
+                continue;
+            }
+            dst->v[dst->n].rel = (char *)rel;
+            dst->v[dst->n].stamp = src->v[k].stamp;
+            dst->idx[slot] = (struct ls_input_slot){(uint32_t)++dst->n, src->hv[k]};
+        }
+        at += sb->used;
+    }
+    return 0;
+}
+
 int ls_inputs_append(struct ls_inputs *dst, const struct ls_inputs *src)
 {
     if (!dst || !src->n)

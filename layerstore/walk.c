@@ -194,7 +194,25 @@ int layerstore_walk(struct layerstore *ls, const struct ls_image *img, struct ls
     if (!w.layers)
         return bf_error_set(err, ENOMEM, "image %s: out of memory", img->id);
     w.n = total;
-    for (size_t i = 0; i < total; i++) {
+    size_t from = 0;
+    if (ls->cache) {
+        /* what the cache has of the chain from the base up, in one pass */
+        const char *diffs[LS_MAX_LAYERS];
+        struct ls_layer *slots[LS_MAX_LAYERS];
+        for (size_t i = 0; i < total; i++) {
+            diffs[i] = with_base ? (i == 0 ? base_diff : img->diff_ids[i - 1]) : img->diff_ids[i];
+            slots[i] = &w.layers[total - 1 - i];
+        }
+        r = ls_cache_layer_run(ls, "", diffs, total, slots, in);
+        if (r < 0) {
+            ls_walk_free(&w);
+            return bf_error_set(err, ENOMEM, "image %s: out of memory", img->id);
+        }
+        from = (size_t)r;
+        if (from)
+            memcpy(chain, w.layers[total - from].chain_id, sizeof(chain));
+    }
+    for (size_t i = from; i < total; i++) {
         /* Prepend: layer i (counted from the base) lands at index total-1-i. */
         struct ls_layer *l = &w.layers[total - 1 - i];
         const char *diff =

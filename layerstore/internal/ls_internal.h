@@ -45,6 +45,9 @@ int ls_cache_image_walk(struct layerstore *ls, const char *image_id, struct ls_i
 void ls_cache_free(struct ls_cache *c);
 /* Record each of src's paths in dst, in src's order (ls_inputs_add each). */
 int ls_inputs_append(struct ls_inputs *dst, const struct ls_inputs *src);
+/* ls_inputs_append of each of srcs in turn; when all are shared lists (ls_inputs_seal_shared),
+ * their paths are copied into one block and the index grows once. */
+int ls_inputs_append_many(struct ls_inputs *dst, const struct ls_inputs *const *srcs, size_t n);
 /* Done filling a list that is kept to be appended to others (the cache's entries): as
  * ls_inputs_seal, with the paths in exactly one block and their hashes kept (4 bytes each), so
  * an append from it hashes nothing and copies its paths in one piece. */
@@ -60,6 +63,13 @@ uint64_t ls_cache_epoch(struct layerstore *ls);
 int ls_cache_layer_get(struct layerstore *ls, struct ls_layer *l, struct ls_inputs *in);
 void ls_cache_layer_put(struct layerstore *ls, const struct ls_layer *l, const char *parent,
                         const struct ls_inputs *lin, uint64_t epoch);
+/* The layers of a walk the cache has, in one pass: from the layer over `parent` with
+ * diffs[0] up, each next over the one before, while the cache has the layer and may use it
+ * without checking its stamps again (within the trust period). Each is filled in *slots[i] as
+ * ls_cache_layer_get fills it, with its chain_id and diff_id, and its inputs appended to `in`
+ * (in order). Returns how many, -ENOMEM. The walk goes on from there layer by layer. */
+int ls_cache_layer_run(struct layerstore *ls, const char *parent, const char *const *diffs,
+                       size_t n, struct ls_layer *const *slots, struct ls_inputs *in);
 /* The ChainID of `diff_id` over `parent` when a cached layer has that pair (a function of
  * the two, so never stale: it saves the SHA-256); false otherwise. */
 bool ls_cache_chain_id(struct layerstore *ls, const char *parent, const char *diff_id,

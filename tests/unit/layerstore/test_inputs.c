@@ -126,3 +126,50 @@ Test(inputs, repeated_appends_leave_no_dead_copies_after_seal)
     ls_inputs_free(&shared);
     ls_inputs_free(&dst);
 }
+
+/* Several shared lists appended at once (the layers of a walk from the cache) give what
+ * adding their paths one by one gives: order, first stamps, each path once; a list that is
+ * not shared among them, and empty ones, too. */
+Test(inputs, many_lists_appended_at_once)
+{
+    struct ls_inputs parts[5] = {0}, ref = {0}, got = {0}, mixed = {0};
+    const struct ls_inputs *v[5];
+
+    fill_paths();
+    /* overlapping ranges: 0..999, 800..1799, none, 1700..2999, 0..9 */
+    int lo[5] = {0, 800, 0, 1700, 0}, hi[5] = {1000, 1800, 0, 3000, 10};
+    for (int p = 0; p < 5; p++) {
+        for (int i = lo[p]; i < hi[p]; i++)
+            cr_assert_eq(ls_inputs_add(&parts[p], rel[i], &(struct bf_stamp){.size = p * N + i}),
+                         0);
+        ls_inputs_seal_shared(&parts[p]);
+        v[p] = &parts[p];
+    }
+    cr_assert_eq(ls_inputs_add(&ref, "own/first", &(struct bf_stamp){.size = -1}), 0);
+    cr_assert_eq(ls_inputs_add(&got, "own/first", &(struct bf_stamp){.size = -1}), 0);
+    for (int p = 0; p < 5; p++)
+        for (size_t k = 0; k < parts[p].n; k++)
+            cr_assert_eq(ls_inputs_add(&ref, parts[p].v[k].rel, &parts[p].v[k].stamp), 0);
+    cr_assert_eq(ls_inputs_append_many(&got, v, 5), 0);
+    same_list(&got, &ref);
+    cr_assert_eq(got.n, 1 + N, "each path once");
+    ls_inputs_seal(&got);
+    same_list(&got, &ref);
+
+    /* one of them added to after its seal (no longer shared): appended one by one instead */
+    cr_assert_eq(ls_inputs_add(&parts[1], "late/one", &(struct bf_stamp){.size = -5}), 0);
+    cr_assert_null(parts[1].hv);
+    cr_assert_eq(ls_inputs_add(&ref, "late/one", &(struct bf_stamp){.size = -5}), 0);
+    ls_inputs_free(&ref);
+    for (int p = 0; p < 5; p++)
+        for (size_t k = 0; k < parts[p].n; k++)
+            cr_assert_eq(ls_inputs_add(&ref, parts[p].v[k].rel, &parts[p].v[k].stamp), 0);
+    cr_assert_eq(ls_inputs_append_many(&mixed, v, 5), 0);
+    same_list(&mixed, &ref);
+
+    for (int p = 0; p < 5; p++)
+        ls_inputs_free(&parts[p]);
+    ls_inputs_free(&ref);
+    ls_inputs_free(&got);
+    ls_inputs_free(&mixed);
+}
