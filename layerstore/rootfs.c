@@ -631,12 +631,12 @@ static int rfs_eval(struct rfs *r, const char *path, char **final)
 {
     _cleanup_free_ char *cur = strdup("/");
     struct rfs_seg *segs = NULL;
-    size_t n_segs = 0;
+    size_t n_segs = 0, cap_segs = 8; /* one per link met, grown as they come */
     int rc = 0;
 
     if (!cur)
         return bf_error_set(r->err, ENOMEM, "%s: out of memory", path);
-    segs = calloc(RFS_MAX_ITER + 2, sizeof(*segs));
+    segs = calloc(cap_segs, sizeof(*segs));
     if (!segs || !(segs[0].s = strdup(path))) {
         free(segs);
         return bf_error_set(r->err, ENOMEM, "%s: out of memory", path);
@@ -703,6 +703,16 @@ static int rfs_eval(struct rfs *r, const char *path, char **final)
             }
         }
         /* n_segs <= links met + 1 <= n + 1, and n <= RFS_MAX_ITER here. */
+        if (n_segs == cap_segs) {
+            struct rfs_seg *ns = realloc(segs, 2 * cap_segs * sizeof(*segs));
+            if (!ns) {
+                free(s);
+                rc = bf_error_set(r->err, ENOMEM, "%s: out of memory", path);
+                break;
+            }
+            segs = ns;
+            cap_segs *= 2;
+        }
         segs[n_segs++] = (struct rfs_seg){.s = s, .pos = 0, .len = tlen + 1};
     }
     segs_free(segs, n_segs);
