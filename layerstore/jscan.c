@@ -348,10 +348,45 @@ static bool match_key(struct want *w, const struct ls_jscan_member *m, size_t n,
     return true;
 }
 
-enum ls_jscan_result ls_jscan_object(const char *buf, size_t len, struct ls_jscan_member *m,
-                                     size_t n)
+/* The spans being recorded (ls_jscan_spans); v NULL: none wanted, or given up. */
+struct spans {
+    struct ls_jscan_span *v;
+    size_t n, cap, max;
+    uint32_t open[MAX_DEPTH]; /* the open containers' indexes in v */
+};
+
+static void span_open(struct spans *sp, size_t depth, const unsigned char *p,
+                      const unsigned char *buf)
 {
-    const unsigned char *p = (const unsigned char *)buf, *end = p + len;
+    if (!sp->v)
+        return;
+    if (sp->n == sp->cap) {
+        size_t ncap = sp->cap * 2 < sp->max ? sp->cap * 2 : sp->max;
+        struct ls_jscan_span *nv = ncap > sp->cap ? realloc(sp->v, ncap * sizeof(*nv)) : NULL;
+        if (!nv) {
+            free(sp->v);
+            sp->v = NULL;
+            return;
+        }
+        sp->v = nv;
+        sp->cap = ncap;
+    }
+    sp->open[depth] = (uint32_t)sp->n;
+    sp->v[sp->n++] = (struct ls_jscan_span){.open = (uint32_t)(p - buf)};
+}
+
+static void span_close(struct spans *sp, size_t depth, const unsigned char *p,
+                       const unsigned char *buf)
+{
+    if (sp->v)
+        sp->v[sp->open[depth]].close = (uint32_t)(p - buf);
+}
+
+static enum ls_jscan_result scan(const char *buf, size_t len, struct ls_jscan_member *m, size_t n,
+                                 struct spans *sp)
+{
+    const unsigned char *p = (const unsigned char *)buf, *end = p + len,
+                        *base = (const unsigned char *)buf;
     unsigned char stack[MAX_DEPTH]; /* the open containers' closing brackets */
     struct want w[LS_JSCAN_WANT_MAX];
     struct val *dst[LS_JSCAN_WANT_MAX], v;
@@ -370,6 +405,7 @@ enum ls_jscan_result ls_jscan_object(const char *buf, size_t len, struct ls_jsca
     p = skip_ws(p, end);
     if (p == end || *p != '{')
         return LS_JSCAN_INVALID;
+    span_open(sp, d, p, base);
     stack[d++] = '}';
     p = skip_ws(p + 1, end);
     if (p < end && *p == '}') {
@@ -411,6 +447,7 @@ value:
                 *dst[i] = v;
             ndst = 0;
         }
+        span_open(sp, d, p, base);
         stack[d++] = *p == '{' ? '}' : ']';
         p = skip_ws(p + 1, end);
         if (p < end && *p == stack[d - 1]) {
@@ -445,6 +482,7 @@ value:
     goto next;
 
 closed:
+    span_close(sp, d - 1, p - 1, base); /* p is past the closing bracket */
     if (--d == 0)
         goto done;
 
@@ -489,4 +527,36 @@ done:
         }
     }
     return LS_JSCAN_OK;
+}
+
+enum ls_jscan_result ls_jscan_object(const char *buf, size_t len, struct ls_jscan_member *m,
+                                     size_t n)
+{
+    struct spans none = {0};
+    return scan(buf, len, m, n, &none);
+}
+
+enum ls_jscan_result ls_jscan_spans(const char *buf, size_t len, struct ls_jscan_span **spans,
+                                    size_t *n_spans)
+{
+    struct spans *sp = malloc(sizeof(*sp)); /* its open[] is 8 KiB: not on the stack */
+    enum ls_jscan_result r;
+
+    *spans = NULL;
+    *n_spans = 0;
+    if (!sp)
+        return ls_jscan_object(buf, len, NULL, 0);
+    sp->n = 0;
+    sp->cap = 16;
+    sp->max = len / 8 > 16 ? len / 8 : 16;
+    sp->v = len < UINT32_MAX ? malloc(sp->cap * sizeof(*sp->v)) : NULL;
+    r = scan(buf, len, NULL, 0, sp);
+    if (r == LS_JSCAN_OK && sp->v) {
+        *spans = sp->v;
+        *n_spans = sp->n;
+    } else {
+        free(sp->v);
+    }
+    free(sp);
+    return r;
 }

@@ -68,9 +68,27 @@ static inline const char *str_end(const char *p, const char *end, bool *esc)
     }
 }
 
-/* Past the value at p. */
-static const char *skip_value(const char *p, const char *end)
+/* Past the object or array at p, from the validator's spans: a binary search by its opening
+ * offset (NULL when p opens none of them, which a validated document never has). */
+static const char *span_end(const struct ls_jdoc *d, const char *p)
 {
+    uint32_t at = (uint32_t)(p - d->buf);
+    size_t lo = 0, hi = d->n_spans;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->spans[mid].open < at)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < d->n_spans && d->spans[lo].open == at ? d->buf + d->spans[lo].close + 1 : NULL;
+}
+
+/* Past the value at p. */
+static const char *skip_value(const struct ls_jdoc *d, const char *p)
+{
+    const char *end = d->end;
     bool esc;
 
     switch (*p) {
@@ -78,6 +96,9 @@ static const char *skip_value(const char *p, const char *end)
         return str_end(p, end, &esc);
     case '{':
     case '[': {
+        const char *past = d->spans ? span_end(d, p) : NULL;
+        if (past)
+            return past;
         size_t depth = 0;
         for (;;) {
             char c = *p;
@@ -171,7 +192,7 @@ int ls_jdoc_open(struct ls_jdoc *d, const char *file, const char *buf, size_t le
     d->err = err;
     d->buf = buf;
     d->end = buf + len;
-    switch (ls_jscan_object(buf, len, NULL, 0)) {
+    switch (ls_jscan_spans(buf, len, &d->spans, &d->n_spans)) {
     case LS_JSCAN_OK:
         d->root = buf;
         while (is_ws((unsigned char)*d->root))
@@ -197,6 +218,7 @@ void ls_jdoc_close(struct ls_jdoc *d)
     for (size_t i = 0; i < d->n_keys; i++)
         free(d->keys[i]);
     free(d->keys);
+    free(d->spans);
     memset(d, 0, sizeof(*d));
 }
 
@@ -250,7 +272,7 @@ static const struct ls_jmember *index_object(struct ls_jdoc *d, const char *obj,
         }
         p = skip_ws(skip_ws(q) + 1); /* past ':' */
         mb.val = p;
-        p = skip_ws(skip_value(p, d->end));
+        p = skip_ws(skip_value(d, p));
         if (cnt == cap) {
             size_t nc = cap ? cap * 2 : 16;
             struct ls_jmember *v = realloc(m, nc * sizeof(*m));
@@ -452,7 +474,7 @@ const char *ls_jv_first(const struct ls_jdoc *d, const char *arr)
 
 const char *ls_jv_next(const struct ls_jdoc *d, const char *prev)
 {
-    const char *p = skip_ws(skip_value(prev, d->end));
+    const char *p = skip_ws(skip_value(d, prev));
     return *p == ',' ? skip_ws(p + 1) : NULL;
 }
 

@@ -13,6 +13,7 @@
 #define LS_JSCAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum ls_jscan_result {
     LS_JSCAN_OK,      /* valid; every member's kind/val/len filled */
@@ -42,5 +43,17 @@ struct ls_jscan_member {
 #define LS_JSCAN_WANT_MAX 4
 enum ls_jscan_result ls_jscan_object(const char *buf, size_t len, struct ls_jscan_member *m,
                                      size_t n);
+
+/* Where each object and array of a document ends: the offset of its closing bracket, in the
+ * order they open (so by increasing opening offset). */
+struct ls_jscan_span {
+    uint32_t open, close;
+};
+
+/* ls_jscan_object with no member wanted that also gives the spans (*spans malloc'd, *n_spans
+ * of them). No spans (*spans NULL) when memory is short, the buffer passes 4 GiB or there would
+ * be more than len / 8 of them: the answer is the same. */
+enum ls_jscan_result ls_jscan_spans(const char *buf, size_t len, struct ls_jscan_span **spans,
+                                    size_t *n_spans);
 
 #endif

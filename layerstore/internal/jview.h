@@ -17,6 +17,8 @@
 
 #include "bf_error.h"
 
+struct ls_jscan_span;
+
 struct ls_jmember {
     const char *key; /* decoded, not NUL-terminated */
     size_t klen;
@@ -40,6 +42,8 @@ struct ls_jdoc {
     size_t memo_len;
     char **keys; /* decoded keys with escapes, freed with the document */
     size_t n_keys, cap_keys;
+    struct ls_jscan_span *spans; /* where each object and array ends (jscan.h); NULL: scanned */
+    size_t n_spans;
 };
 
 /* Validate `len` bytes as a JSON object. The errors are ls_parse_json's (jansson words what is

@@ -52,6 +52,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         }
     }
+    /* The spans: the same answer, and where they are given, every object and array outside a
+     * string, in opening order, each ending at its matching bracket (found here naively). */
+    struct ls_jscan_span *sp = NULL;
+    size_t n_sp = 0;
+    enum ls_jscan_result r2 = ls_jscan_spans((const char *)data, size, &sp, &n_sp);
+    FZ_ASSERT(r2 == ls_jscan_object((const char *)data, size, NULL, 0), "spans: answer %d", r2);
+    if (r2 == LS_JSCAN_OK && sp) {
+        size_t opens[2048], depth = 0, k = 0;
+        bool in_str = false;
+        for (size_t i = 0; i < size; i++) {
+            unsigned char c = data[i];
+            if (in_str) {
+                if (c == '\\')
+                    i++;
+                else if (c == '"')
+                    in_str = false;
+            } else if (c == '"') {
+                in_str = true;
+            } else if (c == '{' || c == '[') {
+                FZ_ASSERT(k < n_sp && sp[k].open == i, "span %zu opens at %zu", k, i);
+                FZ_ASSERT(depth < 2048, "depth");
+                opens[depth++] = k++;
+            } else if (c == '}' || c == ']') {
+                FZ_ASSERT(depth > 0, "close without open at %zu", i);
+                size_t o = opens[--depth];
+                FZ_ASSERT(sp[o].close == i, "span %zu closes at %u, not %zu", o, sp[o].close, i);
+            }
+        }
+        FZ_ASSERT(k == n_sp && depth == 0, "%zu of %zu spans", k, n_sp);
+    }
+    free(sp);
     if (getenv("BF_FUZZ_VERBOSE"))
         fprintf(stderr, "jscan %d, jansson %s\n", r, ok ? "ok" : "refused");
     json_decref(root);

@@ -524,3 +524,29 @@ Test(jscan_name, fallback)
     NAME_ERR("{" IDJ ",\"x\":\"\\ud800\"}",
              "invalid JSON: invalid Unicode '\\uD800' near '\"\\ud800\"' (line 1, column 85)");
 }
+
+/* ls_jscan_spans: each object and array in opening order with its closing bracket; none for a
+ * document the scanner refuses. */
+Test(jscan, spans_of_objects_and_arrays)
+{
+    const char *doc = "{\"a\":[1,{\"b\":\"}]\"},[]],\"c\":{},\"d\":\"[\"}";
+    struct ls_jscan_span *sp = NULL;
+    size_t n = 0;
+
+    cr_assert_eq(ls_jscan_spans(doc, strlen(doc), &sp, &n), LS_JSCAN_OK);
+    cr_assert_not_null(sp);
+    cr_assert_eq(n, 5, "the root, the array, the inner object, [] and {}: %zu", n);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert(doc[sp[i].open] == '{' || doc[sp[i].open] == '[', "span %zu", i);
+        cr_assert_eq(doc[sp[i].close], doc[sp[i].open] == '{' ? '}' : ']', "span %zu", i);
+        cr_assert(i == 0 || sp[i].open > sp[i - 1].open, "in opening order");
+    }
+    cr_assert_eq(sp[0].open, 0);
+    cr_assert_eq(sp[0].close, strlen(doc) - 1);
+    cr_assert_eq(sp[1].open, 5);
+    cr_assert_eq(doc[sp[1].close + 1], ',', "the array ends before ,\"c\"");
+    free(sp);
+    cr_assert_eq(ls_jscan_spans("{\"a\":[}", 7, &sp, &n), LS_JSCAN_INVALID);
+    cr_assert_null(sp);
+    cr_assert_eq(n, 0);
+}
