@@ -99,6 +99,20 @@ int layerstore_read_file(const struct layerstore *ls, const char *rel, size_t ca
 int layerstore_probe(const struct layerstore *ls, const char *rel, bool *exists, mode_t *mode,
                      struct ls_inputs *in, struct bf_error *err);
 
+/* layerstore_probe of several entries of one folder in turn: the folder is opened once
+ * beneath R and kept in `h` while the next probe is in it too, each entry then costs one
+ * fstatat. Same answers, records and messages as layerstore_probe (which it falls back to when
+ * the folder cannot be opened). layerstore_probe_done closes what `h` holds. */
+struct ls_probe_dir {
+    int fd;
+    size_t len;
+    char dir[256];
+};
+#define LS_PROBE_DIR_INIT {.fd = -1}
+int layerstore_probe_in(const struct layerstore *ls, struct ls_probe_dir *h, const char *rel,
+                        bool *exists, mode_t *mode, struct ls_inputs *in, struct bf_error *err);
+void layerstore_probe_done(struct ls_probe_dir *h);
+
 /* Record `rel` in `in` as a freshness check will see it (fstatat, not following a last link),
  * for an entry that was looked at some other way (a link read with readlinkat). */
 int layerstore_record(const struct layerstore *ls, const char *rel, struct ls_inputs *in,

@@ -681,3 +681,49 @@ int layerstore_probe(const struct layerstore *ls, const char *rel, bool *exists,
         *mode = m;
     return r;
 }
+
+int layerstore_probe_in(const struct layerstore *ls, struct ls_probe_dir *h, const char *rel,
+                        bool *exists, mode_t *mode, struct ls_inputs *in, struct bf_error *err)
+{
+    const char *slash = strrchr(rel, '/');
+    size_t dl = slash ? (size_t)(slash - rel) : 0;
+    const struct bf_stamp *seen = ls_inputs_find(in, rel);
+    struct bf_stamp st;
+    mode_t m = 0;
+    int r;
+
+    if ((seen && seen->beneath && (S_ISDIR(seen->mode) || S_ISREG(seen->mode))) || !slash ||
+        dl >= sizeof(h->dir))
+        return layerstore_probe(ls, rel, exists, mode, in, err);
+    if (h->fd < 0 || h->len != dl || memcmp(h->dir, rel, dl) != 0) {
+        struct bf_error local = BF_ERROR_INIT;
+        layerstore_probe_done(h);
+        memcpy(h->dir, rel, dl);
+        h->dir[dl] = '\0';
+        h->fd = bf_open_dir_beneath(ls->dirfd, h->dir, &local);
+        bf_error_clear(&local);
+        if (h->fd < 0) /* missing, a link, ...: the plain probe says what, exactly */
+            return layerstore_probe(ls, rel, exists, mode, in, err);
+        h->len = dl;
+    }
+    r = bf_stat_in(h->fd, slash + 1, rel, &st, &m, err);
+    if (r < 0) {
+        struct bf_error ignored = BF_ERROR_INIT;
+        ls_record(ls, in, rel, NULL, &ignored);
+        bf_error_clear(&ignored);
+        *exists = false;
+        return r;
+    }
+    *exists = st.exists;
+    if (mode)
+        *mode = m;
+    return ls_record(ls, in, rel, &st, err);
+}
+
+void layerstore_probe_done(struct ls_probe_dir *h)
+{
+    if (h->fd >= 0)
+        close(h->fd);
+    h->fd = -1;
+    h->len = 0;
+}

@@ -292,6 +292,7 @@ static int container_mounts(const struct layerstore *ls, const struct ls_contain
     const char *net_name[3] = {"resolv.conf", "hostname", "hosts"};
     const char *net_stored[3] = {lx->resolv_conf_path, lx->hostname_path, lx->hosts_path};
     char *net_override[3] = {NULL, NULL, NULL};
+    struct ls_probe_dir pd = LS_PROBE_DIR_INIT; /* the three are in containers/<id> */
     size_t first = 0;
     int r = 0;
 
@@ -341,7 +342,7 @@ static int container_mounts(const struct layerstore *ls, const struct ls_contain
                 r = bf_error_wrap(err, "config.v2.json");
                 break;
             }
-            if ((r = layerstore_probe(ls, rel, &exists, NULL, in, err)) < 0) {
+            if ((r = layerstore_probe_in(ls, &pd, rel, &exists, NULL, in, err)) < 0) {
                 free(src);
                 break;
             }
@@ -363,6 +364,7 @@ static int container_mounts(const struct layerstore *ls, const struct ls_contain
     }
     for (int k = 0; k < 3; k++)
         free(net_override[k]);
+    layerstore_probe_done(&pd);
 
     /* IpcMounts, for modes other than private (and "", which older daemons wrote). */
     if (r == 0 && *lx->ipc_mode && strcmp(lx->ipc_mode, "private") != 0 &&

@@ -309,6 +309,45 @@ int bf_stat_beneath(int dirfd, const char *rel, struct bf_stamp *stamp, mode_t *
     return 0;
 }
 
+int bf_open_dir_beneath(int dirfd, const char *rel, struct bf_error *err)
+{
+    int fd;
+
+    if (!rel_is_sane(rel))
+        return bf_error_set(err, EINVAL,
+                            "%s: refusing a path that is absolute, empty or climbs with ..",
+                            rel ? rel : "(null)");
+    fd = open_raw(dirfd, rel, O_PATH | O_DIRECTORY);
+    if (fd < 0)
+        return bf_error_set(err, -fd, "%s: %s", rel, describe_errno(-fd));
+    return fd;
+}
+
+int bf_stat_in(int dirfd, const char *name, const char *rel, struct bf_stamp *stamp, mode_t *mode,
+               struct bf_error *err)
+{
+    struct stat st;
+
+    if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return bf_error_set(err, EINVAL, "%s: not one name of a folder", rel);
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno != ENOENT)
+            return bf_error_set(err, errno, "%s: %s", rel, describe_errno(errno));
+        if (stamp)
+            *stamp = (struct bf_stamp){.exists = false};
+        if (mode)
+            *mode = 0;
+        return 0;
+    }
+    if (S_ISLNK(st.st_mode))
+        return bf_error_set(err, ELOOP, "%s: %s", rel, describe_errno(ELOOP));
+    if (stamp)
+        bf_stamp_from_stat(stamp, &st, true);
+    if (mode)
+        *mode = st.st_mode;
+    return 0;
+}
+
 /* One fstatat instead of an open beneath: nothing is read through this path, only compared.
  * A link planted in a middle component changes the stamp (so the caller reads the file again,
  * through bf_open_beneath, which refuses the link) unless it leads to the very same inode,

@@ -61,6 +61,16 @@ int bf_read_line(int dirfd, const char *rel, char **out, struct bf_stamp *stamp,
 int bf_stat_beneath(int dirfd, const char *rel, struct bf_stamp *stamp, mode_t *mode,
                     struct bf_error *err);
 
+/* An O_PATH descriptor of the folder `rel` (O_DIRECTORY: a link there is ENOTDIR, so no fstat
+ * is needed to refuse it). -errno, err set as bf_open_beneath sets it. */
+int bf_open_dir_beneath(int dirfd, const char *rel, struct bf_error *err);
+
+/* bf_stat_beneath of `rel`, whose last component `name` is looked up in `dirfd`, a descriptor
+ * of rel's folder opened beneath the data-root (no link on the way, nothing more to check):
+ * one fstatat. The same answers and messages. */
+int bf_stat_in(int dirfd, const char *name, const char *rel, struct bf_stamp *stamp, mode_t *mode,
+               struct bf_error *err);
+
 /* Re-stat and compare: true when the file changed, appeared or vanished since `old`. */
 bool bf_stamp_changed(int dirfd, const char *rel, const struct bf_stamp *old);
 

@@ -307,3 +307,54 @@ Test(store, inputs_keep_each_path_once_across_blocks_and_seal)
     ls_inputs_free(&in);
     cr_assert_eq(in.n, 0);
 }
+
+/* layerstore_probe_in gives what layerstore_probe gives, entry by entry: answers, modes,
+ * messages and records, through a kept folder, a folder changing between probes, a missing
+ * folder, a linked folder and a link where an entry belongs. */
+Test(store, probe_in_a_folder_is_probe)
+{
+    static const char *const rels[] = {
+        "c/a/file",  "c/a/dir",      "c/a/none",  "c/a/link",  "c/b/file", "c/a/file",
+        "c/gone/x",  "c/gone/y",     "c/ln/file", "c/a/dir/x", "c/a",      "c/a/dir",
+    };
+    fx_init(&f, "windowsfilter");
+    fx_write(&f, "c/a/file", "1");
+    fx_mkdir(&f, "c/a/dir");
+    fx_symlink(&f, "file", "c/a/link");
+    fx_write(&f, "c/b/file", "22");
+    fx_symlink(&f, "a", "c/ln");
+    fx_write(&f, "c/a/dir/x", "333");
+    struct layerstore *ls = open_ok(f.root, NULL, NULL);
+    struct ls_inputs plain = {0}, kept = {0};
+    struct ls_probe_dir pd = LS_PROBE_DIR_INIT;
+
+    for (size_t i = 0; i < sizeof(rels) / sizeof(*rels); i++) {
+        struct bf_error e1 = BF_ERROR_INIT, e2 = BF_ERROR_INIT;
+        bool x1 = true, x2 = false;
+        mode_t m1 = 1, m2 = 2;
+        int r1 = layerstore_probe(ls, rels[i], &x1, &m1, &plain, &e1);
+        int r2 = layerstore_probe_in(ls, &pd, rels[i], &x2, &m2, &kept, &e2);
+        cr_assert_eq(r2, r1, "%s: %d (%s), plain %d (%s)", rels[i], r2, bf_error_message(&e2),
+                     r1, bf_error_message(&e1));
+        if (r1 < 0) {
+            cr_assert_str_eq(bf_error_message(&e2), bf_error_message(&e1), "%s", rels[i]);
+        } else {
+            cr_assert_eq(x2, x1, "%s", rels[i]);
+            cr_assert_eq(m2, m1, "%s", rels[i]);
+        }
+        bf_error_clear(&e1);
+        bf_error_clear(&e2);
+    }
+    layerstore_probe_done(&pd);
+    cr_assert_eq(pd.fd, -1);
+    cr_assert_eq(kept.n, plain.n);
+    for (size_t i = 0; i < plain.n; i++) {
+        const struct bf_stamp *s = ls_inputs_find(&kept, plain.v[i].rel);
+        cr_assert_not_null(s, "%s recorded", plain.v[i].rel);
+        cr_assert_eq(s->exists, plain.v[i].stamp.exists, "%s", plain.v[i].rel);
+        cr_assert_eq(s->ino, plain.v[i].stamp.ino, "%s", plain.v[i].rel);
+    }
+    ls_inputs_free(&plain);
+    ls_inputs_free(&kept);
+    layerstore_close(ls);
+}
