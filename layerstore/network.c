@@ -643,8 +643,10 @@ static int netcache_refresh(struct layerstore *ls, struct bf_stamp *st, struct b
         return r;
     }
     bolt_forget_pages(nc->db);
-    qsort_r(nc->x.ep, nc->x.n_ep, sizeof(*nc->x.ep), ep_cmp, nc->x.text);
-    qsort_r(nc->x.sb, nc->x.n_sb, sizeof(*nc->x.sb), sb_cmp, nc->x.text);
+    if (nc->x.n_ep > 1) /* (an empty index has no arrays at all) */
+        qsort_r(nc->x.ep, nc->x.n_ep, sizeof(*nc->x.ep), ep_cmp, nc->x.text);
+    if (nc->x.n_sb > 1)
+        qsort_r(nc->x.sb, nc->x.n_sb, sizeof(*nc->x.sb), sb_cmp, nc->x.text);
     idx_trim(&nc->x);
     return 0;
 }
