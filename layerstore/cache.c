@@ -489,8 +489,9 @@ static int fill(struct layerstore *ls, const char *image_id, struct centry **out
     if (r == 0 && !share_layers(c, e) && ls_inputs_append(&e->in, &walk_in) < 0)
         r = bf_error_set(err, ENOMEM, "out of memory");
     if (r < 0) {
-        /* out of memory: the error stands anyway */
-        (void)(ls_inputs_append(in, &e->in) < 0 || ls_inputs_append(in, &walk_in) < 0);
+        /* what was looked at is the caller's (out of memory: the error stands anyway) */
+        if (ls_inputs_append(in, &e->in) == 0)
+            (void)ls_inputs_append(in, &walk_in);
         ls_inputs_free(&walk_in);
         pthread_mutex_lock(&c->lock);
         centry_unref(e);
