@@ -11,7 +11,9 @@
  * Layers are cached too, by ChainID (which names the layer and everything below it), so an
  * image whose lower layers another image has is walked only for its own: an entry holds the
  * layer's facts (cache-id, folder, on windowsfilter the UtilityVM probe) and the stamps of
- * what reading them looked at, trusted and checked again under the same rules.
+ * what reading them looked at, trusted and checked again under the same rules. An image entry
+ * refers to the layer entries that verified its walk (holding them) instead of keeping its
+ * own copy of their facts and stamps; its freshness is its own stamps' and theirs.
  *
  * Only successful loads are cached: an error is read again every time, so its message
  * always describes the data-root as it is now.
@@ -32,13 +34,22 @@ struct lru {
     struct lru *prev, *next;
 };
 
+struct lentry;
+
 struct centry {
     struct lru link;
     unsigned refs;
     char image_id[LS_DIGEST_LEN + 1];
     struct ls_image *img;
+    /* Its walk: with `layers`, only walk.n and walk.top_chain_id, the layers being those
+     * entries' (top-most first = layers[n_layers - 1 - i]). */
     struct ls_walk walk;
+    /* What was read for it: its own inputs, then (base first) those of the layer entries
+     * that verified its walk, held by reference (layers) rather than copied; without them
+     * (layers NULL) `in` holds the walk's inputs too. */
     struct ls_inputs in;
+    struct lentry **layers;
+    size_t n_layers;
     uint64_t epoch;
     int64_t validated_ns;
 };
@@ -75,7 +86,9 @@ struct mentry {
 #define MEMO_BYTES (4u << 20)   /* their bytes at most: keys, values and inputs */
 
 #define LAYER_BUCKETS 2048 /* a power of two */
-#define LAYER_MAX 2048     /* layers kept (about 1.3 KB each with their stamps) */
+/* Layers kept in the LRU (about 1.3 KB each with their stamps); an image entry keeps those of
+ * its walk alive besides, at most max images x LS_MAX_LAYERS. */
+#define LAYER_MAX 2048
 
 struct ls_cache {
     pthread_mutex_t lock;
@@ -109,16 +122,6 @@ static void lru_push_front(struct lru *head, struct lru *e)
     head->next = e;
 }
 
-static void centry_unref(struct centry *e)
-{
-    if (!e || --e->refs)
-        return;
-    ls_image_free(e->img);
-    ls_walk_free(&e->walk);
-    ls_inputs_free(&e->in);
-    free(e);
-}
-
 static void lentry_unref(struct lentry *e)
 {
     if (!e || --e->refs)
@@ -134,6 +137,20 @@ static void mentry_unref(struct mentry *e)
     if (!e || --e->refs)
         return;
     ls_inputs_free(&e->in);
+    free(e);
+}
+
+static void centry_unref(struct centry *e)
+{
+    if (!e || --e->refs)
+        return;
+    ls_image_free(e->img);
+    if (e->walk.layers)
+        ls_walk_free(&e->walk);
+    ls_inputs_free(&e->in);
+    for (size_t i = 0; i < e->n_layers; i++)
+        lentry_unref(e->layers[i]);
+    free(e->layers);
     free(e);
 }
 
@@ -256,6 +273,12 @@ static bool rel_in_layer(const char *rel, const char *name)
     return slash && strncmp(slash + 1, name, n) == 0 && (slash[1 + n] == '/' || !slash[1 + n]);
 }
 
+/* Layer i of e's walk, top-most first. */
+static const struct ls_layer *entry_layer(const struct centry *e, size_t i)
+{
+    return e->layers ? &e->layers[e->n_layers - 1 - i]->layer : &e->walk.layers[i];
+}
+
 bool layerstore_cache_may_use_layer(struct layerstore *ls, const char *cache_id)
 {
     struct ls_cache *c = ls->cache;
@@ -268,7 +291,7 @@ bool layerstore_cache_may_use_layer(struct layerstore *ls, const char *cache_id)
     for (struct lru *p = c->lru.next; !may && p != &c->lru; p = p->next) {
         const struct centry *e = (const struct centry *)p;
         for (size_t i = 0; !may && i < e->walk.n; i++)
-            may = strcmp(e->walk.layers[i].cache_id, cache_id) == 0;
+            may = strcmp(entry_layer(e, i)->cache_id, cache_id) == 0;
     }
     for (struct lru *p = c->llru.next; !may && p != &c->llru; p = p->next)
         may = strcmp(((const struct lentry *)p)->layer.cache_id, cache_id) == 0;
@@ -343,8 +366,9 @@ static struct ls_image *image_dup(const struct ls_image *src)
     return img;
 }
 
-static int walk_dup(const struct ls_walk *src, struct ls_walk *w)
+static int walk_dup(const struct centry *e, struct ls_walk *w)
 {
+    const struct ls_walk *src = &e->walk;
     bool oom = false;
 
     memset(w, 0, sizeof(*w));
@@ -356,9 +380,10 @@ static int walk_dup(const struct ls_walk *src, struct ls_walk *w)
     if (!w->layers)
         return -ENOMEM;
     for (size_t i = 0; i < src->n; i++, w->n++) {
-        w->layers[i] = src->layers[i];
-        w->layers[i].rel = dup_or_null(src->layers[i].rel, &oom);
-        w->layers[i].path = dup_or_null(src->layers[i].path, &oom);
+        const struct ls_layer *l = entry_layer(e, i);
+        w->layers[i] = *l;
+        w->layers[i].rel = dup_or_null(l->rel, &oom);
+        w->layers[i].path = dup_or_null(l->path, &oom);
     }
     if (oom) {
         ls_walk_free(w);
@@ -385,6 +410,24 @@ static bool fresh_locked(struct layerstore *ls, const struct ls_inputs *in, int6
     pthread_mutex_lock(&ls->cache->lock);
     if (!changed)
         *validated_ns = now;
+    return !changed;
+}
+
+/* fresh_locked for an image entry: its own inputs and its layer entries'. */
+static bool image_fresh_locked(struct layerstore *ls, struct centry *e, int64_t now, bool *checked)
+{
+    bool changed;
+
+    *checked = now - e->validated_ns > ls->cache->trust_ns;
+    if (!*checked)
+        return true;
+    pthread_mutex_unlock(&ls->cache->lock);
+    changed = ls_inputs_changed(ls, &e->in);
+    for (size_t i = 0; !changed && i < e->n_layers; i++)
+        changed = ls_inputs_changed(ls, &e->layers[i]->in);
+    pthread_mutex_lock(&ls->cache->lock);
+    if (!changed)
+        e->validated_ns = now;
     return !changed;
 }
 
@@ -416,7 +459,7 @@ static struct centry *lookup(struct layerstore *ls, const char *image_id)
     unlink_entry(c, e);
     push_front(c, e);
     e->refs++;
-    fresh = fresh_locked(ls, &e->in, &e->validated_ns, now, &checked);
+    fresh = image_fresh_locked(ls, e, now, &checked);
     c->stats.validations += checked;
     if (!fresh) {
         if (e->link.prev) {
@@ -433,6 +476,62 @@ static struct centry *lookup(struct layerstore *ls, const char *image_id)
     return e;
 }
 
+static bool same_layer(const struct ls_layer *a, const struct ls_layer *b)
+{
+    const struct bf_stamp *x = &a->uvm_stamp, *y = &b->uvm_stamp;
+
+    return strcmp(a->chain_id, b->chain_id) == 0 && strcmp(a->diff_id, b->diff_id) == 0 &&
+           strcmp(a->cache_id, b->cache_id) == 0 && !a->rel == !b->rel &&
+           (!a->rel || strcmp(a->rel, b->rel) == 0) && !a->path == !b->path &&
+           (!a->path || strcmp(a->path, b->path) == 0) && a->uvm_known == b->uvm_known &&
+           a->has_uvm == b->has_uvm &&
+           (!a->uvm_known ||
+            (x->dev == y->dev && x->ino == y->ino && x->size == y->size &&
+             x->mtime_ns == y->mtime_ns && x->ctime_ns == y->ctime_ns && x->mode == y->mode &&
+             x->exists == y->exists && x->beneath == y->beneath));
+}
+
+/* Refer to the layer entries of e's walk (base first) instead of copying their inputs: each
+ * must be of the entry's epoch and hold exactly the walk's facts (the walk read or reused
+ * them; a later walk may have put the layer again). False, with nothing held, when any is
+ * missing: the entry then keeps the walk's inputs itself. */
+static bool share_layers(struct ls_cache *c, struct centry *e)
+{
+    struct lentry **v;
+    size_t n = 0;
+
+    if (!e->walk.n || !(v = calloc(e->walk.n, sizeof(*v))))
+        return false;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = e->walk.n; i-- > 0;) {
+        const struct ls_layer *l = &e->walk.layers[i];
+        struct lentry *le = c->buckets[layer_bucket(l->chain_id)];
+        while (le && strcmp(le->layer.chain_id, l->chain_id) != 0)
+            le = le->hnext;
+        if (!le || le->epoch != e->epoch || !same_layer(&le->layer, l))
+            break;
+        le->refs++;
+        v[n++] = le;
+    }
+    if (n < e->walk.n) {
+        while (n)
+            lentry_unref(v[--n]);
+        pthread_mutex_unlock(&c->lock);
+        free(v);
+        return false;
+    }
+    pthread_mutex_unlock(&c->lock);
+    e->layers = v;
+    e->n_layers = n;
+    for (size_t i = 0; i < e->walk.n; i++) {
+        free(e->walk.layers[i].rel);
+        free(e->walk.layers[i].path);
+    }
+    free(e->walk.layers); /* the layer entries hold the very same facts */
+    e->walk.layers = NULL;
+    return true;
+}
+
 /* Load image + walk into a new entry, then insert it (the walk, with the cache, also made
  * each windowsfilter layer's UtilityVM probe: read_layer_cached). The epoch is taken before
  * reading: an invalidation while we read leaves the entry stale. On failure what was looked
@@ -442,6 +541,7 @@ static int fill(struct layerstore *ls, const char *image_id, struct centry **out
 {
     struct ls_cache *c = ls->cache;
     struct centry *e = calloc(1, sizeof(*e));
+    struct ls_inputs walk_in = {0};
     int r;
 
     *out = NULL;
@@ -453,15 +553,23 @@ static int fill(struct layerstore *ls, const char *image_id, struct centry **out
     r = layerstore_image_load(ls, image_id, &e->img, &e->in, err);
     /* room for what each layer records (cache-id, diff, parent, its folder, on windowsfilter
      * the UtilityVM probe): the list and its index grow once, not layer by layer */
-    if (r == 0 && ls_inputs_reserve(&e->in, (e->img->n_diff_ids + 1) * 6) < 0)
+    if (r == 0 && ls_inputs_reserve(&walk_in, (e->img->n_diff_ids + 1) * 6) < 0)
         r = bf_error_set(err, ENOMEM, "out of memory");
     if (r == 0)
-        r = layerstore_walk(ls, e->img, &e->walk, &e->in, err);
+        r = layerstore_walk(ls, e->img, &e->walk, &walk_in, err);
+    if (r == 0 && !share_layers(c, e) && ls_inputs_append(&e->in, &walk_in) < 0)
+        r = bf_error_set(err, ENOMEM, "out of memory");
     if (r < 0) {
-        (void)ls_inputs_append(in, &e->in); /* out of memory: the error stands anyway */
+        /* what was looked at is the caller's (out of memory: the error stands anyway) */
+        if (ls_inputs_append(in, &e->in) == 0)
+            (void)ls_inputs_append(in, &walk_in);
+        ls_inputs_free(&walk_in);
+        pthread_mutex_lock(&c->lock);
         centry_unref(e);
+        pthread_mutex_unlock(&c->lock);
         return r;
     }
+    ls_inputs_free(&walk_in);
     ls_inputs_seal_shared(&e->in);
     memcpy(e->image_id, e->img->id, sizeof(e->image_id));
     pthread_mutex_lock(&c->lock);
@@ -499,9 +607,16 @@ int ls_cache_image_walk(struct layerstore *ls, const char *image_id, struct ls_i
             return r;
     }
     *img = image_dup(e->img);
-    r = *img ? walk_dup(&e->walk, w) : -ENOMEM;
-    if (r == 0)
-        r = ls_inputs_append(in, &e->in);
+    r = *img ? walk_dup(e, w) : -ENOMEM;
+    if (r == 0) {
+        /* its own inputs, then its layers' (entries in the cache do not change), in one block */
+        const struct ls_inputs *lists[LS_MAX_LAYERS + 1];
+        size_t k = 0;
+        lists[k++] = &e->in;
+        for (size_t i = 0; i < e->n_layers && k < BF_ARRAY_SIZE(lists); i++)
+            lists[k++] = &e->layers[i]->in;
+        r = ls_inputs_append_many(in, lists, k);
+    }
     pthread_mutex_lock(&ls->cache->lock);
     centry_unref(e);
     pthread_mutex_unlock(&ls->cache->lock);

@@ -5,10 +5,11 @@
  * For every container (loaded once beforehand), three timings, best of N rounds:
  *   container  layerstore_container_load alone (config.v2.json, hostconfig.json, mounts):
  *              the baseline, what every generation pays anyway;
- *   cached     layerstore_endpoints_load with one layerstore (the snapshot of local-kv.db and
- *              its record index are reused while the file is unchanged, as in the daemon);
+ *   cached     layerstore_endpoints_load with one layerstore (the index taken from one
+ *              snapshot of local-kv.db is reused while the file is unchanged, as in the daemon);
  *   renewed    the same with a fresh layerstore per container, so every call takes a new
- *              snapshot of the whole file (what each bundlefsctl process does).
+ *              snapshot of the whole file and indexes it (what each bundlefsctl process does,
+ *              and the daemon once per commit of the store).
  * Prints microseconds per container and the ratios of cached and renewed to the baseline.
  */
 #include <stdio.h>

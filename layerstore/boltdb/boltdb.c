@@ -437,6 +437,13 @@ void bolt_close(struct bolt_db *db)
     free(db);
 }
 
+void bolt_forget_pages(struct bolt_db *db)
+{
+    free(db->data);
+    db->data = NULL;
+    db->npages = 0;
+}
+
 uint64_t bolt_txid(const struct bolt_db *db)
 {
     return db->txid;

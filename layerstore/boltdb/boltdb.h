@@ -57,6 +57,11 @@ int bolt_refresh_at(int dirfd, const char *rel, size_t cap, struct bolt_db **db,
 int bolt_open_mem(const void *buf, size_t len, const char *name, struct bolt_db **out,
                   struct bf_error *err);
 void bolt_close(struct bolt_db *db);
+/* Let the snapshot's pages go and keep only what bolt_refresh_at compares (the file's stamp
+ * and both meta pages): for a caller that has taken from one snapshot all it needs and wants
+ * to know when that is stale. Afterwards no page is reachable (a lookup fails as past the
+ * end of the file); bolt_refresh_at renews it like any snapshot. */
+void bolt_forget_pages(struct bolt_db *db);
 
 uint64_t bolt_txid(const struct bolt_db *db);
 uint32_t bolt_page_size(const struct bolt_db *db);

@@ -570,3 +570,42 @@ Test(boltdb, files_through_the_data_root_rules)
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     cr_assert_eq(system(cmd), 0);
 }
+
+/* A snapshot whose pages were let go still proves whether the file is unchanged: reused
+ * while it is, renewed (and readable again) by a commit, even one that keeps the size. */
+Test(boltdb, forgotten_pages_keep_the_proof)
+{
+    struct bolt_bucket root, b;
+    bool found, reused;
+    char path[300], cmd[300];
+    int fd;
+
+    simple();
+    fd = dirfd_with("x.db", img.buf, img.len);
+    cr_assert_eq(bolt_open_at(fd, "x.db", 1 << 20, &db, NULL, &err), 0, "%s",
+                 bf_error_message(&err));
+    bolt_forget_pages(db);
+    cr_assert_eq(bolt_txid(db), 10);
+    bolt_root(db, &root);
+    cr_assert_lt(bolt_bucket(&root, "b", &b, &found, &err), 0);
+    cr_assert_str_eq(err.msg, "x.db: page 4: past the end (0 pages)");
+    cr_assert_eq(bolt_refresh_at(fd, "x.db", 1 << 20, &db, &reused, NULL, &err), 0);
+    cr_assert(reused);
+    bb_meta(&img, 1, 4, 11); /* a commit: meta 1 now wins */
+    snprintf(path, sizeof(path), "%s/x.db", dir);
+    FILE *f = fopen(path, "r+");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(img.buf, 1, img.len, f), img.len);
+    fclose(f);
+    cr_assert_eq(bolt_refresh_at(fd, "x.db", 1 << 20, &db, &reused, NULL, &err), 0, "%s",
+                 bf_error_message(&err));
+    cr_assert_not(reused);
+    cr_assert_eq(bolt_txid(db), 11);
+    bolt_root(db, &root);
+    cr_assert_eq(bolt_bucket(&root, "b", &b, &found, &err), 0, "%s", bf_error_message(&err));
+    cr_assert(found);
+    get_str(&b, "bb", "22");
+    close(fd);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}

@@ -59,9 +59,10 @@ static void teardown(void)
 TestSuite(endpoints, .init = setup, .fini = teardown);
 
 struct rec {
-    const char *k, *v; /* v: JSON, or NULL for raw */
+    const char *k, *v; /* v: JSON, or NULL for raw (or, with bucket, an empty bucket) */
     const char *raw;
     size_t rawlen;
+    int bucket;
 };
 
 static uint64_t txid = 3;
@@ -71,8 +72,8 @@ static uint64_t txid = 3;
 static void store(struct rec *r, size_t n)
 {
     struct bb img;
-    struct bb_kv kv[16];
-    char *vals[16];
+    struct bb_kv *kv = calloc(n + 1, sizeof(*kv));
+    char **vals = calloc(n + 1, sizeof(*vals));
     uint8_t bv[16], ov[16];
 
     for (size_t i = 0; i < n; i++)
@@ -85,14 +86,16 @@ static void store(struct rec *r, size_t n)
     bb_init(&img);
     for (size_t i = 0; i < n; i++) {
         size_t vl = r[i].v ? 8 + strlen(r[i].v) : r[i].rawlen;
-        vals[i] = malloc(vl + 1);
-        if (r[i].v) {
+        vals[i] = malloc(vl + 32);
+        if (r[i].bucket) {
+            vl = bb_inline_value((uint8_t *)vals[i], NULL, 0);
+        } else if (r[i].v) {
             memcpy(vals[i], IDX, 8);
             memcpy(vals[i] + 8, r[i].v, vl - 8);
         } else {
             memcpy(vals[i], r[i].raw, vl);
         }
-        kv[i] = (struct bb_kv){r[i].k, strlen(r[i].k), vals[i], vl, 0};
+        kv[i] = (struct bb_kv){r[i].k, strlen(r[i].k), vals[i], vl, r[i].bucket ? 1 : 0};
     }
     bb_bucket_value(bv, bb_leaf(&img, kv, n));
     struct bb_kv okv[] = {{"x", 1, "y", 1, 0}};
@@ -104,6 +107,8 @@ static void store(struct rec *r, size_t n)
     fx_write_len(&fx, STORE, (const char *)img.buf, img.len);
     for (size_t i = 0; i < n; i++)
         free(vals[i]);
+    free(vals);
+    free(kv);
     bb_free(&img);
 }
 
@@ -345,4 +350,172 @@ Test(endpoints, a_commit_is_seen_through_the_cache)
     store(r2, 1);
     cr_assert_eq(load(), 0, "a failed look is not kept: %s", bf_error_message(&err));
     cr_assert_str_eq(eps.v[0].hnsid, "HNS-Z");
+}
+
+/* Every record and sandbox is read once per commit, whoever asks: what is wrong with another
+ * container's record or sandbox is not this container's error. */
+Test(endpoints, other_containers_bad_records_are_theirs)
+{
+    struct rec r[] = {
+        {KA, REC_A},
+        {KB, REC_B},
+        {P "windows-endpointnat/" X64("c") "/", "{\"id\":"},
+        {P "windows-endpointnat/" X64("d") "/", NULL, "ab", 2},
+        {P "windows-endpointics/" X64("e") "/", "{\"id\":\"" X64("e") "\",\"Type\":\"nat\"}"},
+        {P "sandbox/" X64("6") "/", "{\"Eps\":7}"},
+        {P "sandbox/" X64("7") "/", NULL, NULL, 0, 1},
+    };
+    store(r, 7);
+    ct.sandbox_id = SB;
+    cr_assert_eq(load(), 0, "%s", bf_error_message(&err));
+    cr_assert_eq(eps.n_found, 2);
+    cr_assert_str_eq(eps.v[0].hnsid, "HNS-A");
+    ls_endpoints_free(&eps);
+    nets[1].endpoint_id = X64("d");
+    expect_error(STORE ": libnetwork: " P
+                       "windows-endpointnat/" X64("d") "/: value of 2 bytes "
+                                                       "is shorter than libkv's 8-byte index");
+    nets[1].endpoint_id = X64("e");
+    expect_error(STORE ": libnetwork: " P "windows-endpointics/" X64("e") "/: \"nid\" is "
+                                                                          "missing");
+    nets[1].endpoint_id = EB;
+    ct.sandbox_id = X64("6");
+    expect_error(STORE ": libnetwork: " P "sandbox/" X64("6") "/: \"Eps\" must be an array");
+    ct.sandbox_id = X64("7");
+    expect_error(STORE ": libnetwork: " P "sandbox/" X64("7") "/: a bucket, not a record");
+}
+
+/* What the scanner cannot read plainly (escapes, other spellings of a member) is read as
+ * jansson reads it, to the same values. */
+Test(endpoints, escaped_and_respelled_members)
+{
+    struct rec r[] = {
+        {KA, "{\"id\":\"\\u0061" X64("a") "\",\"nid\":\"" NA "\",\"Type\":\"nat\","
+                                          "\"profileID\":\"HNS-\\u0041\"}"},
+        {KB, "{\"ID\":\"" EB "\",\"nid\":\"" NB "\",\"type\":\"transparent\","
+             "\"profileid\":\"HNS-B\"}"},
+    };
+    /* EA is 64 'a': the escaped one above is 65, so not the key's */
+    store(r, 2);
+    expect_error(STORE ": libnetwork: " KA ": \"id\" is a" EA ", not the endpoint " EA
+                       " of its key");
+    char v0[512];
+    snprintf(v0, sizeof(v0),
+             "{\"id\":\"\\u0061%s\",\"nid\":\"" NA "\",\"Type\":\"nat\",\"profileID\":\"HNS-"
+             "\\u0041\"}",
+             EA + 1);
+    struct rec r2[] = {
+        {KA, v0},
+        {KB, "{\"ID\":\"" EB "\",\"nid\":\"" NB "\",\"type\":\"transparent\","
+             "\"profileid\":\"HNS-B\"}"},
+    };
+    store(r2, 2);
+    cr_assert_eq(load(), 0, "%s", bf_error_message(&err));
+    cr_assert_str_eq(eps.v[0].hnsid, "HNS-A");
+    cr_assert_str_eq(eps.v[1].hnsid, "HNS-B");
+    cr_assert_str_eq(eps.v[1].type, "transparent");
+}
+
+/* Two records of one endpoint are named in the store's key order, which is not the order of
+ * their types when one type begins the other ('-' sorts before '/'). */
+Test(endpoints, two_records_in_key_order)
+{
+    struct rec r[] = {{KA, REC_A}, {P "windows-endpointnat-x/" EA "/", REC_A}};
+    store(r, 2);
+    expect_error(STORE ": libnetwork: endpoint " EA " has two records (" P
+                       "windows-endpointnat-x/" EA "/ and " KA ")");
+}
+
+#define GW_RECS(sb, eg, hns)                                                                       \
+    {P "windows-endpointnat/" eg "/",                                                              \
+     "{\"id\":\"" eg "\",\"nid\":\"" NNAT "\",\"Type\":\"nat\",\"profileID\":\"" hns "\"}"},       \
+        {P "endpoint/" NNAT "/" eg "/", "{\"name\":\"gateway_1\"}"},                               \
+    {                                                                                              \
+        P "sandbox/" sb "/", "{\"Eps\":[{\"Eid\":\"" eg "\",\"Nid\":\"" NNAT "\"}]}"               \
+    }
+
+/* Sandboxes are found by their ID, whatever order their keys have in the store. */
+Test(endpoints, gateways_of_many_sandboxes)
+{
+    struct rec r[] = {
+        {KA, REC_A},
+        {P "network/" NNAT "/", "{\"name\":\"nat\"}"},
+        GW_RECS(SB, X64("8"), "HNS-GW8"),
+        GW_RECS(SB "-x", X64("9"), "HNS-GW9"),
+        GW_RECS(SB "-", X64("7"), "HNS-GW7"),
+    };
+    store(r, 11);
+    nets[1].endpoint_id = "";
+    ct.sandbox_id = SB;
+    cr_assert_eq(load(), 0, "%s", bf_error_message(&err));
+    cr_assert_str_eq(eps.v[0].gw_hnsid, "HNS-GW8");
+    ls_endpoints_free(&eps);
+    ct.sandbox_id = SB "-x";
+    cr_assert_eq(load(), 0, "%s", bf_error_message(&err));
+    cr_assert_str_eq(eps.v[0].gw_hnsid, "HNS-GW9");
+    ls_endpoints_free(&eps);
+    ct.sandbox_id = SB "-";
+    cr_assert_eq(load(), 0, "%s", bf_error_message(&err));
+    cr_assert_str_eq(eps.v[0].gw_hnsid, "HNS-GW7");
+    ls_endpoints_free(&eps);
+    ct.sandbox_id = X64("4");
+    cr_assert_eq(load(), 0, "%s", bf_error_message(&err));
+    cr_assert_null(eps.v[0].gw_hnsid);
+}
+
+/* store() sorts the records it is given: change one by its key. */
+static void set_value(struct rec *r, size_t n, const char *key, const char *v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(r[i].k, key) == 0)
+            r[i].v = v;
+}
+
+/* The gateway's own records give their errors to the sandbox's containers. */
+Test(endpoints, gateway_records_not_what_libnetwork_writes)
+{
+    struct rec r[] = {
+        {KA, REC_A},
+        {P "network/" NNAT "/", "{\"name\":7}"},
+        GW_RECS(SB, EG, "HNS-GW"),
+    };
+    store(r, 5);
+    ct.sandbox_id = SB;
+    expect_error(STORE ": libnetwork: " P "network/" NNAT "/: \"name\" must be a string");
+    set_value(r, 5, P "network/" NNAT "/", "{\"name\":\"nat\"}");
+    set_value(r, 5, P "endpoint/" NNAT "/" EG "/", "{\"nom\":\"gateway_1\"}");
+    store(r, 5);
+    expect_error(STORE ": libnetwork: " P "endpoint/" NNAT "/" EG "/: \"name\" is missing");
+    set_value(r, 5, P "endpoint/" NNAT "/" EG "/", "{\"name\":\"gateway_1\"}");
+    set_value(r, 5, P "windows-endpointnat/" EG "/",
+              "{\"id\":\"" EG "\",\"Type\":\"nat\",\"profileID\":\"HNS-GW\"}");
+    store(r, 5);
+    expect_error(STORE ": libnetwork: " P "windows-endpointnat/" EG "/: \"nid\" is missing");
+}
+
+/* A store of many records none of which is what the driver writes: each container that
+ * names one gets that record's error; the others are not touched by it. */
+Test(endpoints, a_store_of_bad_records)
+{
+    enum { N = 3000 };
+    struct rec *r = calloc(N + 1, sizeof(*r));
+    char(*keys)[160] = calloc(N, sizeof(*keys)), eid[80];
+
+    for (int i = 0; i < N; i++) {
+        snprintf(keys[i], sizeof(keys[i]), P "windows-endpointnat/%064d/", i);
+        r[i] = (struct rec){.k = keys[i], .v = i % 2 ? "{\"id\":" : "[]"};
+    }
+    r[N] = (struct rec){KA, REC_A};
+    store(r, N + 1);
+    nets[1].endpoint_id = "";
+    cr_assert_eq(load(), 0, "%s", bf_error_message(&err));
+    cr_assert_str_eq(eps.v[0].hnsid, "HNS-A");
+    ls_endpoints_free(&eps);
+    snprintf(eid, sizeof(eid), "%064d", 1234);
+    nets[0].endpoint_id = eid;
+    expect_error(STORE ": libnetwork: " P "windows-endpointnat/"
+                       "0000000000000000000000000000000000000000000000000000000000001234/: "
+                       "expected a JSON object");
+    free(keys);
+    free(r);
 }
