@@ -314,7 +314,7 @@ static unsigned char *memo_encode(const struct rfs *r, const struct rfs_node *m,
 {
     struct memo_node h = {
         .kind = m->kind,
-        .top = (uint32_t)(m->top - r->n_own),
+        .top = m->kind == RK_ABSENT ? 0 : (uint32_t)(m->top - r->n_own), /* no layer has it */
         .n_layers = (uint32_t)m->n_layers,
         .link_len = m->link ? (uint32_t)strlen(m->link) : 0,
         .rdev = m->rdev,
@@ -347,7 +347,7 @@ static bool memo_decode(const struct rfs *r, const unsigned char *v, size_t len,
     if (len < sizeof(h))
         return false;
     memcpy(&h, v, sizeof(h));
-    if (h.n_layers > n_image || h.top >= n_image ||
+    if (h.kind > RK_BLK || h.n_layers > n_image || h.top >= n_image ||
         len != sizeof(h) + h.n_layers * sizeof(uint32_t) + h.link_len)
         return false;
     m->kind = (enum rfs_kind)h.kind;

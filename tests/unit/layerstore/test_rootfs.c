@@ -650,6 +650,21 @@ Test(rootfs, memo_follows_the_cache_invalidation)
     expect_data("/etc/passwd", "rewritten\n");
 }
 
+Test(rootfs, memo_keeps_an_absent_answer_too)
+{
+    setup("overlay2");
+    trusted_cache();
+    fx_mkdir(&f, L1 "/etc");
+    expect_absent("/etc/passwd");
+    expect_absent("/etc/group");
+    /* trusted: absent in every image layer stays the answer until the watcher says otherwise,
+     * as a file found does (the layers are not asked again) */
+    fx_write(&f, L1 "/etc/passwd", "appeared\n");
+    expect_absent("/etc/passwd");
+    layerstore_cache_invalidate(ls);
+    expect_data("/etc/passwd", "appeared\n");
+}
+
 Test(rootfs, memo_checks_its_stamps_after_the_trust_period)
 {
     setup("overlay2");
