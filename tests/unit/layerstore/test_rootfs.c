@@ -820,3 +820,180 @@ Test(rootfs, memo_equals_reading_on_random_trees)
     }
 }
 #endif
+
+#ifndef ROOTFS_MEMO
+/* A model check over one cache kept for the whole run: the layers change one entry at a time
+ * (a file rewritten, a folder made opaque or not, a whiteout, a link, a folder turned into a
+ * link...), and after each change every read with the cache is compared with one without it.
+ * Checked every stamp (trust 0) or trusted and invalidated, the result, bytes, error text and
+ * inputs (paths and stamps) must be the uncached reading's; trusted and not invalidated, any
+ * answer that differs must be seen as stale through its inputs. The container alternates with
+ * and without its init layer (the memo's layer indexes are relative to the image's). */
+static const char *const mc_names[] = {"etc",   "etc/passwd", "etc/group", "etc/sub",
+                                       "etc/sub/f", "a",      "a/b",       "a/b/c",
+                                       "l",     "etc/l"};
+static const char *const mc_targets[] = {"/etc", "../etc/passwd", "a/b", "/a", "etc", "/l",
+                                         "..",   "sub",           "passwd", "/etc/sub/f", "f"};
+static const char *const mc_reads[] = {"/etc/passwd", "/etc/group", "/a/b",       "/a/b/c",
+                                       "/l/passwd",   "/l",         "/etc/sub/f", "/etc/l",
+                                       "/etc/l/f",    "/a/b/c/d",   "/etc/../a/b", "/nothere",
+                                       "/etc/nothere", "/l/sub/f"};
+
+static bool mc_stamp_eq(const struct bf_stamp *a, const struct bf_stamp *b)
+{
+    return a->exists == b->exists && (!a->exists || (a->ino == b->ino && a->dev == b->dev &&
+                                                     a->size == b->size && a->mode == b->mode &&
+                                                     a->mtime_ns == b->mtime_ns &&
+                                                     a->ctime_ns == b->ctime_ns));
+}
+
+/* Same paths, each with the same stamp. */
+static bool mc_same_inputs(const struct ls_inputs *a, const struct ls_inputs *b, char *why,
+                           size_t cap)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        const struct ls_inputs *x = pass ? b : a, *y = pass ? a : b;
+        for (size_t i = 0; i < x->n; i++) {
+            const struct bf_stamp *s = ls_inputs_find(y, x->v[i].rel);
+            if (!s || !mc_stamp_eq(s, &x->v[i].stamp)) {
+                snprintf(why, cap, "%s %s", x->v[i].rel,
+                         !s ? (pass ? "only with the cache" : "only without the cache")
+                            : "stamped differently");
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+static void mc_mutate(unsigned *seed, const char *const *layers, size_t n_layers)
+{
+    const char *layer = layers[rand_r(seed) % n_layers];
+    const char *name = mc_names[rand_r(seed) % (sizeof(mc_names) / sizeof(*mc_names))];
+    char rel[256], parent[256];
+    struct stat st;
+
+    snprintf(rel, sizeof(rel), "%s/%s", layer, name);
+    for (const char *s = strchr(name, '/'); s; s = strchr(s + 1, '/')) {
+        /* its folders first */
+        snprintf(parent, sizeof(parent), "%s/%.*s", layer, (int)(s - name), name);
+        if (lstat(fx_path(&f, parent), &st) != 0 || !S_ISDIR(st.st_mode)) {
+            fx_rm(&f, parent);
+            fx_mkdir(&f, parent);
+        }
+    }
+    switch (rand_r(seed) % 9) {
+    case 0:
+        fx_rm(&f, rel);
+        break;
+    case 1:
+        fx_rm(&f, rel);
+        fx_mkdir(&f, rel);
+        break;
+    case 2: /* opaque or not, the folder kept */
+        if (lstat(fx_path(&f, rel), &st) != 0 || !S_ISDIR(st.st_mode)) {
+            fx_rm(&f, rel);
+            fx_mkdir(&f, rel);
+        }
+        if (rand_r(seed) % 2)
+            set_opaque(rel, "y");
+        else
+            (void)removexattr(fx_path(&f, rel), "trusted.overlay.opaque");
+        break;
+    case 3:
+    case 4: /* a file (rewritten in place when one is there) */
+        if (lstat(fx_path(&f, rel), &st) != 0 || !S_ISREG(st.st_mode))
+            fx_rm(&f, rel);
+        fx_writef(&f, rel, "%s in %s %u\n", name, layer, rand_r(seed) % 1000);
+        break;
+    case 5:
+    case 6:
+        fx_rm(&f, rel);
+        fx_symlink(&f, mc_targets[rand_r(seed) % (sizeof(mc_targets) / sizeof(*mc_targets))],
+                   rel);
+        break;
+    case 7:
+        fx_rm(&f, rel);
+        whiteout(rel);
+        break;
+    default: /* the layer's own folder: a path where the search must go on or stop */
+        fx_rm(&f, rel);
+        fx_mkfifo(&f, rel);
+    }
+}
+
+/* 0: every stamp checked; 1: trusted and invalidated; 2: trusted, not invalidated. */
+static unsigned mc_compare(struct layerstore *cached, int mode, unsigned step)
+{
+    unsigned stale = 0;
+    for (size_t i = 0; i < sizeof(mc_reads) / sizeof(*mc_reads); i++) {
+        struct res a = {0}, b = {0};
+        struct ls_inputs ia = {0}, ib = {0};
+        struct bf_error ea = BF_ERROR_INIT, eb = BF_ERROR_INIT;
+        char why[512] = "";
+        a.rc = layerstore_rootfs_read(ls, ct, &w, mc_reads[i], 64, &a.data, &a.len, &a.found,
+                                      &ia, &ea);
+        b.rc = layerstore_rootfs_read(cached, ct, &w, mc_reads[i], 64, &b.data, &b.len,
+                                      &b.found, &ib, &eb);
+        bool same = b.rc == a.rc && b.found == a.found &&
+                    (a.rc == 0 || strcmp(bf_error_message(&ea), bf_error_message(&eb)) == 0) &&
+                    (!a.found || (a.len == b.len && memcmp(a.data, b.data, a.len) == 0));
+        if (mode < 2) {
+            cr_assert(same, "step %u mode %d %s: %d %s (%s) with the cache, %d %s (%s) without",
+                      step, mode, mc_reads[i], b.rc, b.found ? b.data : "-",
+                      bf_error_message(&eb), a.rc, a.found ? a.data : "-",
+                      bf_error_message(&ea));
+            cr_assert(mc_same_inputs(&ia, &ib, why, sizeof(why)), "step %u mode %d %s: %s", step,
+                      mode, mc_reads[i], why);
+        } else if (!same) {
+            stale++;
+            cr_assert(ls_inputs_changed(ls, &ib),
+                      "step %u %s: a stale answer (%d %s, now %d %s) its inputs call fresh", step,
+                      mc_reads[i], b.rc, b.found ? b.data : "-", a.rc, a.found ? a.data : "-");
+        }
+        free(a.data);
+        free(b.data);
+        ls_inputs_free(&ia);
+        ls_inputs_free(&ib);
+        bf_error_clear(&ea);
+        bf_error_clear(&eb);
+    }
+    return stale;
+}
+
+Test(rootfs, memo_model_check_over_a_changing_root, .timeout = 600)
+{
+    if (!need_root())
+        return;
+    const char *env = getenv("BF_MC_STEPS");
+    unsigned steps = env ? (unsigned)atoi(env) : 400, seed = 20261203, stale = 0;
+    struct ls_options o = {0};
+    struct bf_error err = BF_ERROR_INIT;
+    struct layerstore *cached = NULL;
+    const char *layers[] = {L3, L2, L1, L3, L2, L1, UP, INIT};
+    char *init_id;
+
+    if (getenv("BF_MC_SEED"))
+        seed = (unsigned)atoi(getenv("BF_MC_SEED"));
+    setup("overlay2");
+    init_id = ct->init_id;
+    cr_assert_eq(layerstore_open(f.root, &o, &cached, &err), 0, "%s", bf_error_message(&err));
+    cr_assert_eq(layerstore_cache_enable(cached, 0, 0), 0);
+    for (unsigned step = 0; step < steps; step++) {
+        int mode = (int)(step / 50 % 3);
+        mc_mutate(&seed, layers, sizeof(layers) / sizeof(*layers));
+        if (rand_r(&seed) % 2)
+            mc_mutate(&seed, layers, sizeof(layers) / sizeof(*layers));
+        ct->init_id = rand_r(&seed) % 4 ? init_id : NULL;
+        layerstore_cache_set_trust(cached, mode ? INT64_MAX : 0);
+        if (mode == 1)
+            layerstore_cache_invalidate(cached);
+        stale += mc_compare(cached, mode, step);
+        mc_compare(cached, mode, step); /* again, from what the first one kept */
+        usleep(5000); /* the next change lands on another tick of the file clock */
+    }
+    ct->init_id = init_id;
+    cr_log_info("%u steps, %u stale answers seen as stale", steps, stale);
+    layerstore_close(cached);
+}
+#endif
