@@ -946,7 +946,8 @@ int layerstore_overlay_link(struct layerstore *ls, const char *name, char *buf, 
     int rc;
 
     *link_errno = 0;
-    if (nlen > 32 || size == 0)
+    if (nlen == 0 || nlen > 32 || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != nlen ||
+        size == 0)
         return bf_error_set(err, EINVAL, "overlay2/l/%.40s: not a short link name", name);
     memset(key, 0, 32);
     key[32] = 'K';

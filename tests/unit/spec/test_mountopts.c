@@ -610,3 +610,44 @@ Test(mountopts, a_replaced_link_is_seen, .init = setup, .fini = teardown)
     cr_expect_eq(m.r, -EINVAL, "%s", m.msg ? m.msg : "");
     mo_free(&m);
 }
+
+Test(mountopts, overlay_link_reads_one_short_link_and_nothing_else, .init = setup, .fini = teardown)
+{
+    struct layerstore *ls = lfx_store(&x);
+    struct bf_error err = BF_ERROR_INIT;
+    struct ls_inputs in = {0};
+    char buf[256];
+    int lerr = -1;
+
+    for (int cached = 0; cached < 2; cached++) {
+        if (cached)
+            cr_assert_eq(layerstore_cache_enable(ls, 0, INT64_MAX), 0);
+        cr_assert_eq(layerstore_overlay_link(ls, LINK3, buf, sizeof(buf), &lerr, &in, &err), 0,
+                     "%s", bf_error_message(&err));
+        cr_expect_eq(lerr, 0);
+        cr_expect_str_eq(buf, "../" CACHE3 "/diff");
+        /* a name is one short link's: nothing else of the folder, or above it, is reached */
+        const char *bad[] = {"../l/" LINK3, "..", ".", "", LINK3 "/", "a" LINK3};
+        for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+            cr_expect_eq(layerstore_overlay_link(ls, bad[i], buf, sizeof(buf), &lerr, &in, &err),
+                         -EINVAL, "\"%s\" was read: %s", bad[i], buf);
+            cr_expect_not_null(strstr(bf_error_message(&err), "not a short link name"), "%s",
+                               bf_error_message(&err));
+            bf_error_clear(&err);
+        }
+    }
+    /* a file or a folder of that name is not a link: EINVAL, as readlink(2) says */
+    fx_rm(&x.f, "overlay2/l/" LINK3);
+    fx_write(&x.f, "overlay2/l/" LINK3, "x");
+    fx_rm(&x.f, "overlay2/l/" LINK2);
+    fx_mkdir(&x.f, "overlay2/l/" LINK2);
+    layerstore_cache_invalidate(ls);
+    cr_assert_eq(layerstore_overlay_link(ls, LINK3, buf, sizeof(buf), &lerr, &in, &err), 0);
+    cr_expect_eq(lerr, EINVAL, "%d", lerr);
+    cr_assert_eq(layerstore_overlay_link(ls, LINK2, buf, sizeof(buf), &lerr, &in, &err), 0);
+    cr_expect_eq(lerr, EINVAL, "%d", lerr);
+    fx_rm(&x.f, "overlay2/l/" LINK2);
+    cr_assert_eq(layerstore_overlay_link(ls, LINK2, buf, sizeof(buf), &lerr, &in, &err), 0);
+    cr_expect_eq(lerr, ENOENT, "%d", lerr);
+    ls_inputs_free(&in);
+}
