@@ -942,6 +942,8 @@ int layerstore_overlay_link(struct layerstore *ls, const char *name, char *buf, 
     struct ls_inputs li = {0};
     void *val = NULL;
     uint64_t epoch = 0;
+    struct bf_stamp stamp;
+    struct stat st;
     ssize_t n;
     int rc;
 
@@ -970,14 +972,23 @@ int layerstore_overlay_link(struct layerstore *ls, const char *name, char *buf, 
         bf_open_beneath(layerstore_dirfd(ls), "overlay2/l", O_DIRECTORY | O_PATH, err);
     if (ldir < 0)
         return ldir;
-    n = readlinkat(ldir, name, buf, size);
+    /* the link itself, stamped and read through one descriptor: the target kept is the one
+     * of the inode stamped, so a link replaced meanwhile is a change at the next check */
+    _cleanup_close_ int lfd = openat(ldir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (lfd < 0 || fstat(lfd, &st) < 0) {
+        *link_errno = errno;
+        buf[0] = '\0';
+        return 0;
+    }
+    n = S_ISLNK(st.st_mode) ? readlinkat(lfd, "", buf, size) : (errno = EINVAL, -1);
     if (n < 0 || (size_t)n >= size) {
         *link_errno = n < 0 ? errno : ENAMETOOLONG;
         buf[0] = '\0';
         return 0;
     }
     buf[n] = '\0';
-    if (ls_record(ls, &li, rel, NULL, err) < 0 || ls_inputs_append(in, &li) < 0) {
+    bf_stamp_from_stat(&stamp, &st, false); /* as bf_stamp_changed looks at it again */
+    if (ls_record(ls, &li, rel, &stamp, err) < 0 || ls_inputs_append(in, &li) < 0) {
         ls_inputs_free(&li);
         return bf_error_set(err, ENOMEM, "out of memory");
     }
