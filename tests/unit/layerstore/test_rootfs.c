@@ -7,6 +7,8 @@
  * they are skipped, saying so.
  */
 #include <criterion/criterion.h>
+#include <inttypes.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -994,6 +996,91 @@ Test(rootfs, memo_model_check_over_a_changing_root, .timeout = 600)
     }
     ct->init_id = init_id;
     cr_log_info("%u steps, %u stale answers seen as stale", steps, stale);
+    layerstore_close(cached);
+}
+#endif
+
+#ifndef ROOTFS_MEMO
+/* Readers in threads over one cache while the layers change and the cache is invalidated and
+ * its trust moved, with more names than the memo keeps (its LRU evicts under them): nothing
+ * is misread (ASan), and once the changes stop, every answer is the uncached one. */
+#include <pthread.h>
+
+struct mt_arg {
+    struct layerstore *ls;
+    const atomic_bool *stop;
+    unsigned seed;
+    unsigned reads, errors;
+};
+
+static void *mt_reader(void *p)
+{
+    struct mt_arg *a = p;
+    char path[64];
+
+    while (!atomic_load(a->stop)) {
+        unsigned k = rand_r(&a->seed);
+        struct bf_error err = BF_ERROR_INIT;
+        struct ls_inputs in = {0};
+        char *data = NULL;
+        size_t len = 0;
+        bool found;
+        if (k % 3 == 0)
+            snprintf(path, sizeof(path), "/etc/n%u", k / 3 % 1500); /* many absent names */
+        else
+            snprintf(path, sizeof(path), "%s",
+                     mc_reads[k / 3 % (sizeof(mc_reads) / sizeof(*mc_reads))]);
+        int rc = layerstore_rootfs_read(a->ls, ct, &w, path, 64, &data, &len, &found, &in, &err);
+        a->reads++;
+        a->errors += rc < 0;
+        free(data);
+        ls_inputs_free(&in);
+        bf_error_clear(&err);
+    }
+    return NULL;
+}
+
+Test(rootfs, memo_under_threads_and_eviction, .timeout = 600)
+{
+    if (!need_root())
+        return;
+    struct ls_options o = {0};
+    struct bf_error err = BF_ERROR_INIT;
+    struct layerstore *cached = NULL;
+    const char *layers[] = {L3, L2, L1};
+    struct ls_cache_stats st;
+    atomic_bool stop = false;
+    struct mt_arg args[4];
+    pthread_t th[4];
+    unsigned seed = 7, reads = 0;
+
+    setup("overlay2");
+    cr_assert_eq(layerstore_open(f.root, &o, &cached, &err), 0, "%s", bf_error_message(&err));
+    cr_assert_eq(layerstore_cache_enable(cached, 0, 0), 0);
+    for (int i = 0; i < 4; i++) {
+        args[i] = (struct mt_arg){.ls = cached, .stop = &stop, .seed = 100u + (unsigned)i};
+        cr_assert_eq(pthread_create(&th[i], NULL, mt_reader, &args[i]), 0);
+    }
+    for (unsigned step = 0; step < 300; step++) {
+        mc_mutate(&seed, layers, 3);
+        if (rand_r(&seed) % 2)
+            layerstore_cache_invalidate(cached);
+        layerstore_cache_set_trust(cached, rand_r(&seed) % 2 ? INT64_MAX : 0);
+        usleep(2000);
+    }
+    atomic_store(&stop, true);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        reads += args[i].reads;
+    }
+    layerstore_cache_stats(cached, &st);
+    cr_log_info("%u reads in 4 threads; memo: %zu kept, %" PRIu64 " hits, %" PRIu64 " misses",
+                reads, st.memos, st.memo_hits, st.memo_misses);
+    cr_assert_leq(st.memos, 1024);
+    usleep(5000);
+    layerstore_cache_invalidate(cached);
+    mc_compare(cached, 1, 300);
+    mc_compare(cached, 1, 301);
     layerstore_close(cached);
 }
 #endif
