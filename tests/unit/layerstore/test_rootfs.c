@@ -963,12 +963,12 @@ static unsigned mc_compare(struct layerstore *cached, int mode, unsigned step)
     return stale;
 }
 
-Test(rootfs, memo_model_check_over_a_changing_root, .timeout = 600)
+Test(rootfs, memo_model_check_over_a_changing_root)
 {
     if (!need_root())
         return;
     const char *env = getenv("BF_MC_STEPS");
-    unsigned steps = env ? (unsigned)atoi(env) : 400, seed = 20261203, stale = 0;
+    unsigned steps = env ? (unsigned)atoi(env) : 300, seed = 20261203, stale = 0;
     struct ls_options o = {0};
     struct bf_error err = BF_ERROR_INIT;
     struct layerstore *cached = NULL;
@@ -1040,7 +1040,7 @@ static void *mt_reader(void *p)
     return NULL;
 }
 
-Test(rootfs, memo_under_threads_and_eviction, .timeout = 600)
+Test(rootfs, memo_under_threads_and_eviction)
 {
     if (!need_root())
         return;
