@@ -931,10 +931,17 @@ void ls_cache_memo_put(struct layerstore *ls, const void *key, size_t klen, cons
     e->validated_ns = bf_mono_ns();
     b = e->hash & (MEMO_BUCKETS - 1);
     pthread_mutex_lock(&c->lock);
+    if (epoch != c->epoch) {
+        /* made from what was there before an invalidation: it would never be used, and it
+         * would push out a value made since (the same key's, or the LRU's last) */
+        pthread_mutex_unlock(&c->lock);
+        mentry_unref(e);
+        return;
+    }
     for (old = c->mbuckets[b]; old; old = old->hnext)
         if (old->hash == e->hash && old->klen == klen && memcmp(old->key, key, klen) == 0)
             break;
-    if (old) { /* another generation put it meanwhile: the newer one stays */
+    if (old) { /* another generation of this epoch put it meanwhile: the last one stays */
         memo_unlink(c, old);
         mentry_unref(old);
     }

@@ -607,9 +607,10 @@ int layerstore_rootfs_get(struct ls_rootfs *root, const char *path, size_t cap, 
                           size_t *len, bool *found, struct bf_error *err);
 void layerstore_rootfs_close(struct ls_rootfs *root);
 
-/* overlay2: the target of the short link R/overlay2/l/<name> (name: 26 characters of [A-Z0-9],
- * checked by the caller), NUL-terminated in buf, the link recorded in `in` with its stamp; or
- * in *link_errno why it cannot be read (readlinkat's ENOENT: no such link, EINVAL: not a link;
+/* overlay2: the target of the short link R/overlay2/l/<name> (name: up to 32 of [A-Z0-9]; any
+ * other is refused, EINVAL, so nothing beside or above R/overlay2/l is reached), NUL-terminated
+ * in buf, the link recorded in `in` with its stamp; or in *link_errno why it cannot be read
+ * (readlinkat's ENOENT: no such link, EINVAL: not a link;
  * ENAMETOOLONG: a target of `size` bytes or more), 0 when it was. Every container of an image
  * names its image's links: with the cache, a target is kept and trusted as the image entries
  * are (ls_cache_memo_get). < 0 with err set when R/overlay2/l cannot be opened (it must be a

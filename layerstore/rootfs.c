@@ -324,7 +324,7 @@ static unsigned char *memo_encode(const struct rfs *r, const struct rfs_node *m,
 {
     struct memo_node h = {
         .kind = m->kind,
-        .top = (uint32_t)(m->top - r->n_own),
+        .top = m->kind == RK_ABSENT ? 0 : (uint32_t)(m->top - r->n_own), /* no layer has it */
         .n_layers = (uint32_t)m->n_layers,
         .link_len = m->link ? (uint32_t)strlen(m->link) : 0,
         .rdev = m->rdev,
@@ -357,7 +357,7 @@ static bool memo_decode(const struct rfs *r, const unsigned char *v, size_t len,
     if (len < sizeof(h))
         return false;
     memcpy(&h, v, sizeof(h));
-    if (h.n_layers > n_image || h.top >= n_image ||
+    if (h.kind > RK_BLK || h.n_layers > n_image || h.top >= n_image ||
         len != sizeof(h) + h.n_layers * sizeof(uint32_t) + h.link_len)
         return false;
     m->kind = (enum rfs_kind)h.kind;
@@ -952,11 +952,14 @@ int layerstore_overlay_link(struct layerstore *ls, const char *name, char *buf, 
     struct ls_inputs li = {0};
     void *val = NULL;
     uint64_t epoch = 0;
+    struct bf_stamp stamp;
+    struct stat st;
     ssize_t n;
     int rc;
 
     *link_errno = 0;
-    if (nlen > 32 || size == 0)
+    if (nlen == 0 || nlen > 32 || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != nlen ||
+        size == 0)
         return bf_error_set(err, EINVAL, "overlay2/l/%.40s: not a short link name", name);
     memset(key, 0, 32);
     key[32] = 'K';
@@ -979,14 +982,23 @@ int layerstore_overlay_link(struct layerstore *ls, const char *name, char *buf, 
         bf_open_beneath(layerstore_dirfd(ls), "overlay2/l", O_DIRECTORY | O_PATH, err);
     if (ldir < 0)
         return ldir;
-    n = readlinkat(ldir, name, buf, size);
+    /* the link itself, stamped and read through one descriptor: the target kept is the one
+     * of the inode stamped, so a link replaced meanwhile is a change at the next check */
+    _cleanup_close_ int lfd = openat(ldir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (lfd < 0 || fstat(lfd, &st) < 0) {
+        *link_errno = errno;
+        buf[0] = '\0';
+        return 0;
+    }
+    n = S_ISLNK(st.st_mode) ? readlinkat(lfd, "", buf, size) : (errno = EINVAL, -1);
     if (n < 0 || (size_t)n >= size) {
         *link_errno = n < 0 ? errno : ENAMETOOLONG;
         buf[0] = '\0';
         return 0;
     }
     buf[n] = '\0';
-    if (ls_record(ls, &li, rel, NULL, err) < 0 || ls_inputs_append(in, &li) < 0) {
+    bf_stamp_from_stat(&stamp, &st, false); /* as bf_stamp_changed looks at it again */
+    if (ls_record(ls, &li, rel, &stamp, err) < 0 || ls_inputs_append(in, &li) < 0) {
         ls_inputs_free(&li);
         return bf_error_set(err, ENOMEM, "out of memory");
     }

@@ -9,6 +9,7 @@
 
 #include "fixture.h"
 #include "layerstore.h"
+#include "ls_internal.h"
 
 static struct fx fx;
 
@@ -473,4 +474,36 @@ Test(cache, a_failed_walk_records_what_it_read)
     result_free(&c);
     layerstore_close(plain);
     layerstore_close(cached);
+}
+
+/* ---- values other loaders keep (ls_cache_memo_get/put) ---- */
+
+static bool memo_is(struct layerstore *ls, const char *key, const char *want)
+{
+    void *val = NULL;
+    size_t vlen = 0;
+    int r = ls_cache_memo_get(ls, key, strlen(key), SIZE_MAX, &val, &vlen, NULL);
+    bool same = want ? r == 1 && vlen == strlen(want) && memcmp(val, want, vlen) == 0 : r == 0;
+    free(val);
+    return same;
+}
+
+Test(cache, a_value_made_before_an_invalidation_does_not_displace_a_newer_one)
+{
+    struct layerstore *ls = open_ls(true, INT64_MAX);
+    struct ls_inputs none = {0};
+    uint64_t before = ls_cache_epoch(ls);
+    struct ls_cache_stats st;
+
+    /* one generation reads, the watcher invalidates, a second reads and keeps its value; the
+     * first one's, made from what was there before, comes in last */
+    layerstore_cache_invalidate(ls);
+    ls_cache_memo_put(ls, "k", 1, "new", 3, &none, ls_cache_epoch(ls));
+    ls_cache_memo_put(ls, "k", 1, "old", 3, &none, before);
+    cr_expect(memo_is(ls, "k", "new"), "the newer value stays");
+    ls_cache_memo_put(ls, "j", 1, "old", 3, &none, before);
+    layerstore_cache_stats(ls, &st);
+    cr_expect_eq(st.memos, 1, "a value of a past epoch is not kept: %zu", st.memos);
+    cr_expect(memo_is(ls, "j", NULL), "nor used");
+    layerstore_close(ls);
 }

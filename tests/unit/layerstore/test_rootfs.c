@@ -7,6 +7,8 @@
  * they are skipped, saying so.
  */
 #include <criterion/criterion.h>
+#include <inttypes.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -650,6 +652,21 @@ Test(rootfs, memo_follows_the_cache_invalidation)
     expect_data("/etc/passwd", "rewritten\n");
 }
 
+Test(rootfs, memo_keeps_an_absent_answer_too)
+{
+    setup("overlay2");
+    trusted_cache();
+    fx_mkdir(&f, L1 "/etc");
+    expect_absent("/etc/passwd");
+    expect_absent("/etc/group");
+    /* trusted: absent in every image layer stays the answer until the watcher says otherwise,
+     * as a file found does (the layers are not asked again) */
+    fx_write(&f, L1 "/etc/passwd", "appeared\n");
+    expect_absent("/etc/passwd");
+    layerstore_cache_invalidate(ls);
+    expect_data("/etc/passwd", "appeared\n");
+}
+
 Test(rootfs, memo_checks_its_stamps_after_the_trust_period)
 {
     setup("overlay2");
@@ -803,5 +820,267 @@ Test(rootfs, memo_equals_reading_on_random_trees)
         layerstore_close(cached);
         cached = NULL;
     }
+}
+#endif
+
+#ifndef ROOTFS_MEMO
+/* A model check over one cache kept for the whole run: the layers change one entry at a time
+ * (a file rewritten, a folder made opaque or not, a whiteout, a link, a folder turned into a
+ * link...), and after each change every read with the cache is compared with one without it.
+ * Checked every stamp (trust 0) or trusted and invalidated, the result, bytes, error text and
+ * inputs (paths and stamps) must be the uncached reading's; trusted and not invalidated, any
+ * answer that differs must be seen as stale through its inputs. The container alternates with
+ * and without its init layer (the memo's layer indexes are relative to the image's). */
+static const char *const mc_names[] = {"etc",   "etc/passwd", "etc/group", "etc/sub",
+                                       "etc/sub/f", "a",      "a/b",       "a/b/c",
+                                       "l",     "etc/l"};
+static const char *const mc_targets[] = {"/etc", "../etc/passwd", "a/b", "/a", "etc", "/l",
+                                         "..",   "sub",           "passwd", "/etc/sub/f", "f"};
+static const char *const mc_reads[] = {"/etc/passwd", "/etc/group", "/a/b",       "/a/b/c",
+                                       "/l/passwd",   "/l",         "/etc/sub/f", "/etc/l",
+                                       "/etc/l/f",    "/a/b/c/d",   "/etc/../a/b", "/nothere",
+                                       "/etc/nothere", "/l/sub/f"};
+
+static bool mc_stamp_eq(const struct bf_stamp *a, const struct bf_stamp *b)
+{
+    return a->exists == b->exists && (!a->exists || (a->ino == b->ino && a->dev == b->dev &&
+                                                     a->size == b->size && a->mode == b->mode &&
+                                                     a->mtime_ns == b->mtime_ns &&
+                                                     a->ctime_ns == b->ctime_ns));
+}
+
+/* Same paths, each with the same stamp. */
+static bool mc_same_inputs(const struct ls_inputs *a, const struct ls_inputs *b, char *why,
+                           size_t cap)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        const struct ls_inputs *x = pass ? b : a, *y = pass ? a : b;
+        for (size_t i = 0; i < x->n; i++) {
+            const struct bf_stamp *s = ls_inputs_find(y, x->v[i].rel);
+            if (!s || !mc_stamp_eq(s, &x->v[i].stamp)) {
+                snprintf(why, cap, "%s %s", x->v[i].rel,
+                         !s ? (pass ? "only with the cache" : "only without the cache")
+                            : "stamped differently");
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+static void mc_mutate(unsigned *seed, const char *const *layers, size_t n_layers)
+{
+    const char *layer = layers[rand_r(seed) % n_layers];
+    const char *name = mc_names[rand_r(seed) % (sizeof(mc_names) / sizeof(*mc_names))];
+    char rel[256], parent[256];
+    struct stat st;
+
+    snprintf(rel, sizeof(rel), "%s/%s", layer, name);
+    for (const char *s = strchr(name, '/'); s; s = strchr(s + 1, '/')) {
+        /* its folders first */
+        snprintf(parent, sizeof(parent), "%s/%.*s", layer, (int)(s - name), name);
+        if (lstat(fx_path(&f, parent), &st) != 0 || !S_ISDIR(st.st_mode)) {
+            fx_rm(&f, parent);
+            fx_mkdir(&f, parent);
+        }
+    }
+    switch (rand_r(seed) % 9) {
+    case 0:
+        fx_rm(&f, rel);
+        break;
+    case 1:
+        fx_rm(&f, rel);
+        fx_mkdir(&f, rel);
+        break;
+    case 2: /* opaque or not, the folder kept */
+        if (lstat(fx_path(&f, rel), &st) != 0 || !S_ISDIR(st.st_mode)) {
+            fx_rm(&f, rel);
+            fx_mkdir(&f, rel);
+        }
+        if (rand_r(seed) % 2)
+            set_opaque(rel, "y");
+        else
+            (void)removexattr(fx_path(&f, rel), "trusted.overlay.opaque");
+        break;
+    case 3:
+    case 4: /* a file (rewritten in place when one is there) */
+        if (lstat(fx_path(&f, rel), &st) != 0 || !S_ISREG(st.st_mode))
+            fx_rm(&f, rel);
+        fx_writef(&f, rel, "%s in %s %u\n", name, layer, rand_r(seed) % 1000);
+        break;
+    case 5:
+    case 6:
+        fx_rm(&f, rel);
+        fx_symlink(&f, mc_targets[rand_r(seed) % (sizeof(mc_targets) / sizeof(*mc_targets))],
+                   rel);
+        break;
+    case 7:
+        fx_rm(&f, rel);
+        whiteout(rel);
+        break;
+    default: /* the layer's own folder: a path where the search must go on or stop */
+        fx_rm(&f, rel);
+        fx_mkfifo(&f, rel);
+    }
+}
+
+/* 0: every stamp checked; 1: trusted and invalidated; 2: trusted, not invalidated. */
+static unsigned mc_compare(struct layerstore *cached, int mode, unsigned step)
+{
+    unsigned stale = 0;
+    for (size_t i = 0; i < sizeof(mc_reads) / sizeof(*mc_reads); i++) {
+        struct res a = {0}, b = {0};
+        struct ls_inputs ia = {0}, ib = {0};
+        struct bf_error ea = BF_ERROR_INIT, eb = BF_ERROR_INIT;
+        char why[512] = "";
+        a.rc = layerstore_rootfs_read(ls, ct, &w, mc_reads[i], 64, &a.data, &a.len, &a.found,
+                                      &ia, &ea);
+        b.rc = layerstore_rootfs_read(cached, ct, &w, mc_reads[i], 64, &b.data, &b.len,
+                                      &b.found, &ib, &eb);
+        bool same = b.rc == a.rc && b.found == a.found &&
+                    (a.rc == 0 || strcmp(bf_error_message(&ea), bf_error_message(&eb)) == 0) &&
+                    (!a.found || (a.len == b.len && memcmp(a.data, b.data, a.len) == 0));
+        if (mode < 2) {
+            cr_assert(same, "step %u mode %d %s: %d %s (%s) with the cache, %d %s (%s) without",
+                      step, mode, mc_reads[i], b.rc, b.found ? b.data : "-",
+                      bf_error_message(&eb), a.rc, a.found ? a.data : "-",
+                      bf_error_message(&ea));
+            cr_assert(mc_same_inputs(&ia, &ib, why, sizeof(why)), "step %u mode %d %s: %s", step,
+                      mode, mc_reads[i], why);
+        } else if (!same) {
+            stale++;
+            cr_assert(ls_inputs_changed(ls, &ib),
+                      "step %u %s: a stale answer (%d %s, now %d %s) its inputs call fresh", step,
+                      mc_reads[i], b.rc, b.found ? b.data : "-", a.rc, a.found ? a.data : "-");
+        }
+        free(a.data);
+        free(b.data);
+        ls_inputs_free(&ia);
+        ls_inputs_free(&ib);
+        bf_error_clear(&ea);
+        bf_error_clear(&eb);
+    }
+    return stale;
+}
+
+Test(rootfs, memo_model_check_over_a_changing_root)
+{
+    if (!need_root())
+        return;
+    const char *env = getenv("BF_MC_STEPS");
+    unsigned steps = env ? (unsigned)atoi(env) : 300, seed = 20261203, stale = 0;
+    struct ls_options o = {0};
+    struct bf_error err = BF_ERROR_INIT;
+    struct layerstore *cached = NULL;
+    const char *layers[] = {L3, L2, L1, L3, L2, L1, UP, INIT};
+    char *init_id;
+
+    if (getenv("BF_MC_SEED"))
+        seed = (unsigned)atoi(getenv("BF_MC_SEED"));
+    setup("overlay2");
+    init_id = ct->init_id;
+    cr_assert_eq(layerstore_open(f.root, &o, &cached, &err), 0, "%s", bf_error_message(&err));
+    cr_assert_eq(layerstore_cache_enable(cached, 0, 0), 0);
+    for (unsigned step = 0; step < steps; step++) {
+        int mode = (int)(step / 50 % 3);
+        mc_mutate(&seed, layers, sizeof(layers) / sizeof(*layers));
+        if (rand_r(&seed) % 2)
+            mc_mutate(&seed, layers, sizeof(layers) / sizeof(*layers));
+        ct->init_id = rand_r(&seed) % 4 ? init_id : NULL;
+        layerstore_cache_set_trust(cached, mode ? INT64_MAX : 0);
+        if (mode == 1)
+            layerstore_cache_invalidate(cached);
+        stale += mc_compare(cached, mode, step);
+        mc_compare(cached, mode, step); /* again, from what the first one kept */
+        usleep(5000); /* the next change lands on another tick of the file clock */
+    }
+    ct->init_id = init_id;
+    cr_log_info("%u steps, %u stale answers seen as stale", steps, stale);
+    layerstore_close(cached);
+}
+#endif
+
+#ifndef ROOTFS_MEMO
+/* Readers in threads over one cache while the layers change and the cache is invalidated and
+ * its trust moved, with more names than the memo keeps (its LRU evicts under them): nothing
+ * is misread (ASan), and once the changes stop, every answer is the uncached one. */
+#include <pthread.h>
+
+struct mt_arg {
+    struct layerstore *ls;
+    const atomic_bool *stop;
+    unsigned seed;
+    unsigned reads, errors;
+};
+
+static void *mt_reader(void *p)
+{
+    struct mt_arg *a = p;
+    char path[64];
+
+    while (!atomic_load(a->stop)) {
+        unsigned k = rand_r(&a->seed);
+        struct bf_error err = BF_ERROR_INIT;
+        struct ls_inputs in = {0};
+        char *data = NULL;
+        size_t len = 0;
+        bool found;
+        if (k % 3 == 0)
+            snprintf(path, sizeof(path), "/etc/n%u", k / 3 % 1500); /* many absent names */
+        else
+            snprintf(path, sizeof(path), "%s",
+                     mc_reads[k / 3 % (sizeof(mc_reads) / sizeof(*mc_reads))]);
+        int rc = layerstore_rootfs_read(a->ls, ct, &w, path, 64, &data, &len, &found, &in, &err);
+        a->reads++;
+        a->errors += rc < 0;
+        free(data);
+        ls_inputs_free(&in);
+        bf_error_clear(&err);
+    }
+    return NULL;
+}
+
+Test(rootfs, memo_under_threads_and_eviction)
+{
+    if (!need_root())
+        return;
+    struct ls_options o = {0};
+    struct bf_error err = BF_ERROR_INIT;
+    struct layerstore *cached = NULL;
+    const char *layers[] = {L3, L2, L1};
+    struct ls_cache_stats st;
+    atomic_bool stop = false;
+    struct mt_arg args[4];
+    pthread_t th[4];
+    unsigned seed = 7, reads = 0;
+
+    setup("overlay2");
+    cr_assert_eq(layerstore_open(f.root, &o, &cached, &err), 0, "%s", bf_error_message(&err));
+    cr_assert_eq(layerstore_cache_enable(cached, 0, 0), 0);
+    for (int i = 0; i < 4; i++) {
+        args[i] = (struct mt_arg){.ls = cached, .stop = &stop, .seed = 100u + (unsigned)i};
+        cr_assert_eq(pthread_create(&th[i], NULL, mt_reader, &args[i]), 0);
+    }
+    for (unsigned step = 0; step < 300; step++) {
+        mc_mutate(&seed, layers, 3);
+        if (rand_r(&seed) % 2)
+            layerstore_cache_invalidate(cached);
+        layerstore_cache_set_trust(cached, rand_r(&seed) % 2 ? INT64_MAX : 0);
+        usleep(2000);
+    }
+    atomic_store(&stop, true);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        reads += args[i].reads;
+    }
+    layerstore_cache_stats(cached, &st);
+    cr_log_info("%u reads in 4 threads; memo: %zu kept, %" PRIu64 " hits, %" PRIu64 " misses",
+                reads, st.memos, st.memo_hits, st.memo_misses);
+    cr_assert_leq(st.memos, 1024);
+    usleep(5000);
+    layerstore_cache_invalidate(cached);
+    mc_compare(cached, 1, 300);
+    mc_compare(cached, 1, 301);
+    layerstore_close(cached);
 }
 #endif

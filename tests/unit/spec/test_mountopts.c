@@ -610,3 +610,109 @@ Test(mountopts, a_replaced_link_is_seen, .init = setup, .fini = teardown)
     cr_expect_eq(m.r, -EINVAL, "%s", m.msg ? m.msg : "");
     mo_free(&m);
 }
+
+Test(mountopts, overlay_link_reads_one_short_link_and_nothing_else, .init = setup, .fini = teardown)
+{
+    struct layerstore *ls = lfx_store(&x);
+    struct bf_error err = BF_ERROR_INIT;
+    struct ls_inputs in = {0};
+    char buf[256];
+    int lerr = -1;
+
+    for (int cached = 0; cached < 2; cached++) {
+        if (cached)
+            cr_assert_eq(layerstore_cache_enable(ls, 0, INT64_MAX), 0);
+        cr_assert_eq(layerstore_overlay_link(ls, LINK3, buf, sizeof(buf), &lerr, &in, &err), 0,
+                     "%s", bf_error_message(&err));
+        cr_expect_eq(lerr, 0);
+        cr_expect_str_eq(buf, "../" CACHE3 "/diff");
+        /* a name is one short link's: nothing else of the folder, or above it, is reached */
+        const char *bad[] = {"../l/" LINK3, "..", ".", "", LINK3 "/", "a" LINK3};
+        for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+            cr_expect_eq(layerstore_overlay_link(ls, bad[i], buf, sizeof(buf), &lerr, &in, &err),
+                         -EINVAL, "\"%s\" was read: %s", bad[i], buf);
+            cr_expect_not_null(strstr(bf_error_message(&err), "not a short link name"), "%s",
+                               bf_error_message(&err));
+            bf_error_clear(&err);
+        }
+    }
+    /* a file or a folder of that name is not a link: EINVAL, as readlink(2) says */
+    fx_rm(&x.f, "overlay2/l/" LINK3);
+    fx_write(&x.f, "overlay2/l/" LINK3, "x");
+    fx_rm(&x.f, "overlay2/l/" LINK2);
+    fx_mkdir(&x.f, "overlay2/l/" LINK2);
+    layerstore_cache_invalidate(ls);
+    cr_assert_eq(layerstore_overlay_link(ls, LINK3, buf, sizeof(buf), &lerr, &in, &err), 0);
+    cr_expect_eq(lerr, EINVAL, "%d", lerr);
+    cr_assert_eq(layerstore_overlay_link(ls, LINK2, buf, sizeof(buf), &lerr, &in, &err), 0);
+    cr_expect_eq(lerr, EINVAL, "%d", lerr);
+    fx_rm(&x.f, "overlay2/l/" LINK2);
+    cr_assert_eq(layerstore_overlay_link(ls, LINK2, buf, sizeof(buf), &lerr, &in, &err), 0);
+    cr_expect_eq(lerr, ENOENT, "%d", lerr);
+    ls_inputs_free(&in);
+}
+
+/* A link replaced (renamed over, as a new one is) while it is read: whatever target is returned,
+ * its inputs must say "changed" unless that target is the link's now. */
+#include <pthread.h>
+#include <stdatomic.h>
+
+struct swapper {
+    struct fx *f;
+    atomic_uint seq; /* odd while a swap is under way */
+    atomic_int stop;
+    unsigned swaps;
+};
+
+static void *swap_links(void *p)
+{
+    struct swapper *s = p;
+    char tmp[512], dst[512];
+
+    snprintf(tmp, sizeof(tmp), "%s", fx_path(s->f, "overlay2/l/TMPLINK"));
+    snprintf(dst, sizeof(dst), "%s", fx_path(s->f, "overlay2/l/" LINK3));
+    while (!atomic_load(&s->stop)) {
+        /* targets of two lengths: an inode number reused within one clock tick still differs */
+        (void)symlink(s->swaps % 2 ? "../" CACHE2 "/diff/" : "../" CACHE3 "/diff", tmp);
+        atomic_fetch_add(&s->seq, 1);
+        (void)rename(tmp, dst);
+        atomic_fetch_add(&s->seq, 1);
+        s->swaps++;
+    }
+    return NULL;
+}
+
+Test(mountopts, a_link_replaced_while_read_is_a_change, .init = setup, .fini = teardown)
+{
+    struct layerstore *ls = lfx_store(&x);
+    struct bf_error err = BF_ERROR_INIT;
+    struct swapper s = {.f = &x.f};
+    const char *env = getenv("BF_SWAP_ROUNDS");
+    unsigned missed = 0, rounds = env ? (unsigned)atoi(env) : 3000;
+    char buf[256], now[256];
+    pthread_t th;
+
+    cr_assert_eq(pthread_create(&th, NULL, swap_links, &s), 0);
+    for (unsigned i = 0; i < rounds; i++) {
+        struct ls_inputs in = {0};
+        int lerr;
+        cr_assert_eq(layerstore_overlay_link(ls, LINK3, buf, sizeof(buf), &lerr, &in, &err), 0,
+                     "%s", bf_error_message(&err));
+        for (;;) { /* the link as it is now, and its stamp's verdict, with no swap between */
+            unsigned seq = atomic_load(&s.seq);
+            ssize_t n = readlink(fx_path(&x.f, "overlay2/l/" LINK3), now, sizeof(now) - 1);
+            now[n > 0 ? n : 0] = '\0';
+            bool stale = lerr == 0 && strcmp(buf, now) != 0 && !ls_inputs_changed(ls, &in);
+            if (seq % 2 == 0 && atomic_load(&s.seq) == seq) {
+                missed += stale;
+                break;
+            }
+        }
+        ls_inputs_free(&in);
+    }
+    atomic_store(&s.stop, 1);
+    pthread_join(th, NULL);
+    cr_log_info("%u reads, %u swaps", rounds, s.swaps);
+    cr_expect_eq(missed, 0, "%u of %u reads kept a target their stamp does not have", missed,
+                 rounds);
+}
