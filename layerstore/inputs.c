@@ -180,64 +180,27 @@ int ls_inputs_add(struct ls_inputs *in, const char *rel, const struct bf_stamp *
     return in ? add_hashed(in, rel, hash_rel(rel), stamp) : 0;
 }
 
-/* ls_inputs_append of a shared list: its one block of paths copied whole behind the block
- * being filled (a path dst has already wastes its bytes there), each new entry pointing into
- * the copy, its hashes reused. */
-static int append_block(struct ls_inputs *dst, const struct ls_inputs *src)
+static bool is_shared(const struct ls_inputs *src)
 {
-    const struct ls_strblock *sb = src->strs;
-    struct ls_strblock *b;
-
-    if (ls_inputs_reserve(dst, src->n) < 0) /* the index too */
-        return -ENOMEM;
-    if (!dst->strs) { /* a block to fill, ahead of the copy (its "" no entry points to) */
-        if (!str_keep(dst, "", 0))
-            return -ENOMEM;
-        dst->dead++;
-    }
-    if (!(b = malloc(sizeof(*b) + sb->used)))
-        return -ENOMEM;
-    b->used = b->cap = sb->used;
-    memcpy(b->data, sb->data, sb->used);
-    b->next = dst->strs->next;
-    dst->strs->next = b;
-    for (size_t k = 0; k < src->n; k++) {
-        const char *rel = b->data + (src->v[k].rel - sb->data);
-        size_t slot = idx_slot(dst, rel, src->hv[k]);
-        if (dst->idx[slot].pos) {
-            dst->dead += strlen(rel) + 1; /* for strs_compact's waste rule */
-            continue;
-        }
-        dst->v[dst->n].rel = (char *)rel;
-        dst->v[dst->n].stamp = src->v[k].stamp;
-        dst->idx[slot] = (struct ls_input_slot){(uint32_t)++dst->n, src->hv[k]};
-    }
-    return 0;
+    return src->hv && src->strs && !src->strs->next;
 }
 
-int ls_inputs_append_many(struct ls_inputs *dst, const struct ls_inputs *const *srcs, size_t n)
+/* Shared lists (each one block of paths, hashes kept) appended: their blocks copied whole, one
+ * behind the other, into one block behind the one being filled (a path dst has already wastes
+ * its bytes there), each new entry pointing into the copy, its hash reused, the index grown
+ * once. */
+static int append_shared(struct ls_inputs *dst, const struct ls_inputs *const *srcs, size_t n)
 {
     size_t entries = 0, bytes = 0, at = 0;
     struct ls_strblock *b;
 
-    if (!dst)
-        return 0;
     for (size_t i = 0; i < n; i++) {
-        const struct ls_inputs *src = srcs[i];
-        if (!src->n)
-            continue;
-        if (!src->hv || !src->strs || src->strs->next) { /* not shared: one by one */
-            for (size_t k = 0; k < n; k++)
-                if (ls_inputs_append(dst, srcs[k]) < 0)
-                    return -ENOMEM;
-            return 0;
-        }
-        entries += src->n;
-        bytes += src->strs->used;
+        entries += srcs[i]->n;
+        bytes += srcs[i]->n ? srcs[i]->strs->used : 0;
     }
     if (!entries)
         return 0;
-    if (ls_inputs_reserve(dst, entries) < 0)
+    if (ls_inputs_reserve(dst, entries) < 0) /* the index too */
         return -ENOMEM;
     if (!dst->strs) { /* a block to fill, ahead of the copy (its "" no entry points to) */
         if (!str_keep(dst, "", 0))
@@ -271,12 +234,27 @@ int ls_inputs_append_many(struct ls_inputs *dst, const struct ls_inputs *const *
     return 0;
 }
 
+int ls_inputs_append_many(struct ls_inputs *dst, const struct ls_inputs *const *srcs, size_t n)
+{
+    if (!dst)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (srcs[i]->n && !is_shared(srcs[i])) { /* not shared: one by one */
+            for (size_t k = 0; k < n; k++)
+                if (ls_inputs_append(dst, srcs[k]) < 0)
+                    return -ENOMEM;
+            return 0;
+        }
+    }
+    return append_shared(dst, srcs, n);
+}
+
 int ls_inputs_append(struct ls_inputs *dst, const struct ls_inputs *src)
 {
     if (!dst || !src->n)
         return 0;
-    if (src->hv && src->strs && !src->strs->next)
-        return append_block(dst, src);
+    if (is_shared(src))
+        return append_shared(dst, &src, 1);
     if (ls_inputs_reserve(dst, src->n) < 0)
         return -ENOMEM;
     for (size_t i = 0; i < src->n; i++) {
