@@ -628,20 +628,17 @@ int layerstore_lookup_ci(const struct layerstore *ls, const char *dir_rel, const
     return 0;
 }
 
-int ls_probe(const struct layerstore *ls, const char *rel, struct bf_stamp *st, mode_t *mode,
-             struct ls_inputs *in, struct bf_error *err)
+/* Probed already in this generation, through a path without links: the same answer. */
+static const struct bf_stamp *probed_before(const struct ls_inputs *in, const char *rel)
 {
     const struct bf_stamp *seen = ls_inputs_find(in, rel);
-    int r;
+    return seen && seen->beneath && (S_ISDIR(seen->mode) || S_ISREG(seen->mode)) ? seen : NULL;
+}
 
-    /* Probed already in this generation, through a path without links: the same answer. */
-    if (seen && seen->beneath && (S_ISDIR(seen->mode) || S_ISREG(seen->mode))) {
-        *st = *seen;
-        if (mode)
-            *mode = seen->mode;
-        return 0;
-    }
-    r = bf_stat_beneath(ls->dirfd, rel, st, mode, err);
+/* A probe's outcome r recorded: what could not be probed as bf_stamp_changed will see it. */
+static int probe_record(const struct layerstore *ls, const char *rel, int r,
+                        const struct bf_stamp *st, struct ls_inputs *in, struct bf_error *err)
+{
     if (r < 0) {
         struct bf_error ignored = BF_ERROR_INIT;
         ls_record(ls, in, rel, NULL, &ignored);
@@ -649,6 +646,20 @@ int ls_probe(const struct layerstore *ls, const char *rel, struct bf_stamp *st, 
         return r;
     }
     return ls_record(ls, in, rel, st, err);
+}
+
+int ls_probe(const struct layerstore *ls, const char *rel, struct bf_stamp *st, mode_t *mode,
+             struct ls_inputs *in, struct bf_error *err)
+{
+    const struct bf_stamp *seen = probed_before(in, rel);
+
+    if (seen) {
+        *st = *seen;
+        if (mode)
+            *mode = seen->mode;
+        return 0;
+    }
+    return probe_record(ls, rel, bf_stat_beneath(ls->dirfd, rel, st, mode, err), st, in, err);
 }
 
 bool ls_dir_absent(const struct layerstore *ls, const char *dir, struct ls_inputs *in)
@@ -687,13 +698,11 @@ int layerstore_probe_in(const struct layerstore *ls, struct ls_probe_dir *h, con
 {
     const char *slash = strrchr(rel, '/');
     size_t dl = slash ? (size_t)(slash - rel) : 0;
-    const struct bf_stamp *seen = ls_inputs_find(in, rel);
-    struct bf_stamp st;
+    struct bf_stamp st = {.exists = false};
     mode_t m = 0;
     int r;
 
-    if ((seen && seen->beneath && (S_ISDIR(seen->mode) || S_ISREG(seen->mode))) || !slash ||
-        dl >= sizeof(h->dir))
+    if (probed_before(in, rel) || !slash || dl >= sizeof(h->dir))
         return layerstore_probe(ls, rel, exists, mode, in, err);
     if (h->fd < 0 || h->len != dl || memcmp(h->dir, rel, dl) != 0) {
         struct bf_error local = BF_ERROR_INIT;
@@ -706,18 +715,11 @@ int layerstore_probe_in(const struct layerstore *ls, struct ls_probe_dir *h, con
             return layerstore_probe(ls, rel, exists, mode, in, err);
         h->len = dl;
     }
-    r = bf_stat_in(h->fd, slash + 1, rel, &st, &m, err);
-    if (r < 0) {
-        struct bf_error ignored = BF_ERROR_INIT;
-        ls_record(ls, in, rel, NULL, &ignored);
-        bf_error_clear(&ignored);
-        *exists = false;
-        return r;
-    }
-    *exists = st.exists;
+    r = probe_record(ls, rel, bf_stat_in(h->fd, slash + 1, rel, &st, &m, err), &st, in, err);
+    *exists = r == 0 && st.exists;
     if (mode)
         *mode = m;
-    return ls_record(ls, in, rel, &st, err);
+    return r;
 }
 
 void layerstore_probe_done(struct ls_probe_dir *h)

@@ -50,6 +50,12 @@ static bool rel_is_sane(const char *rel)
     return true;
 }
 
+static int refuse_rel(const char *rel, struct bf_error *err)
+{
+    return bf_error_set(err, EINVAL, "%s: refusing a path that is absolute, empty or climbs with ..",
+                        rel ? rel : "(null)");
+}
+
 static int open_walk(int dirfd, const char *rel, int flags)
 {
     _cleanup_free_ char *copy = strdup(rel);
@@ -102,9 +108,7 @@ int bf_open_beneath(int dirfd, const char *rel, int flags, struct bf_error *err)
     int fd;
 
     if (!rel_is_sane(rel))
-        return bf_error_set(err, EINVAL,
-                            "%s: refusing a path that is absolute, empty or climbs with ..",
-                            rel ? rel : "(null)");
+        return refuse_rel(rel, err);
     fd = open_raw(dirfd, rel, flags);
     if (fd == -ENOTDIR && !(flags & O_PATH)) {
         /* O_DIRECTORY|O_NOFOLLOW on a symlink fails with ENOTDIR; say what it really is. */
@@ -134,9 +138,7 @@ int bf_open_entry_beneath(int dirfd, const char *rel, struct bf_error *err)
     int fd;
 
     if (!rel_is_sane(rel))
-        return bf_error_set(err, EINVAL,
-                            "%s: refusing a path that is absolute, empty or climbs with ..",
-                            rel ? rel : "(null)");
+        return refuse_rel(rel, err);
     fd = open_raw(dirfd, rel, O_PATH);
     if (fd < 0)
         return bf_error_set(err, -fd, "%s: %s", rel, describe_errno(-fd));
@@ -283,9 +285,7 @@ int bf_stat_beneath(int dirfd, const char *rel, struct bf_stamp *stamp, mode_t *
     struct stat st;
 
     if (!rel_is_sane(rel))
-        return bf_error_set(err, EINVAL,
-                            "%s: refusing a path that is absolute, empty or climbs with ..",
-                            rel ? rel : "(null)");
+        return refuse_rel(rel, err);
     /* bf_open_beneath(O_PATH) and a second fstat, in one: the O_PATH descriptor of a last
      * component that is a link is the link itself, refused here as there. */
     fd = open_raw(dirfd, rel, O_PATH);
@@ -314,9 +314,7 @@ int bf_open_dir_beneath(int dirfd, const char *rel, struct bf_error *err)
     int fd;
 
     if (!rel_is_sane(rel))
-        return bf_error_set(err, EINVAL,
-                            "%s: refusing a path that is absolute, empty or climbs with ..",
-                            rel ? rel : "(null)");
+        return refuse_rel(rel, err);
     fd = open_raw(dirfd, rel, O_PATH | O_DIRECTORY);
     if (fd < 0)
         return bf_error_set(err, -fd, "%s: %s", rel, describe_errno(-fd));
