@@ -641,6 +641,18 @@ uint64_t ls_cache_epoch(struct layerstore *ls)
     return epoch;
 }
 
+/* What a cached layer verified, copied for a caller that owns it: its cache-id, folder and
+ * UtilityVM probe (*oom set when a copy fails). */
+static void copy_facts(struct ls_layer *l, const struct ls_layer *src, bool *oom)
+{
+    memcpy(l->cache_id, src->cache_id, sizeof(l->cache_id));
+    l->rel = dup_or_null(src->rel, oom);
+    l->path = dup_or_null(src->path, oom);
+    l->uvm_known = src->uvm_known;
+    l->has_uvm = src->has_uvm;
+    l->uvm_stamp = src->uvm_stamp;
+}
+
 int ls_cache_layer_get(struct layerstore *ls, struct ls_layer *l, struct ls_inputs *in)
 {
     struct ls_cache *c = ls->cache;
@@ -677,12 +689,7 @@ int ls_cache_layer_get(struct layerstore *ls, struct ls_layer *l, struct ls_inpu
     }
     pthread_mutex_unlock(&c->lock);
     /* The entry does not change once in the cache: copy it without the lock. */
-    memcpy(l->cache_id, e->layer.cache_id, sizeof(l->cache_id));
-    l->rel = dup_or_null(e->layer.rel, &oom);
-    l->path = dup_or_null(e->layer.path, &oom);
-    l->uvm_known = e->layer.uvm_known;
-    l->has_uvm = e->layer.has_uvm;
-    l->uvm_stamp = e->layer.uvm_stamp;
+    copy_facts(l, &e->layer, &oom);
     if (!oom && ls_inputs_append(in, &e->in) < 0)
         oom = true;
     pthread_mutex_lock(&c->lock);
@@ -727,12 +734,7 @@ int ls_cache_layer_run(struct layerstore *ls, const char *parent, const char *co
         const struct ls_layer *src = &run[i]->layer;
         memcpy(l->chain_id, src->chain_id, sizeof(l->chain_id));
         memcpy(l->diff_id, src->diff_id, sizeof(l->diff_id));
-        memcpy(l->cache_id, src->cache_id, sizeof(l->cache_id));
-        l->rel = dup_or_null(src->rel, &oom);
-        l->path = dup_or_null(src->path, &oom);
-        l->uvm_known = src->uvm_known;
-        l->has_uvm = src->has_uvm;
-        l->uvm_stamp = src->uvm_stamp;
+        copy_facts(l, src, &oom);
         lists[i] = &run[i]->in;
     }
     if (!oom && ls_inputs_append_many(in, lists, k) < 0)
