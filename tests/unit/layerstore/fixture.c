@@ -20,7 +20,8 @@ static void die(const char *what, const char *path)
 
 char *fx_path(struct fx *f, const char *rel)
 {
-    static char buf[4096];
+    /* one per thread: a test's helper thread and its main thread each get their own */
+    static _Thread_local char buf[4096];
     snprintf(buf, sizeof(buf), "%s/%s", f->root, rel);
     return buf;
 }

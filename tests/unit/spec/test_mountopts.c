@@ -658,7 +658,7 @@ Test(mountopts, overlay_link_reads_one_short_link_and_nothing_else, .init = setu
 #include <stdatomic.h>
 
 struct swapper {
-    struct fx *f;
+    char tmp[512], dst[512]; /* made before the thread starts */
     atomic_uint seq; /* odd while a swap is under way */
     atomic_int stop;
     unsigned swaps;
@@ -667,15 +667,12 @@ struct swapper {
 static void *swap_links(void *p)
 {
     struct swapper *s = p;
-    char tmp[512], dst[512];
 
-    snprintf(tmp, sizeof(tmp), "%s", fx_path(s->f, "overlay2/l/TMPLINK"));
-    snprintf(dst, sizeof(dst), "%s", fx_path(s->f, "overlay2/l/" LINK3));
     while (!atomic_load(&s->stop)) {
         /* targets of two lengths: an inode number reused within one clock tick still differs */
-        (void)symlink(s->swaps % 2 ? "../" CACHE2 "/diff/" : "../" CACHE3 "/diff", tmp);
+        (void)symlink(s->swaps % 2 ? "../" CACHE2 "/diff/" : "../" CACHE3 "/diff", s->tmp);
         atomic_fetch_add(&s->seq, 1);
-        (void)rename(tmp, dst);
+        (void)rename(s->tmp, s->dst);
         atomic_fetch_add(&s->seq, 1);
         s->swaps++;
     }
@@ -686,12 +683,15 @@ Test(mountopts, a_link_replaced_while_read_is_a_change, .init = setup, .fini = t
 {
     struct layerstore *ls = lfx_store(&x);
     struct bf_error err = BF_ERROR_INIT;
-    struct swapper s = {.f = &x.f};
+    struct swapper s = {0};
     const char *env = getenv("BF_SWAP_ROUNDS");
     unsigned missed = 0, rounds = env ? (unsigned)atoi(env) : 3000;
     char buf[256], now[256];
     pthread_t th;
 
+    /* the paths made here, not by fx_path in both threads at once */
+    snprintf(s.tmp, sizeof(s.tmp), "%s", fx_path(&x.f, "overlay2/l/TMPLINK"));
+    snprintf(s.dst, sizeof(s.dst), "%s", fx_path(&x.f, "overlay2/l/" LINK3));
     cr_assert_eq(pthread_create(&th, NULL, swap_links, &s), 0);
     for (unsigned i = 0; i < rounds; i++) {
         struct ls_inputs in = {0};
@@ -700,7 +700,7 @@ Test(mountopts, a_link_replaced_while_read_is_a_change, .init = setup, .fini = t
                      "%s", bf_error_message(&err));
         for (;;) { /* the link as it is now, and its stamp's verdict, with no swap between */
             unsigned seq = atomic_load(&s.seq);
-            ssize_t n = readlink(fx_path(&x.f, "overlay2/l/" LINK3), now, sizeof(now) - 1);
+            ssize_t n = readlink(s.dst, now, sizeof(now) - 1);
             now[n > 0 ? n : 0] = '\0';
             bool stale = lerr == 0 && strcmp(buf, now) != 0 && !ls_inputs_changed(ls, &in);
             if (seq % 2 == 0 && atomic_load(&s.seq) == seq) {
