@@ -188,3 +188,93 @@ int names_get(struct bfs_tree *t, struct namelist **out)
     *out = l;
     return 0;
 }
+
+/* ---- names given with the long entry timeout ----
+ *
+ * The kernel keeps a by-name entry (name -> link) for the entry timeout it was given. With
+ * the short one every warm `grep -r` or `find` over the mount looks each name up again once a
+ * second (10,000 LOOKUPs at 10,000 containers). While every name is watched, a lookup gives
+ * the long one and records the name on its container (ctr.byname_given); the kernel is told
+ * to drop it, by name, when anything in that container's folder changes, when the container
+ * leaves the table, when another container takes that name (a duplicate's smaller ID), and
+ * on every event that may change any name. Those invalidations are sent by the watcher
+ * thread (names_drain): a request thread must not, the kernel holds by-name's lock while a
+ * lookup in it is answered.
+ *
+ * The race with a lookup in flight: a lookup gives the long timeout only when no name event
+ * came since its index was made (the index's epoch is the tree's, checked and recorded under
+ * the lock). An event after that point finds the name recorded and invalidates it; the
+ * kernel's invalidation takes by-name's lock, which the lookup holds until its answer is in
+ * place, so it cannot pass the entry it drops. */
+
+/* Room in names.inval for every given name and one more. */
+static bool inval_room_locked(struct bfs_tree *t)
+{
+    tree_assert_locked(t);
+    if (t->names.cap_inval > t->names.n_given) /* n_inval <= n_given at all times */
+        return true;
+    size_t cap = t->names.cap_inval ? 2 * t->names.cap_inval : 16;
+    char **v = realloc(t->names.inval, cap * sizeof(*v));
+    if (!v)
+        return false;
+    t->names.inval = v;
+    t->names.cap_inval = cap;
+    return true;
+}
+
+bool names_give_locked(struct bfs_tree *t, const struct namelist *l, struct ctr *c,
+                       const char *name)
+{
+    tree_assert_locked(t);
+    /* every name watched and no name event since this index was made */
+    if (!t->watch.add || !l->watched || l->epoch != t->names.epoch ||
+        l->store_gen != t->root.store_gen)
+        return false;
+    if (c->byname_given) /* given before: the same name, or one an event is taking back */
+        return strcmp(c->byname_given, name) == 0;
+    if (!c->in_table || !inval_room_locked(t) || !(c->byname_given = strdup(name)))
+        return false;
+    t->names.n_given++;
+    return true;
+}
+
+void names_take_back_locked(struct bfs_tree *t, struct ctr *c)
+{
+    tree_assert_locked(t);
+    if (!c || !c->byname_given)
+        return;
+    /* room reserved when it was given */
+    t->names.inval[t->names.n_inval++] = c->byname_given;
+    c->byname_given = NULL;
+    t->names.n_given--;
+}
+
+/* Every given name whose container is not `keep`, and that is `name` (NULL: any). */
+void names_take_back_all_locked(struct bfs_tree *t, const char *name, const struct ctr *keep)
+{
+    tree_assert_locked(t);
+    if (!t->names.n_given)
+        return;
+    HTAB_FOREACH (&t->ctrs, p) {
+        struct ctr *c = (struct ctr *)p;
+        if (c != keep && c->byname_given && (!name || strcmp(c->byname_given, name) == 0))
+            names_take_back_locked(t, c);
+    }
+}
+
+void bfs_tree_names_drain(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
+{
+    /* one at a time, each sent with the lock released (tree.h): no allocation to fail */
+    for (;;) {
+        char *name = NULL;
+        tree_lock(t);
+        if (t->names.n_inval)
+            name = t->names.inval[--t->names.n_inval];
+        tree_unlock(t);
+        if (!name)
+            return;
+        if (inval)
+            inval(ctx, BFS_BYNAME_INO, name);
+        free(name);
+    }
+}

@@ -87,6 +87,7 @@ void ctr_unref_locked(struct bfs_tree *t, struct ctr *c)
     if (!c || --c->refs)
         return;
     version_unref_locked(t, c->cur);
+    free(c->byname_given); /* only at the tree's end: leaving the table took it back */
     free(c);
 }
 
@@ -131,6 +132,7 @@ void ctr_remove_locked(struct bfs_tree *t, struct ctr *c)
     tree_assert_locked(t);
     if (!c->in_table)
         return;
+    names_take_back_locked(t, c); /* its by-name entry goes with it */
     htab_del(&t->ctrs, &c->h);
     c->in_table = false;
     t->stats.containers = t->ctrs.n;

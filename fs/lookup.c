@@ -89,6 +89,7 @@ static int lookup_byname(struct bfs_tree *t, const char *name, struct bfs_attr *
         } else {
             attr_link(t, c, N_BYNAME_LINK, out);
             r = node_ref_locked(t, out->ino, N_BYNAME_LINK, 0, c, NULL);
+            out->keep_entry = r == 0 && names_give_locked(t, names, c, name);
         }
     }
     namelist_unref_locked(names);

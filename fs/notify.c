@@ -180,6 +180,24 @@ static void inval_all(struct inval_ent *v, size_t n, bool root_entries, bfs_inva
     free(v);
 }
 
+/* Container id's name as its config.v2.json says now: if another container was given that
+ * name (byname.c), it is taken back, since the smaller ID may take it over. Unlocked. */
+static void take_back_new_name(struct bfs_tree *t, const char *id)
+{
+    struct bf_error err = BF_ERROR_INIT;
+    struct store *s = store_hold(t);
+    char *name = NULL;
+
+    if (s && layerstore_container_name(s->ls, id, &name, NULL, &err) == 0 && name && *name) {
+        tree_lock(t);
+        names_take_back_all_locked(t, name, ctr_find_locked(t, id));
+        tree_unlock(t);
+    }
+    bf_error_clear(&err);
+    free(name);
+    store_release(t, s);
+}
+
 void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name, bfs_inval_fn inval,
                       void *ctx)
 {
@@ -284,14 +302,26 @@ void bfs_tree_changed_how(struct bfs_tree *t, const char *dir_rel, const char *n
     }
     if (set_changed)
         t->ids.epoch++;
+    bool any_given = false;
     if (in_containers || !dir_rel[0]) {
         t->names.epoch++;
         /* a container's folder: its name may have changed; another entry of containers/
          * changes no name; the data-root's own entries: anything may have */
-        if (id || (in_containers && strcmp(dir_rel, "containers") != 0) || !dir_rel[0])
-            names_mark_locked(t, in_containers ? id : NULL);
+        if (id || (in_containers && strcmp(dir_rel, "containers") != 0) || !dir_rel[0]) {
+            const char *mark = in_containers ? id : NULL;
+            names_mark_locked(t, mark);
+            /* the kernel's by-name entries for those names go too (byname.c) */
+            if (mark)
+                names_take_back_locked(t, c ? c : ctr_find_locked(t, mark));
+            else
+                names_take_back_all_locked(t, NULL, NULL);
+        }
+        any_given = id && in_containers && t->names.n_given;
     }
     tree_unlock(t);
+    if (any_given) /* its new name may be one another container was given (a duplicate) */
+        take_back_new_name(t, id);
+    bfs_tree_names_drain(t, inval, ctx);
 
     if (!inval)
         return;
@@ -340,10 +370,12 @@ void bfs_tree_changed_all(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
         ((struct ctr *)p)->events++;
         ((struct ctr *)p)->dir_watched = false; /* watches may be gone (a new data-root) */
     }
+    names_take_back_all_locked(t, NULL, NULL);
     if (inval)
         all = inval_list_locked(t, &n);
     tree_unlock(t);
     ctrs_resync(t);
+    bfs_tree_names_drain(t, inval, ctx);
     if (!inval)
         return;
     inval_all(all, n, true, inval, ctx);

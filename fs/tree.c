@@ -91,6 +91,9 @@ void bfs_tree_free(struct bfs_tree *t)
         bytes_evict_locked(t, t->cache.lru.next);
     namelist_unref_locked(t->names.cur);
     namelist_unref_locked(t->names.prev);
+    for (size_t i = 0; i < t->names.n_inval; i++)
+        free(t->names.inval[i]);
+    free(t->names.inval);
     idlist_unref_locked(t->ids.cur);
     idlist_unref_locked(t->ids.prev);
     idlist_unref_locked(t->ids.raw);

@@ -181,6 +181,10 @@ void bfs_tree_sweep(struct bfs_tree *t, bfs_inval_fn inval, void *ctx);
 /* Everything may have changed (watch queue overflow, unknown watch, data-root replaced):
  * every container is stale and every entry of it the kernel may hold is dropped. */
 void bfs_tree_changed_all(struct bfs_tree *t, bfs_inval_fn inval, void *ctx);
+/* Tell the kernel to drop the by-name entries taken back since the last call (names given
+ * with the long entry timeout whose container changed or left; the watcher thread calls this
+ * after every batch of events and once a second). */
+void bfs_tree_names_drain(struct bfs_tree *t, bfs_inval_fn inval, void *ctx);
 /* Re-check that the data-root path still names the directory in use; reopen it when it was
  * replaced, serve an empty root while it is missing. Returns true when the store changed. */
 bool bfs_tree_check_root(struct bfs_tree *t);

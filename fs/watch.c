@@ -398,6 +398,7 @@ static void *run(void *arg)
                 q += sizeof(*ev) + ev->len;
             }
         }
+        bfs_tree_names_drain(w->t, w->inval, w->ctx); /* by-name entries taken back elsewhere */
         if (stats_requested) {
             stats_requested = 0;
             log_stats(w->t);

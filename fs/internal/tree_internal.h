@@ -154,6 +154,9 @@ struct ctr {
     bool has_mount_id;
     /* its layer folder's name (64 hex digits), from its last generation */
     uint8_t mount_id[LS_ID_LEN / 2];
+    /* The by-name name the kernel was given for it with the long entry timeout (byname.c),
+     * NULL: none. Invalidated by name when anything of its folder changes or it leaves. */
+    char *byname_given;
 };
 
 enum node_kind { N_DIR, N_FILE, N_BYNAME_LINK, N_PREFIX_LINK };
@@ -256,6 +259,12 @@ struct tree_names {
     size_t ndirty;
     bool dirty_all;
     uint64_t listed; /* hash of by-name's last listing, 0: none yet */
+    /* Names given with the long entry timeout (ctr.byname_given): how many, and those taken
+     * back, for the watcher thread to tell the kernel (names_drain). `inval` always has room
+     * for every given name, so taking one back never fails. */
+    size_t n_given;
+    char **inval;
+    size_t n_inval, cap_inval;
 };
 
 /* Readahead (ahead.c). */
@@ -470,6 +479,14 @@ bool is_hex(const char *s, size_t maxlen);
 void namelist_unref_locked(struct namelist *l);
 void names_mark_locked(struct bfs_tree *t, const char *id);
 int names_get(struct bfs_tree *t, struct namelist **out);
+/* May the kernel keep by-name's entry `name` (container c, from index l) for the long
+ * timeout? When it may, the name is recorded on c for names_take_back_locked. */
+bool names_give_locked(struct bfs_tree *t, const struct namelist *l, struct ctr *c,
+                       const char *name);
+/* c's given name, if any, queued for the watcher thread to invalidate (bfs_tree_names_drain). */
+void names_take_back_locked(struct bfs_tree *t, struct ctr *c);
+/* The same for every container but `keep` whose given name is `name` (NULL: any name). */
+void names_take_back_all_locked(struct bfs_tree *t, const char *name, const struct ctr *keep);
 
 /* lookup.c */
 int lookup_root(struct bfs_tree *t, const char *name, bool listed, struct bfs_attr *out);

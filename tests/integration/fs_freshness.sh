@@ -337,6 +337,22 @@ mv "$work/stage2" "$R/containers/$new2"
 if poll_until $BOUND "kernel cache: the root lists the new container" listed "$new2"; then ok "kernel cache: the root's listing follows"; else bad "kernel cache: $new2 not listed"; fi
 byname_has() { ls "$M/by-name" | grep -qx kernel_cache_new; }
 if poll_until $BOUND "kernel cache: by-name lists the new name" byname_has; then ok "kernel cache: by-name's listing follows"; else bad "kernel cache: by-name: $(ls "$M/by-name" | tr '\n' ' ')"; fi
+# by-name's entries are kept as long (every name watched): a warm readlink of every link, past
+# the short timeout, reaches the daemon with nothing; each entry is dropped by name when its
+# container changes, so a rename and a removal are seen through entries the kernel holds.
+links() { find "$M/by-name" -type l -exec readlink {} + >/dev/null; }
+links
+sleep 1.5
+n0=$(wc -l <"$M.log")
+links
+same "kernel cache: requests for a warm readlink of every by-name link" "" "$(ops_since "$n0")"
+same "kernel cache: by-name/kernel_cache_new (held by the kernel)" "../$new2" "$(readlink "$M/by-name/kernel_cache_new")"
+jq_edit '.Name = "/kernel_cache_renamed"' "$R/containers/$new2/config.v2.json"
+renamed2() { [ ! -L "$M/by-name/kernel_cache_new" ] && [ "$(readlink "$M/by-name/kernel_cache_renamed" 2>/dev/null)" = "../$new2" ]; }
+if poll_until $BOUND "kernel cache: a rename drops the kept entry" renamed2; then ok "kernel cache: by-name follows a rename through a kept entry"; else bad "kernel cache: by-name after a rename: $(ls "$M/by-name" | tr '\n' ' ')"; fi
+rm -rf "$R/containers/$new2" # file by file, then the folder
+removed2() { [ ! -L "$M/by-name/kernel_cache_renamed" ]; }
+if poll_until $BOUND "kernel cache: a removal drops the kept entry" removed2; then ok "kernel cache: by-name follows a removal through a kept entry"; else bad "kernel cache: by-name after a removal: $(ls "$M/by-name" | tr '\n' ' ')"; fi
 if mount_stop_clean "$M"; then ok "daemon (kernel cache) exited cleanly"; else bad "daemon (kernel cache) exit"; fi
 
 M=$work/mnt-o

@@ -124,3 +124,86 @@ Test(tree, a_long_name_hides_no_other_container)
     lookup_ok(d, "config.json", NULL);
     cr_expect_eq(bfs_lookup(tree, BFS_BYNAME_INO, "mmmm", &a), -ENOENT);
 }
+
+/* The long entry timeout for by-name names (byname.c): given only while every name is
+ * watched, and each given name taken back, by name, when its container's folder changes, when
+ * the container leaves, when a smaller ID takes the name over, and on an overflow. */
+static size_t byname_recorded(const char *name)
+{
+    size_t k = 0;
+    pthread_mutex_lock(&rec.lock);
+    for (size_t i = 0; i < rec.n; i++)
+        k += rec.v[i].parent == BFS_BYNAME_INO && strcmp(rec.v[i].name, name) == 0;
+    pthread_mutex_unlock(&rec.lock);
+    return k;
+}
+
+Test(tree, by_name_entries_kept_while_watched_and_taken_back_by_name)
+{
+    const struct bfs_watch_ops ops = {.add = fake_watch_add};
+    struct bfs_attr a;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    fx_container(&fx, CID3, "cache", fx.image_hex, NULL, NULL, C3);
+    open_tree(3600000, 0);
+    lookup_ok(BFS_BYNAME_INO, "db", &a);
+    cr_expect(!a.keep_entry, "without a watcher: the short timeout");
+    cr_expect(a.keep_attr, "a link's attributes never change");
+
+    bfs_tree_set_watch(tree, &ops);
+    bfs_tree_changed_all(tree, NULL, NULL); /* the index made unwatched is not trusted */
+    lookup_ok(BFS_BYNAME_INO, "db", &a);
+    cr_expect(a.keep_entry, "every name watched: the long timeout");
+    lookup_ok(BFS_BYNAME_INO, "db", &a);
+    cr_expect(a.keep_entry, "looked up again: the same name, still kept");
+    lookup_ok(BFS_BYNAME_INO, "web", &a);
+    lookup_ok(BFS_BYNAME_INO, "cache", &a);
+    cr_expect(a.keep_entry);
+
+    /* CID2 renamed (Docker rewrites config.v2.json): "db" is dropped, nothing else */
+    rec_clear();
+    fx_container(&fx, CID2, "db2", fx.image_hex, NULL, NULL, C3);
+    bfs_tree_changed(tree, "containers/" CID2, "config.v2.json", record, &rec);
+    cr_expect_eq(byname_recorded("db"), 1, "the old name dropped once");
+    cr_expect_eq(byname_recorded("web") + byname_recorded("cache"), 0, "no other name");
+    cr_expect_eq(bfs_lookup(tree, BFS_BYNAME_INO, "db", &a), -ENOENT);
+    lookup_ok(BFS_BYNAME_INO, "db2", &a);
+    cr_expect(a.keep_entry);
+
+    /* a change in its folder that leaves the name as it is: dropped all the same (the event
+     * cannot tell), and given again at the next lookup */
+    rec_clear();
+    bfs_tree_changed(tree, "containers/" CID3, "hostconfig.json", record, &rec);
+    cr_expect_eq(byname_recorded("cache"), 1);
+    lookup_ok(BFS_BYNAME_INO, "cache", &a);
+    cr_expect(a.keep_entry);
+
+    /* CID1 (the smallest ID) renamed to "db2", CID2's: CID1 takes it over, so the entry the
+     * kernel holds for "db2" (CID2's link) is dropped with CID1's "web" */
+    rec_clear();
+    fx_container(&fx, CID1, "db2", fx.image_hex, NULL, NULL, C3);
+    bfs_tree_changed(tree, "containers/" CID1, "config.v2.json", record, &rec);
+    cr_expect_eq(byname_recorded("web"), 1);
+    cr_expect_eq(byname_recorded("db2"), 1, "the name another container was given");
+    char *target = NULL;
+    lookup_ok(BFS_BYNAME_INO, "db2", &a);
+    cr_assert_eq(bfs_readlink(tree, a.ino, &target), 0);
+    cr_expect_str_eq(target, "../" CID1);
+    free(target);
+
+    /* a container removed, folder and all: its name dropped */
+    rec_clear();
+    lookup_ok(BFS_BYNAME_INO, "cache", &a);
+    fx_rm(&fx, "containers/" CID3);
+    bfs_tree_changed(tree, "containers", CID3, record, &rec);
+    cr_expect_eq(byname_recorded("cache"), 1);
+    cr_expect_eq(bfs_lookup(tree, BFS_BYNAME_INO, "cache", &a), -ENOENT);
+
+    /* an overflow: every name given is dropped */
+    rec_clear();
+    lookup_ok(BFS_BYNAME_INO, "db2", &a);
+    cr_expect(a.keep_entry);
+    bfs_tree_changed_all(tree, record, &rec);
+    cr_expect_eq(byname_recorded("db2"), 1);
+    bfs_tree_set_watch(tree, NULL);
+}
