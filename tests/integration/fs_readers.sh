@@ -45,6 +45,12 @@ same "python open(p).read(): one IOCTL per file" " $n opcode: IOCTL;" "$(reader 
 same "python open(p, 'rb', buffering=0).read(): nothing" "" "$(reader py_read rb 0)"
 same "cat FILE...: nothing" "" "$(reader xargs cat <"$work/files")"
 same "jq -c . FILE...: nothing" "" "$(reader xargs jq -c . <<<"$(grep '\.json$' "$work/files")")"
+# grep -r over the whole tree, by-name included, past the short entry timeout: the kept
+# entries (by-name's too) answer every lookup; fts asks STATFS once, which no kernel caches.
+grep -r -c zzzz "$M" >/dev/null || true
+sleep 1.5
+same "grep -r (the whole tree, past the 1 s timeout): one STATFS, nothing else" " 1 opcode: STATFS;" \
+    "$(reader grep -r -c zzzz "$M" || true)"
 ioctl=$(grep -c "opcode: IOCTL" "$M.log" || true)
 same "every IOCTL answered ENOTTY (libfuse would say ENOSYS)" "$ioctl" \
     "$(grep -A1 "opcode: IOCTL" "$M.log" | grep -c "error: -25 (Inappropriate ioctl for device)" || true)"
