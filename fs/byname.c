@@ -207,11 +207,12 @@ int names_get(struct bfs_tree *t, struct namelist **out)
  * kernel's invalidation takes by-name's lock, which the lookup holds until its answer is in
  * place, so it cannot pass the entry it drops. */
 
-/* Room in names.inval for every given name and one more. */
+/* Room in names.inval for every given name, every one queued, and one more: names taken back
+ * wait for the watcher's drain while lookups give others (n_given + n_inval <= cap_inval). */
 static bool inval_room_locked(struct bfs_tree *t)
 {
     tree_assert_locked(t);
-    if (t->names.cap_inval > t->names.n_given) /* n_inval <= n_given at all times */
+    if (t->names.cap_inval > t->names.n_given + t->names.n_inval)
         return true;
     size_t cap = t->names.cap_inval ? 2 * t->names.cap_inval : 16;
     char **v = realloc(t->names.inval, cap * sizeof(*v));

@@ -261,7 +261,7 @@ struct tree_names {
     uint64_t listed; /* hash of by-name's last listing, 0: none yet */
     /* Names given with the long entry timeout (ctr.byname_given): how many, and those taken
      * back, for the watcher thread to tell the kernel (names_drain). `inval` always has room
-     * for every given name, so taking one back never fails. */
+     * for every given name besides those queued, so taking one back never fails. */
     size_t n_given;
     char **inval;
     size_t n_inval, cap_inval;

@@ -207,3 +207,43 @@ Test(tree, by_name_entries_kept_while_watched_and_taken_back_by_name)
     cr_expect_eq(byname_recorded("db2"), 1);
     bfs_tree_set_watch(tree, NULL);
 }
+
+/* Names taken back by request threads (a lookup or a listing that finds a container gone) wait
+ * for the watcher's next drain; meanwhile names are given again and taken back again. The queue
+ * must hold every one of them, not just as many as are given at a time. */
+Test(tree, by_name_take_backs_queued_between_drains_all_fit)
+{
+    const struct bfs_watch_ops ops = {.add = fake_watch_add};
+    enum { K = 200 };
+    char id[LS_ID_LEN + 1], name[16], rel[96];
+    struct bfs_attr a;
+
+    for (int i = 0; i < 2 * K; i++) {
+        snprintf(id, sizeof(id), "fa%062d", i);
+        snprintf(name, sizeof(name), "n%d", i);
+        fx_container(&fx, id, name, fx.image_hex, NULL, NULL, C3);
+    }
+    open_tree(3600000, 0);
+    bfs_tree_set_watch(tree, &ops);
+    bfs_tree_changed_all(tree, NULL, NULL);
+    for (int round = 0; round < 2; round++) {
+        for (int i = round * K; i < (round + 1) * K; i++) {
+            snprintf(name, sizeof(name), "n%d", i);
+            lookup_ok(BFS_BYNAME_INO, name, &a);
+            cr_assert(a.keep_entry, "%s", name);
+        }
+        for (int i = round * K; i < (round + 1) * K; i++) { /* gone; no event told of it */
+            snprintf(id, sizeof(id), "fa%062d", i);
+            snprintf(rel, sizeof(rel), "containers/%s", id);
+            fx_rm(&fx, rel);
+            cr_assert_eq(bfs_lookup(tree, BFS_ROOT_INO, id, &a), -ENOENT);
+        }
+    }
+    rec_clear();
+    bfs_tree_names_drain(tree, record, &rec);
+    for (int i = 0; i < 2 * K; i++) {
+        snprintf(name, sizeof(name), "n%d", i);
+        cr_expect_eq(byname_recorded(name), 1, "%s", name);
+    }
+    bfs_tree_set_watch(tree, NULL);
+}
