@@ -181,13 +181,17 @@ static void inval_all(struct inval_ent *v, size_t n, bool root_entries, bfs_inva
 }
 
 /* Container id's name as its config.v2.json says now: if another container was given that
- * name (byname.c), it is taken back, since the smaller ID may take it over. Unlocked. */
+ * name (byname.c), it is taken back, since the smaller ID may take it over. Its folder is
+ * watched first: one just made is filled later, and nothing lists it (the kernel keeps the
+ * names it was given) to watch it before that. Unlocked. */
 static void take_back_new_name(struct bfs_tree *t, const char *id)
 {
     struct bf_error err = BF_ERROR_INIT;
     struct store *s = store_hold(t);
-    char *name = NULL;
+    char *name = NULL, rel[sizeof("containers/") + LS_ID_LEN];
 
+    snprintf(rel, sizeof(rel), "containers/%s", id);
+    tree_watch_add(t, rel);
     if (s && layerstore_container_name(s->ls, id, &name, NULL, &err) == 0 && name && *name) {
         tree_lock(t);
         names_take_back_all_locked(t, name, ctr_find_locked(t, id));

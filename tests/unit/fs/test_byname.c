@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tree_fx.h"
 
@@ -246,4 +247,33 @@ Test(tree, by_name_take_backs_queued_between_drains_all_fit)
         cr_expect_eq(byname_recorded(name), 1, "%s", name);
     }
     bfs_tree_set_watch(tree, NULL);
+}
+
+/* A folder made in containers/ and filled afterwards (Docker's create): once it says a name
+ * given to a larger ID, the kernel's entry for that name is dropped, so the folder's files
+ * must be seen as they come even before anything lists it. */
+Test(tree, by_name_new_folder_filled_later_takes_a_given_name_over)
+{
+    struct bf_error err = BF_ERROR_INIT;
+    const char *small = "abd0000000000000000000000000000000000000000000000000000000000000";
+    char *target = NULL, dir[512];
+    struct bfs_attr a;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    open_tree(3600000, 0);
+    cr_assert_eq(bfs_watch_start(tree, record, &rec, &tw, &err), 0, "%s", bf_error_message(&err));
+    lookup_ok(BFS_BYNAME_INO, "db", &a);
+    cr_assert(a.keep_entry, "every name watched: the long timeout");
+
+    rec_clear();
+    snprintf(dir, sizeof(dir), "%s/containers/%s", fx.root, small);
+    cr_assert_eq(mkdir(dir, 0755), 0, "%s", dir);
+    cr_assert(wait_recorded(BFS_ROOT_INO, NULL), "the new folder was seen");
+    rec_clear();
+    fx_container(&fx, small, "db", fx.image_hex, NULL, NULL, C3); /* a duplicate, smaller ID */
+    cr_assert(wait_recorded(BFS_BYNAME_INO, "db"), "the entry given to the larger ID is dropped");
+    lookup_ok(BFS_BYNAME_INO, "db", &a);
+    cr_assert_eq(bfs_readlink(tree, a.ino, &target), 0);
+    cr_expect_str_eq(target, "../abd0000000000000000000000000000000000000000000000000000000000000");
+    free(target);
 }
