@@ -205,7 +205,9 @@ int names_get(struct bfs_tree *t, struct namelist **out)
  * came since its index was made (the index's epoch is the tree's, checked and recorded under
  * the lock). An event after that point finds the name recorded and invalidates it; the
  * kernel's invalidation takes by-name's lock, which the lookup holds until its answer is in
- * place, so it cannot pass the entry it drops. */
+ * place, so it cannot pass the entry it drops. A revalidating LOOKUP holds no lock, but its
+ * entry is in the dcache already: the invalidation unhashes it, and the answer after that only
+ * sets the timeout of an entry no later walk finds. */
 
 /* Room in names.inval for every given name, every one queued, and one more: names taken back
  * wait for the watcher's drain while lookups give others (n_given + n_inval <= cap_inval). */
