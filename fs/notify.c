@@ -423,12 +423,21 @@ void bfs_tree_sweep(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
         relist = !layerstore_container_pending(s->ls, pl->pending[i], LS_PENDING_STATE);
     store_release(t, s);
     tree_lock(t);
+    bool any_given = false;
     if (relist && t->ids.cur == pl) {
         t->ids.epoch++;
         t->names.epoch++;
         for (size_t i = 0; i < pl->n_pending; i++)
             names_mark_locked(t, pl->pending[i]);
+        any_given = t->names.n_given > 0;
     }
+    tree_unlock(t);
+    /* after the epoch: a name one of them takes over may be one a larger ID was given */
+    for (size_t i = 0; any_given && i < pl->n_pending; i++)
+        take_back_new_name(t, pl->pending[i]);
+    if (any_given)
+        bfs_tree_names_drain(t, inval, ctx);
+    tree_lock(t);
     idlist_unref_locked(pl);
     /* more containers in the table than the last listing had, for a while: some removals were
      * not seen (a lost event); every ten seconds at most, the table is checked against

@@ -277,3 +277,43 @@ Test(tree, by_name_new_folder_filled_later_takes_a_given_name_over)
     cr_expect_str_eq(target, "../abd0000000000000000000000000000000000000000000000000000000000000");
     free(target);
 }
+
+/* A folder left without hostconfig.json becomes a container once it has settled, which no
+ * event tells (the sweep finds it): a name it takes over from a larger ID that was given it
+ * meanwhile is dropped then too. */
+Test(tree, by_name_settled_folder_takes_a_given_name_over)
+{
+    const struct bfs_watch_ops ops = {.add = fake_watch_add};
+    const char *small = "abd0000000000000000000000000000000000000000000000000000000000000";
+    char *target = NULL, rel[160];
+    struct bfs_attr a;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    open_tree(200, 0);
+    bfs_tree_set_watch(tree, &ops);
+    bfs_tree_changed_all(tree, NULL, NULL);
+    lookup_ok(BFS_BYNAME_INO, "db", &a);
+
+    /* Docker's create stopped after config.v2.json: the folder is no container yet */
+    fx_container(&fx, small, "db", fx.image_hex, NULL, NULL, C3);
+    snprintf(rel, sizeof(rel), "containers/%s/hostconfig.json", small);
+    fx_rm(&fx, rel);
+    bfs_tree_changed(tree, "containers", small, NULL, NULL);
+    snprintf(rel, sizeof(rel), "containers/%s", small);
+    bfs_tree_changed(tree, rel, "config.v2.json", NULL, NULL);
+    lookup_ok(BFS_BYNAME_INO, "db", &a);
+    cr_assert_eq(bfs_readlink(tree, a.ino, &target), 0);
+    cr_assert_str_eq(target, "../" CID2, "the folder being written is no container");
+    free(target);
+    cr_assert(a.keep_entry, "given while the smaller ID is pending");
+
+    sleep_ms(600); /* settled, and the listing older than the trust period */
+    rec_clear();
+    bfs_tree_sweep(tree, record, &rec);
+    cr_expect_eq(byname_recorded("db"), 1, "the entry given to the larger ID is dropped");
+    lookup_ok(BFS_BYNAME_INO, "db", &a);
+    cr_assert_eq(bfs_readlink(tree, a.ino, &target), 0);
+    cr_expect_str_eq(target, "../abd0000000000000000000000000000000000000000000000000000000000000");
+    free(target);
+    bfs_tree_set_watch(tree, NULL);
+}
