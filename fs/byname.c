@@ -237,6 +237,11 @@ bool names_give_locked(struct bfs_tree *t, const struct namelist *l, struct ctr 
         return strcmp(c->byname_given, name) == 0;
     if (!c->in_table || !inval_room_locked(t) || !(c->byname_given = strdup(name)))
         return false;
+    if (htab_add(&t->names.given, &c->given_h, bfs_hash(name, strlen(name))) < 0) {
+        free(c->byname_given);
+        c->byname_given = NULL;
+        return false;
+    }
     t->names.n_given++;
     return true;
 }
@@ -246,6 +251,7 @@ void names_take_back_locked(struct bfs_tree *t, struct ctr *c)
     tree_assert_locked(t);
     if (!c || !c->byname_given)
         return;
+    htab_del(&t->names.given, &c->given_h);
     /* room reserved when it was given */
     t->names.inval[t->names.n_inval++] = c->byname_given;
     c->byname_given = NULL;
@@ -258,9 +264,16 @@ void names_take_back_all_locked(struct bfs_tree *t, const char *name, const stru
     tree_assert_locked(t);
     if (!t->names.n_given)
         return;
-    HTAB_FOREACH (&t->ctrs, p) {
-        struct ctr *c = (struct ctr *)p;
-        if (c != keep && c->byname_given && (!name || strcmp(c->byname_given, name) == 0))
+    if (!name) {
+        HTAB_FOREACH (&t->names.given, p)
+            names_take_back_locked(t, CTR_OF_GIVEN(p));
+        return;
+    }
+    uint64_t h = bfs_hash(name, strlen(name));
+    for (struct hlink *p = htab_first(&t->names.given, h), *next; p; p = next) {
+        struct ctr *c = CTR_OF_GIVEN(p);
+        next = p->next; /* unlinked by the take back */
+        if (p->hash == h && c != keep && strcmp(c->byname_given, name) == 0)
             names_take_back_locked(t, c);
     }
 }

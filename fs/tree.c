@@ -94,6 +94,7 @@ void bfs_tree_free(struct bfs_tree *t)
     for (size_t i = 0; i < t->names.n_inval; i++)
         free(t->names.inval[i]);
     free(t->names.inval);
+    htab_free(&t->names.given);
     idlist_unref_locked(t->ids.cur);
     idlist_unref_locked(t->ids.prev);
     idlist_unref_locked(t->ids.raw);

@@ -28,6 +28,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -157,7 +158,9 @@ struct ctr {
     /* The by-name name the kernel was given for it with the long entry timeout (byname.c),
      * NULL: none. Invalidated by name when anything of its folder changes or it leaves. */
     char *byname_given;
+    struct hlink given_h; /* in tree_names.given by that name, while it is set */
 };
+#define CTR_OF_GIVEN(l) ((struct ctr *)((char *)(l) - offsetof(struct ctr, given_h)))
 
 enum node_kind { N_DIR, N_FILE, N_BYNAME_LINK, N_PREFIX_LINK };
 
@@ -263,6 +266,7 @@ struct tree_names {
      * back, for the watcher thread to tell the kernel (names_drain). `inval` always has room
      * for every given name besides those queued, so taking one back never fails. */
     size_t n_given;
+    struct htab given; /* the containers with a given name, by that name */
     char **inval;
     size_t n_inval, cap_inval;
 };
