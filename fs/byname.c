@@ -129,14 +129,20 @@ int names_get(struct bfs_tree *t, struct namelist **out)
     int r;
 
     tree_lock(t);
-    l = t->names.cur;
-    if (l && index_fresh_locked(t, l->epoch, t->names.epoch, l->store_gen, l->watched, l->built_ns,
-                                now)) {
-        l->refs++;
-        *out = l;
-        tree_unlock(t);
-        return 0;
+    for (;;) {
+        l = t->names.cur;
+        if (l && index_fresh_locked(t, l->epoch, t->names.epoch, l->store_gen, l->watched,
+                                    l->built_ns, now)) {
+            l->refs++;
+            *out = l;
+            tree_unlock(t);
+            return 0;
+        }
+        if (!t->names.building)
+            break;
+        tree_wait(t, &t->names.built); /* the index being built is likely the one needed */
     }
+    t->names.building = true;
     ep = t->names.epoch;
     sg = t->root.store_gen;
     if (l && !t->names.dirty_all && t->watch.add && l->watched && l->store_gen == sg &&
@@ -165,6 +171,8 @@ int names_get(struct bfs_tree *t, struct namelist **out)
         r = names_sort(l);
     free(dirty);
     tree_lock(t);
+    t->names.building = false;
+    pthread_cond_broadcast(&t->names.built);
     t->stats.name_reads += nread;
     idlist_unref_locked(ids);
     namelist_unref_locked(old);

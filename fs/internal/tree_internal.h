@@ -261,6 +261,10 @@ struct tree_names {
     char dirty[NAMES_DIRTY_MAX][LS_ID_LEN + 1];
     size_t ndirty;
     bool dirty_all;
+    /* One index is built at a time (names_get): a build takes the marks and reuses the rest
+     * of cur, so one started beside another would miss the other's marks. */
+    bool building;
+    pthread_cond_t built; /* with the lock: building went false */
     uint64_t listed; /* hash of by-name's last listing, 0: none yet */
     /* Names given with the long entry timeout (ctr.byname_given): how many, and those taken
      * back, for the watcher thread to tell the kernel (names_drain). `inval` always has room

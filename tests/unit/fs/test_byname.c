@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "tree_fx.h"
 
@@ -315,5 +316,77 @@ Test(tree, by_name_settled_folder_takes_a_given_name_over)
     cr_assert_eq(bfs_readlink(tree, a.ino, &target), 0);
     cr_expect_str_eq(target, "../abd0000000000000000000000000000000000000000000000000000000000000");
     free(target);
+    bfs_tree_set_watch(tree, NULL);
+}
+
+/* Two index builds side by side: the second, started while the first is reading names, must
+ * not reuse what the first has not yet put in place (each takes the marks made since the last
+ * build and reuses the rest), else a rename the first took the mark of is never read again
+ * and the stale name is trusted (and given with the long timeout) until its container changes
+ * again. The first build is held in its watch of CID3's folder while CID2 is renamed and a
+ * second lookup runs. */
+static int hook_armed;
+static pthread_t hook_thread;
+static pthread_mutex_t hook_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hook_cond = PTHREAD_COND_INITIALIZER;
+static bool hook_done;
+
+static void *second_lookup(void *arg)
+{
+    struct bfs_attr a;
+    (void)arg;
+    bfs_lookup(tree, BFS_BYNAME_INO, "db2", &a);
+    pthread_mutex_lock(&hook_lock);
+    hook_done = true;
+    pthread_cond_broadcast(&hook_cond);
+    pthread_mutex_unlock(&hook_lock);
+    return NULL;
+}
+
+static int hooked_watch_add(void *ctx, const char *rel)
+{
+    (void)ctx;
+    if (!hook_armed || strcmp(rel, "containers/" CID3) != 0)
+        return 0;
+    hook_armed = 0;
+    fx_container(&fx, CID2, "db2", fx.image_hex, NULL, NULL, C3);
+    bfs_tree_changed(tree, "containers/" CID2, "config.v2.json", NULL, NULL);
+    pthread_create(&hook_thread, NULL, second_lookup, NULL);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 300 * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&hook_lock); /* the second build may finish first, or wait for this one */
+    while (!hook_done && pthread_cond_timedwait(&hook_cond, &hook_lock, &until) == 0)
+        ;
+    pthread_mutex_unlock(&hook_lock);
+    return 0;
+}
+
+Test(tree, by_name_index_builds_side_by_side_miss_no_rename)
+{
+    const struct bfs_watch_ops ops = {.add = hooked_watch_add};
+    struct bfs_attr a;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    fx_container(&fx, CID3, "cache", fx.image_hex, NULL, NULL, C3);
+    open_tree(3600000, 0);
+    bfs_tree_set_watch(tree, &ops);
+    bfs_tree_changed_all(tree, NULL, NULL);
+    lookup_ok(BFS_BYNAME_INO, "db", &a);
+
+    fx_container(&fx, CID3, "cache2", fx.image_hex, NULL, NULL, C3);
+    bfs_tree_changed(tree, "containers/" CID3, "config.v2.json", NULL, NULL);
+    hook_armed = 1;
+    lookup_ok(BFS_BYNAME_INO, "web", &a); /* the first build, held at CID3 */
+    pthread_join(hook_thread, NULL);
+
+    cr_expect_eq(bfs_lookup(tree, BFS_BYNAME_INO, "db", &a), -ENOENT, "CID2 is db2 now");
+    cr_expect_eq(bfs_lookup(tree, BFS_BYNAME_INO, "cache", &a), -ENOENT, "CID3 is cache2 now");
+    lookup_ok(BFS_BYNAME_INO, "db2", &a);
+    lookup_ok(BFS_BYNAME_INO, "cache2", &a);
     bfs_tree_set_watch(tree, NULL);
 }
