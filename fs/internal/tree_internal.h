@@ -160,7 +160,7 @@ struct ctr {
     char *byname_given;
     struct hlink given_h; /* in tree_names.given by that name, while it is set */
 };
-#define CTR_OF_GIVEN(l) ((struct ctr *)((char *)(l) - offsetof(struct ctr, given_h)))
+#define CTR_OF_GIVEN(l) ((struct ctr *)((char *)(l)-offsetof(struct ctr, given_h)))
 
 enum node_kind { N_DIR, N_FILE, N_BYNAME_LINK, N_PREFIX_LINK };
 
@@ -265,7 +265,7 @@ struct tree_names {
      * of cur, so one started beside another would miss the other's marks. */
     bool building;
     pthread_cond_t built; /* with the lock: building went false */
-    uint64_t listed; /* hash of by-name's last listing, 0: none yet */
+    uint64_t listed;      /* hash of by-name's last listing, 0: none yet */
     /* Names given with the long entry timeout (ctr.byname_given): how many, and those taken
      * back, for the watcher thread to tell the kernel (names_drain). `inval` always has room
      * for every given name besides those queued, so taking one back never fails. */
