@@ -62,6 +62,7 @@ int bfs_tree_new(const char *dataroot, const struct bfs_tree_options *opts, stru
     pthread_cond_init(&t->ahead.cond, NULL);
     pthread_cond_init(&t->watch_cond, NULL);
     pthread_cond_init(&t->names.built, NULL);
+    pthread_cond_init(&t->ids.built, NULL);
     pthread_cond_init(&t->gen_cond, NULL);
     t->cache.lru.next = t->cache.lru.prev = &t->cache.lru;
     t->next_ino = FIRST_DYNAMIC_INO;
@@ -104,6 +105,7 @@ void bfs_tree_free(struct bfs_tree *t)
     pthread_cond_destroy(&t->ahead.cond);
     pthread_cond_destroy(&t->watch_cond);
     pthread_cond_destroy(&t->names.built);
+    pthread_cond_destroy(&t->ids.built);
     pthread_mutex_destroy(&t->lock);
     free(t->dataroot);
     free(t);

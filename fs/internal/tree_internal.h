@@ -249,7 +249,11 @@ struct tree_ids {
     char recheck[RECHECK_MAX][LS_ID_LEN + 1];
     size_t n_recheck;
     bool recheck_all;
-    uint64_t listed; /* hash of the root's last listing, 0: none yet */
+    /* One listing at a time (ids_get): a listing takes the rechecks and trusts cur for the
+     * rest, so one started beside another would miss the other's rechecks. */
+    bool building;
+    pthread_cond_t built; /* with the lock: building went false */
+    uint64_t listed;      /* hash of the root's last listing, 0: none yet */
 };
 
 /* by-name's listings (byname.c), as the root's. */
