@@ -129,14 +129,20 @@ int names_get(struct bfs_tree *t, struct namelist **out)
     int r;
 
     tree_lock(t);
-    l = t->names.cur;
-    if (l && index_fresh_locked(t, l->epoch, t->names.epoch, l->store_gen, l->watched, l->built_ns,
-                                now)) {
-        l->refs++;
-        *out = l;
-        tree_unlock(t);
-        return 0;
+    for (;;) {
+        l = t->names.cur;
+        if (l && index_fresh_locked(t, l->epoch, t->names.epoch, l->store_gen, l->watched,
+                                    l->built_ns, now)) {
+            l->refs++;
+            *out = l;
+            tree_unlock(t);
+            return 0;
+        }
+        if (!t->names.building)
+            break;
+        tree_wait(t, &t->names.built); /* the index being built is likely the one needed */
     }
+    t->names.building = true;
     ep = t->names.epoch;
     sg = t->root.store_gen;
     if (l && !t->names.dirty_all && t->watch.add && l->watched && l->store_gen == sg &&
@@ -165,6 +171,8 @@ int names_get(struct bfs_tree *t, struct namelist **out)
         r = names_sort(l);
     free(dirty);
     tree_lock(t);
+    t->names.building = false;
+    pthread_cond_broadcast(&t->names.built);
     t->stats.name_reads += nread;
     idlist_unref_locked(ids);
     namelist_unref_locked(old);
@@ -205,13 +213,16 @@ int names_get(struct bfs_tree *t, struct namelist **out)
  * came since its index was made (the index's epoch is the tree's, checked and recorded under
  * the lock). An event after that point finds the name recorded and invalidates it; the
  * kernel's invalidation takes by-name's lock, which the lookup holds until its answer is in
- * place, so it cannot pass the entry it drops. */
+ * place, so it cannot pass the entry it drops. A revalidating LOOKUP holds no lock, but its
+ * entry is in the dcache already: the invalidation unhashes it, and the answer after that only
+ * sets the timeout of an entry no later walk finds. */
 
-/* Room in names.inval for every given name and one more. */
+/* Room in names.inval for every given name, every one queued, and one more: names taken back
+ * wait for the watcher's drain while lookups give others (n_given + n_inval <= cap_inval). */
 static bool inval_room_locked(struct bfs_tree *t)
 {
     tree_assert_locked(t);
-    if (t->names.cap_inval > t->names.n_given) /* n_inval <= n_given at all times */
+    if (t->names.cap_inval > t->names.n_given + t->names.n_inval)
         return true;
     size_t cap = t->names.cap_inval ? 2 * t->names.cap_inval : 16;
     char **v = realloc(t->names.inval, cap * sizeof(*v));
@@ -234,6 +245,11 @@ bool names_give_locked(struct bfs_tree *t, const struct namelist *l, struct ctr 
         return strcmp(c->byname_given, name) == 0;
     if (!c->in_table || !inval_room_locked(t) || !(c->byname_given = strdup(name)))
         return false;
+    if (htab_add(&t->names.given, &c->given_h, bfs_hash(name, strlen(name))) < 0) {
+        free(c->byname_given);
+        c->byname_given = NULL;
+        return false;
+    }
     t->names.n_given++;
     return true;
 }
@@ -243,6 +259,7 @@ void names_take_back_locked(struct bfs_tree *t, struct ctr *c)
     tree_assert_locked(t);
     if (!c || !c->byname_given)
         return;
+    htab_del(&t->names.given, &c->given_h);
     /* room reserved when it was given */
     t->names.inval[t->names.n_inval++] = c->byname_given;
     c->byname_given = NULL;
@@ -255,9 +272,16 @@ void names_take_back_all_locked(struct bfs_tree *t, const char *name, const stru
     tree_assert_locked(t);
     if (!t->names.n_given)
         return;
-    HTAB_FOREACH (&t->ctrs, p) {
-        struct ctr *c = (struct ctr *)p;
-        if (c != keep && c->byname_given && (!name || strcmp(c->byname_given, name) == 0))
+    if (!name) {
+        HTAB_FOREACH (&t->names.given, p)
+            names_take_back_locked(t, CTR_OF_GIVEN(p));
+        return;
+    }
+    uint64_t h = bfs_hash(name, strlen(name));
+    for (struct hlink *p = htab_first(&t->names.given, h), *next; p; p = next) {
+        struct ctr *c = CTR_OF_GIVEN(p);
+        next = p->next; /* unlinked by the take back */
+        if (p->hash == h && c != keep && strcmp(c->byname_given, name) == 0)
             names_take_back_locked(t, c);
     }
 }

@@ -147,16 +147,22 @@ int ids_get(struct bfs_tree *t, bool relist, struct idlist **out)
     struct idlist *prev = NULL;
 
     tree_lock(t);
-    l = t->ids.cur;
-    /* (pending folders: the watcher's sweep looks at them, and lists anew when one has
-     * become a container) */
-    if (l && (t->watch.add || !relist) &&
-        index_fresh_locked(t, l->epoch, t->ids.epoch, l->store_gen, true, l->built_ns, now)) {
-        l->refs++;
-        *out = l;
-        tree_unlock(t);
-        return 0;
+    for (;;) {
+        l = t->ids.cur;
+        /* (pending folders: the watcher's sweep looks at them, and lists anew when one has
+         * become a container) */
+        if (l && (t->watch.add || !relist) &&
+            index_fresh_locked(t, l->epoch, t->ids.epoch, l->store_gen, true, l->built_ns, now)) {
+            l->refs++;
+            *out = l;
+            tree_unlock(t);
+            return 0;
+        }
+        if (!t->ids.building)
+            break;
+        tree_wait(t, &t->ids.built); /* the listing under way is likely the one needed */
     }
+    t->ids.building = true;
     ep = t->ids.epoch;
     sg = t->root.store_gen;
     if (l && l->store_gen == sg && !t->ids.recheck_all) {
@@ -178,12 +184,13 @@ int ids_get(struct bfs_tree *t, bool relist, struct idlist **out)
     l = calloc(1, sizeof(*l));
     r = l ? list_ids(t, prev, recheck, recheck ? n_recheck : 0, l) : -ENOMEM;
     free(recheck);
-    if (prev) {
-        tree_lock(t);
-        idlist_unref_locked(prev);
-        tree_unlock(t);
-    }
+    tree_lock(t);
+    idlist_unref_locked(prev);
     if (r < 0) {
+        t->ids.recheck_all = true; /* the rechecks taken are forgotten: look at every folder */
+        t->ids.building = false;
+        pthread_cond_broadcast(&t->ids.built);
+        tree_unlock(t);
         if (l)
             ls_strv_free(l->pending, l->n_pending);
         free(l);
@@ -193,7 +200,6 @@ int ids_get(struct bfs_tree *t, bool relist, struct idlist **out)
     l->epoch = ep;
     l->store_gen = sg;
     l->built_ns = now;
-    tree_lock(t);
     l->gen = ++t->list_gen;
     ctrs_sync_locked(t, l);
     idlist_unref_locked(t->ids.prev);
@@ -201,6 +207,8 @@ int ids_get(struct bfs_tree *t, bool relist, struct idlist **out)
     t->ids.cur = l;
     idlist_unref_locked(t->ids.raw); /* the listing answers prefixes from now on */
     t->ids.raw = NULL;
+    t->ids.building = false; /* in place: the next listing starts from it */
+    pthread_cond_broadcast(&t->ids.built);
     tree_unlock(t);
     *out = l;
     return 0;

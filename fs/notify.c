@@ -181,13 +181,17 @@ static void inval_all(struct inval_ent *v, size_t n, bool root_entries, bfs_inva
 }
 
 /* Container id's name as its config.v2.json says now: if another container was given that
- * name (byname.c), it is taken back, since the smaller ID may take it over. Unlocked. */
+ * name (byname.c), it is taken back, since the smaller ID may take it over. Its folder is
+ * watched first: one just made is filled later, and nothing lists it (the kernel keeps the
+ * names it was given) to watch it before that. Unlocked. */
 static void take_back_new_name(struct bfs_tree *t, const char *id)
 {
     struct bf_error err = BF_ERROR_INIT;
     struct store *s = store_hold(t);
-    char *name = NULL;
+    char *name = NULL, rel[sizeof("containers/") + LS_ID_LEN];
 
+    snprintf(rel, sizeof(rel), "containers/%s", id);
+    tree_watch_add(t, rel);
     if (s && layerstore_container_name(s->ls, id, &name, NULL, &err) == 0 && name && *name) {
         tree_lock(t);
         names_take_back_all_locked(t, name, ctr_find_locked(t, id));
@@ -419,12 +423,21 @@ void bfs_tree_sweep(struct bfs_tree *t, bfs_inval_fn inval, void *ctx)
         relist = !layerstore_container_pending(s->ls, pl->pending[i], LS_PENDING_STATE);
     store_release(t, s);
     tree_lock(t);
+    bool any_given = false;
     if (relist && t->ids.cur == pl) {
         t->ids.epoch++;
         t->names.epoch++;
         for (size_t i = 0; i < pl->n_pending; i++)
             names_mark_locked(t, pl->pending[i]);
+        any_given = t->names.n_given > 0;
     }
+    tree_unlock(t);
+    /* after the epoch: a name one of them takes over may be one a larger ID was given */
+    for (size_t i = 0; any_given && i < pl->n_pending; i++)
+        take_back_new_name(t, pl->pending[i]);
+    if (any_given)
+        bfs_tree_names_drain(t, inval, ctx);
+    tree_lock(t);
     idlist_unref_locked(pl);
     /* more containers in the table than the last listing had, for a while: some removals were
      * not seen (a lost event); every ten seconds at most, the table is checked against

@@ -61,6 +61,8 @@ int bfs_tree_new(const char *dataroot, const struct bfs_tree_options *opts, stru
     pthread_mutex_init(&t->lock, NULL);
     pthread_cond_init(&t->ahead.cond, NULL);
     pthread_cond_init(&t->watch_cond, NULL);
+    pthread_cond_init(&t->names.built, NULL);
+    pthread_cond_init(&t->ids.built, NULL);
     pthread_cond_init(&t->gen_cond, NULL);
     t->cache.lru.next = t->cache.lru.prev = &t->cache.lru;
     t->next_ino = FIRST_DYNAMIC_INO;
@@ -94,6 +96,7 @@ void bfs_tree_free(struct bfs_tree *t)
     for (size_t i = 0; i < t->names.n_inval; i++)
         free(t->names.inval[i]);
     free(t->names.inval);
+    htab_free(&t->names.given);
     idlist_unref_locked(t->ids.cur);
     idlist_unref_locked(t->ids.prev);
     idlist_unref_locked(t->ids.raw);
@@ -101,6 +104,8 @@ void bfs_tree_free(struct bfs_tree *t)
     tree_unlock(t);
     pthread_cond_destroy(&t->ahead.cond);
     pthread_cond_destroy(&t->watch_cond);
+    pthread_cond_destroy(&t->names.built);
+    pthread_cond_destroy(&t->ids.built);
     pthread_mutex_destroy(&t->lock);
     free(t->dataroot);
     free(t);

@@ -28,6 +28,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -157,7 +158,9 @@ struct ctr {
     /* The by-name name the kernel was given for it with the long entry timeout (byname.c),
      * NULL: none. Invalidated by name when anything of its folder changes or it leaves. */
     char *byname_given;
+    struct hlink given_h; /* in tree_names.given by that name, while it is set */
 };
+#define CTR_OF_GIVEN(l) ((struct ctr *)((char *)(l)-offsetof(struct ctr, given_h)))
 
 enum node_kind { N_DIR, N_FILE, N_BYNAME_LINK, N_PREFIX_LINK };
 
@@ -246,7 +249,11 @@ struct tree_ids {
     char recheck[RECHECK_MAX][LS_ID_LEN + 1];
     size_t n_recheck;
     bool recheck_all;
-    uint64_t listed; /* hash of the root's last listing, 0: none yet */
+    /* One listing at a time (ids_get): a listing takes the rechecks and trusts cur for the
+     * rest, so one started beside another would miss the other's rechecks. */
+    bool building;
+    pthread_cond_t built; /* with the lock: building went false */
+    uint64_t listed;      /* hash of the root's last listing, 0: none yet */
 };
 
 /* by-name's listings (byname.c), as the root's. */
@@ -258,11 +265,16 @@ struct tree_names {
     char dirty[NAMES_DIRTY_MAX][LS_ID_LEN + 1];
     size_t ndirty;
     bool dirty_all;
-    uint64_t listed; /* hash of by-name's last listing, 0: none yet */
+    /* One index is built at a time (names_get): a build takes the marks and reuses the rest
+     * of cur, so one started beside another would miss the other's marks. */
+    bool building;
+    pthread_cond_t built; /* with the lock: building went false */
+    uint64_t listed;      /* hash of by-name's last listing, 0: none yet */
     /* Names given with the long entry timeout (ctr.byname_given): how many, and those taken
      * back, for the watcher thread to tell the kernel (names_drain). `inval` always has room
-     * for every given name, so taking one back never fails. */
+     * for every given name besides those queued, so taking one back never fails. */
     size_t n_given;
+    struct htab given; /* the containers with a given name, by that name */
     char **inval;
     size_t n_inval, cap_inval;
 };

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "tree_fx.h"
 
@@ -205,5 +207,186 @@ Test(tree, by_name_entries_kept_while_watched_and_taken_back_by_name)
     cr_expect(a.keep_entry);
     bfs_tree_changed_all(tree, record, &rec);
     cr_expect_eq(byname_recorded("db2"), 1);
+    bfs_tree_set_watch(tree, NULL);
+}
+
+/* Names taken back by request threads (a lookup or a listing that finds a container gone) wait
+ * for the watcher's next drain; meanwhile names are given again and taken back again. The queue
+ * must hold every one of them, not just as many as are given at a time. */
+Test(tree, by_name_take_backs_queued_between_drains_all_fit)
+{
+    const struct bfs_watch_ops ops = {.add = fake_watch_add};
+    enum { K = 200 };
+    char id[LS_ID_LEN + 1], name[16], rel[96];
+    struct bfs_attr a;
+
+    for (int i = 0; i < 2 * K; i++) {
+        snprintf(id, sizeof(id), "fa%062d", i);
+        snprintf(name, sizeof(name), "n%d", i);
+        fx_container(&fx, id, name, fx.image_hex, NULL, NULL, C3);
+    }
+    open_tree(3600000, 0);
+    bfs_tree_set_watch(tree, &ops);
+    bfs_tree_changed_all(tree, NULL, NULL);
+    for (int round = 0; round < 2; round++) {
+        for (int i = round * K; i < (round + 1) * K; i++) {
+            snprintf(name, sizeof(name), "n%d", i);
+            lookup_ok(BFS_BYNAME_INO, name, &a);
+            cr_assert(a.keep_entry, "%s", name);
+        }
+        for (int i = round * K; i < (round + 1) * K; i++) { /* gone; no event told of it */
+            snprintf(id, sizeof(id), "fa%062d", i);
+            snprintf(rel, sizeof(rel), "containers/%s", id);
+            fx_rm(&fx, rel);
+            cr_assert_eq(bfs_lookup(tree, BFS_ROOT_INO, id, &a), -ENOENT);
+        }
+    }
+    rec_clear();
+    bfs_tree_names_drain(tree, record, &rec);
+    for (int i = 0; i < 2 * K; i++) {
+        snprintf(name, sizeof(name), "n%d", i);
+        cr_expect_eq(byname_recorded(name), 1, "%s", name);
+    }
+    bfs_tree_set_watch(tree, NULL);
+}
+
+/* A folder made in containers/ and filled afterwards (Docker's create): once it says a name
+ * given to a larger ID, the kernel's entry for that name is dropped, so the folder's files
+ * must be seen as they come even before anything lists it. */
+Test(tree, by_name_new_folder_filled_later_takes_a_given_name_over)
+{
+    struct bf_error err = BF_ERROR_INIT;
+    const char *small = "abd0000000000000000000000000000000000000000000000000000000000000";
+    char *target = NULL, dir[512];
+    struct bfs_attr a;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    open_tree(3600000, 0);
+    cr_assert_eq(bfs_watch_start(tree, record, &rec, &tw, &err), 0, "%s", bf_error_message(&err));
+    lookup_ok(BFS_BYNAME_INO, "db", &a);
+    cr_assert(a.keep_entry, "every name watched: the long timeout");
+
+    rec_clear();
+    snprintf(dir, sizeof(dir), "%s/containers/%s", fx.root, small);
+    cr_assert_eq(mkdir(dir, 0755), 0, "%s", dir);
+    cr_assert(wait_recorded(BFS_ROOT_INO, NULL), "the new folder was seen");
+    rec_clear();
+    fx_container(&fx, small, "db", fx.image_hex, NULL, NULL, C3); /* a duplicate, smaller ID */
+    cr_assert(wait_recorded(BFS_BYNAME_INO, "db"), "the entry given to the larger ID is dropped");
+    lookup_ok(BFS_BYNAME_INO, "db", &a);
+    cr_assert_eq(bfs_readlink(tree, a.ino, &target), 0);
+    cr_expect_str_eq(target, "../abd0000000000000000000000000000000000000000000000000000000000000");
+    free(target);
+}
+
+/* A folder left without hostconfig.json becomes a container once it has settled, which no
+ * event tells (the sweep finds it): a name it takes over from a larger ID that was given it
+ * meanwhile is dropped then too. */
+Test(tree, by_name_settled_folder_takes_a_given_name_over)
+{
+    const struct bfs_watch_ops ops = {.add = fake_watch_add};
+    const char *small = "abd0000000000000000000000000000000000000000000000000000000000000";
+    char *target = NULL, rel[160];
+    struct bfs_attr a;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    open_tree(200, 0);
+    bfs_tree_set_watch(tree, &ops);
+    bfs_tree_changed_all(tree, NULL, NULL);
+    lookup_ok(BFS_BYNAME_INO, "db", &a);
+
+    /* Docker's create stopped after config.v2.json: the folder is no container yet */
+    fx_container(&fx, small, "db", fx.image_hex, NULL, NULL, C3);
+    snprintf(rel, sizeof(rel), "containers/%s/hostconfig.json", small);
+    fx_rm(&fx, rel);
+    bfs_tree_changed(tree, "containers", small, NULL, NULL);
+    snprintf(rel, sizeof(rel), "containers/%s", small);
+    bfs_tree_changed(tree, rel, "config.v2.json", NULL, NULL);
+    lookup_ok(BFS_BYNAME_INO, "db", &a);
+    cr_assert_eq(bfs_readlink(tree, a.ino, &target), 0);
+    cr_assert_str_eq(target, "../" CID2, "the folder being written is no container");
+    free(target);
+    cr_assert(a.keep_entry, "given while the smaller ID is pending");
+
+    sleep_ms(600); /* settled, and the listing older than the trust period */
+    rec_clear();
+    bfs_tree_sweep(tree, record, &rec);
+    cr_expect_eq(byname_recorded("db"), 1, "the entry given to the larger ID is dropped");
+    lookup_ok(BFS_BYNAME_INO, "db", &a);
+    cr_assert_eq(bfs_readlink(tree, a.ino, &target), 0);
+    cr_expect_str_eq(target, "../abd0000000000000000000000000000000000000000000000000000000000000");
+    free(target);
+    bfs_tree_set_watch(tree, NULL);
+}
+
+/* Two index builds side by side: the second, started while the first is reading names, must
+ * not reuse what the first has not yet put in place (each takes the marks made since the last
+ * build and reuses the rest), else a rename the first took the mark of is never read again
+ * and the stale name is trusted (and given with the long timeout) until its container changes
+ * again. The first build is held in its watch of CID3's folder while CID2 is renamed and a
+ * second lookup runs. */
+static int hook_armed;
+static pthread_t hook_thread;
+static pthread_mutex_t hook_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hook_cond = PTHREAD_COND_INITIALIZER;
+static bool hook_done;
+
+static void *second_lookup(void *arg)
+{
+    struct bfs_attr a;
+    (void)arg;
+    bfs_lookup(tree, BFS_BYNAME_INO, "db2", &a);
+    pthread_mutex_lock(&hook_lock);
+    hook_done = true;
+    pthread_cond_broadcast(&hook_cond);
+    pthread_mutex_unlock(&hook_lock);
+    return NULL;
+}
+
+static int hooked_watch_add(void *ctx, const char *rel)
+{
+    (void)ctx;
+    if (!hook_armed || strcmp(rel, "containers/" CID3) != 0)
+        return 0;
+    hook_armed = 0;
+    fx_container(&fx, CID2, "db2", fx.image_hex, NULL, NULL, C3);
+    bfs_tree_changed(tree, "containers/" CID2, "config.v2.json", NULL, NULL);
+    pthread_create(&hook_thread, NULL, second_lookup, NULL);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 300 * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&hook_lock); /* the second build may finish first, or wait for this one */
+    while (!hook_done && pthread_cond_timedwait(&hook_cond, &hook_lock, &until) == 0)
+        ;
+    pthread_mutex_unlock(&hook_lock);
+    return 0;
+}
+
+Test(tree, by_name_index_builds_side_by_side_miss_no_rename)
+{
+    const struct bfs_watch_ops ops = {.add = hooked_watch_add};
+    struct bfs_attr a;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    fx_container(&fx, CID3, "cache", fx.image_hex, NULL, NULL, C3);
+    open_tree(3600000, 0);
+    bfs_tree_set_watch(tree, &ops);
+    bfs_tree_changed_all(tree, NULL, NULL);
+    lookup_ok(BFS_BYNAME_INO, "db", &a);
+
+    fx_container(&fx, CID3, "cache2", fx.image_hex, NULL, NULL, C3);
+    bfs_tree_changed(tree, "containers/" CID3, "config.v2.json", NULL, NULL);
+    hook_armed = 1;
+    lookup_ok(BFS_BYNAME_INO, "web", &a); /* the first build, held at CID3 */
+    pthread_join(hook_thread, NULL);
+
+    cr_expect_eq(bfs_lookup(tree, BFS_BYNAME_INO, "db", &a), -ENOENT, "CID2 is db2 now");
+    cr_expect_eq(bfs_lookup(tree, BFS_BYNAME_INO, "cache", &a), -ENOENT, "CID3 is cache2 now");
+    lookup_ok(BFS_BYNAME_INO, "db2", &a);
+    lookup_ok(BFS_BYNAME_INO, "cache2", &a);
     bfs_tree_set_watch(tree, NULL);
 }

@@ -3,6 +3,8 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 #include <stdlib.h>
 
 #include "tree_fx.h"
@@ -148,4 +150,80 @@ Test(tree, a_container_being_written_is_not_one_yet)
     fx_write(&fx, "containers/" CID1 "/hostconfig.json", "{\"Isolation\":\"process\"}");
     bfs_tree_changed(tree, "containers/" CID1, "hostconfig.json", NULL, NULL);
     cr_expect(listed(BFS_ROOT_INO, CID1));
+}
+
+/* Two listings side by side: the second, started while the first is looking at folders, must
+ * not trust what the first has not yet put in place (each takes the rechecks made since the
+ * last listing and trusts the rest), else a container the first took the recheck of stays
+ * listed after it went. The first listing is held in its watch of a pending folder while
+ * CID3 loses its hostconfig.json and a second listing runs. */
+#define PENDING_ID "ab00000000000000000000000000000000000000000000000000000000000000"
+static int hold_armed;
+static pthread_t hold_thread;
+static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hold_cond = PTHREAD_COND_INITIALIZER;
+static bool hold_done;
+
+static void *second_listing(void *arg)
+{
+    struct bfs_dirlist *l = NULL;
+    (void)arg;
+    if (bfs_opendir(tree, BFS_ROOT_INO, &l, &unchanged) == 0)
+        bfs_dirlist_free(l);
+    pthread_mutex_lock(&hold_lock);
+    hold_done = true;
+    pthread_cond_broadcast(&hold_cond);
+    pthread_mutex_unlock(&hold_lock);
+    return NULL;
+}
+
+static int holding_watch_add(void *ctx, const char *rel)
+{
+    (void)ctx;
+    if (!hold_armed || strcmp(rel, "containers/" PENDING_ID) != 0)
+        return 0;
+    hold_armed = 0;
+    fx_rm(&fx, "containers/" CID3 "/hostconfig.json");
+    bfs_tree_changed(tree, "containers/" CID3, "hostconfig.json", NULL, NULL);
+    pthread_create(&hold_thread, NULL, second_listing, NULL);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 300 * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&hold_lock); /* the second may finish first, or wait for this one */
+    while (!hold_done && pthread_cond_timedwait(&hold_cond, &hold_lock, &until) == 0)
+        ;
+    pthread_mutex_unlock(&hold_lock);
+    return 0;
+}
+
+Test(tree, listings_side_by_side_miss_no_recheck)
+{
+    const struct bfs_watch_ops ops = {.add = holding_watch_add};
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    fx_container(&fx, CID3, "cache", fx.image_hex, NULL, NULL, C3);
+    fx_container(&fx, PENDING_ID, "pending", fx.image_hex, NULL, NULL, C3);
+    fx_rm(&fx, "containers/" PENDING_ID "/hostconfig.json");
+    fx_write(&fx, "containers/" PENDING_ID "/.tmp-hostconfig.json1", "{}"); /* being written */
+    open_tree(3600000, 0);
+    bfs_tree_set_watch(tree, &ops);
+    bfs_tree_changed_all(tree, NULL, NULL);
+    cr_assert(listed(BFS_ROOT_INO, CID2));
+    cr_assert(listed(BFS_ROOT_INO, CID3));
+    cr_assert_not(listed(BFS_ROOT_INO, PENDING_ID));
+
+    fx_rm(&fx, "containers/" CID2 "/hostconfig.json"); /* no container while it settles */
+    bfs_tree_changed(tree, "containers/" CID2, "hostconfig.json", NULL, NULL);
+    hold_armed = 1;
+    listed(BFS_ROOT_INO, CID1); /* the first listing, held at the pending folder */
+    pthread_join(hold_thread, NULL);
+
+    cr_expect_not(listed(BFS_ROOT_INO, CID2), "CID2 lost its hostconfig.json");
+    cr_expect_not(listed(BFS_ROOT_INO, CID3), "CID3 lost its hostconfig.json");
+    cr_expect(listed(BFS_ROOT_INO, CID1));
+    bfs_tree_set_watch(tree, NULL);
 }
