@@ -1,5 +1,6 @@
 /* notify.c - change notification: what a watcher event makes stale, and what the kernel is told
  * to drop (always outside the tree lock), the once-a-second sweep. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,11 +209,40 @@ void bfs_tree_changed(struct bfs_tree *t, const char *dir_rel, const char *name,
     bfs_tree_changed_how(t, dir_rel, name, 0, inval, ctx);
 }
 
+/* Is `name` in folder `dir_rel` the json-file log driver's log of the container whose folder
+ * it is (containers/<id>/<id>-json.log, rotated <id>-json.log.N, compressed .N.gz)? dockerd
+ * appends to it on every line the container prints, and no bundle reads it. */
+static bool is_json_log(const char *dir_rel, const char *name)
+{
+    static const char suffix[] = "-json.log";
+    const size_t pre = sizeof("containers/") - 1, k = sizeof(suffix) - 1;
+    const char *id = dir_rel + pre, *rest;
+
+    if (!name || strncmp(dir_rel, "containers/", pre) != 0 || strlen(id) != LS_ID_LEN ||
+        strncmp(name, id, LS_ID_LEN) != 0 || strncmp(name + LS_ID_LEN, suffix, k) != 0)
+        return false;
+    rest = name + LS_ID_LEN + k;
+    if (!*rest)
+        return true;
+    if (*rest++ != '.' || !isdigit((unsigned char)*rest))
+        return false;
+    while (isdigit((unsigned char)*rest))
+        rest++;
+    return !*rest || strcmp(rest, ".gz") == 0;
+}
+
 void bfs_tree_changed_how(struct bfs_tree *t, const char *dir_rel, const char *name, unsigned how,
                           bfs_inval_fn inval, void *ctx)
 {
     char idbuf[LS_ID_LEN + 1];
     const char *id;
+
+    if (is_json_log(dir_rel, name)) { /* a line logged: nothing of the container changed */
+        tree_lock(t);
+        t->stats.events_ignored++;
+        tree_unlock(t);
+        return;
+    }
     struct ctr *c = NULL;
     struct inval_ent one = {0}, *all = NULL;
     size_t n = 0;

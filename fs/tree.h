@@ -200,7 +200,7 @@ struct bfs_stats {
     uint64_t versions;       /* versions created */
     uint64_t name_reads;     /* config.v2.json names read for the by-name index */
     uint64_t readahead;      /* containers made ahead of a walk (bfs_tree_readahead) */
-    uint64_t events_ignored; /* watcher events in the layers' folder that concern no bundle */
+    uint64_t events_ignored; /* watcher events that concern no bundle (the layers' folder, logs) */
     size_t cache_bytes;      /* bytes currently in the cache */
     size_t retained_bytes;   /* bytes of superseded versions the kernel may still read */
     size_t containers;       /* containers known */

@@ -312,6 +312,17 @@ sleep 1.5 # past the short timeout: only what the watcher invalidates is still k
 n0=$(wc -l <"$M.log")
 scan
 same "kernel cache: requests for a warm find+cat of every file" "" "$(ops_since "$n0")"
+# dockerd appending a line to a container's json-file log (and rotating it) every moment the
+# container prints: nothing the kernel keeps is dropped, the next warm scan asks nothing
+mapfile -t live < <("$BUNDLEFSCTL" "$R" containers | cut -f1 | head -n 3)
+for c in "${live[@]}"; do
+    for i in 1 2 3; do echo '{"log":"line\n","stream":"stdout","time":"2026-12-02T00:00:00Z"}' >>"$R/containers/$c/$c-json.log"; done
+done
+mv "$R/containers/${live[0]}/${live[0]}-json.log" "$R/containers/${live[0]}/${live[0]}-json.log.1"
+sleep 0.5 # the watcher has read the events by then
+n0=$(wc -l <"$M.log")
+scan
+same "kernel cache: a warm scan after json-file log writes and a rotation" "" "$(ops_since "$n0")"
 c=$("$BUNDLEFSCTL" "$R" containers | head -n 1 | cut -f1)
 has_error() { ls "$M/$c" | grep -qx error; }
 no_error() { ! has_error; }

@@ -162,3 +162,40 @@ Test(tree, layer_folder_events_concern_only_their_bundles)
     cr_expect_eq(s.validations, 6);
     cr_expect_eq(s.generations, 2, "validated, never generated again");
 }
+
+/* The json-file log driver appends to containers/<id>/<id>-json.log on every line a container
+ * prints (and rotates it to .1, .2.gz, ...): nothing of a bundle reads it, so those events make
+ * nothing stale and drop nothing the kernel keeps; a name that only looks like one is still an
+ * event of the container. */
+Test(tree, json_file_log_writes_concern_no_bundle)
+{
+    struct bfs_stats s0, s1;
+    struct bfs_attr a;
+    uint64_t dir;
+    size_t len;
+    char *data;
+    const char *logs[] = {CID1 "-json.log", CID1 "-json.log.1", CID1 "-json.log.12.gz"};
+    const char *not_logs[] = {CID1 "-json.log.x", CID1 "-json.log.1.bz2", CID2 "-json.log",
+                              CID1 "-json.logs", "config.v2.json"};
+
+    open_tree(3600000, 0);
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    uint64_t ino = lookup_ok(dir, "config.json", NULL);
+    data = read_all(ino, &len, NULL);
+    free(data);
+    bfs_tree_stats(tree, &s0);
+    for (size_t i = 0; i < sizeof(logs) / sizeof(*logs); i++) {
+        rec_clear();
+        bfs_tree_changed(tree, "containers/" CID1, logs[i], record, &rec);
+        cr_expect_eq(rec.n, 0, "%s: %zu invalidations", logs[i], rec.n);
+    }
+    bfs_tree_stats(tree, &s1);
+    cr_expect_eq(s1.events_ignored, s0.events_ignored + 3);
+    cr_expect_eq(lookup_ok(dir, "config.json", &a), ino, "the same version");
+    cr_expect_eq(s1.versions, s0.versions);
+    for (size_t i = 0; i < sizeof(not_logs) / sizeof(*not_logs); i++) {
+        rec_clear();
+        bfs_tree_changed(tree, "containers/" CID1, not_logs[i], record, &rec);
+        cr_expect(recorded(dir, NULL), "%s: an event of the container", not_logs[i]);
+    }
+}
