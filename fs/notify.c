@@ -216,10 +216,13 @@ static bool is_json_log(const char *dir_rel, const char *name)
 {
     static const char suffix[] = "-json.log";
     const size_t pre = sizeof("containers/") - 1, k = sizeof(suffix) - 1;
-    const char *id = dir_rel + pre, *rest;
+    const char *id, *rest;
 
-    if (!name || strncmp(dir_rel, "containers/", pre) != 0 || strlen(id) != LS_ID_LEN ||
-        strncmp(name, id, LS_ID_LEN) != 0 || strncmp(name + LS_ID_LEN, suffix, k) != 0)
+    if (!name || strncmp(dir_rel, "containers/", pre) != 0)
+        return false;
+    id = dir_rel + pre; /* within dir_rel only once its prefix is known */
+    if (strlen(id) != LS_ID_LEN || strncmp(name, id, LS_ID_LEN) != 0 ||
+        strncmp(name + LS_ID_LEN, suffix, k) != 0)
         return false;
     rest = name + LS_ID_LEN + k;
     if (!*rest)
