@@ -327,19 +327,14 @@ Test(tree, by_name_settled_folder_takes_a_given_name_over)
  * second lookup runs. */
 static int hook_armed;
 static pthread_t hook_thread;
-static pthread_mutex_t hook_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t hook_cond = PTHREAD_COND_INITIALIZER;
-static bool hook_done;
+static struct fx_done hook_done = FX_DONE_INIT;
 
 static void *second_lookup(void *arg)
 {
     struct bfs_attr a;
     (void)arg;
     bfs_lookup(tree, BFS_BYNAME_INO, "db2", &a);
-    pthread_mutex_lock(&hook_lock);
-    hook_done = true;
-    pthread_cond_broadcast(&hook_cond);
-    pthread_mutex_unlock(&hook_lock);
+    fx_done_signal(&hook_done);
     return NULL;
 }
 
@@ -352,17 +347,7 @@ static int hooked_watch_add(void *ctx, const char *rel)
     fx_container(&fx, CID2, "db2", fx.image_hex, NULL, NULL, C3);
     bfs_tree_changed(tree, "containers/" CID2, "config.v2.json", NULL, NULL);
     pthread_create(&hook_thread, NULL, second_lookup, NULL);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += 300 * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&hook_lock); /* the second build may finish first, or wait for this one */
-    while (!hook_done && pthread_cond_timedwait(&hook_cond, &hook_lock, &until) == 0)
-        ;
-    pthread_mutex_unlock(&hook_lock);
+    fx_done_wait(&hook_done, 300); /* the second build may finish first, or wait for this one */
     return 0;
 }
 

@@ -160,9 +160,7 @@ Test(tree, a_container_being_written_is_not_one_yet)
 #define PENDING_ID "ab00000000000000000000000000000000000000000000000000000000000000"
 static int hold_armed;
 static pthread_t hold_thread;
-static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t hold_cond = PTHREAD_COND_INITIALIZER;
-static bool hold_done;
+static struct fx_done hold_done = FX_DONE_INIT;
 
 static void *second_listing(void *arg)
 {
@@ -170,10 +168,7 @@ static void *second_listing(void *arg)
     (void)arg;
     if (bfs_opendir(tree, BFS_ROOT_INO, &l, &unchanged) == 0)
         bfs_dirlist_free(l);
-    pthread_mutex_lock(&hold_lock);
-    hold_done = true;
-    pthread_cond_broadcast(&hold_cond);
-    pthread_mutex_unlock(&hold_lock);
+    fx_done_signal(&hold_done);
     return NULL;
 }
 
@@ -186,17 +181,7 @@ static int holding_watch_add(void *ctx, const char *rel)
     fx_rm(&fx, "containers/" CID3 "/hostconfig.json");
     bfs_tree_changed(tree, "containers/" CID3, "hostconfig.json", NULL, NULL);
     pthread_create(&hold_thread, NULL, second_listing, NULL);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += 300 * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&hold_lock); /* the second may finish first, or wait for this one */
-    while (!hold_done && pthread_cond_timedwait(&hold_cond, &hold_lock, &until) == 0)
-        ;
-    pthread_mutex_unlock(&hold_lock);
+    fx_done_wait(&hold_done, 300); /* the second may finish first, or wait for this one */
     return 0;
 }
 

@@ -46,6 +46,31 @@ void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+void fx_done_signal(struct fx_done *d)
+{
+    pthread_mutex_lock(&d->lock);
+    d->done = true;
+    pthread_cond_broadcast(&d->cond);
+    pthread_mutex_unlock(&d->lock);
+}
+
+void fx_done_wait(struct fx_done *d, int ms)
+{
+    struct timespec until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&d->lock);
+    while (!d->done && pthread_cond_timedwait(&d->cond, &d->lock, &until) == 0)
+        ;
+    pthread_mutex_unlock(&d->lock);
+}
+
 /* The bytes spec_bundle_generate gives for file f of container id (as bundlefsctl prints). */
 char *expected(const char *id, int f, size_t *len)
 {

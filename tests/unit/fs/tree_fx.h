@@ -37,6 +37,17 @@ bool listed(uint64_t ino, const char *name);
 void set_isolation(const char *id, const char *iso);
 char *read_ino(uint64_t ino, size_t *len, int *err);
 
+/* One thread telling another it is done: a test holding the daemon's work mid-way (in a watch
+ * hook) while a second request runs, which may finish first or wait for the held one. */
+struct fx_done {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done;
+};
+#define FX_DONE_INIT {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false}
+void fx_done_signal(struct fx_done *d);
+void fx_done_wait(struct fx_done *d, int ms); /* until signalled, or ms at most */
+
 /* What the kernel was told to drop (the watcher's inval callback: record, with &rec). */
 struct inval_rec {
     pthread_mutex_t lock;
