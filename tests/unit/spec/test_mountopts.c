@@ -84,6 +84,13 @@ static void write_lower(const char *s)
     fx_write(&x.f, rel, s);
 }
 
+/* overlay2/l/LINK3 removed and made again pointing at `target` */
+static void relink3(const char *target)
+{
+    fx_rm(&x.f, "overlay2/l/" LINK3);
+    fx_symlink(&x.f, target, "overlay2/l/" LINK3);
+}
+
 /* "container <id>: overlay2/<mount>/lower: " + rest */
 static char *lower_msg(const char *rest)
 {
@@ -154,8 +161,7 @@ Test(mountopts, a_fresh_bundle_is_not_stale_and_a_repointed_link_is, .init = set
             cr_expect_str_neq(b->inputs.v[i].rel, b->inputs.v[k].rel);
     snprintf(rel, sizeof(rel), "overlay2/l/%s", LINK3);
     cr_expect_not_null(ls_inputs_find(&b->inputs, rel));
-    fx_rm(&x.f, "overlay2/l/" LINK3);
-    fx_symlink(&x.f, "../" CACHE2 "/diff", "overlay2/l/" LINK3);
+    relink3("../" CACHE2 "/diff");
     cr_expect(ls_inputs_changed(x.ls, &b->inputs));
     spec_bundle_free(b);
 }
@@ -399,8 +405,7 @@ Test(mountopts, link_points_at_another_layer, .init = setup, .fini = teardown)
 
 Test(mountopts, link_out_of_the_root, .init = setup, .fini = teardown)
 {
-    fx_rm(&x.f, "overlay2/l/" LINK3);
-    fx_symlink(&x.f, "/etc", "overlay2/l/" LINK3);
+    relink3("/etc");
     struct mo m = render(CID1, false);
     char *want = lower_msg("element 2: overlay2/l/" LINK3 " points elsewhere, but layer 2 of the "
                            "chain is overlay2/" CACHE3 "/diff");
@@ -409,8 +414,7 @@ Test(mountopts, link_out_of_the_root, .init = setup, .fini = teardown)
     mo_free(&m);
 
     /* relative escape */
-    fx_rm(&x.f, "overlay2/l/" LINK3);
-    fx_symlink(&x.f, "../../../" CACHE3 "/diff", "overlay2/l/" LINK3);
+    relink3("../../../" CACHE3 "/diff");
     m = render(CID1, false);
     cr_expect_eq(m.r, -EINVAL);
     cr_expect_not_null(strstr(m.msg, "points elsewhere"), "%s", m.msg);
@@ -585,8 +589,7 @@ Test(mountopts, a_replaced_link_is_seen, .init = setup, .fini = teardown)
     m = render(CID1, false);
     cr_assert_eq(m.r, 0, "%s", m.msg);
     mo_free(&m);
-    fx_rm(&x.f, "overlay2/l/" LINK3);
-    fx_symlink(&x.f, "../" CACHE2 "/diff", "overlay2/l/" LINK3);
+    relink3("../" CACHE2 "/diff");
     m = render(CID1, false);
     cr_expect_eq(m.r, 0, "still trusted: %s", m.msg ? m.msg : "");
     mo_free(&m);
@@ -598,14 +601,12 @@ Test(mountopts, a_replaced_link_is_seen, .init = setup, .fini = teardown)
     mo_free(&m);
 
     /* checked at every use (trust 0): seen without an invalidation */
-    fx_rm(&x.f, "overlay2/l/" LINK3);
-    fx_symlink(&x.f, "../" CACHE3 "/diff", "overlay2/l/" LINK3);
+    relink3("../" CACHE3 "/diff");
     cr_assert_eq(layerstore_cache_enable(lfx_store(&x), 0, 0), 0);
     m = render(CID1, false);
     cr_assert_eq(m.r, 0, "%s", m.msg);
     mo_free(&m);
-    fx_rm(&x.f, "overlay2/l/" LINK3);
-    fx_symlink(&x.f, "../" CACHE2 "/diff", "overlay2/l/" LINK3);
+    relink3("../" CACHE2 "/diff");
     m = render(CID1, false);
     cr_expect_eq(m.r, -EINVAL, "%s", m.msg ? m.msg : "");
     mo_free(&m);
