@@ -248,6 +248,8 @@ void bfs_forget(struct bfs_tree *t, uint64_t ino, uint64_t nlookup)
         *count = nlookup >= *count ? 0 : *count - (uint32_t)nlookup;
         if (!*count) {
             t->stats.nodes--;
+            if (b->is_version) /* the inode and its pages are gone: a lookup makes a new one */
+                VERSION_OF_IB(b)->delivered &= (uint8_t)~(1u << i);
             if (!--b->held)
                 iblock_release_locked(t, b);
         }

@@ -319,11 +319,18 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         fuse_reply_err(req, -r);
         return;
     }
-    if (off < 0 || (size_t)off >= len)
+    if (off < 0 || (size_t)off >= len) {
         fuse_reply_buf(req, NULL, 0);
+        bfs_read_unpin(t, pin);
+        return;
+    }
+    /* the whole file in one reply, into the page cache (no handle: the kernel keeps pages) */
+    bool whole = !h && off == 0 && size >= len;
+    r = fuse_reply_buf(req, data + off, size < len - (size_t)off ? size : len - (size_t)off);
+    if (whole && r == 0)
+        bfs_read_unpin_whole(t, pin, ino);
     else
-        fuse_reply_buf(req, data + off, size < len - (size_t)off ? size : len - (size_t)off);
-    bfs_read_unpin(t, pin);
+        bfs_read_unpin(t, pin);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

@@ -65,7 +65,10 @@ static int push_one(struct bfs_push *p, uint64_t ino)
     if (r < 0)
         return r;
     r = len > PUSH_MAX_BYTES ? -EFBIG : store(p, ino, data, len);
-    bfs_read_unpin(p->tree, pin);
+    if (r == 0)
+        bfs_read_unpin_whole(p->tree, pin, ino);
+    else
+        bfs_read_unpin(p->tree, pin);
     return r;
 }
 

@@ -162,6 +162,19 @@ void bfs_read_unpin(struct bfs_tree *t, struct bfs_pin *pin)
     tree_unlock(t);
 }
 
+void bfs_read_unpin_whole(struct bfs_tree *t, struct bfs_pin *pin, uint64_t ino)
+{
+    struct bytes *b = (struct bytes *)pin;
+    struct node n;
+
+    tree_lock(t);
+    /* the version the bytes belong to: the inode's own, or a newer one with the same file */
+    if (b->owner && node_find_locked(t, ino, &n) && n.kind == N_FILE)
+        b->owner->delivered |= (uint8_t)(1u << n.file);
+    bytes_unref_locked(b);
+    tree_unlock(t);
+}
+
 int bfs_read_ino(struct bfs_tree *t, uint64_t ino, const char **data, size_t *len,
                  struct bfs_pin **pin)
 {

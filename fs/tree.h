@@ -140,6 +140,10 @@ struct bfs_pin;
 int bfs_read_pin(struct bfs_tree *t, struct bfs_handle *h, const char **data, size_t *len,
                  struct bfs_pin **pin);
 void bfs_read_unpin(struct bfs_tree *t, struct bfs_pin *pin);
+/* bfs_read_unpin, after a read without a handle or a store that handed the kernel inode
+ * `ino`'s whole file (its first byte through its last) into its page cache: those bytes are
+ * no longer awaited for that file, so the cache's grace period stops sparing them for it. */
+void bfs_read_unpin_whole(struct bfs_tree *t, struct bfs_pin *pin, uint64_t ino);
 void bfs_release(struct bfs_tree *t, struct bfs_handle *h);
 /* Zero-message opens: the kernel opens files itself and reads come without a handle. Pins the
  * bytes of the version inode `ino` stands for (generated again when evicted; -ESTALE when they
@@ -201,6 +205,7 @@ struct bfs_stats {
     uint64_t name_reads;     /* config.v2.json names read for the by-name index */
     uint64_t readahead;      /* containers made ahead of a walk (bfs_tree_readahead) */
     uint64_t events_ignored; /* watcher events that concern no bundle (the layers' folder, logs) */
+    uint64_t trims;          /* free heap pages given back after the cache let go (bytes.c) */
     size_t cache_bytes;      /* bytes currently in the cache */
     size_t retained_bytes;   /* bytes of superseded versions the kernel may still read */
     size_t containers;       /* containers known */

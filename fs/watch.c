@@ -44,10 +44,11 @@ static void log_stats(struct bfs_tree *t)
     struct mallinfo2 mi = mallinfo2();
 
     bfs_tree_stats(t, &st);
-    bfs_log("stats: containers %zu, kernel inodes %zu, versions made %llu, cache %zu bytes, "
-            "retained %zu bytes, malloc in use %zu bytes",
-            st.containers, st.nodes, (unsigned long long)st.versions, st.cache_bytes,
-            st.retained_bytes, mi.uordblks + mi.hblkhd + ja_bytes_in_use());
+    bfs_log("stats: containers %zu, kernel inodes %zu, versions made %llu, generations %llu, "
+            "cache %zu bytes, retained %zu bytes, trims %llu, malloc in use %zu bytes",
+            st.containers, st.nodes, (unsigned long long)st.versions,
+            (unsigned long long)st.generations, st.cache_bytes, st.retained_bytes,
+            (unsigned long long)st.trims, mi.uordblks + mi.hblkhd + ja_bytes_in_use());
 }
 
 #define ID_BYTES 32 /* a 64-hex folder name */

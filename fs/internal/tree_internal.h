@@ -50,9 +50,16 @@ struct stat;
  * without telling us, so the read that follows a lookup, and the next read of a file being
  * read, should find its version's bytes (tree.h, Memory). The extra is fixed, not a multiple
  * of the bound: a walk that reads faster touches more bytes within a second, and none of them
- * needs sparing for long. */
+ * needs sparing for long. Bytes whose files the kernel holds have all been handed to it whole
+ * are not spared: no read is waiting for them (bytes.c, delivered). */
 #define GRACE_NS 1000000000
 #define GRACE_EXTRA_MAX (4u << 20)
+/* A walk through a cache at its bound frees a bundle for each one it makes, and glibc keeps the
+ * freed pages in the middle of its heap resident (only its top is given back by itself): once
+ * the cache has let go of an eighth of its bound, the thread releasing the lock gives the free
+ * pages back (malloc_trim), at most every TRIM_GAP_NS, so the daemon's resident memory follows
+ * what is live while it churns, not only at the watcher's periodic trim. */
+#define TRIM_GAP_NS 50000000
 
 /* Readahead (bfs_tree_readahead): how many containers past the one being read are made. */
 #define AHEAD_DEPTH 2
@@ -122,6 +129,7 @@ struct version {
     bool failed;    /* a file failed: generated again after the trust period, never validated by
                        stamps, so a transient failure (EIO, ENOMEM, ...) heals on its own */
     uint8_t served; /* 1 << file: read by the kernel, or pushed to it (bfs_file_siblings) */
+    uint8_t delivered; /* 1 << file: handed to the kernel whole (bfs_read_unpin_whole) */
     struct bytes *bytes;
     /* freshness */
     uint64_t epoch, events, store_gen;
@@ -234,6 +242,9 @@ struct tree_cache {
     struct bytes lru; /* sentinel: lru.next is the most recently used */
     size_t bytes;     /* in the LRU */
     size_t retained;  /* bytes of superseded versions, outside the LRU, at most its bound */
+    size_t freed;       /* bytes let go since the last trim (bytes_evict_locked) */
+    int64_t trimmed_ns; /* when the last trim was asked for */
+    bool trim_due;      /* tree_release trims once the lock is released */
 };
 
 /* The root's listings (ids.c): the current one and the one before it (NULL: none), so that a
@@ -325,20 +336,26 @@ struct bfs_tree {
  * caller (tree_assert_locked). */
 /* The mutex released, then the lines logged while it was held written (tree_log_locked). */
 void tree_log_flush(char *lines, unsigned dropped);
+/* malloc_trim(0), with the lock released (tree_cache.trim_due). */
+void tree_malloc_trim(void);
 
 static inline void tree_release(struct bfs_tree *t)
 {
     char *lines = t->log_pending;
     unsigned dropped = t->log_dropped;
+    bool trim = t->cache.trim_due;
 
-    if (__builtin_expect(lines != NULL || dropped, 0)) { /* no stores on the usual unlock */
+    if (__builtin_expect(lines != NULL || dropped || trim, 0)) { /* no stores on the usual unlock */
         t->log_pending = NULL;
         t->log_len = 0;
         t->log_dropped = 0;
+        t->cache.trim_due = false;
     }
     pthread_mutex_unlock(&t->lock);
     if (lines || dropped)
         tree_log_flush(lines, dropped);
+    if (trim)
+        tree_malloc_trim();
 }
 
 #ifdef BFS_LOCK_CHECKS

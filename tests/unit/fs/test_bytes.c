@@ -73,6 +73,109 @@ Test(tree, bytes_used_within_a_second_are_spared_up_to_twice_the_bound)
     cr_assert_leq(s.cache_bytes, cost + cost / 2, "past the grace period: down to the bound");
 }
 
+/* A read without a handle (the kernel's own open) of one file, whole or not, as op_read ends
+ * it: the bytes, and whether they went whole. */
+static void read_file(uint64_t ino, bool whole)
+{
+    struct bfs_pin *pin = NULL;
+    const char *data;
+    size_t len;
+
+    cr_assert_eq(bfs_read_ino(tree, ino, &data, &len, &pin), 0);
+    cr_assert_gt(len, 0);
+    if (whole)
+        bfs_read_unpin_whole(tree, pin, ino);
+    else
+        bfs_read_unpin(tree, pin);
+}
+
+Test(tree, bytes_handed_to_the_kernel_whole_are_not_spared)
+{
+    struct bfs_stats s;
+    size_t cost;
+    uint64_t dir, cfg;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    cost = one_bundle_cost();
+    open_tree(60000, cost + cost / 2); /* room for one and a half */
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    cfg = lookup_ok(dir, "config.json", NULL);
+    read_file(cfg, true); /* the only file the kernel holds, now in its page cache */
+    lookup_ok(lookup_ok(BFS_ROOT_INO, CID2, NULL), "config.json", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_assert_leq(s.cache_bytes, cost + cost / 2,
+                  "within the grace period, but nothing awaits the first: down to the bound");
+    /* its next read (the kernel dropped its pages) makes it again, the same bytes */
+    read_file(cfg, true);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.generations, 3);
+}
+
+Test(tree, bytes_awaited_by_a_file_the_kernel_holds_are_spared)
+{
+    struct bfs_stats s;
+    size_t cost;
+    uint64_t dir, cfg;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    cost = one_bundle_cost();
+    open_tree(60000, cost + cost / 2);
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    cfg = lookup_ok(dir, "config.json", NULL);
+    lookup_ok(dir, "layerpaths", NULL); /* looked up, not read yet */
+    read_file(cfg, false);                /* a part of it only */
+    lookup_ok(lookup_ok(BFS_ROOT_INO, CID2, NULL), "config.json", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_assert_gt(s.cache_bytes, cost + cost / 2, "a part read: still spared");
+    read_file(cfg, true);
+    lookup_ok(lookup_ok(BFS_ROOT_INO, CID2, NULL), "createoptions.json", NULL); /* a trim */
+    bfs_tree_stats(tree, &s);
+    cr_assert_gt(s.cache_bytes, cost + cost / 2, "layerpaths, held, is still awaited");
+    cr_assert_eq(s.generations, 2);
+}
+
+Test(tree, a_file_the_kernel_forgot_and_looked_up_again_is_awaited_again)
+{
+    struct bfs_stats s;
+    size_t cost;
+    uint64_t dir, cfg;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    cost = one_bundle_cost();
+    open_tree(60000, cost + cost / 2);
+    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    cfg = lookup_ok(dir, "config.json", NULL);
+    read_file(cfg, true);
+    bfs_forget(tree, cfg, 1); /* its inode, and the pages with it, are gone */
+    cr_assert_eq(lookup_ok(dir, "config.json", NULL), cfg, "the same version's inode");
+    lookup_ok(lookup_ok(BFS_ROOT_INO, CID2, NULL), "config.json", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_assert_gt(s.cache_bytes, cost + cost / 2, "its read is awaited again: spared");
+}
+
+Test(tree, the_cache_letting_go_of_an_eighth_of_its_bound_trims_at_most_every_50_ms)
+{
+    struct bfs_stats s;
+    uint64_t cfg1;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    fx_container(&fx, CID3, "cache", fx.image_hex, NULL, NULL, C3);
+    open_tree(60000, 1); /* a 1-byte cache: every new bundle evicts the one before */
+    cfg1 = lookup_ok(lookup_ok(BFS_ROOT_INO, CID1, NULL), "config.json", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.trims, 0, "nothing let go yet");
+    lookup_ok(lookup_ok(BFS_ROOT_INO, CID2, NULL), "config.json", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.trims, 1, "one bundle let go: more than an eighth of the bound");
+    lookup_ok(lookup_ok(BFS_ROOT_INO, CID3, NULL), "config.json", NULL);
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.trims, 1, "not again within 50 ms");
+    sleep_ms(60);
+    read_file(cfg1, false); /* made again: lets CID3's go */
+    bfs_tree_stats(tree, &s);
+    cr_assert_eq(s.trims, 2);
+}
+
 Test(tree, replaced_version_held_by_the_kernel_keeps_its_bytes)
 {
     uint64_t dir, old_cfg;
