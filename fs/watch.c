@@ -53,22 +53,19 @@ static void log_stats(struct bfs_tree *t)
 
 #define ID_BYTES 32 /* a 64-hex folder name */
 
-/* A folder many watched folders are in (containers/, layerdb/mounts/, ...), kept once. */
-struct wdir {
-    struct hlink h; /* keyed by bfs_hash(path) */
-    unsigned refs;
-    char path[];
-};
-
-/* A watched folder. Its path (rel) is its parent's (dir, NULL for one of the data-root's own
- * entries or the data-root itself) and its name: ID_BYTES bytes when it is 64 lowercase hex
- * digits (an ID: most folders), else the text. */
+/* A watched folder. Its path (rel) is its parent's, the watched folder it is in (parent,
+ * referenced), and its name: ID_BYTES bytes when it is 64 lowercase hex digits (an ID: most
+ * folders), else the text. Folders are watched parents first, so the parent is there but for
+ * one of the data-root's own entries (and the data-root itself) and a parent watched under
+ * another name: those have no parent and their whole rel as their name. An entry dropped from
+ * the tables lives on while a child refers to it. */
 struct wentry {
-    struct hlink by_rel; /* keyed by bfs_hash(rel) */
-    struct hlink by_wd;  /* keyed by wd */
+    struct hlink by_rel;    /* keyed by bfs_hash(rel) */
+    struct hlink by_wd;     /* keyed by wd */
+    struct wentry *parent;
+    unsigned refs;          /* the tables' while in them, and one per child */
     int wd;
     bool id;
-    struct wdir *dir;
     unsigned char name[];
 };
 
@@ -79,7 +76,7 @@ struct bfs_watch {
     pthread_t thread;
     bool started;
     pthread_mutex_t lock;
-    struct htab rels, wds, dirs;
+    struct htab rels, wds;
     bool limit_logged;
     bfs_inval_fn inval;
     void *ctx;
@@ -96,70 +93,55 @@ static void split_rel(const char *rel, size_t *len, const char **name)
     *name = slash ? slash + 1 : rel;
 }
 
-static struct wdir *dir_get(struct bfs_watch *w, const char *path, size_t len)
-{
-    uint64_t h = bfs_hash(path, len);
-    struct wdir *d;
-
-    for (struct hlink *l = htab_first(&w->dirs, h); l; l = l->next) {
-        d = (struct wdir *)l;
-        if (l->hash == h && strncmp(d->path, path, len) == 0 && !d->path[len]) {
-            d->refs++;
-            return d;
-        }
-    }
-    d = malloc(sizeof(*d) + len + 1);
-    if (!d)
-        return NULL;
-    d->refs = 1;
-    memcpy(d->path, path, len);
-    d->path[len] = '\0';
-    if (htab_add(&w->dirs, &d->h, h) < 0) {
-        free(d);
-        return NULL;
-    }
-    return d;
-}
-
-static void dir_put(struct bfs_watch *w, struct wdir *d)
-{
-    if (d && --d->refs == 0) {
-        htab_del(&w->dirs, &d->h);
-        free(d);
-    }
-}
-
-/* e's path into buf (PATH_MAX bytes: it was a path that fit when watched). */
-static const char *rel_of(const struct wentry *e, char *buf)
+/* e's path into buf (PATH_MAX bytes: it was a path that fit when watched); the length. */
+static size_t rel_into(const struct wentry *e, char *buf)
 {
     size_t n = 0;
 
-    if (e->dir) {
-        n = strlen(e->dir->path);
-        memcpy(buf, e->dir->path, n);
+    if (e->parent) {
+        n = rel_into(e->parent, buf);
         buf[n++] = '/';
     }
-    if (e->id)
+    if (e->id) {
         hex_encode(e->name, ID_BYTES, buf + n);
-    else
-        strcpy(buf + n, (const char *)e->name);
+        n += 2 * ID_BYTES;
+        buf[n] = '\0';
+    } else {
+        size_t k = strlen((const char *)e->name);
+        memcpy(buf + n, e->name, k + 1);
+        n += k;
+    }
+    return n;
+}
+
+static const char *rel_of(const struct wentry *e, char *buf)
+{
+    rel_into(e, buf);
     return buf;
+}
+
+/* Is e's path the first len bytes of rel? */
+static bool entry_is_n(const struct wentry *e, const char *rel, size_t rlen)
+{
+    const char *slash = memrchr(rel, '/', rlen);
+    const char *name = e->parent && slash ? slash + 1 : rel;
+    size_t nlen = rlen - (size_t)(name - rel);
+    uint8_t id[ID_BYTES];
+
+    if (e->parent && !slash)
+        return false;
+    if (e->id) {
+        if (!hex_decode(name, nlen, id, sizeof(id)) || memcmp(id, e->name, sizeof(id)) != 0)
+            return false;
+    } else if (strlen((const char *)e->name) != nlen || memcmp(e->name, name, nlen) != 0) {
+        return false;
+    }
+    return !e->parent || entry_is_n(e->parent, rel, (size_t)(slash - rel));
 }
 
 static bool entry_is(const struct wentry *e, const char *rel)
 {
-    const char *name;
-    size_t len;
-    uint8_t id[ID_BYTES];
-
-    split_rel(rel, &len, &name);
-    if (name == rel ? e->dir != NULL
-                    : !e->dir || strncmp(e->dir->path, rel, len) != 0 || e->dir->path[len])
-        return false;
-    if (e->id)
-        return hex_decode(name, strlen(name), id, sizeof(id)) &&
-               memcmp(id, e->name, sizeof(id)) == 0;
-    return strcmp((const char *)e->name, name) == 0;
+    return entry_is_n(e, rel, strlen(rel));
 }
 
 static struct wentry *find_rel(struct bfs_watch *w, const char *rel)
@@ -171,25 +153,35 @@ static struct wentry *find_rel(struct bfs_watch *w, const char *rel)
     return NULL;
 }
 
-/* A new entry for rel (not in the tables yet), or NULL when out of memory. */
+/* A new entry for rel (not in the tables yet; its one reference is theirs), or NULL when out
+ * of memory. */
 static struct wentry *entry_new(struct bfs_watch *w, const char *rel)
 {
     const char *name;
     size_t len, nlen;
     uint8_t id[ID_BYTES];
+    struct wentry *parent = NULL, *e;
     bool is_id;
-    struct wentry *e;
 
     split_rel(rel, &len, &name);
+    if (name != rel) {
+        char *p = strndup(rel, len);
+        if (!p)
+            return NULL;
+        parent = find_rel(w, p);
+        free(p);
+        if (!parent)
+            name = rel; /* watched under another name: the whole path, as a top-level one */
+    }
     nlen = strlen(name);
     is_id = hex_decode(name, nlen, id, sizeof(id));
     e = calloc(1, sizeof(*e) + (is_id ? sizeof(id) : nlen + 1));
     if (!e)
         return NULL;
-    if (name != rel && !(e->dir = dir_get(w, rel, len))) {
-        free(e);
-        return NULL;
-    }
+    e->refs = 1;
+    e->parent = parent;
+    if (parent)
+        parent->refs++;
     e->id = is_id;
     memcpy(e->name, is_id ? (const void *)id : (const void *)name, is_id ? sizeof(id) : nlen + 1);
     return e;
@@ -203,10 +195,19 @@ static struct wentry *find_wd(struct bfs_watch *w, int wd)
     return NULL;
 }
 
+static void entry_unref(struct wentry *e)
+{
+    while (e && --e->refs == 0) {
+        struct wentry *parent = e->parent;
+        free(e);
+        e = parent;
+    }
+}
+
 static void entry_free(struct bfs_watch *w, struct wentry *e)
 {
-    dir_put(w, e->dir);
-    free(e);
+    (void)w;
+    entry_unref(e);
 }
 
 static void drop_entry(struct bfs_watch *w, struct wentry *e)
@@ -470,7 +471,6 @@ void bfs_watch_stop(struct bfs_watch *w)
     clear_all(w);
     htab_free(&w->rels);
     htab_free(&w->wds);
-    htab_free(&w->dirs); /* empty: every entry is gone */
     if (w->ifd >= 0)
         close(w->ifd);
     if (w->stop[0] >= 0)
