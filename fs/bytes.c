@@ -89,9 +89,9 @@ void bytes_touch_locked(struct bfs_tree *t, struct bytes *b)
     }
 }
 
-/* Every file of b's version that the kernel holds has been handed to it whole, and one has
- * (bytes made ahead of any lookup, or looked up and not read yet, are still awaited): the
- * kernel has the pages, so no read is waiting for these bytes. */
+/* Every file of b's version has been handed to the kernel whole (into the pages of the inode
+ * it holds): no read, and no lookup of a file not read yet, is waiting for these bytes. A
+ * bundle read one file at a time is spared until its last file, as before. */
 static bool delivered(const struct bytes *b)
 {
     const struct version *v = b->owner;
@@ -99,8 +99,8 @@ static bool delivered(const struct bytes *b)
     if (!v || !v->delivered)
         return !v;
     for (int f = 0; f < BFS_FILE_COUNT; f++)
-        if (v->nlookup[f] && f != BFS_FILE_UTILITYVM && v->f[f].present && !v->f[f].failed &&
-            v->f[f].size && !(v->delivered & (1u << f)))
+        if (f != BFS_FILE_UTILITYVM && v->f[f].present && !v->f[f].failed && v->f[f].size &&
+            !(v->delivered & (1u << f)))
             return false;
     return true;
 }

@@ -324,8 +324,9 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         bfs_read_unpin(t, pin);
         return;
     }
-    /* the whole file in one reply, into the page cache (no handle: the kernel keeps pages) */
-    bool whole = !h && off == 0 && size >= len;
+    /* the whole file in one reply, into the page cache (no handle: the kernel keeps pages;
+     * not for O_DIRECT, whose reads keep none) */
+    bool whole = !h && !(fi && (fi->flags & O_DIRECT)) && off == 0 && size >= len;
     r = fuse_reply_buf(req, data + off, size < len - (size_t)off ? size : len - (size_t)off);
     if (whole && r == 0)
         bfs_read_unpin_whole(t, pin, ino);

@@ -168,8 +168,9 @@ void bfs_read_unpin_whole(struct bfs_tree *t, struct bfs_pin *pin, uint64_t ino)
     struct node n;
 
     tree_lock(t);
-    /* the version the bytes belong to: the inode's own, or a newer one with the same file */
-    if (b->owner && node_find_locked(t, ino, &n) && n.kind == N_FILE)
+    /* only the inode's own version: bytes of a newer one with the same file (bfs_read_ino)
+     * went to this inode's pages, not to the newer one's inode */
+    if (b->owner && node_find_locked(t, ino, &n) && n.kind == N_FILE && n.ver == b->owner)
         b->owner->delivered |= (uint8_t)(1u << n.file);
     bytes_unref_locked(b);
     tree_unlock(t);

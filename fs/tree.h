@@ -14,8 +14,9 @@
  * bytes live in a bounded LRU cache. Bytes evicted from it are generated again when next needed
  * and must hash to what the version promised. Bytes looked up or read in the last second are
  * spared up to 4 MiB past the bound, or twice a smaller bound (the read after a lookup, the
- * next read of a file being read), unless every file of theirs the kernel holds has been
- * handed to it whole (bfs_read_unpin_whole): then no read waits for them;
+ * next read of a file being read), unless every one of their files has been handed to the
+ * kernel whole, into the pages of the inode it holds (bfs_read_unpin_whole): then no read
+ * waits for them;
  * a version replaced while the kernel still holds one of its files keeps its bytes in a
  * retained pool (up to the bound) until the kernel forgets it. Where the kernel sends opens,
  * an open of an out-of-date inode is served the new bytes with direct I/O (its i_size would be

@@ -50,8 +50,8 @@ struct stat;
  * without telling us, so the read that follows a lookup, and the next read of a file being
  * read, should find its version's bytes (tree.h, Memory). The extra is fixed, not a multiple
  * of the bound: a walk that reads faster touches more bytes within a second, and none of them
- * needs sparing for long. Bytes whose files the kernel holds have all been handed to it whole
- * are not spared: no read is waiting for them (bytes.c, delivered). */
+ * needs sparing for long. Bytes whose files have all been handed to the kernel whole are not
+ * spared: no read is waiting for them (bytes.c, delivered). */
 #define GRACE_NS 1000000000
 #define GRACE_EXTRA_MAX (4u << 20)
 /* A walk through a cache at its bound frees a bundle for each one it makes, and glibc keeps the
