@@ -104,36 +104,11 @@ done
 # holds them through the warm readers), so the kernel's own reclaim, which may drop an unpinned
 # page under a loaded machine's memory pressure, cannot send a READ; one can only come from an
 # invalidation of ours (a changed mtime or size, a notify, an inode given a new number).
-cat >"$work/pin.py" <<'EOF'
-import ctypes, os, sys
-libc = ctypes.CDLL(None, use_errno=True)
-libc.mmap.restype = ctypes.c_void_p
-libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
-                      ctypes.c_long]
-libc.mlock.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
-root, n = sys.argv[1], 0
-for c in sorted(os.listdir(root)):
-    if c == "by-name":
-        continue
-    for f in sorted(os.listdir(os.path.join(root, c))):
-        p = os.path.join(root, c, f)
-        if os.path.islink(p) or os.path.getsize(p) == 0:
-            continue
-        fd = os.open(p, os.O_RDONLY)
-        size = os.fstat(fd).st_size
-        addr = libc.mmap(None, size, 1, 1, fd, 0)  # PROT_READ, MAP_SHARED
-        if addr in (None, ctypes.c_void_p(-1).value) or libc.mlock(addr, size) != 0:
-            sys.exit("pin %s: %s" % (p, os.strerror(ctypes.get_errno())))
-        os.close(fd)  # the mapping keeps the file, its inode and its pages
-        n += 1
-print(n, flush=True)
-sys.stdin.read()  # held until the test closes our input
-EOF
 M=$work/mnt-d
 mount_start "$M" "$R" -d
 one=$(reader "$M" 1)
 n=${one%% *}
-coproc PIN { python3 "$work/pin.py" "$M"; }
+coproc PIN { python3 "$src/tests/integration/lib/pin_pages.py" "$M"; }
 pin_pid=$PIN_PID
 readers+=("$pin_pid")
 read -r pinned <&"${PIN[0]}" || pinned=none

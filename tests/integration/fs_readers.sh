@@ -11,7 +11,9 @@ gen=${GEN_DATAROOT:?} src=${SOURCE_ROOT:?}
 # shellcheck source=lib/mount.sh
 source "$src/tests/integration/lib/mount.sh"
 work=$(mktemp -d /tmp/bf-fsreaders-XXXXXX)
+pin_pid=
 cleanup() {
+    [ -n "$pin_pid" ] && kill "$pin_pid" 2>/dev/null
     mount_cleanup
     rm -rf "$work"
 }
@@ -31,6 +33,11 @@ find "$M"/ -maxdepth 2 -path "$M/by-name" -prune -o -type f -print | sort >"$wor
 n=$(grep -c . "$work/files")
 [ "$n" -ge 36 ] && ok "files: $n" || bad "files: only $n"
 xargs cat <"$work/files" >/dev/null
+# the pages held through the warm readers: a READ can then only be an invalidation of ours
+coproc PIN { python3 "$src/tests/integration/lib/pin_pages.py" "$M"; }
+pin_pid=$PIN_PID
+read -r pinned <&"${PIN[0]}" || pinned=none
+same "every non-empty file's pages pinned" "$(xargs stat -c %s <"$work/files" | grep -vcx 0)" "$pinned"
 ops_since() { tail -n +"$1" "$M.log" | grep -o "opcode: [A-Z_]*" | sort | uniq -c | tr -s ' ' | tr '\n' ';'; }
 reader() { # what, then the command; prints the requests it sent
     local n0
@@ -54,6 +61,9 @@ same "grep -r (the whole tree, past the 1 s timeout): one STATFS, nothing else" 
 ioctl=$(grep -c "opcode: IOCTL" "$M.log" || true)
 same "every IOCTL answered ENOTTY (libfuse would say ENOSYS)" "$ioctl" \
     "$(grep -A1 "opcode: IOCTL" "$M.log" | grep -c "error: -25 (Inappropriate ioctl for device)" || true)"
+exec {PIN[1]}>&-
+wait "$pin_pid" || true
+pin_pid=
 if mount_stop_clean "$M"; then ok "daemon (-d) exited cleanly"; else bad "daemon (-d) exit"; fi
 
 # 2. Without -d.
