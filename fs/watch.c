@@ -139,18 +139,19 @@ static bool entry_is_n(const struct wentry *e, const char *rel, size_t rlen)
     return !e->parent || entry_is_n(e->parent, rel, (size_t)(slash - rel));
 }
 
-static bool entry_is(const struct wentry *e, const char *rel)
+/* The entry of the first len bytes of rel. */
+static struct wentry *find_rel_n(struct bfs_watch *w, const char *rel, size_t len)
 {
-    return entry_is_n(e, rel, strlen(rel));
+    uint64_t h = bfs_hash(rel, len);
+    for (struct hlink *l = htab_first(&w->rels, h); l; l = l->next)
+        if (l->hash == h && entry_is_n(ENTRY_OF_REL(l), rel, len))
+            return ENTRY_OF_REL(l);
+    return NULL;
 }
 
 static struct wentry *find_rel(struct bfs_watch *w, const char *rel)
 {
-    uint64_t h = bfs_hash(rel, strlen(rel));
-    for (struct hlink *l = htab_first(&w->rels, h); l; l = l->next)
-        if (l->hash == h && entry_is(ENTRY_OF_REL(l), rel))
-            return ENTRY_OF_REL(l);
-    return NULL;
+    return find_rel_n(w, rel, strlen(rel));
 }
 
 /* A new entry for rel (not in the tables yet; its one reference is theirs), or NULL when out
@@ -164,15 +165,8 @@ static struct wentry *entry_new(struct bfs_watch *w, const char *rel)
     bool is_id;
 
     split_rel(rel, &len, &name);
-    if (name != rel) {
-        char *p = strndup(rel, len);
-        if (!p)
-            return NULL;
-        parent = find_rel(w, p);
-        free(p);
-        if (!parent)
-            name = rel; /* watched under another name: the whole path, as a top-level one */
-    }
+    if (name != rel && !(parent = find_rel_n(w, rel, len)))
+        name = rel; /* watched under another name: the whole path, as a top-level one */
     nlen = strlen(name);
     is_id = hex_decode(name, nlen, id, sizeof(id));
     e = calloc(1, sizeof(*e) + (is_id ? sizeof(id) : nlen + 1));
@@ -204,17 +198,11 @@ static void entry_unref(struct wentry *e)
     }
 }
 
-static void entry_free(struct bfs_watch *w, struct wentry *e)
-{
-    (void)w;
-    entry_unref(e);
-}
-
 static void drop_entry(struct bfs_watch *w, struct wentry *e)
 {
     htab_del(&w->rels, &e->by_rel);
     htab_del(&w->wds, &e->by_wd);
-    entry_free(w, e);
+    entry_unref(e);
 }
 
 /* Watch `rel` and its parents. Called with w->lock held. */
@@ -270,12 +258,12 @@ static int add_locked(struct bfs_watch *w, const char *rel)
         return -ENOMEM;
     e->wd = wd;
     if (htab_add(&w->rels, &e->by_rel, bfs_hash(rel, strlen(rel))) < 0) {
-        entry_free(w, e);
+        entry_unref(e);
         return -ENOMEM;
     }
     if (htab_add(&w->wds, &e->by_wd, (uint64_t)wd) < 0) {
         htab_del(&w->rels, &e->by_rel);
-        entry_free(w, e);
+        entry_unref(e);
         return -ENOMEM;
     }
     return 1;
