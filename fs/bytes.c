@@ -99,8 +99,7 @@ static bool delivered(const struct bytes *b)
     if (!v || !v->delivered)
         return !v;
     for (int f = 0; f < BFS_FILE_COUNT; f++)
-        if (f != BFS_FILE_UTILITYVM && v->f[f].present && !v->f[f].failed && v->f[f].size &&
-            !(v->delivered & (1u << f)))
+        if (version_file_has_bytes(v, f) && !(v->delivered & (1u << f)))
             return false;
     return true;
 }

@@ -237,8 +237,7 @@ size_t bfs_file_siblings(struct bfs_tree *t, uint64_t ino, bool claim, uint64_t 
         goto out;
     v = n.ver;
     for (int f = 0; f < BFS_FILE_COUNT && k < max; f++) {
-        if (f == (int)n.file || f == BFS_FILE_UTILITYVM || (v->served & (1u << f)) ||
-            !v->f[f].present || v->f[f].failed || v->f[f].size == 0)
+        if (f == (int)n.file || (v->served & (1u << f)) || !version_file_has_bytes(v, f))
             continue;
         /* the kernel holds it: its node lives from a lookup (or a listing with attributes)
          * to the forget that brings nlookup to 0 */

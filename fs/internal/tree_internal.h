@@ -146,6 +146,13 @@ struct istr {
 };
 _Static_assert(BFS_FILE_COUNT <= 8, "served has a bit per file");
 
+/* File f of v is one whose bytes a read would be answered with: a regular file listed, made,
+ * not empty (what the pusher stores and what must reach the kernel before v's bytes can go). */
+static inline bool version_file_has_bytes(const struct version *v, int f)
+{
+    return f != BFS_FILE_UTILITYVM && v->f[f].present && !v->f[f].failed && v->f[f].size;
+}
+
 struct ctr {
     struct hlink h; /* the container table, by ID */
     struct iblock ib;
