@@ -89,18 +89,28 @@ static void read_file(uint64_t ino, bool whole)
         bfs_read_unpin(tree, pin);
 }
 
+/* A tree with room for one bundle and a half (CID2 there too), CID1's folder and config.json
+ * looked up: the inodes of both. */
+static size_t grace_tree(uint64_t *dir, uint64_t *cfg)
+{
+    size_t cost;
+
+    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
+    cost = one_bundle_cost();
+    open_tree(60000, cost + cost / 2);
+    *dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
+    *cfg = lookup_ok(*dir, "config.json", NULL);
+    return cost;
+}
+
 Test(tree, bytes_handed_to_the_kernel_whole_are_not_spared)
 {
     struct bfs_stats s;
     size_t cost;
     uint64_t dir, cfg;
 
-    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
     fx_container(&fx, CID3, "cache", fx.image_hex, NULL, NULL, C3);
-    cost = one_bundle_cost();
-    open_tree(60000, cost + cost / 2); /* room for one and a half */
-    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
-    cfg = lookup_ok(dir, "config.json", NULL);
+    cost = grace_tree(&dir, &cfg);
     read_file(cfg, true);
     lookup_ok(lookup_ok(BFS_ROOT_INO, CID2, NULL), "config.json", NULL);
     bfs_tree_stats(tree, &s);
@@ -124,11 +134,7 @@ Test(tree, bytes_of_a_bundle_read_in_part_are_spared)
     size_t cost;
     uint64_t dir, cfg;
 
-    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
-    cost = one_bundle_cost();
-    open_tree(60000, cost + cost / 2);
-    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
-    cfg = lookup_ok(dir, "config.json", NULL);
+    cost = grace_tree(&dir, &cfg);
     lookup_ok(dir, "layerpaths", NULL); /* looked up, not read yet */
     read_file(cfg, false);                /* a part of it only */
     lookup_ok(lookup_ok(BFS_ROOT_INO, CID2, NULL), "config.json", NULL);
@@ -147,11 +153,7 @@ Test(tree, a_file_the_kernel_forgot_and_looked_up_again_is_awaited_again)
     size_t cost;
     uint64_t dir, cfg;
 
-    fx_container(&fx, CID2, "db", fx.image_hex, NULL, NULL, C3);
-    cost = one_bundle_cost();
-    open_tree(60000, cost + cost / 2);
-    dir = lookup_ok(BFS_ROOT_INO, CID1, NULL);
-    cfg = lookup_ok(dir, "config.json", NULL);
+    cost = grace_tree(&dir, &cfg);
     read_file(cfg, true);
     read_file(lookup_ok(dir, "createoptions.json", NULL), true);
     read_file(lookup_ok(dir, "layerpaths", NULL), true);
